@@ -1,0 +1,94 @@
+"""Python-callable objects whose calls land directly in machine code.
+
+A compiled function must cost no more to call than a Python function.  A
+Python-level wrapper (``def wrapper(*args): ...``) would double the cost, so
+the object users get is an instance of a heap type created with the C API's
+``PyType_FromSpecWithBases``: it has the vectorcall protocol, and its
+vectorcall pointer is the address of the machine-code entry (the ENTRY
+stencil).  Its base is a small Python class, which gives it a ``__dict__``
+(for ``__name__``, ``__wrapped__`` ...), method binding and garbage collection.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import types
+from typing import Any
+
+Py_tp_call = 50
+Py_tp_members = 72
+Py_TPFLAGS_HAVE_VECTORCALL = 1 << 11
+INHERITED_FLAGS = (1 << 4) | (1 << 3)  # MANAGED_DICT, MANAGED_WEAKREF (3.12+)
+T_PYSSIZET = 19
+READONLY = 1
+
+
+class PyTypeSlot(ctypes.Structure):
+    _fields_ = [("slot", ctypes.c_int), ("pfunc", ctypes.c_void_p)]
+
+
+class PyTypeSpec(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("basicsize", ctypes.c_int),
+        ("itemsize", ctypes.c_int),
+        ("flags", ctypes.c_uint),
+        ("slots", ctypes.POINTER(PyTypeSlot)),
+    ]
+
+
+class PyMemberDef(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("type", ctypes.c_int),
+        ("offset", ctypes.c_ssize_t),
+        ("flags", ctypes.c_int),
+        ("doc", ctypes.c_char_p),
+    ]
+
+
+class JitFunctionBase:
+    """What a compiled function has besides its calls: attributes, binding, repr."""
+
+    __wrapped__: Any
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __repr__(self) -> str:
+        return f"<jit-compiled function {self.__qualname__}>"
+
+
+def _make_type() -> tuple[type, int]:
+    """The heap type, and the offset of the vectorcall pointer in its instances."""
+    api = ctypes.pythonapi
+    base_size = JitFunctionBase.__basicsize__
+    # Keep the spec's buffers alive for as long as the type: CPython may point into them.
+    members = (PyMemberDef * 2)(PyMemberDef(b"__vectorcalloffset__", T_PYSSIZET, base_size, READONLY, None))
+    call = ctypes.cast(api.PyVectorcall_Call, ctypes.c_void_p).value
+    slots = (PyTypeSlot * 3)(
+        PyTypeSlot(Py_tp_call, call),
+        PyTypeSlot(Py_tp_members, ctypes.cast(members, ctypes.c_void_p).value),
+    )
+    # The base's layout flags (managed __dict__ ...), not its state flags (ready, heap type); garbage
+    # collection and its traverse function are inherited from the base when not asked for here.
+    flags = (JitFunctionBase.__flags__ & INHERITED_FLAGS) | Py_TPFLAGS_HAVE_VECTORCALL
+    spec = PyTypeSpec(b"jit.JitFunction", base_size + ctypes.sizeof(ctypes.c_void_p), 0, flags, slots)
+    api.PyType_FromSpecWithBases.restype = ctypes.py_object
+    api.PyType_FromSpecWithBases.argtypes = [ctypes.POINTER(PyTypeSpec), ctypes.py_object]
+    new_type = api.PyType_FromSpecWithBases(ctypes.byref(spec), (JitFunctionBase,))
+    new_type._spec_buffers = (members, slots, spec)  # noqa: SLF001 - see above
+    return new_type, base_size
+
+
+JitFunctionType, VECTORCALL_OFFSET = _make_type()
+
+
+def new_callable() -> Any:
+    """A new object of the JIT function type, whose calls fail until ``set_entry`` gives it code."""
+    return JitFunctionType.__new__(JitFunctionType)
+
+
+def set_entry(callable_object: object, address: int) -> None:
+    """Make calls of ``callable_object`` go to the machine code at ``address`` (the ENTRY stencil)."""
+    ctypes.c_void_p.from_address(id(callable_object) + VECTORCALL_OFFSET).value = address

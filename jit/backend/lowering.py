@@ -1,0 +1,530 @@
+"""IR -> stencil instructions, for both tiers of one specialization.
+
+The layout of one specialization's code::
+
+    external entry   unbox the arguments (borrowed objects in slots 0..n-1)
+    internal entry   load unboxed constants, then the specialized tier: one or a
+                     few stencils per IR op, on int64/double slots
+    deopt stubs      one per op that can leave: box what is assigned, jump into
+                     the generic tier at the same op
+    generic entry    own the arguments, load object constants
+    generic tier     the same IR ops on PyObject* slots through the C API
+    epilogues        return (release every slot) and error (release, return NULL)
+
+Frame slots: the function's variables, then constants, the signal counter,
+scratch slots; a direct call's callee frame starts right after.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from jit import ir
+from jit.backend.emitter import Instruction
+from jit.errors import UnsupportedError
+from jit.ir import Opcode, Type
+from jit.optimizer import Facts
+from jit.optimizer.types import constant_type
+
+UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
+BOX_STENCIL = {Type.INT: "BOX_INT", Type.BOOL: "BOX_BOOL", Type.FLOAT: "BOX_FLOAT"}
+UNBOX_STENCIL = {Type.INT: "UNBOX_INT", Type.BOOL: "UNBOX_BOOL", Type.FLOAT: "UNBOX_FLOAT"}
+BINARY_NAME = {"+": "ADD", "-": "SUBTRACT", "*": "MULTIPLY", "/": "TRUE_DIVIDE", "//": "FLOOR_DIVIDE",
+               "%": "REMAINDER", "**": "POWER"}
+COMPARE_NAME = {"<": "LT", "<=": "LE", ">": "GT", ">=": "GE", "==": "EQ", "!=": "NE"}
+RICH_COMPARE = {"<": 0, "<=": 1, "==": 2, "!=": 3, ">": 4, ">=": 5}  # Py_LT ... Py_GE
+SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
+UINT64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Callee:
+    """What a direct call needs to know of a compiled callee specialization."""
+
+    internal_entry: int  # address: arguments unboxed in slots 0..n-1
+    frame_size: int
+    python_callable: object  # for the generic tier's calls
+
+
+@dataclass
+class Context:
+    """What lowering needs from the driver and the run time."""
+
+    frame_stack: int  # address of the process-wide frame stack
+    holes_of: Callable[[str], frozenset[str]]  # the holes a stencil has
+    callee: Callable[[ir.Op, tuple[Type, ...]], Callee]  # a direct call's target
+    keep_alive: list[object] = field(default_factory=list)  # objects whose addresses the code holds
+    deopt_counter: int = 0  # address of an int64 counting deoptimizations (0: none)
+
+    def address(self, obj: object) -> int:
+        self.keep_alive.append(obj)
+        return id(obj)
+
+
+@dataclass
+class Lowered:
+    instructions: list[Instruction]
+    lines: list[int]  # source line of each instruction (0: no source line)
+    tiers: list[str]  # "specialized", "deopt", "generic" or "" per instruction
+    internal_entry: int  # index
+    generic_entry: int  # index
+    frame_size: int
+
+
+@dataclass
+class Pending:
+    stencil: str
+    opargs: tuple[int, ...]
+    operands: tuple[int, ...]
+    jump: object
+    exit: object
+    error: object
+    line: int
+    tier: str
+
+
+class Assembler:
+    """Instructions with symbolic targets, resolved to indices at the end."""
+
+    def __init__(self, holes_of: Callable[[str], frozenset[str]]) -> None:
+        self.holes_of = holes_of
+        self.pending: list[Pending] = []
+        self.labels: dict[object, int] = {}
+        self.line = 0
+        self.tier = ""
+
+    def label(self, key: object) -> None:
+        self.labels[key] = len(self.pending)
+
+    def here(self) -> int:
+        return len(self.pending)
+
+    def emit(self, stencil: str, *opargs: int, operands: Iterable[int] = (), jump: object = None,
+             exit: object = None, error: object = None) -> None:
+        self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands), jump, exit, error,
+                                    self.line, self.tier))
+
+    def finish(self) -> tuple[list[Instruction], list[int], list[str]]:
+        instructions = []
+        for index, item in enumerate(self.pending):
+            holes = self.holes_of(item.stencil)
+
+            def resolve(hole: str, key: object) -> int | None:
+                if hole not in holes:
+                    return None
+                if key is None:
+                    raise AssertionError(f"instruction {index} ({item.stencil}) needs a target for {hole}")
+                return self.labels[key]
+
+            instructions.append(Instruction(
+                item.stencil, item.opargs, item.operands,
+                jump_target=resolve("_JIT_JUMP_TARGET", item.jump),
+                side_exit=resolve("_JIT_SIDE_EXIT", item.exit),
+                error=resolve("_JIT_ERROR", item.error)))
+        return instructions, [p.line for p in self.pending], [p.tier for p in self.pending]
+
+
+def double_bits(value: float) -> int:
+    return int.from_bytes(struct.pack("<d", value), "little")
+
+
+class Lowering:
+    def __init__(self, function: ir.Function, facts: Facts, context: Context) -> None:
+        self.function = function
+        self.facts = facts
+        self.context = context
+        self.asm = Assembler(context.holes_of)
+        variables = len(function.variables)
+        self.constants: dict[tuple[Type, object], int] = {}  # (type, value) -> slot
+        for op in function.ops:
+            for operand in op.args:
+                if isinstance(operand, ir.Const):
+                    self.constant_slots(operand)
+        self.constant_base = variables
+        self.signal_slot = variables + len(self.constants)
+        self.scratch_base = self.signal_slot + 1
+        self.scratch_count = 4 + max((len(op.args) for op in function.ops), default=0)
+        self.return_slot = self.scratch_base  # the generic tier's value being returned
+        self.frame_size = self.scratch_base + self.scratch_count
+        self.conversions = 0  # scratch doubles used by the current op
+
+    # --- slots -------------------------------------------------------------------
+
+    def constant_slots(self, const: ir.Const) -> None:
+        # Each constant gets a slot per type it is used as: int 2 may also be needed as 2.0.
+        for kind in (constant_type(const.value), Type.FLOAT):
+            key = (kind, const.value)
+            if key not in self.constants and (kind is not Type.FLOAT or type(const.value) is not bool):
+                self.constants[key] = len(self.function.variables) + len(self.constants)
+
+    def object_slots(self) -> list[int]:
+        """Every slot that holds an object (or NULL) in the generic tier."""
+        return [*range(self.signal_slot), *range(self.scratch_base, self.frame_size)]
+
+    def scratch(self, index: int) -> int:
+        return self.scratch_base + 1 + index  # scratch_base itself is the return slot
+
+    def type_of(self, operand: ir.Operand) -> Type:
+        if isinstance(operand, ir.Const):
+            return constant_type(operand.value)
+        return self.facts.types[operand]
+
+    def slot(self, operand: ir.Operand, as_type: Type | None = None) -> int:
+        """The slot of an operand in the specialized tier, as_type FLOAT converting an int constant."""
+        if isinstance(operand, ir.Var):
+            return operand.slot
+        kind = as_type if as_type is Type.FLOAT else constant_type(operand.value)
+        return self.constants[(kind, operand.value)]
+
+    def object_slot(self, operand: ir.Operand) -> int:
+        if isinstance(operand, ir.Var):
+            return operand.slot
+        return self.constants[(constant_type(operand.value), operand.value)]
+
+    # --- the whole specialization ---------------------------------------------------
+
+    def lower(self) -> Lowered:
+        params = self.function.params
+        if self.facts.specializable:
+            self.asm.tier = "specialized"
+            for index, (param, kind) in enumerate(zip(params, self.facts.signature)):
+                self.asm.emit(UNBOX_STENCIL[kind], self.scratch(index), param.slot, exit="generic_entry",
+                              error="return_null")
+            for index, param in enumerate(params):
+                self.asm.emit("COPY", param.slot, self.scratch(index))
+            internal_entry = self.asm.here()
+            self.specialized_prologue()
+            for index, op in enumerate(self.function.ops):
+                self.asm.label(("specialized", index))
+                self.asm.line = op.line
+                self.specialized_op(index, op)
+            self.asm.line = 0
+            self.asm.label("return_null")
+            self.asm.emit("RETURN_NULL")
+            self.asm.tier = "deopt"
+            self.deopt_stubs()
+        else:
+            internal_entry = -1
+        self.asm.tier = "generic"
+        self.asm.label("generic_entry")
+        generic_entry = self.asm.here()
+        self.generic_prologue()
+        for index, op in enumerate(self.function.ops):
+            self.asm.label(("generic", index))
+            self.asm.line = op.line
+            self.generic_op(index, op)
+        self.asm.line = 0
+        self.generic_epilogues()
+        instructions, lines, tiers = self.asm.finish()
+        return Lowered(instructions, lines, tiers, internal_entry, generic_entry, self.frame_size)
+
+    def specialized_prologue(self) -> None:
+        for (kind, value), slot in sorted(self.constants.items(), key=lambda item: item[1]):
+            if kind is Type.FLOAT:
+                self.asm.emit("LOAD_CONST", slot, operands=(double_bits(float(value)),))  # type: ignore[arg-type]
+            elif kind in (Type.INT, Type.BOOL):
+                self.asm.emit("LOAD_CONST", slot, operands=(int(value),))  # type: ignore[call-overload]
+        self.asm.emit("LOAD_CONST", self.signal_slot, operands=(SIGNAL_CHECK_INTERVAL,))
+
+    def generic_prologue(self) -> None:
+        arguments = len(self.function.params)
+        for slot in range(arguments):
+            self.asm.emit("INCREF", slot)
+        for slot in self.object_slots()[arguments:]:
+            self.asm.emit("SET_NULL", slot)
+        self.load_object_constants()
+        self.asm.emit("LOAD_CONST", self.signal_slot, operands=(SIGNAL_CHECK_INTERVAL,))
+
+    def load_object_constants(self) -> None:
+        for (kind, value), slot in sorted(self.constants.items(), key=lambda item: item[1]):
+            obj = float(value) if kind is Type.FLOAT else value  # type: ignore[arg-type]
+            self.asm.emit("LOAD_CONST_OBJECT", slot, operands=(self.context.address(obj),))
+
+    def generic_epilogues(self) -> None:
+        self.asm.label("generic_return")
+        for slot in self.object_slots():
+            if slot != self.return_slot:
+                self.asm.emit("CLEAR", slot)
+        self.asm.emit("RETURN_OBJECT", self.return_slot)
+        self.asm.label("generic_error")
+        for slot in self.object_slots():
+            self.asm.emit("CLEAR", slot)
+        self.asm.emit("RETURN_NULL")
+
+    # --- deoptimization ----------------------------------------------------------------
+
+    @staticmethod
+    def exit_to_generic(index: int, after: bool = False) -> tuple[str, int, bool]:
+        """A side-exit target that resumes the generic tier at op ``index`` (or after it)."""
+        return ("deopt", index, after)
+
+    def deopt_stubs(self) -> None:
+        """A stub for each exit some instruction takes (a stencil without the hole never takes it)."""
+        used = sorted({
+            key for item in self.asm.pending for key, hole in ((item.exit, "_JIT_SIDE_EXIT"),
+                                                                 (item.jump, "_JIT_JUMP_TARGET"))
+            if isinstance(key, tuple) and key[0] == "deopt" and hole in self.asm.holes_of(item.stencil)
+        })
+        for label in used:
+            _, index, after = label
+            self.asm.label(label)
+            op = self.function.ops[index]
+            self.asm.line = op.line
+            if self.context.deopt_counter:
+                self.asm.emit("INCREMENT_COUNTER", operands=(self.context.deopt_counter,))
+            boxed_already = {op.dst} if after and op.dst is not None else set()
+            assigned = self.facts.assigned_before[index]
+            to_box = [var for var in self.function.variables if var in assigned and var not in boxed_already]
+            for slot in self.object_slots():
+                if slot >= self.signal_slot or slot not in {v.slot for v in to_box} | {v.slot for v in boxed_already}:
+                    self.asm.emit("SET_NULL", slot)
+            unwind = ("unwind", label)
+            for position, var in enumerate(to_box):
+                self.asm.emit(BOX_STENCIL[self.facts.types[var]], var.slot, var.slot, error=(unwind, position))
+            self.load_object_constants()
+            self.asm.emit("JUMP", jump=("generic", index + 1 if after else index))
+            # A failed box leaves the boxes before it owned and the rest raw: forget the raw ones.
+            for position, var in enumerate(to_box):
+                self.asm.label((unwind, position))
+                self.asm.emit("SET_NULL", var.slot)
+            self.asm.emit("JUMP", jump="generic_error")
+        self.asm.line = 0
+
+    # --- the specialized tier -------------------------------------------------------------
+
+    def specialized_op(self, index: int, op: ir.Op) -> None:
+        emit = self.asm.emit
+        self.conversions = 0
+        exit_here = self.exit_to_generic(index)
+        types = [self.type_of(a) for a in op.args]
+        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
+            assert op.dst is not None
+            if self.facts.types[op.dst] is not Type.UNKNOWN:
+                emit("COPY", op.dst.slot, self.slot(op.args[0]))
+        elif op.opcode is Opcode.BINARY_OP:
+            assert op.dst is not None and op.arg is not None
+            kind = "INT" if self.facts.types[op.dst] is Type.INT or op.arg == "/" and Type.FLOAT not in types \
+                else "FLOAT"
+            slots = [self.numeric(a, Type.FLOAT if kind == "FLOAT" else Type.INT) for a in op.args]
+            emit(f"BINARY_OP_{BINARY_NAME[op.arg]}_{kind}", op.dst.slot, *slots, exit=exit_here,
+                 error="return_null")
+        elif op.opcode is Opcode.UNARY_OP:
+            assert op.dst is not None
+            kind = UNBOXED_NAME[types[0]]
+            name = "UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE"
+            emit(f"{name}_{kind}", op.dst.slot, self.slot(op.args[0]), exit=exit_here)
+        elif op.opcode is Opcode.COMPARE_OP:
+            assert op.dst is not None and op.arg is not None
+            kind, slots = self.comparison_operands(op, exit_here)
+            emit(f"COMPARE_OP_{kind}_{COMPARE_NAME[op.arg]}", op.dst.slot, *slots)
+        elif op.opcode is Opcode.COMPARE_AND_BRANCH:
+            assert op.arg is not None
+            kind, slots = self.comparison_operands(op, exit_here)
+            negated = "" if op.jump_if else "NOT_"
+            emit(f"JUMP_IF_{negated}{kind}_{COMPARE_NAME[op.arg]}", *slots, jump=self.target(op))
+        elif op.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
+            truth = "TRUE" if op.opcode is Opcode.POP_JUMP_IF_TRUE else "FALSE"
+            emit(f"JUMP_IF_{truth}_{UNBOXED_NAME[types[0]]}", self.slot(op.args[0]), jump=self.target(op))
+        elif op.opcode is Opcode.JUMP:
+            emit("JUMP", jump=self.target(op))
+        elif op.opcode is Opcode.CALL_INTRINSIC:
+            self.specialized_intrinsic(op, types, exit_here)
+        elif op.opcode is Opcode.CALL_FUNCTION:
+            assert op.dst is not None
+            callee = self.context.callee(op, tuple(types))
+            for position, argument in enumerate(op.args):
+                emit("COPY", self.frame_size + position, self.slot(argument))
+            emit("CALL_JIT", op.dst.slot, self.frame_size, callee.frame_size,
+                 operands=(callee.internal_entry, self.context.frame_stack),
+                 exit=self.exit_to_generic(index, after=True), error="return_null")
+        elif op.opcode is Opcode.GET_RANGE:
+            step = op.args[2]
+            if isinstance(step, ir.Var):
+                emit("JUMP_IF_FALSE_INT", step.slot, jump=exit_here)  # range() raises for a zero step
+            elif step.value == 0:
+                emit("JUMP", jump=exit_here)
+        elif op.opcode is Opcode.FOR_ITER_RANGE:
+            assert op.dst is not None
+            emit("FOR_ITER_RANGE", op.dst.slot, *(self.slot(a) for a in op.args), jump=self.target(op))
+        elif op.opcode is Opcode.CHECK_SIGNALS:
+            emit("CHECK_SIGNALS", self.signal_slot, SIGNAL_CHECK_INTERVAL, error="return_null")
+        elif op.opcode is Opcode.RETURN_VALUE:
+            self.specialized_return(op)
+        else:
+            raise AssertionError(f"no specialized lowering for {op.opcode}")
+
+    def target(self, op: ir.Op, tier: str = "specialized") -> object:
+        return (tier, self.function.target_index(op))
+
+    def numeric(self, operand: ir.Operand, kind: Type) -> int:
+        """The slot of ``operand`` as an int64 or a double, converting an int to a scratch double."""
+        if kind is Type.FLOAT and self.type_of(operand) is not Type.FLOAT:
+            if isinstance(operand, ir.Const):
+                return self.slot(operand, Type.FLOAT)
+            scratch = self.scratch(self.conversions)
+            self.conversions += 1
+            self.asm.emit("INT_TO_FLOAT", scratch, operand.slot)
+            return scratch
+        return self.slot(operand)
+
+    def comparison_operands(self, op: ir.Op, exit_here: object) -> tuple[str, list[int]]:
+        types = [self.type_of(a) for a in op.args]
+        self.conversions = 0
+        if Type.FLOAT not in types:
+            return "INT", [self.slot(a) for a in op.args]
+        # Python compares an int and a float exactly: only ints a double holds exactly convert.
+        for operand, kind in zip(op.args, types):
+            if kind is Type.FLOAT:
+                continue
+            if isinstance(operand, ir.Const):
+                if abs(operand.value) > 2**53:
+                    raise UnsupportedError(f"comparison of a float with the int {operand.value}",
+                                           self.function.filename, op.line, "backend")
+            else:
+                self.asm.emit("GUARD_INT_FITS_FLOAT", operand.slot, exit=exit_here)
+        return "FLOAT", [self.numeric(a, Type.FLOAT) for a in op.args]
+
+    def specialized_intrinsic(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
+        assert op.dst is not None and op.arg is not None
+        emit = self.asm.emit
+        dst = op.dst.slot
+        result = self.facts.types[op.dst]
+        name = op.arg
+        if name == "abs":
+            emit(f"UNARY_ABS_{UNBOXED_NAME[types[0]]}", dst, self.slot(op.args[0]), exit=exit_here)
+        elif name in ("min", "max"):
+            emit(f"{name.upper()}_{UNBOXED_NAME[types[0]]}", dst, *(self.slot(a) for a in op.args))
+        elif name == "int":
+            if types[0] is Type.FLOAT:
+                emit("FLOAT_TO_INT", dst, self.slot(op.args[0]), exit=exit_here)
+            else:
+                emit("COPY", dst, self.slot(op.args[0]))
+        elif name == "float" or name == "math.sqrt":
+            source = self.numeric(op.args[0], Type.FLOAT)
+            if name == "float":
+                emit("COPY", dst, source)
+            else:
+                emit("SQRT_FLOAT", dst, source, exit=exit_here)
+        else:
+            self.boxed_call(op, types, result, exit_here)
+
+    def boxed_call(self, op: ir.Op, types: list[Type], result: Type, exit_here: object) -> None:
+        """Call a C function object on boxed arguments and unbox its result (math functions)."""
+        assert op.dst is not None and op.arg is not None
+        emit = self.asm.emit
+        function = getattr(math, op.arg.removeprefix("math."))
+        boxes = [self.scratch(i) for i in range(len(op.args))]
+        returned = self.scratch(len(op.args))
+        release = ("release", id(op))  # (release, n): n boxes are made and must be released
+        emit("SET_NULL", returned)
+        for position, (box, argument, kind) in enumerate(zip(boxes, op.args, types)):
+            emit(BOX_STENCIL[kind], box, self.slot(argument), error=(release, position))
+        emit(f"CALL_{len(op.args)}", returned, *boxes, operands=(self.context.address(function),),
+             error=(release, len(boxes)))
+        for box in boxes:
+            emit("CLEAR", box)
+        unbox_failed = ("unbox_failed", id(op))
+        unbox_error = ("unbox_error", id(op))
+        emit(UNBOX_STENCIL[result], op.dst.slot, returned, exit=unbox_failed, error=unbox_error)
+        emit("CLEAR", returned)
+        done = ("boxed_call_done", id(op))
+        emit("JUMP", jump=done)
+        # A result of another type re-runs the op in the generic tier; an error releases what was made.
+        self.asm.label(unbox_failed)
+        emit("CLEAR", returned)
+        emit("JUMP", jump=exit_here)
+        self.asm.label(unbox_error)
+        emit("CLEAR", returned)
+        emit("RETURN_NULL")
+        for position in range(len(boxes), 0, -1):
+            self.asm.label((release, position))
+            emit("CLEAR", boxes[position - 1])
+        self.asm.label((release, 0))
+        emit("RETURN_NULL")
+        self.asm.label(done)
+
+    def specialized_return(self, op: ir.Op) -> None:
+        (value,) = op.args
+        if self.facts.return_type.unboxed:
+            self.asm.emit("RETURN_RAW", self.slot(value))
+        elif isinstance(value, ir.Const):
+            self.asm.emit("RETURN_CONST", operands=(self.context.address(value.value),))
+        else:
+            kind = self.type_of(value)
+            self.asm.emit(f"RETURN_{'BOOL' if kind is Type.BOOL else UNBOXED_NAME[kind]}", value.slot)
+
+    # --- the generic tier ------------------------------------------------------------------
+
+    def generic_op(self, index: int, op: ir.Op) -> None:
+        emit = self.asm.emit
+        error = "generic_error"
+        slots = [self.object_slot(a) for a in op.args]
+        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
+            assert op.dst is not None
+            emit("COPY_OBJECT", op.dst.slot, slots[0])
+        elif op.opcode is Opcode.BINARY_OP:
+            assert op.dst is not None and op.arg is not None
+            emit(f"BINARY_OP_{BINARY_NAME[op.arg]}", op.dst.slot, *slots, error=error)
+        elif op.opcode is Opcode.UNARY_OP:
+            assert op.dst is not None
+            emit("UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE", op.dst.slot, *slots, error=error)
+        elif op.opcode is Opcode.COMPARE_OP:
+            assert op.dst is not None and op.arg is not None
+            emit("COMPARE_OP", op.dst.slot, *slots, RICH_COMPARE[op.arg], error=error)
+        elif op.opcode is Opcode.COMPARE_AND_BRANCH:
+            assert op.arg is not None
+            name = "JUMP_IF_COMPARE" if op.jump_if else "JUMP_IF_NOT_COMPARE"
+            emit(name, *slots, RICH_COMPARE[op.arg], jump=self.target(op, "generic"), error=error)
+        elif op.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
+            name = "JUMP_IF_TRUE" if op.opcode is Opcode.POP_JUMP_IF_TRUE else "JUMP_IF_FALSE"
+            emit(name, *slots, jump=self.target(op, "generic"), error=error)
+        elif op.opcode is Opcode.JUMP:
+            emit("JUMP", jump=self.target(op, "generic"))
+        elif op.opcode is Opcode.CALL_INTRINSIC:
+            assert op.dst is not None and op.arg is not None
+            simple = {"abs": "UNARY_ABS", "min": "MIN", "max": "MAX", "int": "CONVERT_INT", "float": "CONVERT_FLOAT"}
+            if op.arg in simple:
+                emit(simple[op.arg], op.dst.slot, *slots, error=error)
+            else:
+                function = getattr(math, op.arg.removeprefix("math."))
+                self.generic_call(op.dst.slot, function, slots)
+        elif op.opcode is Opcode.CALL_FUNCTION:
+            assert op.dst is not None
+            types = tuple(self.type_of(a) for a in op.args)
+            self.generic_call(op.dst.slot, self.context.callee(op, types).python_callable, slots)
+        elif op.opcode is Opcode.GET_RANGE:
+            # range() itself checks the arguments, with its own messages.
+            result = self.scratch(len(slots))
+            self.generic_call(result, range, slots)
+            emit("CLEAR", result)
+        elif op.opcode is Opcode.FOR_ITER_RANGE:
+            assert op.dst is not None
+            emit("FOR_ITER_RANGE_OBJECT", op.dst.slot, *slots, operands=(self.context.address(0),),
+                 jump=self.target(op, "generic"), error=error)
+        elif op.opcode is Opcode.CHECK_SIGNALS:
+            emit("CHECK_SIGNALS", self.signal_slot, SIGNAL_CHECK_INTERVAL, error=error)
+        elif op.opcode is Opcode.RETURN_VALUE:
+            emit("COPY_OBJECT", self.return_slot, slots[0])
+            emit("JUMP", jump="generic_return")
+        else:
+            raise AssertionError(f"no generic lowering for {op.opcode}")
+
+    def generic_call(self, dst: int, function: object, slots: list[int]) -> None:
+        operands = (self.context.address(function),)
+        if len(slots) <= 2:
+            self.asm.emit(f"CALL_{len(slots)}", dst, *slots, operands=operands, error="generic_error")
+            return
+        # Vectorcall takes the arguments from consecutive slots.
+        first = self.scratch(0)
+        for position, slot in enumerate(slots):
+            self.asm.emit("COPY_OBJECT", first + position, slot)
+        self.asm.emit("CALL_SLOTS", dst, first, len(slots), operands=operands, error="generic_error")
+        for position in range(len(slots)):
+            self.asm.emit("CLEAR", first + position)
+
+
+def lower(function: ir.Function, facts: Facts, context: Context) -> Lowered:
+    return Lowering(function, facts, context).lower()

@@ -1,0 +1,50 @@
+"""The stencil table schema shared by build_stencils.py (writer) and the runtime (reader).
+
+A generated module ``jit/_stencils/<target>.py`` defines ``TARGET`` (a
+:class:`TargetInfo`) and ``STENCILS`` (a dict name -> :class:`Stencil`).
+Everything here is plain data: the runtime imports the generated module without
+needing any compiler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Hole:
+    """One relocation: patch ``kind`` at ``offset`` with value(``symbol``) + ``addend``.
+
+    ``offset`` counts from the start of the section the hole lives in (code or
+    data).  ``symbol`` is a hole name (``_JIT_CONTINUE``, ``_JIT_OPARG0`` ...),
+    a C-API name (``PyNumber_Add``), or ``.data`` for the stencil's own
+    read-only data (``addend`` is then an offset into that data).
+    """
+
+    offset: int
+    kind: str
+    symbol: str
+    addend: int
+
+
+@dataclass(frozen=True)
+class Stencil:
+    """Machine code and read-only data of one micro-op, with their holes."""
+
+    name: str
+    code: bytes
+    data: bytes
+    code_holes: tuple[Hole, ...]
+    data_holes: tuple[Hole, ...]
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What the tables were built for and from."""
+
+    name: str  # e.g. "x86_64-unknown-linux"
+    triple: str  # the LLVM triple the objects were emitted for
+    inputs_hash: str  # sha256 of the C sources, the flags and the toolchain versions
+    clang: str
+    llvm: str
+    flags: tuple[str, ...]

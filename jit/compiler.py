@@ -1,0 +1,319 @@
+"""The driver: jit.compile's objects, their specializations, and the pipeline that makes them.
+
+function -> frontend (IR) -> optimizer passes (per signature) -> lowering ->
+emitter (executable memory) -> the dispatcher's machine code -> callable.
+
+Compilation is lazy: a call whose argument types have no specialization yet
+lands in the slow path (Python), which compiles one and rebuilds the
+dispatcher, a small piece of machine code that checks the assumed globals and
+the argument types and calls the matching specialization.  Whatever cannot be
+compiled runs in the interpreter, and the reason is kept for jit.explain.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import inspect
+import threading
+import time
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from jit import ir
+from jit.backend import callable as jit_callable
+from jit.backend import frames, lowering
+from jit.backend.emitter import CompiledCode, Emitter, Instruction
+from jit.errors import UnsupportedError
+from jit.frontend import build_ir
+from jit.optimizer import Facts, optimize
+from jit.optimizer.types import INT64
+
+ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, bool: ir.Type.BOOL}
+PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
+RETURN_KIND = {ir.Type.INT: "INT", ir.Type.FLOAT: "FLOAT", ir.Type.BOOL: "BOOL"}
+MAX_SPECIALIZATIONS = 8  # per function: beyond, new signatures run in the interpreter
+TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
+
+
+@dataclass
+class Statistics:
+    compiles: int = 0
+    compile_seconds: float = 0.0
+    code_bytes: int = 0
+    fallbacks: int = 0
+
+
+STATISTICS = Statistics()
+_lock = threading.RLock()
+_emitter: Emitter | None = None
+
+
+def emitter() -> Emitter:
+    global _emitter
+    if _emitter is None:
+        _emitter = Emitter()
+    return _emitter
+
+
+@dataclass
+class Specialization:
+    """The machine code of one function for one signature of argument types."""
+
+    signature: tuple[ir.Type, ...]
+    function: ir.Function
+    facts: Facts
+    code: CompiledCode | None = None
+    lowered: lowering.Lowered | None = None
+    entry_cell: Any = None  # ctypes cell: the internal entry, read by direct calls
+    deopt_counter: Any = None
+    keep_alive: list[object] = field(default_factory=list)
+    compile_seconds: float = 0.0
+
+    @property
+    def external_entry(self) -> int:
+        assert self.code is not None
+        return self.code.entry
+
+    @property
+    def direct_callable(self) -> bool:
+        """Whether compiled callers may call it directly with unboxed values."""
+        return self.facts.specializable and self.facts.return_type.unboxed
+
+
+class Dispatcher:
+    """Everything cpjit keeps for one compiled Python function."""
+
+    def __init__(self, func: types.FunctionType, strict: bool) -> None:
+        self.func = func
+        self.strict = strict
+        self.signature = inspect.signature(func)
+        self.parameter_count = func.__code__.co_argcount
+        self.specializations: dict[tuple[ir.Type, ...], Specialization] = {}
+        self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
+        self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
+        self.ir: ir.Function | None = None
+        self.ir_error: UnsupportedError | None = None
+        self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
+        self.callable = jit_callable.new_callable()
+        functools.update_wrapper(self.callable, func)
+        self.callable.__jit_original__ = func
+        self.callable.__jit_dispatcher__ = self
+        self.slow_path_object = self.slow_path  # a bound method made once: its address goes into code
+        self.rebuild()
+
+    # --- calls that the machine code does not take --------------------------------------
+
+    def slow_path(self, *args: object, **kwargs: object) -> object:
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError:
+            return self.func(*args, **kwargs)  # the interpreter's own message
+        bound.apply_defaults()
+        positional = bound.args
+        key = tuple(type(value) for value in positional)
+        with _lock:
+            if not all(guard.holds() for spec in self.specializations.values() for guard in spec.function.guards):
+                self.invalidate()
+            if key not in self.fallbacks:
+                signature = self.signature_of(key, positional)
+                if signature is not None and signature not in self.specializations:
+                    self.specialize(signature)
+                if signature is None or signature not in self.specializations:
+                    self.fallbacks.setdefault(key, self.fallbacks.get(None, "argument types not supported"))
+        if key in self.fallbacks or len(positional) != self.parameter_count:
+            return self.func(*args, **kwargs)
+        return self.callable(*positional)
+
+    def signature_of(self, key: tuple[type, ...], values: tuple[object, ...]) -> tuple[ir.Type, ...] | None:
+        if any(t not in ARGUMENT_TYPES for t in key):
+            names = ", ".join(t.__name__ for t in key)
+            self.fallbacks[key] = f"argument types ({names}): only int, float and bool arguments are compiled"
+            return None
+        return tuple(ARGUMENT_TYPES[t] for t in key)
+
+    def invalidate(self) -> None:
+        """A global the code assumed was rebound: forget every specialization."""
+        self.specializations.clear()
+        self.fallbacks.clear()
+        self.ir = None
+        self.rebuild()
+
+    # --- compiling ----------------------------------------------------------------------
+
+    def function_ir(self) -> ir.Function:
+        if self.ir is None:
+            self.ir = build_ir(self.func)
+        return self.ir
+
+    def specialize(self, signature: tuple[ir.Type, ...]) -> Specialization | None:
+        """Compile (or find) the specialization for ``signature``; None when it cannot be compiled."""
+        if signature in self.specializations:
+            return self.specializations[signature]
+        if len(self.specializations) >= MAX_SPECIALIZATIONS:
+            self.fallbacks[None] = f"more than {MAX_SPECIALIZATIONS} signatures"
+            return None
+        started = time.perf_counter()
+        try:
+            spec = self.compile_specialization(signature)
+        except UnsupportedError as error:
+            if self.strict:
+                raise
+            self.fallbacks[tuple(PYTHON_TYPES[t] for t in signature)] = str(error)
+            STATISTICS.fallbacks += 1
+            return None
+        spec.compile_seconds = time.perf_counter() - started
+        self.specializations[signature] = spec
+        STATISTICS.compiles += 1
+        STATISTICS.compile_seconds += spec.compile_seconds
+        STATISTICS.code_bytes += spec.code.size if spec.code else 0
+        self.rebuild()
+        return spec
+
+    def compile_specialization(self, signature: tuple[ir.Type, ...]) -> Specialization:
+        function = self.function_ir()
+        spec = Specialization(signature, function, Facts(signature))
+        spec.entry_cell = ctypes.c_void_p(0)
+        spec.deopt_counter = ctypes.c_int64(0)
+        self.in_progress[signature] = spec
+        try:
+            assumed = ir.Type.UNKNOWN
+            for _ in range(TYPE_ROUNDS):
+                facts = Facts(signature, callee_return_type=self.callee_return_type)
+                optimize(function, facts)
+                spec.facts = facts
+                if facts.return_type is assumed:
+                    break
+                assumed = facts.return_type
+            else:
+                raise UnsupportedError("recursive return type does not settle", function.filename,
+                                       function.first_line, "optimizer:type-inference")
+            context = lowering.Context(
+                frame_stack=frames.frame_stack_address(),
+                holes_of=emitter().holes_of,
+                callee=self.callee_for,
+                keep_alive=spec.keep_alive,
+                deopt_counter=ctypes.addressof(spec.deopt_counter),
+            )
+            spec.lowered = lowering.lower(function, facts, context)
+            spec.code = emitter().emit(spec.lowered.instructions)
+        finally:
+            del self.in_progress[signature]
+        if spec.lowered.internal_entry >= 0:
+            spec.entry_cell.value = spec.code.address_of(spec.lowered.internal_entry)
+        return spec
+
+    def callee_return_type(self, callee: object, signature: tuple[ir.Type, ...]) -> ir.Type:
+        spec = self.callee_specialization(callee, signature)
+        if spec is None or not spec.direct_callable:
+            return ir.Type.OBJECT
+        return spec.facts.return_type
+
+    def callee_specialization(self, callee: object, signature: tuple[ir.Type, ...]) -> Specialization | None:
+        if not all(t.unboxed for t in signature):
+            return None
+        dispatcher = dispatcher_of(callee)
+        if dispatcher is self and signature in self.in_progress:
+            return self.in_progress[signature]  # recursion: the current assumption
+        if dispatcher.in_progress:
+            return None  # mutual recursion: called through Python, correct if slower
+        return dispatcher.specialize(signature)
+
+    def callee_for(self, op: ir.Op, signature: tuple[ir.Type, ...]) -> lowering.Callee:
+        dispatcher = dispatcher_of(op.callee)
+        spec = self.callee_specialization(op.callee, signature)
+        if spec is None:
+            return lowering.Callee(0, 0, dispatcher.callable)
+        if spec not in self.in_progress.values():
+            self.keep_alive_callee(spec)
+        frame_size = spec.lowered.frame_size if spec.lowered else self.frame_size_estimate(spec)
+        return lowering.Callee(ctypes.addressof(spec.entry_cell), frame_size, dispatcher.callable)
+
+    def keep_alive_callee(self, spec: Specialization) -> None:
+        for own in self.in_progress.values():
+            own.keep_alive.append(spec)
+
+    @staticmethod
+    def frame_size_estimate(spec: Specialization) -> int:
+        # A function calling itself is lowered before its own frame size is known: use an upper bound.
+        function = spec.function
+        constants = sum(len(op.args) for op in function.ops)
+        return len(function.variables) + 2 * constants + 1 + 4 + max((len(op.args) for op in function.ops), default=0)
+
+    # --- the dispatcher's machine code ----------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Emit the dispatcher for the current specializations and point the callable at it."""
+        count = self.parameter_count
+        specs = list(self.specializations.values())
+        frame_size = max((s.lowered.frame_size for s in specs if s.lowered), default=count)
+        code: list[Instruction] = [Instruction("ENTRY", (max(frame_size, count), count),
+                                               (frames.frame_stack_address(), id(self.slow_path_object)))]
+        guards = {(id(g.namespace), g.name): g for s in specs for g in s.function.guards}
+        keep: list[object] = []
+        slow = 1 + len(guards) + sum(count + 1 for _ in specs)
+        for guard in guards.values():
+            expected = 0 if guard.value is ir.MISSING else id(guard.value)
+            cell = (ctypes.c_void_p * 3)(id(guard.namespace), id(guard.name), expected)
+            keep.append((cell, guard.name, guard.namespace, guard.value))
+            code.append(Instruction("GUARD_GLOBAL", (), (ctypes.addressof(cell),), side_exit=slow))
+        for spec in specs:
+            next_spec = len(code) + count + 1
+            for position, kind in enumerate(spec.signature):
+                code.append(Instruction("GUARD_TYPE", (position,), (id(PYTHON_TYPES[kind]),), side_exit=next_spec))
+            kind = RETURN_KIND.get(spec.facts.return_type, "OBJECT") if spec.facts.specializable else "OBJECT"
+            code.append(Instruction(f"RETURN_SPECIALIZED_{kind}", (), (spec.external_entry,)))
+        code.append(Instruction("CALL_SLOWPATH", (count,), (id(self.slow_path_object),)))
+        compiled = emitter().emit(code)
+        compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
+        self.codes.append(compiled)
+        jit_callable.set_entry(self.callable, compiled.entry)
+
+
+def dispatcher_of(func: object) -> Dispatcher:
+    """The dispatcher of a function, made (not strict) the first time a compiled function calls it."""
+    original = getattr(func, "__jit_original__", func)
+    existing = _dispatchers.get(original)
+    if existing is None:
+        assert isinstance(original, types.FunctionType)
+        existing = Dispatcher(original, strict=False)
+        _dispatchers[original] = existing
+    return existing
+
+
+_dispatchers: dict[types.FunctionType, Dispatcher] = {}
+
+
+def check_compilable(func: object) -> types.FunctionType:
+    """The function itself, or a TypeError that says what was given instead."""
+    if isinstance(func, type):
+        raise TypeError(f"jit.compile() takes a function, not the class {func.__qualname__!r}")
+    if isinstance(func, types.MethodType):
+        raise TypeError(f"jit.compile() takes a plain function, not the bound method {func.__qualname__!r}: "
+                        "compile the function in the class body instead")
+    if isinstance(func, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+        raise TypeError(f"jit.compile() takes a Python function, not the builtin {func.__name__!r}")
+    if not isinstance(func, types.FunctionType):
+        raise TypeError(f"jit.compile() takes a Python function, not {type(func).__name__!r}")
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        raise TypeError(f"jit.compile() cannot compile the generator function {func.__qualname__!r}")
+    if inspect.iscoroutinefunction(func):
+        raise TypeError(f"jit.compile() cannot compile the coroutine function {func.__qualname__!r}")
+    return func
+
+
+def compile_function(func: object, strict: bool = False) -> Any:
+    function = check_compilable(getattr(func, "__jit_original__", func))
+    with _lock:
+        dispatcher = _dispatchers.get(function)
+        if dispatcher is None or dispatcher.strict != strict:
+            dispatcher = Dispatcher(function, strict)
+            _dispatchers[function] = dispatcher
+        if strict:
+            dispatcher.function_ir()  # refuse now what can never compile
+    return dispatcher.callable
+
+
+def int64(value: int) -> bool:
+    return value in INT64

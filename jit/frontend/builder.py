@@ -1,0 +1,462 @@
+"""AST -> IR: one visitor method per supported construct; everything else is refused.
+
+Every refusal is an :class:`~jit.errors.UnsupportedError` naming the file, the
+line and the construct, so that ``jit.compile(f, strict=True)`` can tell the
+user exactly what to change, and the non-strict path can record why a function
+runs in the interpreter.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from jit import ir
+from jit.frontend.source import FunctionSource, read_source
+
+BINARY_OPERATORS: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+}
+COMPARISONS: dict[type[ast.cmpop], str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+}
+# Builtins compiled as intrinsics, with the numbers of arguments they accept here.
+BUILTIN_INTRINSICS: dict[object, tuple[str, tuple[int, ...]]] = {
+    builtins.abs: ("abs", (1,)),
+    builtins.min: ("min", (2,)),
+    builtins.max: ("max", (2,)),
+    builtins.int: ("int", (1,)),
+    builtins.float: ("float", (1,)),
+}
+CONSTANT_TYPES = (bool, int, float)
+
+
+def math_intrinsics() -> dict[object, tuple[str, tuple[int, ...]]]:
+    """Every function of the math module, called through the C API (sqrt also unboxed)."""
+    table: dict[object, tuple[str, tuple[int, ...]]] = {}
+    for name in dir(math):
+        value = getattr(math, name)
+        if isinstance(value, types.BuiltinFunctionType):
+            table[value] = (f"math.{name}", (1, 2))
+    return table
+
+
+INTRINSICS = {**BUILTIN_INTRINSICS, **math_intrinsics()}
+
+
+def build_ir(func: types.FunctionType) -> ir.Function:
+    """The IR of ``func``; raises UnsupportedError for what it cannot compile."""
+    return Builder(read_source(func)).build()
+
+
+class Builder:
+    def __init__(self, source: FunctionSource) -> None:
+        self.source = source
+        node = source.node
+        self.function = ir.Function(node.name, source.filename, source.line(node), [])
+        self.locals: dict[str, ir.Var] = {}
+        self.loops: list[tuple[ir.Label, ir.Label]] = []  # (continue target, break target)
+        self.line = source.line(node)
+
+    # --- helpers -----------------------------------------------------------------
+
+    def unsupported(self, what: str, node: ast.AST) -> Exception:
+        return self.source.unsupported(what, node)
+
+    def emit(self, opcode: ir.Opcode, **fields: object) -> ir.Op:
+        return self.function.emit(ir.Op(opcode, line=self.line, **fields))  # type: ignore[arg-type]
+
+    def temp(self) -> ir.Var:
+        return self.function.new_var(f"$t{len(self.function.variables)}")
+
+    def local(self, name: str) -> ir.Var:
+        if name not in self.locals:
+            self.locals[name] = self.function.new_var(name)
+        return self.locals[name]
+
+    @contextmanager
+    def at(self, node: ast.AST) -> Iterator[None]:
+        saved = self.line
+        self.line = self.source.line(node)
+        try:
+            yield
+        finally:
+            self.line = saved
+
+    # --- the function ------------------------------------------------------------
+
+    def build(self) -> ir.Function:
+        node = self.source.node
+        arguments = node.args
+        if arguments.vararg or arguments.kwarg:
+            raise self.unsupported("'*args' and '**kwargs' parameters are not supported", node)
+        if arguments.kwonlyargs:
+            raise self.unsupported("keyword-only parameters are not supported", node)
+        for arg in [*arguments.posonlyargs, *arguments.args]:
+            self.function.params.append(self.local(arg.arg))
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        self.statements(body)
+        if not self.function.ops or self.function.ops[-1].opcode is not ir.Opcode.RETURN_VALUE:
+            self.emit(ir.Opcode.RETURN_VALUE, args=(ir.Const(None),))  # type: ignore[arg-type]
+        return self.function
+
+    # --- statements --------------------------------------------------------------
+
+    def statements(self, body: list[ast.stmt]) -> None:
+        for statement in body:
+            with self.at(statement):
+                self.statement(statement)
+
+    def statement(self, node: ast.stmt) -> None:
+        method: Callable[[ast.stmt], None] | None = getattr(self, f"stmt_{type(node).__name__}", None)
+        if method is None:
+            raise self.unsupported(f"'{describe(node)}' is not supported", node)
+        method(node)
+
+    def stmt_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def stmt_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant):
+            return  # a bare string or number does nothing
+        self.expression(node.value)
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        value = self.expression(node.value) if node.value is not None else ir.Const(None)  # type: ignore[arg-type]
+        self.emit(ir.Opcode.RETURN_VALUE, args=(value,))
+
+    def stmt_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1:
+            raise self.unsupported("chained assignment 'a = b = ...' is not supported", node)
+        target = node.targets[0]
+        if isinstance(target, ast.Tuple):
+            if not isinstance(node.value, ast.Tuple) or len(node.value.elts) != len(target.elts):
+                raise self.unsupported("tuple assignment needs a tuple of the same length on the right", node)
+            # All right-hand values first, as Python does, then the stores.
+            values = [self.materialize(self.expression(element)) for element in node.value.elts]
+            for element, value in zip(target.elts, values):
+                self.assign(element, value)
+            return
+        self.assign(target, self.expression(node.value))
+
+    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if not isinstance(node.target, ast.Name):
+            raise self.unsupported("augmented assignment to anything but a local name is not supported", node)
+        current = self.name(node.target)
+        value = self.binary(node.op, current, node.value, node)
+        self.assign(node.target, value)
+
+    def assign(self, target: ast.expr, value: ir.Operand) -> None:
+        if isinstance(target, ast.Starred) or not isinstance(target, ast.Name):
+            raise self.unsupported(f"assignment to {describe(target)} is not supported", target)
+        dst = self.local(target.id)
+        if isinstance(value, ir.Const):
+            self.emit(ir.Opcode.LOAD_CONST, dst=dst, args=(value,))
+        elif value != dst:
+            self.emit(ir.Opcode.COPY, dst=dst, args=(value,))
+
+    def materialize(self, value: ir.Operand) -> ir.Operand:
+        """A copy of ``value`` that later stores cannot change (for tuple assignment)."""
+        if isinstance(value, ir.Var) and not value.name.startswith("$"):
+            copy = self.temp()
+            self.emit(ir.Opcode.COPY, dst=copy, args=(value,))
+            return copy
+        return value
+
+    def stmt_If(self, node: ast.If) -> None:
+        orelse = self.function.new_label("else")
+        end = self.function.new_label("endif")
+        self.condition(node.test, orelse, jump_if=False)
+        self.statements(node.body)
+        if node.orelse:
+            self.emit(ir.Opcode.JUMP, target=end)
+        self.function.place(orelse)
+        self.statements(node.orelse)
+        self.function.place(end)
+
+    def stmt_While(self, node: ast.While) -> None:
+        head = self.function.new_label("while")
+        orelse = self.function.new_label("while_else")
+        end = self.function.new_label("while_end")
+        self.function.place(head)
+        self.condition(node.test, orelse, jump_if=False)
+        self.loop_body(node.body, head, end)
+        self.function.place(orelse)
+        self.statements(node.orelse)
+        self.function.place(end)
+
+    def stmt_For(self, node: ast.For) -> None:
+        iterator = node.iter
+        if not (isinstance(iterator, ast.Call) and isinstance(iterator.func, ast.Name)
+                and iterator.func.id not in self.source.local_names
+                and self.global_value(iterator.func) is builtins.range):
+            raise self.unsupported("'for' over anything but range() is not supported", node)
+        if iterator.keywords or not 1 <= len(iterator.args) <= 3:
+            raise self.unsupported("range() takes 1 to 3 positional arguments here", node)
+        if not isinstance(node.target, ast.Name):
+            raise self.unsupported(f"'for' target {describe(node.target)} is not supported", node)
+        values = [self.materialize(self.expression(argument)) for argument in iterator.args]
+        start, stop, step = (
+            (ir.Const(0), values[0], ir.Const(1)) if len(values) == 1
+            else (values[0], values[1], values[2] if len(values) == 3 else ir.Const(1))
+        )
+        counter, limit, stride = self.temp(), self.temp(), self.temp()
+        self.emit(ir.Opcode.GET_RANGE, args=(start, stop, step))
+        for var, value in ((counter, start), (limit, stop), (stride, step)):
+            opcode = ir.Opcode.LOAD_CONST if isinstance(value, ir.Const) else ir.Opcode.COPY
+            self.emit(opcode, dst=var, args=(value,))
+        head = self.function.new_label("for")
+        orelse = self.function.new_label("for_else")
+        end = self.function.new_label("for_end")
+        self.function.place(head)
+        self.emit(ir.Opcode.FOR_ITER_RANGE, dst=self.local(node.target.id), args=(counter, limit, stride),
+                  target=orelse)
+        self.loop_body(node.body, head, end)
+        self.function.place(orelse)
+        self.statements(node.orelse)
+        self.function.place(end)
+
+    def loop_body(self, body: list[ast.stmt], head: ir.Label, end: ir.Label) -> None:
+        back_edge = self.function.new_label("continue")
+        self.loops.append((back_edge, end))
+        self.statements(body)
+        self.loops.pop()
+        self.function.place(back_edge)
+        self.emit(ir.Opcode.CHECK_SIGNALS)
+        self.emit(ir.Opcode.JUMP, target=head)
+
+    def stmt_Break(self, node: ast.Break) -> None:
+        self.emit(ir.Opcode.JUMP, target=self.loops[-1][1])
+
+    def stmt_Continue(self, node: ast.Continue) -> None:
+        self.emit(ir.Opcode.JUMP, target=self.loops[-1][0])
+
+    # --- conditions --------------------------------------------------------------
+
+    def condition(self, node: ast.expr, target: ir.Label, jump_if: bool) -> None:
+        """Jump to ``target`` when the truth of ``node`` is ``jump_if``; else fall through."""
+        with self.at(node):
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+                self.condition(node.operand, target, not jump_if)
+            elif isinstance(node, ast.BoolOp):
+                # 'a and b' jumps on false as soon as one is false, and on true only when the last is.
+                short_circuit_value = isinstance(node.op, ast.Or)
+                if jump_if == short_circuit_value:
+                    for value in node.values:
+                        self.condition(value, target, jump_if)
+                else:
+                    skip = self.function.new_label("bool")
+                    for value in node.values[:-1]:
+                        self.condition(value, skip, short_circuit_value)
+                    self.condition(node.values[-1], target, jump_if)
+                    self.function.place(skip)
+            elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+                left = self.expression(node.left)
+                right = self.expression(node.comparators[0])
+                self.emit(ir.Opcode.COMPARE_AND_BRANCH, args=(left, right), arg=self.comparison(node.ops[0], node),
+                          target=target, jump_if=jump_if)
+            else:
+                value = self.expression(node)
+                opcode = ir.Opcode.POP_JUMP_IF_TRUE if jump_if else ir.Opcode.POP_JUMP_IF_FALSE
+                self.emit(opcode, args=(value,), target=target)
+
+    def comparison(self, op: ast.cmpop, node: ast.AST) -> str:
+        if type(op) not in COMPARISONS:
+            raise self.unsupported(f"comparison '{describe(op)}' is not supported", node)
+        return COMPARISONS[type(op)]
+
+    # --- expressions -------------------------------------------------------------
+
+    def expression(self, node: ast.expr) -> ir.Operand:
+        method: Callable[[ast.expr], ir.Operand] | None = getattr(self, f"expr_{type(node).__name__}", None)
+        if method is None:
+            raise self.unsupported(f"'{describe(node)}' is not supported", node)
+        with self.at(node):
+            return method(node)
+
+    def expr_Constant(self, node: ast.Constant) -> ir.Operand:
+        if type(node.value) not in CONSTANT_TYPES:
+            raise self.unsupported(f"constant {node.value!r} of type {type(node.value).__name__} is not supported",
+                                   node)
+        return ir.Const(node.value)
+
+    def expr_Name(self, node: ast.Name) -> ir.Operand:
+        if node.id in self.source.local_names:
+            return self.name(node)
+        value = self.global_value(node)
+        if type(value) in CONSTANT_TYPES:
+            return ir.Const(value)  # type: ignore[arg-type]
+        raise self.unsupported(f"global {node.id!r} of type {type(value).__name__} is not supported as a value",
+                               node)
+
+    def name(self, node: ast.Name) -> ir.Var:
+        if node.id not in self.source.local_names:
+            raise self.unsupported(f"assignment to global {node.id!r} is not supported", node)
+        return self.local(node.id)
+
+    def global_value(self, node: ast.Name) -> object:
+        """The value a global name has now; the compiled code is guarded against its rebinding."""
+        namespace = self.source.func.__globals__
+        if node.id in namespace:
+            value = namespace[node.id]
+            self.function.guards.append(ir.GlobalGuard(namespace, node.id, value))
+            return value
+        builtin_namespace = self.source.func.__builtins__
+        if not isinstance(builtin_namespace, dict):
+            builtin_namespace = vars(builtin_namespace)
+        if node.id in builtin_namespace:
+            value = builtin_namespace[node.id]
+            self.function.guards.append(ir.GlobalGuard(namespace, node.id, ir.MISSING))
+            self.function.guards.append(ir.GlobalGuard(builtin_namespace, node.id, value))
+            return value
+        raise self.unsupported(f"name {node.id!r} is not defined", node)
+
+    def expr_BinOp(self, node: ast.BinOp) -> ir.Operand:
+        return self.binary(node.op, self.expression(node.left), node.right, node)
+
+    def binary(self, op: ast.operator, left: ir.Operand, right_node: ast.expr, node: ast.AST) -> ir.Var:
+        if type(op) not in BINARY_OPERATORS:
+            raise self.unsupported(f"operator '{describe(op)}' is not supported", node)
+        right = self.expression(right_node)
+        dst = self.temp()
+        self.emit(ir.Opcode.BINARY_OP, dst=dst, args=(left, right), arg=BINARY_OPERATORS[type(op)])
+        return dst
+
+    def expr_UnaryOp(self, node: ast.UnaryOp) -> ir.Operand:
+        operators = {ast.USub: "-", ast.Not: "not"}
+        if type(node.op) not in operators:
+            raise self.unsupported(f"unary operator '{describe(node.op)}' is not supported", node)
+        operand = self.expression(node.operand)
+        dst = self.temp()
+        self.emit(ir.Opcode.UNARY_OP, dst=dst, args=(operand,), arg=operators[type(node.op)])
+        return dst
+
+    def expr_Compare(self, node: ast.Compare) -> ir.Operand:
+        if len(node.ops) == 1:
+            left = self.expression(node.left)
+            right = self.expression(node.comparators[0])
+            dst = self.temp()
+            self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(left, right), arg=self.comparison(node.ops[0], node))
+            return dst
+        # a < b < c: each middle operand evaluated once; the value of the first false comparison, else the last.
+        dst = self.temp()
+        end = self.function.new_label("chain_end")
+        left = self.expression(node.left)
+        for index, (op, comparator) in enumerate(zip(node.ops, node.comparators)):
+            right = self.materialize(self.expression(comparator))
+            self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(left, right), arg=self.comparison(op, node))
+            if index < len(node.ops) - 1:
+                self.emit(ir.Opcode.POP_JUMP_IF_FALSE, args=(dst,), target=end)
+            left = right
+        self.function.place(end)
+        return dst
+
+    def expr_BoolOp(self, node: ast.BoolOp) -> ir.Operand:
+        # 'a or b' is a if a is true else b; 'a and b' is a if a is false else b.
+        dst = self.temp()
+        end = self.function.new_label("boolop_end")
+        opcode = ir.Opcode.POP_JUMP_IF_TRUE if isinstance(node.op, ast.Or) else ir.Opcode.POP_JUMP_IF_FALSE
+        for index, value_node in enumerate(node.values):
+            self.store(dst, self.expression(value_node))
+            if index < len(node.values) - 1:
+                self.emit(opcode, args=(dst,), target=end)
+        self.function.place(end)
+        return dst
+
+    def expr_IfExp(self, node: ast.IfExp) -> ir.Operand:
+        dst = self.temp()
+        orelse = self.function.new_label("ifexp_else")
+        end = self.function.new_label("ifexp_end")
+        self.condition(node.test, orelse, jump_if=False)
+        self.store(dst, self.expression(node.body))
+        self.emit(ir.Opcode.JUMP, target=end)
+        self.function.place(orelse)
+        self.store(dst, self.expression(node.orelse))
+        self.function.place(end)
+        return dst
+
+    def store(self, dst: ir.Var, value: ir.Operand) -> None:
+        opcode = ir.Opcode.LOAD_CONST if isinstance(value, ir.Const) else ir.Opcode.COPY
+        self.emit(opcode, dst=dst, args=(value,))
+
+    def expr_Call(self, node: ast.Call) -> ir.Operand:
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.unsupported("calls with keyword or starred arguments are not supported", node)
+        callee = self.callee(node.func)
+        args = tuple(self.materialize(self.expression(argument)) for argument in node.args)
+        dst = self.temp()
+        if callee in INTRINSICS:
+            name, arities = INTRINSICS[callee]
+            if len(args) not in arities:
+                raise self.unsupported(f"{name}() with {len(args)} arguments is not supported", node)
+            self.emit(ir.Opcode.CALL_INTRINSIC, dst=dst, args=args, arg=name)
+            return dst
+        target = getattr(callee, "__jit_original__", callee)
+        if isinstance(target, types.FunctionType):
+            self.emit(ir.Opcode.CALL_FUNCTION, dst=dst, args=args, callee=target)
+            return dst
+        raise self.unsupported(f"calling {describe_value(callee)} is not supported", node)
+
+    def callee(self, node: ast.expr) -> object:
+        if isinstance(node, ast.Name) and node.id not in self.source.local_names:
+            return self.global_value(node)
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id not in self.source.local_names):
+            module = self.global_value(node.value)
+            if isinstance(module, types.ModuleType) and hasattr(module, node.attr):
+                value = getattr(module, node.attr)
+                self.function.guards.append(ir.GlobalGuard(vars(module), node.attr, value))
+                return value
+        raise self.unsupported(f"calling {describe(node)} is not supported", node)
+
+    def expr_Attribute(self, node: ast.Attribute) -> ir.Operand:
+        # Module constants such as math.pi.
+        if isinstance(node.value, ast.Name) and node.value.id not in self.source.local_names:
+            module = self.global_value(node.value)
+            if isinstance(module, types.ModuleType):
+                value = getattr(module, node.attr, None)
+                if type(value) in CONSTANT_TYPES:
+                    self.function.guards.append(ir.GlobalGuard(vars(module), node.attr, value))
+                    return ir.Const(value)  # type: ignore[arg-type]
+        raise self.unsupported(f"attribute access {describe(node)} is not supported", node)
+
+
+def describe(node: ast.AST) -> str:
+    """How a construct reads in an error message: its source when short, else its kind."""
+    names = {
+        ast.Yield: "yield", ast.YieldFrom: "yield from", ast.Await: "await", ast.Lambda: "lambda",
+        ast.ListComp: "list comprehension", ast.With: "with", ast.Try: "try", ast.Raise: "raise",
+        ast.FunctionDef: "def", ast.ClassDef: "class", ast.Import: "import", ast.ImportFrom: "from ... import",
+        ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Delete: "del", ast.Assert: "assert",
+        ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>",
+        ast.MatMult: "@", ast.Invert: "~", ast.UAdd: "+", ast.Is: "is", ast.IsNot: "is not",
+        ast.In: "in", ast.NotIn: "not in",
+    }
+    if type(node) in names:
+        return names[type(node)]
+    if isinstance(node, ast.expr):
+        text = ast.unparse(node)
+        return text if len(text) <= 40 else type(node).__name__
+    return type(node).__name__
+
+
+def describe_value(value: object) -> str:
+    name = getattr(value, "__qualname__", None) or type(value).__name__
+    return f"{name!r} ({type(value).__name__})"

@@ -1,0 +1,64 @@
+"""Finding a function's source, its AST node and its symbol table."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import symtable
+import textwrap
+import types
+from dataclasses import dataclass
+
+from jit.errors import UnsupportedError
+
+
+@dataclass(frozen=True)
+class FunctionSource:
+    func: types.FunctionType
+    filename: str
+    node: ast.FunctionDef
+    line_offset: int  # add to a node's lineno to get the line in the file
+    local_names: frozenset[str]  # names local to the function (parameters included)
+
+    def line(self, node: ast.AST) -> int:
+        return getattr(node, "lineno", self.node.lineno) + self.line_offset
+
+    def unsupported(self, what: str, node: ast.AST | None = None) -> UnsupportedError:
+        return UnsupportedError(what, self.filename, self.line(node or self.node), "frontend")
+
+
+def read_source(func: types.FunctionType) -> FunctionSource:
+    code = func.__code__
+    filename = code.co_filename
+    try:
+        lines, first_line = inspect.getsourcelines(func)
+    except (OSError, TypeError) as error:
+        raise UnsupportedError(f"the source of {func.__qualname__} cannot be found ({error})", filename,
+                               code.co_firstlineno, "frontend") from None
+    text = textwrap.dedent("".join(lines))
+    try:
+        module = ast.parse(text)
+    except SyntaxError:
+        # A lambda or a def inside an expression: getsourcelines gives whole lines.
+        raise UnsupportedError(f"the source of {func.__qualname__} is not a plain 'def'", filename,
+                               code.co_firstlineno, "frontend") from None
+    if not module.body or not isinstance(module.body[0], ast.FunctionDef):
+        kind = "an 'async def'" if module.body and isinstance(module.body[0], ast.AsyncFunctionDef) else "a lambda"
+        raise UnsupportedError(f"{func.__qualname__} is {kind}, not a plain 'def'", filename,
+                               code.co_firstlineno, "frontend")
+    node = module.body[0]
+    line_offset = first_line - 1
+    if code.co_freevars:
+        raise UnsupportedError(f"closure variable {code.co_freevars[0]!r} is not supported", filename,
+                               node.lineno + line_offset, "frontend")
+    table = symtable.symtable(text, filename, "exec")
+    function_table = next(child for child in table.get_children() if child.get_name() == node.name)
+    local_names = set()
+    for symbol in function_table.get_symbols():
+        if symbol.is_declared_global() or symbol.is_nonlocal():
+            keyword = "global" if symbol.is_declared_global() else "nonlocal"
+            raise UnsupportedError(f"'{keyword} {symbol.get_name()}' is not supported", filename,
+                                   node.lineno + line_offset, "frontend")
+        if symbol.is_local():
+            local_names.add(symbol.get_name())
+    return FunctionSource(func, filename, node, line_offset, frozenset(local_names))

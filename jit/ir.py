@@ -1,0 +1,206 @@
+"""The micro-op IR: a register-style sequence of ops over frame slots.
+
+The frontend produces it from a function's AST; optimizer passes rewrite it;
+the backend lowers each op to one stencil per tier.  Ops keep CPython's tier-2
+names where they mean the same thing (BINARY_OP, COMPARE_OP, FOR_ITER_RANGE,
+RETURN_VALUE ...).  Operands are variables (one frame slot each) or constants,
+so ``a, b = b, a + b`` is three ops, not eight.
+
+The IR is untyped: the type-inference pass attaches a :class:`Type` to every
+variable for one signature of argument types, and the backend chooses the
+specialized (unboxed) or the generic (PyObject*) stencil from it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+class Type(enum.Enum):
+    """What a variable holds, for one specialization."""
+
+    UNKNOWN = "unknown"  # bottom of the lattice: not assigned yet
+    BOOL = "bool"
+    INT = "int"
+    FLOAT = "float"
+    OBJECT = "object"  # anything: only the generic tier can hold it
+
+    def join(self, other: Type) -> Type:
+        if self is other or other is Type.UNKNOWN:
+            return self
+        if self is Type.UNKNOWN:
+            return other
+        return Type.OBJECT
+
+    @property
+    def unboxed(self) -> bool:
+        return self in (Type.BOOL, Type.INT, Type.FLOAT)
+
+
+@dataclass(frozen=True)
+class Var:
+    """A frame slot: a local variable of the function or a temporary."""
+
+    slot: int
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Const:
+    """A constant operand: an int, float or bool of the function's source."""
+
+    value: int | float | bool
+
+    def __str__(self) -> str:
+        return repr(self.value)
+
+
+Operand = Var | Const
+
+
+@dataclass(frozen=True)
+class Label:
+    """A branch target: the index of an op, resolved when the function is finished."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Opcode(enum.Enum):
+    """The IR's operations.  ``arg`` and ``target`` of :class:`Op` give their details."""
+
+    LOAD_CONST = "LOAD_CONST"  # dst = const
+    COPY = "COPY"  # dst = src
+    BINARY_OP = "BINARY_OP"  # dst = a <arg> b, arg in + - * / // % **
+    UNARY_OP = "UNARY_OP"  # dst = <arg> a, arg in - not
+    COMPARE_OP = "COMPARE_OP"  # dst = a <arg> b, arg in < <= > >= == !=
+    CALL_INTRINSIC = "CALL_INTRINSIC"  # dst = arg(*args), arg in abs min max int float math.*
+    CALL_FUNCTION = "CALL_FUNCTION"  # dst = callee(*args), callee a compiled function
+    JUMP = "JUMP"  # goto target
+    POP_JUMP_IF_TRUE = "POP_JUMP_IF_TRUE"  # if a: goto target
+    POP_JUMP_IF_FALSE = "POP_JUMP_IF_FALSE"  # if not a: goto target
+    COMPARE_AND_BRANCH = "COMPARE_AND_BRANCH"  # if (a <arg> b) == jump_if: goto target
+    GET_RANGE = "GET_RANGE"  # checks range(start, stop, step) the way range() does
+    FOR_ITER_RANGE = "FOR_ITER_RANGE"  # dst = counter; counter += step; exit to target when done
+    CHECK_SIGNALS = "CHECK_SIGNALS"  # a loop's back edge: answer Ctrl-C
+    RETURN_VALUE = "RETURN_VALUE"  # return a
+
+
+BRANCHES = frozenset(
+    {
+        Opcode.JUMP,
+        Opcode.POP_JUMP_IF_TRUE,
+        Opcode.POP_JUMP_IF_FALSE,
+        Opcode.COMPARE_AND_BRANCH,
+        Opcode.FOR_ITER_RANGE,
+    }
+)
+TERMINATORS = frozenset({Opcode.JUMP, Opcode.RETURN_VALUE})
+
+
+@dataclass
+class Op:
+    opcode: Opcode
+    dst: Var | None = None
+    args: tuple[Operand, ...] = ()
+    arg: str | None = None
+    target: Label | None = None
+    jump_if: bool = True  # COMPARE_AND_BRANCH: branch when the comparison is this
+    callee: object = None  # CALL_FUNCTION: the jit.Function being called
+    line: int = 0
+
+    def __str__(self) -> str:
+        parts = [self.opcode.value]
+        if self.arg is not None:
+            parts.append(self.arg)
+        if self.opcode is Opcode.COMPARE_AND_BRANCH and not self.jump_if:
+            parts.append("(negated)")
+        text = " ".join(parts)
+        if self.dst is not None:
+            text = f"{self.dst} = {text}"
+        if self.opcode is Opcode.CALL_FUNCTION:
+            text += f" {getattr(self.callee, '__qualname__', self.callee)}"
+        if self.args:
+            text += " " + ", ".join(str(a) for a in self.args)
+        if self.target is not None:
+            text += f" -> {self.target}"
+        return text
+
+
+MISSING = object()  # a GlobalGuard's value when the name must stay unbound
+
+
+@dataclass(frozen=True)
+class GlobalGuard:
+    """The compiled code assumed ``namespace[name] is value`` (or that the name is absent)."""
+
+    namespace: dict[str, object]
+    name: str
+    value: object
+
+    def holds(self) -> bool:
+        return self.namespace.get(self.name, MISSING) is self.value
+
+
+@dataclass
+class Function:
+    """A function's IR: its ops in order, labels, and variables."""
+
+    name: str
+    filename: str
+    first_line: int
+    params: list[Var]
+    ops: list[Op] = field(default_factory=list)
+    labels: dict[Label, int] = field(default_factory=dict)  # label -> index of the op it marks
+    variables: list[Var] = field(default_factory=list)
+    label_count: int = 0
+    guards: list[GlobalGuard] = field(default_factory=list)
+
+    def new_var(self, name: str) -> Var:
+        var = Var(len(self.variables), name)
+        self.variables.append(var)
+        return var
+
+    def new_label(self, hint: str) -> Label:
+        self.label_count += 1
+        return Label(f"{hint}{self.label_count}")
+
+    def place(self, label: Label) -> None:
+        """Mark that ``label`` is the index of the next op appended."""
+        self.labels[label] = len(self.ops)
+
+    def emit(self, op: Op) -> Op:
+        self.ops.append(op)
+        return op
+
+    def target_index(self, op: Op) -> int:
+        assert op.target is not None
+        return self.labels[op.target]
+
+    def successors(self, index: int) -> Iterator[int]:
+        """Indices of the ops that may run after op ``index``."""
+        op = self.ops[index]
+        if op.target is not None:
+            yield self.target_index(op)
+        if op.opcode not in TERMINATORS and index + 1 < len(self.ops):
+            yield index + 1
+
+    def format(self) -> str:
+        label_at: dict[int, list[str]] = {}
+        for label, index in self.labels.items():
+            label_at.setdefault(index, []).append(label.name)
+        lines = [f"function {self.name}({', '.join(p.name for p in self.params)}):"]
+        for index, op in enumerate(self.ops):
+            for name in sorted(label_at.get(index, ())):
+                lines.append(f"  {name}:")
+            lines.append(f"    {index:4d}  line {op.line:<4d} {op}")
+        return "\n".join(lines)
+
+    __str__ = format

@@ -1,0 +1,50 @@
+"""IR -> IR passes, one module each, run in order by :func:`optimize`.
+
+Every pass has the same interface: ``run(function, facts)`` rewrites or
+annotates the IR in place; a pass that refuses the function raises
+:class:`~jit.errors.UnsupportedError` whose stage names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from jit import ir
+from jit.errors import UnsupportedError
+
+
+@dataclass
+class Facts:
+    """What the passes learn about one specialization of a function."""
+
+    signature: tuple[ir.Type, ...]
+    types: dict[ir.Var, ir.Type] = field(default_factory=dict)
+    return_type: ir.Type = ir.Type.UNKNOWN
+    assigned_before: list[frozenset[ir.Var]] = field(default_factory=list)  # per op: vars surely assigned
+    specializable: bool = True
+    # The return type of a call of a Python function with these argument types (given by the driver,
+    # which compiles callees; recursion sees the current assumption).
+    callee_return_type: Callable[[object, tuple[ir.Type, ...]], ir.Type] = lambda callee, types: ir.Type.OBJECT
+    generic_reason: str = ""  # why only the generic tier runs, when it is so
+
+
+Pass = Callable[[ir.Function, Facts], None]
+
+
+def optimize(function: ir.Function, facts: Facts, passes: Sequence[tuple[str, Pass]] | None = None) -> Facts:
+    from jit.optimizer import assignment, constants, types
+
+    pipeline = passes if passes is not None else (
+        ("constant-folding", constants.run),
+        ("definite-assignment", assignment.run),
+        ("type-inference", types.run),
+    )
+    for name, run in pipeline:
+        try:
+            run(function, facts)
+        except UnsupportedError as error:
+            error.stage = f"optimizer:{name}"
+            error.args = (f"{error.filename}, line {error.line}: {error.construct} [{error.stage}]",)
+            raise
+    return facts

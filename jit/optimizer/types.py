@@ -1,0 +1,138 @@
+"""Type inference for one signature: every variable gets one type, the join of what is assigned to it.
+
+This is the guard-elimination pass of the design: argument types are checked
+once at entry, and from there the types of every operation follow, so the
+specialized tier needs no type guards inside the body; the guards that remain
+are those on values (int64 overflow, zero divisors, float results of int
+operations ...), which leave through side exits into the generic tier.
+A variable that can hold values of two types is OBJECT, and a function with an
+OBJECT variable runs only in the generic tier.
+"""
+
+from __future__ import annotations
+
+from jit import ir
+from jit.ir import Type
+from jit.optimizer import Facts
+
+INT64 = range(-(2**63), 2**63)
+INTEGRAL = (Type.BOOL, Type.INT)
+NUMERIC = (Type.BOOL, Type.INT, Type.FLOAT)
+
+# Results of math functions for number arguments; any other math function gives OBJECT (generic call).
+MATH_FLOAT = frozenset(
+    "sqrt exp exp2 expm1 log log2 log10 log1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh "
+    "hypot pow fabs fmod copysign erf erfc gamma lgamma degrees radians cbrt remainder".split())
+MATH_INT = frozenset("floor ceil trunc".split())
+MATH_BOOL = frozenset("isnan isinf isfinite".split())
+
+
+def constant_type(value: object) -> Type:
+    if type(value) is bool:
+        return Type.BOOL
+    if type(value) is int and value in INT64:
+        return Type.INT
+    if type(value) is float:
+        return Type.FLOAT
+    return Type.OBJECT
+
+
+def binary_type(op: str, left: Type, right: Type) -> Type:
+    if left not in NUMERIC or right not in NUMERIC:
+        return Type.OBJECT
+    if op == "/":
+        return Type.FLOAT
+    if op == "**":
+        # int ** int may be a float (negative exponent) or a big int: generic.
+        return Type.OBJECT if left in INTEGRAL and right in INTEGRAL else Type.FLOAT
+    return Type.INT if left in INTEGRAL and right in INTEGRAL else Type.FLOAT
+
+
+def intrinsic_type(name: str, args: list[Type]) -> Type:
+    if any(arg not in NUMERIC for arg in args):
+        return Type.OBJECT
+    if name == "abs":
+        return Type.INT if args[0] in INTEGRAL else Type.FLOAT
+    if name in ("min", "max"):
+        return args[0] if args[0] is args[1] else Type.OBJECT
+    if name == "int":
+        return Type.INT
+    if name == "float":
+        return Type.FLOAT
+    short = name.removeprefix("math.")
+    if short in MATH_FLOAT:
+        return Type.FLOAT
+    if short in MATH_INT:
+        return Type.INT
+    if short in MATH_BOOL:
+        return Type.BOOL
+    return Type.OBJECT
+
+
+def result_type(op: ir.Op, operand_types: list[Type], facts: Facts) -> Type:
+    opcode = op.opcode
+    if opcode in (ir.Opcode.LOAD_CONST, ir.Opcode.COPY):
+        return operand_types[0]
+    if opcode is ir.Opcode.BINARY_OP:
+        assert op.arg is not None
+        return binary_type(op.arg, *operand_types)
+    if opcode is ir.Opcode.UNARY_OP:
+        (operand,) = operand_types
+        if operand not in NUMERIC:
+            return Type.OBJECT
+        if op.arg == "not":
+            return Type.BOOL
+        return Type.FLOAT if operand is Type.FLOAT else Type.INT
+    if opcode is ir.Opcode.COMPARE_OP:
+        return Type.BOOL if all(t in NUMERIC for t in operand_types) else Type.OBJECT
+    if opcode is ir.Opcode.CALL_INTRINSIC:
+        assert op.arg is not None
+        return intrinsic_type(op.arg, operand_types)
+    if opcode is ir.Opcode.CALL_FUNCTION:
+        return facts.callee_return_type(op.callee, tuple(operand_types))
+    if opcode is ir.Opcode.FOR_ITER_RANGE:
+        return Type.INT if all(t in INTEGRAL for t in operand_types) else Type.OBJECT
+    raise AssertionError(f"no result type for {opcode}")
+
+
+def operand_type(operand: ir.Operand, types: dict[ir.Var, Type]) -> Type:
+    if isinstance(operand, ir.Const):
+        return constant_type(operand.value)
+    return types.get(operand, Type.UNKNOWN)
+
+
+def run(function: ir.Function, facts: Facts) -> None:
+    types: dict[ir.Var, Type] = dict(zip(function.params, facts.signature))
+    changed = True
+    while changed:
+        changed = False
+        for op in function.ops:
+            if op.dst is None:
+                continue
+            operand_types = [operand_type(a, types) for a in op.args]
+            if Type.UNKNOWN in operand_types and op.opcode is not ir.Opcode.CALL_FUNCTION:
+                continue  # not reached by any assignment yet; a later round sees it
+            new = types.get(op.dst, Type.UNKNOWN).join(result_type(op, operand_types, facts))
+            if new is not types.get(op.dst, Type.UNKNOWN):
+                types[op.dst] = new
+                changed = True
+    for var in function.variables:
+        types.setdefault(var, Type.UNKNOWN)
+    facts.types = types
+    returned = Type.UNKNOWN
+    for op in function.ops:
+        if op.opcode is ir.Opcode.RETURN_VALUE:
+            returned = returned.join(operand_type(op.args[0], types))
+    facts.return_type = returned
+    facts.specializable, facts.generic_reason = specializable(function, types)
+
+
+def specializable(function: ir.Function, types: dict[ir.Var, Type]) -> tuple[bool, str]:
+    for var in function.variables:
+        if types[var] is Type.OBJECT:
+            shown = "a temporary" if var.name.startswith("$") else f"variable {var.name!r}"
+            return False, f"{shown} holds values of more than one type, or not a number"
+    for op in function.ops:
+        if op.opcode in (ir.Opcode.GET_RANGE,) and any(operand_type(a, types) is Type.FLOAT for a in op.args):
+            return False, f"line {op.line}: range() of a float"
+    return True, ""

@@ -1,0 +1,70 @@
+/* Crossings between the tiers: boxing unboxed values into objects, unboxing
+ * objects after a guard on their exact type, and plain type guards.
+ *
+ * Guards test the exact type, not isinstance: a subclass of int or float may
+ * override any operator, so only the exact types have the semantics the
+ * specialized stencils implement.  (bool is a subclass of int, hence its own
+ * unboxing.) */
+#include "jit_stencil.h"
+
+#define EXIT_UNLESS_TYPE(OBJECT, TYPE)                                        \
+    if (Py_TYPE(OBJECT) != (TYPE)) {                                          \
+        SIDE_EXIT();                                                          \
+    }
+
+/* dst's old content is raw bits of the specialized tier: nothing to release.
+ * A NULL from the constructor means MemoryError is set. */
+#define BOX_STENCIL(NAME, NEW_REFERENCE)                                      \
+    STENCIL(BOX_##NAME) {                                                     \
+        PyObject *boxed = (NEW_REFERENCE);                                    \
+        if (boxed == 0) {                                                     \
+            ERROR();                                                          \
+        }                                                                     \
+        SLOT(0).o = boxed;                                                    \
+        CONTINUE();                                                           \
+    }
+
+BOX_STENCIL(INT, PyLong_FromLongLong(SLOT(1).i))
+BOX_STENCIL(FLOAT, PyFloat_FromDouble(SLOT(1).f))
+BOX_STENCIL(BOOL, jit_new_bool(SLOT(1).i != 0))
+
+/* src is borrowed: the generic tier's slot keeps its reference.  An int too
+ * big for int64 is no error: the generic tier handles it. */
+STENCIL(UNBOX_INT) {
+    PyObject *boxed = SLOT(1).o;
+    EXIT_UNLESS_TYPE(boxed, &PyLong_Type)
+    int overflow;
+    long long value = PyLong_AsLongLongAndOverflow(boxed, &overflow);
+    if (overflow != 0) {
+        SIDE_EXIT();
+    }
+    if (value == -1 && PyErr_Occurred() != 0) {
+        ERROR();
+    }
+    SLOT(0).i = value;
+    CONTINUE();
+}
+
+/* PyFloat_AsDouble cannot fail on an exact float: no error check. */
+STENCIL(UNBOX_FLOAT) {
+    PyObject *boxed = SLOT(1).o;
+    EXIT_UNLESS_TYPE(boxed, &PyFloat_Type)
+    SLOT(0).f = PyFloat_AsDouble(boxed);
+    CONTINUE();
+}
+
+/* True and False are singletons: identity decides, no call needed. */
+STENCIL(UNBOX_BOOL) {
+    PyObject *boxed = SLOT(1).o;
+    if (boxed != Py_True && boxed != Py_False) {
+        SIDE_EXIT();
+    }
+    SLOT(0).i = boxed == Py_True;
+    CONTINUE();
+}
+
+/* OPERAND0 is the expected type object (kept alive by the compiled code). */
+STENCIL(GUARD_TYPE) {
+    EXIT_UNLESS_TYPE(SLOT(0).o, (PyTypeObject *)(uintptr_t)OPERAND(0))
+    CONTINUE();
+}

@@ -1,0 +1,65 @@
+/* Loops, signal checks and function returns. */
+#include "jit_stencil.h"
+
+/* One step of `for target in range(...)` on int64 slots (counter, stop, step;
+ * step is never 0: range() raised before).  Python's range yields while
+ * counter < stop (step > 0) or counter > stop (step < 0).  When counter + step
+ * leaves int64 the true value lies beyond stop anyway (stop is an int64), so
+ * saturating the counter at stop ends the loop at the next test instead of
+ * wrapping around. */
+STENCIL(FOR_ITER_RANGE) {
+    int64_t counter = SLOT(1).i;
+    int64_t stop = SLOT(2).i;
+    int64_t step = SLOT(3).i;
+    int done = step > 0 ? counter >= stop : counter <= stop;
+    if (done) {
+        JUMP();
+    }
+    int64_t next;
+    if (__builtin_add_overflow(counter, step, &next)) {
+        next = stop;
+    }
+    SLOT(0).i = counter;
+    SLOT(1).i = next;
+    CONTINUE();
+}
+
+/* Loop back edges count down and poll for signals (Ctrl-C) every OPARG1
+ * iterations, as the interpreter's eval breaker would, without paying a call
+ * on every iteration. */
+STENCIL(CHECK_SIGNALS) {
+    if (--SLOT(0).i > 0) {
+        CONTINUE();
+    }
+    SLOT(0).i = (int64_t)OPARG(1);
+    if (PyErr_CheckSignals() < 0) {
+        ERROR();
+    }
+    CONTINUE();
+}
+
+/* Terminal stencils: they end the chain with a plain return to the entry
+ * stencil's call.  A NULL from a box constructor passes through: the
+ * exception is set and the caller sees it. */
+#define RETURN_BOXED(NAME, NEW_REFERENCE)                                     \
+    STENCIL(RETURN_##NAME) {                                                  \
+        return (NEW_REFERENCE);                                               \
+    }
+
+RETURN_BOXED(INT, PyLong_FromLongLong(SLOT(0).i))
+RETURN_BOXED(FLOAT, PyFloat_FromDouble(SLOT(0).f))
+RETURN_BOXED(BOOL, jit_new_bool(SLOT(0).i != 0))
+
+/* The slot's reference moves to the caller; clearing the slot keeps any later
+ * frame cleanup from releasing it a second time. */
+STENCIL(RETURN_OBJECT) {
+    PyObject *result = SLOT(0).o;
+    SLOT(0).o = 0;
+    return result;
+}
+
+/* The end of the error path: an exception is set, NULL reports it. */
+STENCIL(RETURN_NULL) {
+    (void)frame;
+    return 0;
+}

@@ -1,0 +1,148 @@
+/* The generic tier: every slot owns a PyObject* (or NULL) and every operation
+ * is CPython's own C-API function, so results and exceptions are exactly the
+ * interpreter's.  Each stencil computes its new object first and only then
+ * replaces dst (jit_set_owned), because dst may be one of the operands. */
+#include "jit_stencil.h"
+
+#define OBJECT_OPERAND(N) ((PyObject *)(uintptr_t)OPERAND(N))
+
+/* NEW_REFERENCE is evaluated once; NULL means an exception is set. */
+#define RESULT_STENCIL(NAME, NEW_REFERENCE)                                   \
+    STENCIL(NAME) {                                                           \
+        PyObject *result = (NEW_REFERENCE);                                   \
+        if (result == 0) {                                                    \
+            ERROR();                                                          \
+        }                                                                     \
+        jit_set_owned(&SLOT(0), result);                                      \
+        CONTINUE();                                                           \
+    }
+
+#define UNARY(FUNCTION) FUNCTION(SLOT(1).o)
+#define BINARY(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o)
+
+RESULT_STENCIL(BINARY_OP_ADD, BINARY(PyNumber_Add))
+RESULT_STENCIL(BINARY_OP_SUBTRACT, BINARY(PyNumber_Subtract))
+RESULT_STENCIL(BINARY_OP_MULTIPLY, BINARY(PyNumber_Multiply))
+RESULT_STENCIL(BINARY_OP_TRUE_DIVIDE, BINARY(PyNumber_TrueDivide))
+RESULT_STENCIL(BINARY_OP_FLOOR_DIVIDE, BINARY(PyNumber_FloorDivide))
+RESULT_STENCIL(BINARY_OP_REMAINDER, BINARY(PyNumber_Remainder))
+/* Two-argument pow(): the modulus is None. */
+RESULT_STENCIL(BINARY_OP_POWER, PyNumber_Power(SLOT(1).o, SLOT(2).o, Py_None))
+RESULT_STENCIL(UNARY_NEGATIVE, UNARY(PyNumber_Negative))
+RESULT_STENCIL(UNARY_ABS, UNARY(PyNumber_Absolute))
+RESULT_STENCIL(CONVERT_INT, UNARY(PyNumber_Long))
+RESULT_STENCIL(CONVERT_FLOAT, UNARY(PyNumber_Float))
+RESULT_STENCIL(COMPARE_OP, PyObject_RichCompare(SLOT(1).o, SLOT(2).o, (int)OPARG(3)))
+
+/* Calls pass their arguments with one spare slot in front and
+ * PY_VECTORCALL_ARGUMENTS_OFFSET, so that a bound method can put `self` there
+ * instead of allocating a new argument array. */
+#define CALL_STENCIL(N, ...)                                                  \
+    RESULT_STENCIL(CALL_##N,                                                  \
+                   PyObject_Vectorcall(OBJECT_OPERAND(0),                     \
+                                       ((PyObject *[]){0, __VA_ARGS__} + 1),  \
+                                       N | PY_VECTORCALL_ARGUMENTS_OFFSET, 0))
+
+CALL_STENCIL(1, SLOT(1).o)
+CALL_STENCIL(2, SLOT(1).o, SLOT(2).o)
+
+/* bool(x): 1, 0, or -1 with an exception set.  The singletons are answered
+ * inline because conditions are mostly comparison results. */
+static inline int object_truth(PyObject *value) {
+    if (value == Py_True) {
+        return 1;
+    }
+    if (value == Py_False || value == Py_None) {
+        return 0;
+    }
+    return PyObject_IsTrue(value);
+}
+
+/* bool(a OP b), as `if a < b:` computes it.  Not PyObject_RichCompareBool: its
+ * identity shortcut makes `x == x` true for a NaN x, where Python's `==` is
+ * false. */
+static inline int comparison_truth(PyObject *a, PyObject *b, int op) {
+    PyObject *result = PyObject_RichCompare(a, b, op);
+    if (result == 0) {
+        return -1;
+    }
+    int truth = object_truth(result);
+    Py_DECREF(result);
+    return truth;
+}
+
+#define BRANCH_STENCIL(NAME, TRUTH, JUMP_WHEN)                                \
+    STENCIL(NAME) {                                                           \
+        int truth = (TRUTH);                                                  \
+        if (truth < 0) {                                                      \
+            ERROR();                                                          \
+        }                                                                     \
+        if (truth == (JUMP_WHEN)) {                                           \
+            JUMP();                                                           \
+        }                                                                     \
+        CONTINUE();                                                           \
+    }
+
+BRANCH_STENCIL(JUMP_IF_TRUE, object_truth(SLOT(0).o), 1)
+BRANCH_STENCIL(JUMP_IF_FALSE, object_truth(SLOT(0).o), 0)
+BRANCH_STENCIL(JUMP_IF_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2)), 1)
+BRANCH_STENCIL(JUMP_IF_NOT_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2)), 0)
+
+STENCIL(UNARY_NOT) {
+    int truth = object_truth(SLOT(1).o);
+    if (truth < 0) {
+        ERROR();
+    }
+    jit_set_owned(&SLOT(0), jit_new_bool(!truth));
+    CONTINUE();
+}
+
+/* builtins.min/max: keep a unless b compares strictly smaller (greater), with
+ * the same PyObject_RichCompareBool call the builtins make, so NaN and
+ * mixed-type cases agree with them. */
+#define MIN_MAX_STENCIL(NAME, OP)                                             \
+    STENCIL(NAME) {                                                           \
+        PyObject *a = SLOT(1).o;                                              \
+        PyObject *b = SLOT(2).o;                                              \
+        int take_b = PyObject_RichCompareBool(b, a, OP);                      \
+        if (take_b < 0) {                                                     \
+            ERROR();                                                          \
+        }                                                                     \
+        PyObject *result = take_b ? b : a;                                    \
+        Py_INCREF(result);                                                    \
+        jit_set_owned(&SLOT(0), result);                                      \
+        CONTINUE();                                                           \
+    }
+
+MIN_MAX_STENCIL(MIN, Py_LT)
+MIN_MAX_STENCIL(MAX, Py_GT)
+
+/* FOR_ITER_RANGE on objects, for ranges whose bounds leave int64.  OPERAND0 is
+ * the int 0 (borrowed) that gives the step's sign.  The counter's reference
+ * moves into target and the new counter takes its slot; done in that order,
+ * it stays correct even if target and counter shared a slot. */
+STENCIL(FOR_ITER_RANGE_OBJECT) {
+    PyObject *counter = SLOT(1).o;
+    PyObject *stop = SLOT(2).o;
+    PyObject *step = SLOT(3).o;
+    int ascending = PyObject_RichCompareBool(step, OBJECT_OPERAND(0), Py_GT);
+    if (ascending < 0) {
+        ERROR();
+    }
+    int done = PyObject_RichCompareBool(counter, stop, ascending ? Py_GE : Py_LE);
+    if (done < 0) {
+        ERROR();
+    }
+    if (done) {
+        JUMP();
+    }
+    PyObject *next = PyNumber_Add(counter, step);
+    if (next == 0) {
+        ERROR();
+    }
+    PyObject *old_target = SLOT(0).o;
+    SLOT(0).o = counter;
+    SLOT(1).o = next;
+    Py_XDECREF(old_target);
+    CONTINUE();
+}

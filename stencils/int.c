@@ -1,0 +1,114 @@
+/* Specialized int64 arithmetic with Python's semantics.
+ *
+ * A Python int is unbounded; these stencils compute on int64 and leave through
+ * SIDE_EXIT() whenever the exact result would not fit (or Python would raise),
+ * so the generic tier redoes the operation on objects and gives the
+ * interpreter's answer, big ints and ZeroDivisionError included.  Every guard
+ * runs before the destination is written: the generic tier re-executes the
+ * same micro-op, possibly with dst aliasing an operand.
+ *
+ * Comparisons, min/max and truth tests of ints live in compare.c, generated
+ * together with those of floats. */
+#include "jit_stencil.h"
+
+#define INT64_MIN_VALUE (-9223372036854775807LL - 1)
+
+/* 2**53: every int64 of at most this magnitude is exactly a double, which is
+ * what lets int/int division and int/float comparison run in doubles. */
+#define EXACT_DOUBLE_INT_LIMIT (1LL << 53)
+
+static inline int fits_double_exactly(int64_t v) {
+    return v >= -EXACT_DOUBLE_INT_LIMIT && v <= EXACT_DOUBLE_INT_LIMIT;
+}
+
+/* +, -, *: the checked builtins compile to the instruction plus a test of the
+ * overflow flag (x86-64) or a widening multiply check (ARM64), no library call. */
+#define INT_CHECKED_BINARY_OP(NAME, BUILTIN)                                  \
+    STENCIL(BINARY_OP_##NAME##_INT) {                                         \
+        int64_t result;                                                       \
+        if (BUILTIN(SLOT(1).i, SLOT(2).i, &result)) {                         \
+            SIDE_EXIT();                                                      \
+        }                                                                     \
+        SLOT(0).i = result;                                                   \
+        CONTINUE();                                                           \
+    }
+
+INT_CHECKED_BINARY_OP(ADD, __builtin_add_overflow)
+INT_CHECKED_BINARY_OP(SUBTRACT, __builtin_sub_overflow)
+INT_CHECKED_BINARY_OP(MULTIPLY, __builtin_mul_overflow)
+
+/* C division truncates toward zero; Python's floors.  They differ exactly when
+ * the remainder is nonzero and its sign differs from the divisor's: then the
+ * quotient is one less and the remainder moves by one divisor, which gives it
+ * the divisor's sign as Python requires.  Callers have excluded b == 0 and
+ * INT64_MIN / -1 (the only overflowing case: 2**63 is not an int64). */
+static inline int64_t floor_div_mod(int64_t a, int64_t b, int64_t *mod) {
+    int64_t q = a / b;
+    int64_t r = a % b;
+    if (r != 0 && ((r ^ b) < 0)) {
+        q -= 1;
+        r += b;
+    }
+    *mod = r;
+    return q;
+}
+
+static inline int64_t floor_div(int64_t a, int64_t b) {
+    int64_t unused;
+    return floor_div_mod(a, b, &unused);
+}
+
+static inline int64_t floor_mod(int64_t a, int64_t b) {
+    int64_t r;
+    floor_div_mod(a, b, &r);
+    return r;
+}
+
+#define INT_FLOOR_BINARY_OP(NAME, FUNCTION)                                   \
+    STENCIL(BINARY_OP_##NAME##_INT) {                                         \
+        int64_t a = SLOT(1).i;                                                \
+        int64_t b = SLOT(2).i;                                                \
+        if (b == 0 || (a == INT64_MIN_VALUE && b == -1)) {                    \
+            SIDE_EXIT();                                                      \
+        }                                                                     \
+        SLOT(0).i = FUNCTION(a, b);                                           \
+        CONTINUE();                                                           \
+    }
+
+INT_FLOOR_BINARY_OP(FLOOR_DIVIDE, floor_div)
+INT_FLOOR_BINARY_OP(REMAINDER, floor_mod)
+
+/* Python rounds int/int correctly.  When both operands are exact doubles, one
+ * IEEE division rounds correctly too (CPython's own fast path), signed zero
+ * included (0 / -5 == -0.0).  Larger operands would be rounded twice. */
+STENCIL(BINARY_OP_TRUE_DIVIDE_INT) {
+    int64_t a = SLOT(1).i;
+    int64_t b = SLOT(2).i;
+    if (b == 0 || !fits_double_exactly(a) || !fits_double_exactly(b)) {
+        SIDE_EXIT();
+    }
+    SLOT(0).f = (double)a / (double)b;
+    CONTINUE();
+}
+
+/* Lets the compiler compare an int with a float in doubles, exactly. */
+STENCIL(GUARD_INT_FITS_FLOAT) {
+    if (!fits_double_exactly(SLOT(0).i)) {
+        SIDE_EXIT();
+    }
+    CONTINUE();
+}
+
+/* -x and abs(x) overflow only for INT64_MIN, whose negation is 2**63. */
+#define INT_UNARY_OP(NAME, EXPRESSION)                                        \
+    STENCIL(UNARY_##NAME##_INT) {                                             \
+        int64_t a = SLOT(1).i;                                                \
+        if (a == INT64_MIN_VALUE) {                                           \
+            SIDE_EXIT();                                                      \
+        }                                                                     \
+        SLOT(0).i = (EXPRESSION);                                             \
+        CONTINUE();                                                           \
+    }
+
+INT_UNARY_OP(NEGATIVE, -a)
+INT_UNARY_OP(ABS, a < 0 ? -a : a)

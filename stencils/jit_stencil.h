@@ -1,0 +1,156 @@
+/* Shared conventions of every cpjit stencil.  See docs/stencils.md.
+ *
+ * A stencil is one C function compiled ahead of time into machine code with
+ * "holes": references to extern symbols whose values are only known when the
+ * runtime copies the code into executable memory and patches it.  Stencils
+ * include nothing from the C library or from Python.h, so that one set of
+ * tables serves every CPython version: the few object-layout facts they need
+ * (ob_refcnt, ob_type) are those of the stable ABI.
+ */
+#ifndef JIT_STENCIL_H
+#define JIT_STENCIL_H
+
+typedef __INT32_TYPE__ int32_t;
+typedef __UINT32_TYPE__ uint32_t;
+typedef __INT64_TYPE__ int64_t;
+typedef __UINT64_TYPE__ uint64_t;
+typedef __INTPTR_TYPE__ intptr_t;
+typedef __UINTPTR_TYPE__ uintptr_t;
+typedef __SIZE_TYPE__ size_t;
+typedef __PTRDIFF_TYPE__ Py_ssize_t;
+
+/* The head of every object, as the stable ABI fixes it (non-free-threaded). */
+typedef struct _typeobject PyTypeObject;
+typedef struct _object {
+    Py_ssize_t ob_refcnt;
+    PyTypeObject *ob_type;
+} PyObject;
+
+/* A frame slot holds an unboxed int64 or double in the specialized tier, or an
+ * owned PyObject* (or NULL) in the generic tier. */
+typedef union {
+    int64_t i;
+    double f;
+    PyObject *o;
+} JitSlot;
+
+/* Every stencil of a chain has this prototype: musttail needs them identical. */
+typedef PyObject *JitResult;
+#define STENCIL(NAME) JitResult NAME(JitSlot *frame)
+
+/* Control holes: where a stencil goes next. */
+extern JitResult _JIT_CONTINUE(JitSlot *frame);    /* the next stencil */
+extern JitResult _JIT_JUMP_TARGET(JitSlot *frame); /* a branch target */
+extern JitResult _JIT_SIDE_EXIT(JitSlot *frame);   /* failed guard: deoptimize */
+extern JitResult _JIT_ERROR(JitSlot *frame);       /* exception set: unwind */
+
+#define CONTINUE() __attribute__((musttail)) return _JIT_CONTINUE(frame)
+#define JUMP() __attribute__((musttail)) return _JIT_JUMP_TARGET(frame)
+#define SIDE_EXIT() __attribute__((musttail)) return _JIT_SIDE_EXIT(frame)
+#define ERROR() __attribute__((musttail)) return _JIT_ERROR(frame)
+
+/* Operand holes.  OPARGn is a 32-bit value (slot index, small immediate);
+ * OPERANDn is a 64-bit value (int64 or double bits, object or function
+ * address).  The runtime checks every patched value against its width. */
+#if defined(__x86_64__) && !defined(__APPLE__)
+/* Under -mcmodel=medium, small-model externs give 32-bit absolute relocations. */
+#define JIT_HOLE32 __attribute__((model("small")))
+#else
+#define JIT_HOLE32
+#endif
+extern char _JIT_OPARG0 JIT_HOLE32;
+extern char _JIT_OPARG1 JIT_HOLE32;
+extern char _JIT_OPARG2 JIT_HOLE32;
+extern char _JIT_OPARG3 JIT_HOLE32;
+extern char _JIT_OPERAND0[];
+extern char _JIT_OPERAND1[];
+
+#define OPARG(N) ((uint32_t)(uintptr_t)&_JIT_OPARG##N)
+#define OPERAND(N) ((uint64_t)(uintptr_t)_JIT_OPERAND##N)
+#define SLOT(N) (frame[OPARG(N)])
+
+static inline double operand_as_double(uint64_t bits) {
+    double d;
+    __builtin_memcpy(&d, &bits, sizeof d);  /* lowers to a move, not a call */
+    return d;
+}
+
+/* CPython's C API: referenced by name, resolved by the runtime at load time.
+ * Only functions and data of the stable ABI. */
+extern PyTypeObject PyLong_Type;
+extern PyTypeObject PyFloat_Type;
+extern PyTypeObject PyBool_Type;
+extern PyObject _Py_NoneStruct;
+extern PyObject _Py_TrueStruct;
+extern PyObject _Py_FalseStruct;
+extern void _Py_Dealloc(PyObject *);
+extern PyObject *PyLong_FromLongLong(long long);
+extern long long PyLong_AsLongLongAndOverflow(PyObject *, int *);
+extern double PyLong_AsDouble(PyObject *);
+extern PyObject *PyFloat_FromDouble(double);
+extern double PyFloat_AsDouble(PyObject *);
+extern PyObject *PyErr_Occurred(void);
+extern int PyErr_CheckSignals(void);
+extern PyObject *PyNumber_Add(PyObject *, PyObject *);
+extern PyObject *PyNumber_Subtract(PyObject *, PyObject *);
+extern PyObject *PyNumber_Multiply(PyObject *, PyObject *);
+extern PyObject *PyNumber_TrueDivide(PyObject *, PyObject *);
+extern PyObject *PyNumber_FloorDivide(PyObject *, PyObject *);
+extern PyObject *PyNumber_Remainder(PyObject *, PyObject *);
+extern PyObject *PyNumber_Power(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyNumber_Negative(PyObject *);
+extern PyObject *PyNumber_Absolute(PyObject *);
+extern PyObject *PyNumber_Long(PyObject *);
+extern PyObject *PyNumber_Float(PyObject *);
+extern PyObject *PyObject_RichCompare(PyObject *, PyObject *, int);
+extern int PyObject_RichCompareBool(PyObject *, PyObject *, int);
+extern int PyObject_IsTrue(PyObject *);
+extern PyObject *PyObject_Vectorcall(PyObject *, PyObject *const *, size_t, PyObject *);
+
+/* Fixed values of the stable ABI: rich-comparison opcodes and the vectorcall
+ * flag that lets a callee borrow args[-1]. */
+#define Py_LT 0
+#define Py_LE 1
+#define Py_EQ 2
+#define Py_NE 3
+#define Py_GT 4
+#define Py_GE 5
+#define PY_VECTORCALL_ARGUMENTS_OFFSET ((size_t)1 << (8 * sizeof(size_t) - 1))
+
+#define Py_TYPE(OB) ((OB)->ob_type)
+#define Py_None (&_Py_NoneStruct)
+#define Py_True (&_Py_TrueStruct)
+#define Py_False (&_Py_FalseStruct)
+
+/* Reference counting inline, as abi3 extensions built for 3.11 do; safe with
+ * 3.12+ immortal objects, whose counts never reach zero. */
+static inline void Py_INCREF(PyObject *op) { op->ob_refcnt++; }
+static inline void Py_DECREF(PyObject *op) {
+    if (--op->ob_refcnt == 0) {
+        _Py_Dealloc(op);
+    }
+}
+static inline void Py_XDECREF(PyObject *op) {
+    if (op != 0) {
+        Py_DECREF(op);
+    }
+}
+
+/* Store an owned reference into a generic-tier slot, then release what it held
+ * (CPython's Py_SETREF order): the release may run arbitrary code (__del__),
+ * which must never find the slot pointing at a freed object. */
+static inline void jit_set_owned(JitSlot *slot, PyObject *value) {
+    PyObject *old = slot->o;
+    slot->o = value;
+    Py_XDECREF(old);
+}
+
+/* A new reference to True or False: several families (returns, boxing, `not`)
+ * turn a C truth value into a bool object. */
+static inline PyObject *jit_new_bool(int truth) {
+    PyObject *op = truth ? Py_True : Py_False;
+    Py_INCREF(op);
+    return op;
+}
+
+#endif

@@ -1,0 +1,80 @@
+"""The frontend: source -> IR, and its refusals naming file, line and construct."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from jit import ir
+from jit.errors import UnsupportedError
+from jit.frontend import build_ir
+
+LIMIT = 10
+
+
+def fib(n):
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+
+
+def uses_yield(n):
+    yield n
+
+
+def uses_list(n):
+    return [n]
+
+
+def uses_global_constant(x):
+    return x * LIMIT + math.pi
+
+
+def chained(a, b, c):
+    return a < b < c
+
+
+def test_tuple_assignment_is_three_ops_in_the_loop() -> None:
+    function = build_ir(fib)
+    text = function.format()
+    assert "FOR_ITER_RANGE" in text
+    loop_start = next(i for i, op in enumerate(function.ops) if op.opcode is ir.Opcode.FOR_ITER_RANGE)
+    loop_end = next(i for i, op in enumerate(function.ops) if op.opcode is ir.Opcode.CHECK_SIGNALS)
+    # a, b = b, a + b: one add, then two stores (b is copied first so that a's store cannot change it).
+    body = function.ops[loop_start + 1:loop_end]
+    assert [op.opcode for op in body].count(ir.Opcode.BINARY_OP) == 1
+    assert len(body) <= 4
+
+
+def test_refusals_name_file_line_and_construct() -> None:
+    with pytest.raises(UnsupportedError) as error:
+        build_ir(uses_yield)
+    assert error.value.line == uses_yield.__code__.co_firstlineno + 1
+    assert "'yield' is not supported" in str(error.value)
+    assert error.value.filename.endswith("test_frontend.py")
+    with pytest.raises(UnsupportedError, match=r"line \d+: '\[n\]' is not supported"):
+        build_ir(uses_list)
+
+
+def test_globals_become_guarded_constants() -> None:
+    function = build_ir(uses_global_constant)
+    constants = {op.args[1].value for op in function.ops
+                 if op.opcode is ir.Opcode.BINARY_OP and isinstance(op.args[1], ir.Const)}
+    assert LIMIT in constants and math.pi in constants
+    names = {guard.name for guard in function.guards}
+    assert {"LIMIT", "math", "pi"} <= names
+    assert all(guard.holds() for guard in function.guards)
+
+
+def test_chained_comparison_evaluates_each_operand_once() -> None:
+    function = build_ir(chained)
+    compares = [op for op in function.ops if op.opcode is ir.Opcode.COMPARE_OP]
+    assert len(compares) == 2
+    assert any(op.opcode is ir.Opcode.POP_JUMP_IF_FALSE for op in function.ops)
+
+
+def test_lambda_is_refused() -> None:
+    with pytest.raises(UnsupportedError, match="lambda|plain 'def'"):
+        build_ir(lambda x: x)  # type: ignore[arg-type]

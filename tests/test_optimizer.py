@@ -1,0 +1,69 @@
+"""The optimizer passes: constant folding, definite assignment, type inference."""
+
+from __future__ import annotations
+
+import pytest
+
+from jit import ir
+from jit.errors import UnsupportedError
+from jit.frontend import build_ir
+from jit.ir import Type
+from jit.optimizer import Facts, optimize
+
+
+def mixed(n):
+    x = 0
+    for i in range(n):
+        x = x + i / 2
+    return x
+
+
+def ints(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def maybe_unbound(n):
+    for i in range(n):
+        pass
+    return i
+
+
+def folded():
+    return 2 * 3 + 1
+
+
+def run(func, *signature: Type) -> tuple[ir.Function, Facts]:
+    function = build_ir(func)
+    return function, optimize(function, Facts(signature))
+
+
+def test_int_loop_is_all_int() -> None:
+    function, facts = run(ints, Type.INT)
+    assert facts.specializable
+    assert facts.return_type is Type.INT
+    assert all(facts.types[v] in (Type.INT, Type.UNKNOWN) for v in function.variables)
+
+
+def test_variable_of_two_types_makes_the_function_generic() -> None:
+    _, facts = run(mixed, Type.INT)
+    assert not facts.specializable
+    assert "'x'" in facts.generic_reason
+    _, facts = run(mixed, Type.FLOAT)  # n float: range() of a float is the generic tier's TypeError
+    assert not facts.specializable
+
+
+def test_read_of_maybe_unbound_local_is_refused_by_its_pass() -> None:
+    with pytest.raises(UnsupportedError) as error:
+        run(maybe_unbound, Type.INT)
+    assert error.value.stage == "optimizer:definite-assignment"
+    assert "'i'" in str(error.value)
+
+
+def test_constant_folding_uses_python_arithmetic() -> None:
+    function, facts = run(folded)
+    assert facts.return_type is Type.INT
+    loads = [op for op in function.ops if op.opcode is ir.Opcode.LOAD_CONST]
+    assert any(op.args[0] == ir.Const(7) for op in loads)

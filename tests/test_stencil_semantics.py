@@ -1,0 +1,637 @@
+"""Python semantics of the pure-arithmetic stencils, checked without the runtime.
+
+The stencil C files are compiled for x86-64 Linux into ELF objects, linked by a
+tiny loader below (every hole gets a fixed value: slot indices for the
+operands, distinct sentinel addresses for the control holes), and each stencil
+is run on its own under unicorn with a frame of slots.  Hypothesis then checks
+the result against Python itself: the value written, and which way control
+left (continue, branch, side exit).  A side exit must leave the frame
+untouched, since the generic tier re-executes the micro-op.
+
+Stencils that call the C API (boxing, the generic tier, entry) are exercised by
+the compiler's tests with a real interpreter; here they only have to link.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile  # type: ignore[import-untyped]
+from elftools.elf.relocation import RelocationSection  # type: ignore[import-untyped]
+from elftools.elf.sections import SymbolTableSection  # type: ignore[import-untyped]
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from unicorn import UC_ARCH_X86, UC_HOOK_CODE, UC_MODE_64, Uc
+from unicorn.x86_const import UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSP
+
+STENCIL_DIR = Path(__file__).resolve().parent.parent / "stencils"
+# The families whose stencils are pure arithmetic, plus what they link against.
+SOURCES = ("frame", "int", "float", "compare", "control")
+ALL_SOURCES = (*SOURCES, "box", "generic", "entry")
+TRIPLE = "x86_64-unknown-linux-elf"
+# The fixed decisions for this target (common flags plus its code model).
+CFLAGS = (
+    "-O3", "-nostdinc", "-ffreestanding", "-fno-builtin", "-fno-jump-tables",
+    "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fomit-frame-pointer",
+    "-fno-math-errno", "-ffunction-sections", "-fdata-sections",
+    "-mcmodel=medium", "-fno-pic",
+)  # fmt: skip
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+FRAME_SLOTS = 8
+# Slot indices the operand holes are patched with: distinct and not in order,
+# so that a stencil reading or writing the wrong slot is caught.
+OPARGS = {"_JIT_OPARG0": 4, "_JIT_OPARG1": 1, "_JIT_OPARG2": 6, "_JIT_OPARG3": 3}
+OPERANDS = {"_JIT_OPERAND0": 0x0123456789ABCDEF, "_JIT_OPERAND1": 0xFEDCBA9876543210}
+# A recognizable filler for slots a stencil must not touch.
+FILLER = 0x5A5A5A5A5A5A5A5A
+
+IMAGE_BASE = 0x100000
+SENTINEL_BASE = 0x800000
+FRAME_BASE = 0x900000
+STACK_BASE = 0xA00000
+STACK_SIZE = 0x10000
+PAGE = 0x1000
+CONTROL_HOLES = ("_JIT_CONTINUE", "_JIT_JUMP_TARGET", "_JIT_SIDE_EXIT", "_JIT_ERROR")
+# Where a plain `ret` of a terminal stencil (or of the entry's caller) lands.
+RETURNED = "return"
+
+R_X86_64_64 = 1
+R_X86_64_PC32 = 2
+R_X86_64_PLT32 = 4
+R_X86_64_32 = 10
+R_X86_64_32S = 11
+
+
+def _compile(source: Path, out: Path, triple: str = TRIPLE) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "ziglang", "clang", "-target", triple, *CFLAGS,
+         f"-I{STENCIL_DIR}", "-c", str(source), "-o", str(out)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def _align(value: int, alignment: int) -> int:
+    return (value + alignment - 1) // alignment * alignment
+
+
+@dataclass
+class Image:
+    """Every allocated section of the objects, laid out and relocated."""
+
+    code: bytes
+    functions: dict[str, int]  # stencil name -> address
+    externals: dict[str, int]  # undefined non-hole symbol (C API) -> stub address
+
+
+def _patch(image: bytearray, offset: int, kind: int, value: int, place: int) -> None:
+    if kind == R_X86_64_64:
+        image[offset : offset + 8] = struct.pack("<Q", value % 2**64)
+    elif kind in (R_X86_64_PC32, R_X86_64_PLT32):
+        image[offset : offset + 4] = struct.pack("<i", value - place)
+    elif kind == R_X86_64_32:
+        image[offset : offset + 4] = struct.pack("<I", value)
+    elif kind == R_X86_64_32S:
+        image[offset : offset + 4] = struct.pack("<i", value)
+    else:
+        raise AssertionError(f"relocation type {kind} outside the x86-64 Linux conventions")
+
+
+def _link(objects: list[Path]) -> Image:
+    """Lay out every SHF_ALLOC section at IMAGE_BASE and apply the relocations.
+
+    Undefined symbols are holes: operand holes get OPARGS/OPERAND0, control
+    holes their sentinels, and C-API names stub addresses (one `ret` each)."""
+    image = bytearray()
+    functions: dict[str, int] = {}
+    externals: dict[str, int] = {}
+    holes = {name: value for name, value in OPARGS.items()}
+    holes.update(OPERANDS)
+    holes.update({name: SENTINEL_BASE + 16 * i for i, name in enumerate(CONTROL_HOLES)})
+    pending = []
+    for path in objects:
+        elf = ELFFile(path.open("rb"))
+        bases: dict[int, int] = {}
+        for index, section in enumerate(elf.iter_sections()):
+            if section["sh_flags"] & 2 and section.data_size:  # SHF_ALLOC
+                start = _align(len(image), max(16, section["sh_addralign"]))
+                image.extend(bytes(start - len(image)))
+                bases[index] = IMAGE_BASE + start
+                image.extend(section.data())
+        symtab = elf.get_section_by_name(".symtab")
+        assert isinstance(symtab, SymbolTableSection)
+        for symbol in symtab.iter_symbols():
+            if symbol["st_info"]["type"] == "STT_FUNC":
+                functions[symbol.name] = bases[symbol["st_shndx"]] + symbol["st_value"]
+        for section in elf.iter_sections():
+            if not isinstance(section, RelocationSection) or section["sh_info"] not in bases:
+                continue
+            target = bases[section["sh_info"]]
+            for reloc in section.iter_relocations():
+                symbol = symtab.get_symbol(reloc["r_info_sym"])
+                if symbol["st_shndx"] != "SHN_UNDEF":
+                    value = bases[symbol["st_shndx"]] + symbol["st_value"]
+                elif symbol.name in holes:
+                    value = holes[symbol.name]
+                else:
+                    assert symbol.name.startswith(("Py", "_Py")), symbol.name
+                    value = externals.setdefault(
+                        symbol.name, SENTINEL_BASE + PAGE + 16 * len(externals)
+                    )
+                place = target + reloc["r_offset"]
+                pending.append((place, reloc["r_info_type"], value + reloc["r_addend"]))
+    for place, kind, value in pending:
+        _patch(image, place - IMAGE_BASE, kind, value, place)
+    return Image(bytes(image), functions, externals)
+
+
+@dataclass
+class Outcome:
+    exit: str  # a control hole's name, or RETURNED
+    frame: list[int]  # the slots' raw bits afterwards
+    calls: list[str]  # C-API functions called, in order
+
+
+class Machine:
+    """Runs one stencil at a time on a frame, under unicorn."""
+
+    def __init__(self, image: Image) -> None:
+        self.image = image
+        self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
+        self.uc.mem_map(IMAGE_BASE, _align(len(image.code), PAGE))
+        self.uc.mem_write(IMAGE_BASE, image.code)
+        # A `ret` at every sentinel and stub: stubs return to their caller,
+        # and the hooks below stop the run at the sentinels.
+        self.uc.mem_map(SENTINEL_BASE, 2 * PAGE)
+        self.uc.mem_write(SENTINEL_BASE, b"\xc3" * (2 * PAGE))
+        self.uc.mem_map(FRAME_BASE, PAGE)
+        self.uc.mem_map(STACK_BASE, STACK_SIZE)
+        self.exits = {SENTINEL_BASE + 16 * i: name for i, name in enumerate(CONTROL_HOLES)}
+        self.exits[SENTINEL_BASE + 16 * len(CONTROL_HOLES)] = RETURNED
+        self.stubs = {address: name for name, address in image.externals.items()}
+        self.stub_results: dict[str, int] = {}
+        self.exit = ""
+        self.calls: list[str] = []
+        self.uc.hook_add(UC_HOOK_CODE, self._at_sentinel, begin=SENTINEL_BASE,
+                         end=SENTINEL_BASE + PAGE - 1)  # fmt: skip
+        self.uc.hook_add(UC_HOOK_CODE, self._at_stub, begin=SENTINEL_BASE + PAGE,
+                         end=SENTINEL_BASE + 2 * PAGE - 1)  # fmt: skip
+
+    def _at_sentinel(self, uc: Uc, address: int, size: int, data: object) -> None:
+        self.exit = self.exits[address]
+        uc.emu_stop()
+
+    def _at_stub(self, uc: Uc, address: int, size: int, data: object) -> None:
+        name = self.stubs[address]
+        self.calls.append(name)
+        uc.reg_write(UC_X86_REG_RAX, self.stub_results[name] % 2**64)
+
+    def run(self, stencil: str, slots: dict[int, int]) -> Outcome:
+        """Run `stencil` with the given raw slot bits (others hold FILLER)."""
+        frame = [slots.get(i, FILLER) for i in range(FRAME_SLOTS)]
+        self.uc.mem_write(FRAME_BASE, struct.pack(f"<{FRAME_SLOTS}Q", *frame))
+        # As after a call: the return address on a 16-byte aligned stack.
+        rsp = STACK_BASE + STACK_SIZE - 8
+        self.uc.mem_write(rsp, struct.pack("<Q", SENTINEL_BASE + 16 * len(CONTROL_HOLES)))
+        self.uc.reg_write(UC_X86_REG_RSP, rsp)
+        self.uc.reg_write(UC_X86_REG_RDI, FRAME_BASE)
+        self.exit = ""
+        self.calls = []
+        self.uc.emu_start(self.image.functions[stencil], 0, count=10_000)
+        assert self.exit, f"{stencil} never reached a sentinel"
+        raw = self.uc.mem_read(FRAME_BASE, 8 * FRAME_SLOTS)
+        return Outcome(self.exit, list(struct.unpack(f"<{FRAME_SLOTS}Q", raw)), self.calls)
+
+
+@pytest.fixture(scope="session")
+def machine(tmp_path_factory: pytest.TempPathFactory) -> Machine:
+    directory = tmp_path_factory.mktemp("stencils")
+    objects = []
+    for name in SOURCES:
+        objects.append(directory / f"{name}.o")
+        _compile(STENCIL_DIR / f"{name}.c", objects[-1])
+    return Machine(_link(objects))
+
+
+# --- values as slot bits ----------------------------------------------------
+
+
+def ibits(value: int) -> int:
+    return value % 2**64
+
+
+def fbits(value: float) -> int:
+    return int.from_bytes(struct.pack("<d", value), "little")
+
+
+def as_int(bits: int) -> int:
+    return bits - 2**64 if bits >= 2**63 else bits
+
+
+def as_float(bits: int) -> float:
+    return float(struct.unpack("<d", bits.to_bytes(8, "little"))[0])
+
+
+def fits_int64(value: int) -> bool:
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def same_float(bits: int, expected: float) -> bool:
+    """Bit-identical, except that any NaN matches any NaN (payloads are not
+    Python-visible)."""
+    if math.isnan(expected):
+        return math.isnan(as_float(bits))
+    return bits == fbits(expected)
+
+
+# Slot indices as the stencils see them: SLOT(n) is frame[OPARGS[n]].
+S0, S1, S2, S3 = (OPARGS[f"_JIT_OPARG{n}"] for n in range(4))
+
+# The edges where int64 arithmetic goes wrong, mixed with uniform draws.
+INT_EDGES = [0, 1, -1, 2, -2, 3, -3, 7, -7, INT64_MIN, INT64_MAX, INT64_MIN + 1, INT64_MAX - 1,
+             2**31, -(2**31), 2**32, 2**53, 2**53 + 1, -(2**53), -(2**53) - 1, 2**62, -(2**62),
+             3037000499, 3037000500, -3037000500]  # fmt: skip
+int64s = st.one_of(
+    st.sampled_from(INT_EDGES),
+    st.integers(INT64_MIN, INT64_MAX),
+    st.integers(-1000, 1000),
+    st.integers(-(2**54), 2**54),
+)
+TWO_63 = 2.0**63
+FLOAT_EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, -1.5, math.inf, -math.inf, math.nan,
+               -math.nan, 5e-324, -5e-324, TWO_63, -TWO_63, math.nextafter(TWO_63, 0.0),
+               math.nextafter(-TWO_63, -math.inf), math.nextafter(-TWO_63, 0.0),
+               2.0**53, 2.0**53 + 2.0, 1e308, -1e308, 3.0, -7.0]  # fmt: skip
+floats = st.one_of(st.sampled_from(FLOAT_EDGES), st.floats(), st.floats(-1e6, 1e6))
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+
+def assert_continue(out: Outcome, before: dict[int, int], writes: dict[int, int]) -> None:
+    """Control went on to the next stencil and only `writes` changed."""
+    assert out.exit == "_JIT_CONTINUE"
+    expected = [writes.get(i, before.get(i, FILLER)) for i in range(FRAME_SLOTS)]
+    assert out.frame == expected
+
+
+def assert_untouched(out: Outcome, exit: str, before: dict[int, int]) -> None:
+    assert out.exit == exit
+    assert out.frame == [before.get(i, FILLER) for i in range(FRAME_SLOTS)]
+
+
+def run_and_check_int_result(
+    machine: Machine, stencil: str, operands: dict[int, int], expected: int | None
+) -> None:
+    """dst (slot 0) gets `expected`, or None means the stencil must side-exit."""
+    before = {slot: ibits(value) for slot, value in operands.items()}
+    out = machine.run(stencil, before)
+    if expected is None:
+        assert_untouched(out, "_JIT_SIDE_EXIT", before)
+    else:
+        assert_continue(out, before, {S0: ibits(expected)})
+
+
+# --- int.c --------------------------------------------------------------------
+
+
+def _checked(value: int) -> int | None:
+    return value if fits_int64(value) else None
+
+
+INT_BINARY: dict[str, Callable[[int, int], int | None]] = {
+    "BINARY_OP_ADD_INT": lambda a, b: _checked(a + b),
+    "BINARY_OP_SUBTRACT_INT": lambda a, b: _checked(a - b),
+    "BINARY_OP_MULTIPLY_INT": lambda a, b: _checked(a * b),
+    # The catalog's contract: b == 0 and INT64_MIN / -1 leave (C would trap),
+    # everything else is Python's floor semantics.
+    "BINARY_OP_FLOOR_DIVIDE_INT": lambda a, b: (
+        None if b == 0 or (a, b) == (INT64_MIN, -1) else a // b
+    ),
+    "BINARY_OP_REMAINDER_INT": lambda a, b: (
+        None if b == 0 or (a, b) == (INT64_MIN, -1) else a % b
+    ),
+    "MIN_INT": lambda a, b: min(a, b),
+    "MAX_INT": lambda a, b: max(a, b),
+}
+
+
+@pytest.mark.parametrize("stencil", sorted(INT_BINARY))
+@SETTINGS
+@given(a=int64s, b=int64s)
+@example(a=INT64_MIN, b=-1)
+@example(a=INT64_MAX, b=1)
+@example(a=-7, b=2)
+@example(a=7, b=-2)
+@example(a=-7, b=-2)
+@example(a=5, b=0)
+def test_int_binary(machine: Machine, stencil: str, a: int, b: int) -> None:
+    run_and_check_int_result(machine, stencil, {S1: a, S2: b}, INT_BINARY[stencil](a, b))
+
+
+# Same slot as both operands: the stencil must read both before writing.
+@pytest.mark.parametrize("stencil", sorted(INT_BINARY))
+@SETTINGS
+@given(a=int64s)
+def test_int_binary_same_operand(machine: Machine, stencil: str, a: int) -> None:
+    expected = INT_BINARY[stencil](a, a)
+    before = {S1: ibits(a), S2: ibits(a)}
+    out = machine.run(stencil, before)
+    if expected is None:
+        assert_untouched(out, "_JIT_SIDE_EXIT", before)
+    else:
+        assert_continue(out, before, {S0: ibits(expected)})
+
+
+EXACT = 2**53
+
+
+@SETTINGS
+@given(a=int64s, b=int64s)
+@example(a=EXACT, b=3)
+@example(a=EXACT + 1, b=3)
+@example(a=1, b=-EXACT - 1)
+@example(a=0, b=-5)
+@example(a=1, b=0)
+def test_true_divide_int(machine: Machine, a: int, b: int) -> None:
+    before = {S1: ibits(a), S2: ibits(b)}
+    out = machine.run("BINARY_OP_TRUE_DIVIDE_INT", before)
+    if b == 0 or abs(a) > EXACT or abs(b) > EXACT:
+        assert_untouched(out, "_JIT_SIDE_EXIT", before)
+    else:
+        # Bit-exact, -0.0 included (0 / -5 is -0.0 in Python).
+        assert_continue(out, before, {S0: fbits(a / b)})
+
+
+INT_UNARY: dict[str, Callable[[int], int | None]] = {
+    "UNARY_NEGATIVE_INT": lambda a: _checked(-a),
+    "UNARY_ABS_INT": lambda a: _checked(abs(a)),
+    "UNARY_NOT_INT": lambda a: int(not a),
+}
+
+
+@pytest.mark.parametrize("stencil", sorted(INT_UNARY))
+@SETTINGS
+@given(a=int64s)
+@example(a=INT64_MIN)
+@example(a=INT64_MIN + 1)
+@example(a=0)
+def test_int_unary(machine: Machine, stencil: str, a: int) -> None:
+    run_and_check_int_result(machine, stencil, {S1: a}, INT_UNARY[stencil](a))
+
+
+@SETTINGS
+@given(a=int64s)
+@example(a=EXACT)
+@example(a=EXACT + 1)
+@example(a=-EXACT)
+@example(a=-EXACT - 1)
+def test_guard_int_fits_float(machine: Machine, a: int) -> None:
+    before = {S0: ibits(a)}
+    out = machine.run("GUARD_INT_FITS_FLOAT", before)
+    # The guard's promise: the int converts to a double and back unchanged.
+    exact = int(float(a)) == a and abs(a) <= EXACT
+    assert_untouched(out, "_JIT_CONTINUE" if exact else "_JIT_SIDE_EXIT", before)
+
+
+# --- float.c ------------------------------------------------------------------
+
+
+def _divide(a: float, b: float) -> float | None:
+    return None if b == 0.0 else a / b
+
+
+FLOAT_BINARY: dict[str, Callable[[float, float], float | None]] = {
+    "BINARY_OP_ADD_FLOAT": lambda a, b: a + b,
+    "BINARY_OP_SUBTRACT_FLOAT": lambda a, b: a - b,
+    "BINARY_OP_MULTIPLY_FLOAT": lambda a, b: a * b,
+    "BINARY_OP_TRUE_DIVIDE_FLOAT": _divide,
+    "MIN_FLOAT": lambda a, b: min(a, b),
+    "MAX_FLOAT": lambda a, b: max(a, b),
+}
+
+
+@pytest.mark.parametrize("stencil", sorted(FLOAT_BINARY))
+@SETTINGS
+@given(a=floats, b=floats)
+@example(a=0.0, b=-0.0)
+@example(a=-0.0, b=0.0)
+@example(a=math.nan, b=1.0)
+@example(a=1.0, b=math.nan)
+@example(a=1.0, b=-0.0)
+def test_float_binary(machine: Machine, stencil: str, a: float, b: float) -> None:
+    expected = FLOAT_BINARY[stencil](a, b)
+    before = {S1: fbits(a), S2: fbits(b)}
+    out = machine.run(stencil, before)
+    if expected is None:
+        assert_untouched(out, "_JIT_SIDE_EXIT", before)
+        return
+    assert out.exit == "_JIT_CONTINUE"
+    assert same_float(out.frame[S0], expected)
+    if stencil.startswith(("MIN", "MAX")):
+        # Python returns one of its arguments: the very bits, NaN included.
+        assert out.frame[S0] == fbits(expected)
+    assert_continue(out, before, {S0: out.frame[S0]})
+
+
+FLOAT_UNARY: dict[str, Callable[[float], float | None]] = {
+    "UNARY_NEGATIVE_FLOAT": lambda a: -a,
+    "UNARY_ABS_FLOAT": abs,
+    "SQRT_FLOAT": lambda a: None if a < 0.0 else math.sqrt(a),
+}
+
+
+@pytest.mark.parametrize("stencil", sorted(FLOAT_UNARY))
+@SETTINGS
+@given(a=floats)
+@example(a=-0.0)
+@example(a=-math.inf)
+@example(a=math.nan)
+def test_float_unary(machine: Machine, stencil: str, a: float) -> None:
+    expected = FLOAT_UNARY[stencil](a)
+    before = {S1: fbits(a)}
+    out = machine.run(stencil, before)
+    if expected is None:
+        assert_untouched(out, "_JIT_SIDE_EXIT", before)
+        return
+    if stencil == "SQRT_FLOAT":
+        assert same_float(out.frame[S0], expected)
+        assert_continue(out, before, {S0: out.frame[S0]})
+    else:
+        # Sign-bit operations: exactly Python's bits, NaN's sign included.
+        assert_continue(out, before, {S0: fbits(expected)})
+
+
+@SETTINGS
+@given(a=floats)
+def test_unary_not_float(machine: Machine, a: float) -> None:
+    before = {S1: fbits(a)}
+    out = machine.run("UNARY_NOT_FLOAT", before)
+    assert_continue(out, before, {S0: int(not a)})
+
+
+@SETTINGS
+@given(a=int64s)
+def test_int_to_float(machine: Machine, a: int) -> None:
+    before = {S1: ibits(a)}
+    out = machine.run("INT_TO_FLOAT", before)
+    assert_continue(out, before, {S0: fbits(float(a))})
+
+
+@SETTINGS
+@given(a=floats)
+def test_float_to_int(machine: Machine, a: float) -> None:
+    before = {S1: fbits(a)}
+    out = machine.run("FLOAT_TO_INT", before)
+    if math.isnan(a) or math.isinf(a) or not fits_int64(int(a)):
+        assert_untouched(out, "_JIT_SIDE_EXIT", before)
+    else:
+        assert_continue(out, before, {S0: ibits(int(a))})
+
+
+# --- compare.c ----------------------------------------------------------------
+
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "LT": lambda a, b: a < b,
+    "LE": lambda a, b: a <= b,
+    "GT": lambda a, b: a > b,
+    "GE": lambda a, b: a >= b,
+    "EQ": lambda a, b: a == b,
+    "NE": lambda a, b: a != b,
+}
+TYPES = {"INT": (int64s, ibits), "FLOAT": (floats, fbits)}
+
+
+@pytest.mark.parametrize("type_name", sorted(TYPES))
+@pytest.mark.parametrize("op", sorted(COMPARISONS))
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_comparisons(machine: Machine, type_name: str, op: str, data: st.DataObject) -> None:
+    values, to_bits = TYPES[type_name]
+    a = data.draw(values)
+    b = data.draw(st.one_of(values, st.just(a)))
+    truth = COMPARISONS[op](a, b)
+    operands = {S1: to_bits(a), S2: to_bits(b)}
+    out = machine.run(f"COMPARE_OP_{type_name}_{op}", operands)
+    assert_continue(out, operands, {S0: int(truth)})
+    # Branches take their operands from slots 0 and 1.
+    branch_operands = {S0: to_bits(a), S1: to_bits(b)}
+    for prefix, jumps in (("JUMP_IF", truth), ("JUMP_IF_NOT", not truth)):
+        out = machine.run(f"{prefix}_{type_name}_{op}", branch_operands)
+        assert_untouched(out, "_JIT_JUMP_TARGET" if jumps else "_JIT_CONTINUE", branch_operands)
+
+
+@pytest.mark.parametrize("type_name", sorted(TYPES))
+@SETTINGS
+@given(data=st.data())
+def test_truth_branches(machine: Machine, type_name: str, data: st.DataObject) -> None:
+    values, to_bits = TYPES[type_name]
+    a = data.draw(values)
+    before = {S0: to_bits(a)}
+    for stencil, jumps in (("JUMP_IF_TRUE", bool(a)), ("JUMP_IF_FALSE", not a)):
+        out = machine.run(f"{stencil}_{type_name}", before)
+        assert_untouched(out, "_JIT_JUMP_TARGET" if jumps else "_JIT_CONTINUE", before)
+
+
+def test_unconditional_jump(machine: Machine) -> None:
+    assert_untouched(machine.run("JUMP", {}), "_JIT_JUMP_TARGET", {})
+
+
+# --- frame.c ------------------------------------------------------------------
+
+
+def test_load_const(machine: Machine) -> None:
+    out = machine.run("LOAD_CONST", {})
+    assert_continue(out, {}, {S0: OPERANDS["_JIT_OPERAND0"]})
+
+
+@SETTINGS
+@given(a=int64s)
+def test_copy(machine: Machine, a: int) -> None:
+    before = {S1: ibits(a)}
+    assert_continue(machine.run("COPY", before), before, {S0: ibits(a)})
+
+
+# --- control.c ----------------------------------------------------------------
+
+
+def range_loop(machine: Machine, start: int, stop: int, step: int) -> Iterator[int]:
+    """Drive FOR_ITER_RANGE as a compiled loop does, yielding each target."""
+    slots = {S1: ibits(start), S2: ibits(stop), S3: ibits(step)}
+    while True:
+        out = machine.run("FOR_ITER_RANGE", slots)
+        if out.exit == "_JIT_JUMP_TARGET":
+            assert_untouched(out, "_JIT_JUMP_TARGET", slots)
+            return
+        assert out.exit == "_JIT_CONTINUE"
+        # Only target and counter change; stop and step stay.
+        assert [out.frame[i] for i in (S2, S3)] == [slots[S2], slots[S3]]
+        yield as_int(out.frame[S0])
+        slots = {S0: out.frame[S0], S1: out.frame[S1], S2: slots[S2], S3: slots[S3]}
+
+
+@st.composite
+def short_ranges(draw: st.DrawFn) -> tuple[int, int, int]:
+    """(start, stop, step) of at most a few dozen items, often ending at the
+    int64 limits so that counter + step overflows."""
+    step = draw(st.one_of(int64s, st.integers(-5, 5)).filter(lambda s: s != 0))
+    start = draw(int64s)
+    count = draw(st.integers(0, 12))
+    offset = draw(st.integers(-abs(step), abs(step)))
+    stop = max(INT64_MIN, min(INT64_MAX, start + count * step + offset))
+    return start, stop, step
+
+
+@SETTINGS
+@given(bounds=short_ranges())
+@example(bounds=(INT64_MAX - 3, INT64_MAX, 2))
+@example(bounds=(INT64_MIN + 2, INT64_MIN, -3))
+@example(bounds=(0, INT64_MAX, 2**62))
+@example(bounds=(INT64_MAX, INT64_MIN, INT64_MIN))
+@example(bounds=(5, 5, 1))
+@example(bounds=(5, 5, -1))
+def test_for_iter_range(machine: Machine, bounds: tuple[int, int, int]) -> None:
+    start, stop, step = bounds
+    expected = range(start, stop, step)
+    assert len(expected) < 100
+    assert list(range_loop(machine, start, stop, step)) == list(expected)
+
+
+def test_check_signals(machine: Machine) -> None:
+    """Counts down, polls when the count runs out and restarts it at OPARG1
+    (patched to OPARGS["_JIT_OPARG1"] here); an error from the poll goes to
+    ERROR."""
+    interval = OPARGS["_JIT_OPARG1"]
+    machine.stub_results["PyErr_CheckSignals"] = 0
+    out = machine.run("CHECK_SIGNALS", {S0: ibits(5)})
+    assert_continue(out, {}, {S0: ibits(4)})
+    assert out.calls == []
+    out = machine.run("CHECK_SIGNALS", {S0: ibits(1)})
+    assert_continue(out, {}, {S0: ibits(interval)})
+    assert out.calls == ["PyErr_CheckSignals"]
+    machine.stub_results["PyErr_CheckSignals"] = -1
+    out = machine.run("CHECK_SIGNALS", {S0: ibits(1)})
+    assert out.exit == "_JIT_ERROR"
+    assert out.calls == ["PyErr_CheckSignals"]
+
+
+# --- every family: links with holes and C-API names only ----------------------
+
+
+def test_all_families_link(tmp_path: Path) -> None:
+    """The C-API families too compile to objects whose only undefined symbols
+    are holes and C-API names, and whose only code sections are stencils."""
+    objects = []
+    for name in ALL_SOURCES:
+        objects.append(tmp_path / f"{name}.o")
+        _compile(STENCIL_DIR / f"{name}.c", objects[-1])
+    image = _link(objects)
+    assert "ENTRY" in image.functions
+    assert set(image.externals) >= {"PyNumber_Add", "PyObject_Vectorcall", "PyLong_FromLongLong"}
