@@ -27,7 +27,7 @@ from jit.backend import frames, lowering
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
-from jit.optimizer import Facts, optimize
+from jit.optimizer import Facts, function_passes, optimize, signature_passes
 from jit.optimizer.types import INT64
 
 ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, bool: ir.Type.BOOL}
@@ -55,6 +55,16 @@ def emitter() -> Emitter:
     if _emitter is None:
         _emitter = Emitter()
     return _emitter
+
+
+@functools.cache
+def holes_of(stencil: str) -> frozenset[str]:
+    """The symbols a stencil of the host's tables refers to: which targets an instruction needs."""
+    tables = emitter().target.stencils
+    if stencil not in tables:
+        raise KeyError(f"no stencil {stencil!r} in the {emitter().target.name} tables")
+    found = tables[stencil]
+    return frozenset(hole.symbol for hole in found.code_holes + found.data_holes)
 
 
 @dataclass
@@ -94,6 +104,7 @@ class Dispatcher:
         self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
         self.ir: ir.Function | None = None
+        self.function_facts = Facts(())
         self.ir_error: UnsupportedError | None = None
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
         self.callable = jit_callable.new_callable()
@@ -143,8 +154,11 @@ class Dispatcher:
     # --- compiling ----------------------------------------------------------------------
 
     def function_ir(self) -> ir.Function:
+        """The IR after the passes that do not depend on argument types (made once)."""
         if self.ir is None:
-            self.ir = build_ir(self.func)
+            function = build_ir(self.func)
+            self.function_facts = optimize(function, Facts(()), function_passes())
+            self.ir = function
         return self.ir
 
     def specialize(self, signature: tuple[ir.Type, ...]) -> Specialization | None:
@@ -178,12 +192,15 @@ class Dispatcher:
         spec.deopt_counter = ctypes.c_int64(0)
         self.in_progress[signature] = spec
         try:
+            recursive = any(op.opcode is ir.Opcode.CALL_FUNCTION and op.callee is self.func for op in function.ops)
             assumed = ir.Type.UNKNOWN
             for _ in range(TYPE_ROUNDS):
-                facts = Facts(signature, callee_return_type=self.callee_return_type)
-                optimize(function, facts)
+                facts = Facts(signature, assigned_before=self.function_facts.assigned_before,
+                              callee_return_type=self.callee_return_type)
+                optimize(function, facts, signature_passes())
                 spec.facts = facts
-                if facts.return_type is assumed:
+                # A recursive function's calls of itself assumed the previous round's return type.
+                if not recursive or facts.return_type is assumed:
                     break
                 assumed = facts.return_type
             else:
@@ -191,7 +208,7 @@ class Dispatcher:
                                        function.first_line, "optimizer:type-inference")
             context = lowering.Context(
                 frame_stack=frames.frame_stack_address(),
-                holes_of=emitter().holes_of,
+                holes_of=holes_of,
                 callee=self.callee_for,
                 keep_alive=spec.keep_alive,
                 deopt_counter=ctypes.addressof(spec.deopt_counter),
@@ -206,9 +223,11 @@ class Dispatcher:
 
     def callee_return_type(self, callee: object, signature: tuple[ir.Type, ...]) -> ir.Type:
         spec = self.callee_specialization(callee, signature)
-        if spec is None or not spec.direct_callable:
+        if spec is None:
             return ir.Type.OBJECT
-        return spec.facts.return_type
+        if any(spec is own for own in self.in_progress.values()):
+            return spec.facts.return_type  # recursion: the previous round's result (UNKNOWN at first)
+        return spec.facts.return_type if spec.direct_callable else ir.Type.OBJECT
 
     def callee_specialization(self, callee: object, signature: tuple[ir.Type, ...]) -> Specialization | None:
         if not all(t.unboxed for t in signature):

@@ -101,8 +101,9 @@ class Arena:
         self._in_use = 0
         self._requested = 0
         self._live = 0
-        # Allocations keep their arena alive, so this runs once none is left.
-        weakref.finalize(self, _unmap_all, self.memory, self._chunks)
+        # Allocations keep their arena alive, so this runs once none is left; not
+        # at exit, when compiled code may still run from other finalizers.
+        weakref.finalize(self, _unmap_all, self.memory, self._chunks).atexit = False
 
     def allocate(self, size: int) -> Allocation:
         """A writable run of at least ``size`` bytes (whole pages, at least one)."""

@@ -17,6 +17,7 @@ scratch slots; a direct call's callee frame starts right after.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import struct
 from collections.abc import Callable, Iterable
@@ -38,6 +39,9 @@ COMPARE_NAME = {"<": "LT", "<=": "LE", ">": "GT", ">=": "GE", "==": "EQ", "!=": 
 RICH_COMPARE = {"<": 0, "<=": 1, "==": 2, "!=": 3, ">": 4, ">=": 5}  # Py_LT ... Py_GE
 SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
 UINT64 = (1 << 64) - 1
+# What a deoptimization table says a slot becomes (stencils/deopt.c).
+DEOPT_NULL, DEOPT_CONSTANT, DEOPT_KEEP = 0, 4, 5
+DEOPT_BOX = {Type.INT: 1, Type.FLOAT: 2, Type.BOOL: 3}
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,8 @@ class Context:
     frame_stack: int  # address of the process-wide frame stack
     holes_of: Callable[[str], frozenset[str]]  # the holes a stencil has
     callee: Callable[[ir.Op, tuple[Type, ...]], Callee]  # a direct call's target
+    deopt_counter: int  # address of an int64 counting deoptimizations
     keep_alive: list[object] = field(default_factory=list)  # objects whose addresses the code holds
-    deopt_counter: int = 0  # address of an int64 counting deoptimizations (0: none)
 
     def address(self, obj: object) -> int:
         self.keep_alive.append(obj)
@@ -160,10 +164,6 @@ class Lowering:
             if key not in self.constants and (kind is not Type.FLOAT or type(const.value) is not bool):
                 self.constants[key] = len(self.function.variables) + len(self.constants)
 
-    def object_slots(self) -> list[int]:
-        """Every slot that holds an object (or NULL) in the generic tier."""
-        return [*range(self.signal_slot), *range(self.scratch_base, self.frame_size)]
-
     def scratch(self, index: int) -> int:
         return self.scratch_base + 1 + index  # scratch_base itself is the return slot
 
@@ -233,8 +233,8 @@ class Lowering:
         arguments = len(self.function.params)
         for slot in range(arguments):
             self.asm.emit("INCREF", slot)
-        for slot in self.object_slots()[arguments:]:
-            self.asm.emit("SET_NULL", slot)
+        self.asm.emit("SET_NULL_RANGE", arguments, self.signal_slot - arguments)
+        self.asm.emit("SET_NULL_RANGE", self.scratch_base, self.scratch_count)
         self.load_object_constants()
         self.asm.emit("LOAD_CONST", self.signal_slot, operands=(SIGNAL_CHECK_INTERVAL,))
 
@@ -244,14 +244,14 @@ class Lowering:
             self.asm.emit("LOAD_CONST_OBJECT", slot, operands=(self.context.address(obj),))
 
     def generic_epilogues(self) -> None:
+        # Every object slot is released; the value returned is the return slot's reference.
         self.asm.label("generic_return")
-        for slot in self.object_slots():
-            if slot != self.return_slot:
-                self.asm.emit("CLEAR", slot)
+        self.asm.emit("CLEAR_RANGE", 0, self.signal_slot)
+        self.asm.emit("CLEAR_RANGE", self.return_slot + 1, self.frame_size - self.return_slot - 1)
         self.asm.emit("RETURN_OBJECT", self.return_slot)
         self.asm.label("generic_error")
-        for slot in self.object_slots():
-            self.asm.emit("CLEAR", slot)
+        self.asm.emit("CLEAR_RANGE", 0, self.signal_slot)
+        self.asm.emit("CLEAR_RANGE", self.scratch_base, self.scratch_count)
         self.asm.emit("RETURN_NULL")
 
     # --- deoptimization ----------------------------------------------------------------
@@ -262,7 +262,7 @@ class Lowering:
         return ("deopt", index, after)
 
     def deopt_stubs(self) -> None:
-        """A stub for each exit some instruction takes (a stencil without the hole never takes it)."""
+        """A DEOPT for each exit some instruction takes (a stencil without the hole never takes it)."""
         used = sorted({
             key for item in self.asm.pending for key, hole in ((item.exit, "_JIT_SIDE_EXIT"),
                                                                  (item.jump, "_JIT_JUMP_TARGET"))
@@ -270,28 +270,37 @@ class Lowering:
         })
         for label in used:
             _, index, after = label
-            self.asm.label(label)
             op = self.function.ops[index]
+            self.asm.label(label)
             self.asm.line = op.line
-            if self.context.deopt_counter:
-                self.asm.emit("INCREMENT_COUNTER", operands=(self.context.deopt_counter,))
-            boxed_already = {op.dst} if after and op.dst is not None else set()
-            assigned = self.facts.assigned_before[index]
-            to_box = [var for var in self.function.variables if var in assigned and var not in boxed_already]
-            for slot in self.object_slots():
-                if slot >= self.signal_slot or slot not in {v.slot for v in to_box} | {v.slot for v in boxed_already}:
-                    self.asm.emit("SET_NULL", slot)
-            unwind = ("unwind", label)
-            for position, var in enumerate(to_box):
-                self.asm.emit(BOX_STENCIL[self.facts.types[var]], var.slot, var.slot, error=(unwind, position))
-            self.load_object_constants()
+            table = self.deopt_table(index, op.dst if after else None)
+            self.asm.emit("DEOPT", operands=(ctypes.addressof(table),), error="generic_error")
             self.asm.emit("JUMP", jump=("generic", index + 1 if after else index))
-            # A failed box leaves the boxes before it owned and the rest raw: forget the raw ones.
-            for position, var in enumerate(to_box):
-                self.asm.label((unwind, position))
-                self.asm.emit("SET_NULL", var.slot)
-            self.asm.emit("JUMP", jump="generic_error")
         self.asm.line = 0
+
+    def deopt_table(self, index: int, boxed_already: ir.Var | None) -> ctypes.Array[ctypes.c_char]:
+        """What each object slot holds when the generic tier takes over before op ``index``.
+
+        Layout (stencils/deopt.c): count, counter address, then (slot u32, kind u32, constant) entries.
+        """
+        assigned = self.facts.assigned_before[index]
+        entries: list[tuple[int, int, int]] = []
+        for var in self.function.variables:
+            if var == boxed_already:
+                entries.append((var.slot, DEOPT_KEEP, 0))
+            elif var in assigned and self.facts.types[var].unboxed:
+                entries.append((var.slot, DEOPT_BOX[self.facts.types[var]], 0))
+            else:
+                entries.append((var.slot, DEOPT_NULL, 0))
+        for (kind, value), slot in self.constants.items():
+            obj = float(value) if kind is Type.FLOAT else value  # type: ignore[arg-type]
+            entries.append((slot, DEOPT_CONSTANT, self.context.address(obj)))
+        entries.extend((slot, DEOPT_NULL, 0) for slot in range(self.scratch_base, self.frame_size))
+        data = struct.pack("=QQ", len(entries), self.context.deopt_counter)
+        data += b"".join(struct.pack("=IIQ", *entry) for entry in entries)
+        table = ctypes.create_string_buffer(data, len(data))
+        self.context.keep_alive.append(table)
+        return table
 
     # --- the specialized tier -------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import mmap
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 import cffi
@@ -32,6 +33,7 @@ __all__ = [
     "PosixMemory",
     "WindowsMemory",
     "ffi",
+    "find_cache_flush",
     "host_memory",
     "memory_for",
 ]
@@ -127,15 +129,21 @@ class ExecutableMemory(ABC):
 
 
 class PosixMemory(ExecutableMemory):
-    """mmap + mprotect (Linux, x86-64 macOS); ``flush`` is the ARM64 cache flush or None."""
+    """mmap + mprotect (Linux, x86-64 macOS); ``flush`` is the ARM64 cache flush or None.
 
-    def __init__(self, lib: Any, page_size: int, map_anonymous: int, flush: Any = None) -> None:
+    ``hint`` is an address the kernel is asked (not forced) to map near, 0 for
+    anywhere: code near the C functions it calls needs no veneers.
+    """
+
+    def __init__(self, lib: Any, page_size: int, map_anonymous: int, flush: Any = None, hint: int = 0) -> None:
         super().__init__(lib, page_size, page_size)
         self._map_flags = MAP_PRIVATE | map_anonymous
         self._flush = flush
+        self.hint = hint
 
     def map(self, size: int) -> int:
-        address = _address(self.lib.mmap(ffi.NULL, size, PROT_READ | PROT_WRITE, self._map_flags, -1, 0))
+        prot = PROT_READ | PROT_WRITE
+        address = _address(self.lib.mmap(_pointer(self.hint), size, prot, self._map_flags, -1, 0))
         if address == _MAP_FAILED:
             raise self._error("mmap", 0, size)
         return address
@@ -219,28 +227,29 @@ class WindowsMemory(ExecutableMemory):
         self._protect(address, size, PAGE_READWRITE)
 
 
-def _linux_cache_flush(libc: Any) -> Any:
-    """The ARM64 Linux instruction-cache flush: libgcc's, found in libgcc_s or the process."""
-    candidates = []
-    try:
-        candidates.append(ffi.dlopen("libgcc_s.so.1"))
-    except OSError:
-        pass
-    candidates.append(libc)
-    for lib in candidates:
+def find_cache_flush(libraries: Sequence[Any]) -> Any:
+    """The ARM64 Linux instruction-cache flush: libgcc's ``__clear_cache`` (or its helper), first found."""
+    for lib in libraries:
         for name in ("__clear_cache", "__aarch64_sync_cache_range"):
             try:
                 return getattr(lib, name)
             except AttributeError:
                 continue
-    raise UnsupportedHostError("no instruction-cache flush (__clear_cache) found in libgcc_s or the process")
+    raise UnsupportedHostError("no instruction-cache flush (__clear_cache) in libgcc_s or the process")
+
+
+def _libgcc() -> list[Any]:
+    try:
+        return [ffi.dlopen("libgcc_s.so.1")]
+    except OSError:
+        return []
 
 
 def memory_for(host: Host, lib: Any, page_size: int, flush: Any = None) -> ExecutableMemory:
     """The memory implementation for ``host`` on top of ``lib`` (the system library, or a fake in tests).
 
-    ``flush`` is the ARM64 Linux cache-flush function (looked up in ``lib`` and
-    libgcc_s when not given).
+    ``flush`` is the ARM64 Linux cache-flush function (looked up in ``lib``
+    when not given).
     """
     if host.os == "windows":
         return WindowsMemory(lib, page_size)
@@ -250,7 +259,7 @@ def memory_for(host: Host, lib: Any, page_size: int, flush: Any = None) -> Execu
         return PosixMemory(lib, page_size, DARWIN_MAP_ANON)
     if host.os == "linux":
         if host.arch == "aarch64" and flush is None:
-            flush = _linux_cache_flush(lib)
+            flush = find_cache_flush([lib])
         return PosixMemory(lib, page_size, LINUX_MAP_ANONYMOUS, flush if host.arch == "aarch64" else None)
     raise UnsupportedHostError(f"no executable-memory support for {host.os}")
 
@@ -258,5 +267,8 @@ def memory_for(host: Host, lib: Any, page_size: int, flush: Any = None) -> Execu
 def host_memory(host: Host | None = None) -> ExecutableMemory:
     """Executable memory of the running process."""
     host = host or detect_host()
-    lib = ffi.dlopen("kernel32.dll") if host.os == "windows" else ffi.dlopen(None)
-    return memory_for(host, lib, mmap.PAGESIZE)
+    if host.os == "windows":
+        return memory_for(host, ffi.dlopen("kernel32.dll"), mmap.PAGESIZE)
+    libc = ffi.dlopen(None)
+    flush = find_cache_flush([*_libgcc(), libc]) if host == Host("linux", "aarch64") else None
+    return memory_for(host, libc, mmap.PAGESIZE, flush)

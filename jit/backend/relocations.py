@@ -66,11 +66,12 @@ class IntField:
     hi: int
     wrap64: bool = False
 
-    def expression(self, s: str, a: int, p: str) -> str:
-        """Python source computing the field from expressions for S and P (fast path)."""
-        text = f"{s} + {a}" if a else s
-        if self.pc_relative:
-            text = f"{text} - ({p})"
+    def expression(self, s: str, a: int, p: str, offset: int) -> str:
+        """Python source for the field, given expressions for S and for P - offset (fast path)."""
+        constant = a - offset if self.pc_relative else a
+        text = f"{s} - {p}" if self.pc_relative else s
+        if constant:
+            text = f"{text} {'-' if constant < 0 else '+'} {abs(constant)}"
         return f"({text}) & {U64:#x}" if self.wrap64 else f"({text})"
 
 
@@ -134,9 +135,9 @@ def _x86_got_load(kind: str, relax: bool) -> PatchFn:
     """
 
     def patch(buf: bytearray, offset: int, s: int, a: int, p: int, g: int) -> None:
-        if relax and offset >= 2 and buf[offset - 1] & 0xC7 == 0x05:  # ModRM: [rip + disp32]
-            if _x86_relax(kind, buf, offset, s, a, p):
-                return
+        rip_relative = offset >= 2 and buf[offset - 1] & 0xC7 == 0x05  # ModRM: [rip + disp32]
+        if relax and rip_relative and _x86_relax(kind, buf, offset, s, a, p):
+            return
         value = g + a - p
         if not _fits_i32(value):
             raise _fail(kind, offset, value, "GOT slot out of +-2 GiB reach")
@@ -213,11 +214,11 @@ def _adr_immediate(word: int, imm21: int) -> int:
     return (word & 0x9F00001F) | ((imm21 & 3) << 29) | ((imm21 >> 2) << 5)
 
 
-def _adrp(kind: str, checked: bool, via_got: bool) -> PatchFn:
+def _adrp(kind: str, via_got: bool) -> PatchFn:
     def encode(word: int, offset: int, s: int, a: int, p: int, g: int) -> int:
         target = g if via_got else s + a
         delta = _page(target) - _page(p)
-        if checked and not -(1 << 32) <= delta < (1 << 32):
+        if not -(1 << 32) <= delta < (1 << 32):
             raise _fail(kind, offset, delta, "page out of adrp's +-4 GiB reach")
         return _adr_immediate(word, delta >> 12)
 
@@ -296,15 +297,14 @@ def _table() -> dict[str, Relocation]:
         Relocation("R_X86_64_REX_GOTPCRELX", _x86_got_load("R_X86_64_REX_GOTPCRELX", True), GotEntry.SYMBOL),
         _int_relocation("R_AARCH64_ABS64", IntField("Q", False, 0, U64, wrap64=True)),
         Relocation("R_AARCH64_ADR_PREL_LO21", _word_patch("R_AARCH64_ADR_PREL_LO21", _adr_lo21)),
-        Relocation("R_AARCH64_ADR_PREL_PG_HI21", _adrp("R_AARCH64_ADR_PREL_PG_HI21", True, False)),
-        Relocation("R_AARCH64_ADR_PREL_PG_HI21_NC", _adrp("R_AARCH64_ADR_PREL_PG_HI21_NC", False, False)),
+        Relocation("R_AARCH64_ADR_PREL_PG_HI21", _adrp("R_AARCH64_ADR_PREL_PG_HI21", via_got=False)),
         Relocation("R_AARCH64_ADD_ABS_LO12_NC", _lo12("R_AARCH64_ADD_ABS_LO12_NC", 0)),
         _branch("R_AARCH64_TSTBR14", 14, 5),
         _branch("R_AARCH64_CONDBR19", 19, 5),
         _branch("R_AARCH64_JUMP26", 26, 0),
         _branch("R_AARCH64_CALL26", 26, 0),
         Relocation(
-            "R_AARCH64_ADR_GOT_PAGE", _adrp("R_AARCH64_ADR_GOT_PAGE", True, True), GotEntry.SYMBOL_ADDEND
+            "R_AARCH64_ADR_GOT_PAGE", _adrp("R_AARCH64_ADR_GOT_PAGE", via_got=True), GotEntry.SYMBOL_ADDEND
         ),
         Relocation(
             "R_AARCH64_LD64_GOT_LO12_NC",

@@ -36,6 +36,12 @@ class Stencil:
     data: bytes
     code_holes: tuple[Hole, ...]
     data_holes: tuple[Hole, ...]
+    # Bytes at the end of ``code`` that are the jump to ``_JIT_CONTINUE`` (x86-64
+    # ``jmp rel32``: 5; AArch64 ``b`` or ``br xN``: 4), which the emitter may drop
+    # when the next stencil follows directly; 0 if the last instruction is not it.
+    tail_jump: int = 0
+    # Alignment ``data`` needs where the runtime places it (its sections' largest).
+    data_align: int = 1
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-import inspect
+import linecache
 import symtable
 import textwrap
 import types
@@ -27,21 +27,43 @@ class FunctionSource:
         return UnsupportedError(what, self.filename, self.line(node or self.node), "frontend")
 
 
+MAX_TRAILING_LINES = 200  # lines after the last one with code that a definition may still need
+
+
+def parse_definition(func: types.FunctionType) -> tuple[str, ast.Module | None]:
+    """The source text of ``func``'s definition and its AST (None when it does not parse alone).
+
+    The lines run from the code object's first line to its last line with
+    code, extended one by one while that does not parse (a statement's
+    continuation lines, a nested definition): cheaper than tokenizing the
+    block as inspect.getsource does.
+    """
+    code = func.__code__
+    lines = linecache.getlines(code.co_filename, func.__globals__)
+    if not lines:
+        raise UnsupportedError(f"the source of {func.__qualname__} cannot be found", code.co_filename,
+                               code.co_firstlineno, "frontend")
+    start = code.co_firstlineno - 1
+    end = max((line for _, _, line in code.co_lines() if line is not None), default=code.co_firstlineno)
+    text = ""
+    for stop in range(end, min(len(lines), end + MAX_TRAILING_LINES) + 1):
+        text = textwrap.dedent("".join(lines[start:stop]))
+        try:
+            return text, ast.parse(text)
+        except SyntaxError:
+            continue
+    return text, None
+
+
 def read_source(func: types.FunctionType) -> FunctionSource:
     code = func.__code__
     filename = code.co_filename
-    try:
-        lines, first_line = inspect.getsourcelines(func)
-    except (OSError, TypeError) as error:
-        raise UnsupportedError(f"the source of {func.__qualname__} cannot be found ({error})", filename,
-                               code.co_firstlineno, "frontend") from None
-    text = textwrap.dedent("".join(lines))
-    try:
-        module = ast.parse(text)
-    except SyntaxError:
-        # A lambda or a def inside an expression: getsourcelines gives whole lines.
+    first_line = code.co_firstlineno
+    text, module = parse_definition(func)
+    if module is None:
+        # A lambda or a def inside an expression: only whole lines can be parsed.
         raise UnsupportedError(f"the source of {func.__qualname__} is not a plain 'def'", filename,
-                               code.co_firstlineno, "frontend") from None
+                               first_line, "frontend")
     if not module.body or not isinstance(module.body[0], ast.FunctionDef):
         kind = "an 'async def'" if module.body and isinstance(module.body[0], ast.AsyncFunctionDef) else "a lambda"
         raise UnsupportedError(f"{func.__qualname__} is {kind}, not a plain 'def'", filename,

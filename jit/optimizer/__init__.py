@@ -32,14 +32,23 @@ class Facts:
 Pass = Callable[[ir.Function, Facts], None]
 
 
-def optimize(function: ir.Function, facts: Facts, passes: Sequence[tuple[str, Pass]] | None = None) -> Facts:
-    from jit.optimizer import assignment, constants, types
+def function_passes() -> tuple[tuple[str, Pass], ...]:
+    """Passes that do not depend on the argument types: run once per function."""
+    from jit.optimizer import assignment, constants
 
-    pipeline = passes if passes is not None else (
-        ("constant-folding", constants.run),
-        ("definite-assignment", assignment.run),
-        ("type-inference", types.run),
-    )
+    return (("constant-folding", constants.run), ("definite-assignment", assignment.run))
+
+
+def signature_passes() -> tuple[tuple[str, Pass], ...]:
+    """Passes run for each signature of argument types."""
+    from jit.optimizer import types
+
+    return (("type-inference", types.run),)
+
+
+def optimize(function: ir.Function, facts: Facts, passes: Sequence[tuple[str, Pass]] | None = None) -> Facts:
+    """Run ``passes`` (all of them by default) over ``function``; ``facts`` collects what they learn."""
+    pipeline = passes if passes is not None else (*function_passes(), *signature_passes())
     for name, run in pipeline:
         try:
             run(function, facts)

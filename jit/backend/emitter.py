@@ -1,0 +1,631 @@
+"""Copy-and-patch: lay stencils out back to back, patch their holes, and make the result executable.
+
+Layout of one blob (all offsets from its base)::
+
+    [code of instruction 0][code of 1]...[code of n-1]   back to back; a stencil whose last
+                                                         instruction jumps to _JIT_CONTINUE
+                                                         (Stencil.tail_jump bytes) loses that
+                                                         jump when it is not last
+    [read-only data]  blocks aligned as their stencil asks; identical hole-free blocks stored once
+    [GOT]             8-byte slots, one per distinct value loaded through a GOT relocation
+    [veneers]         16 bytes per external function out of direct branch reach
+
+Speed: a target's tables are prepared once.  Each stencil variant (with or
+without its tail jump) gets a small Python function, generated from its hole
+table, that fills the whole stencil with one ``struct.pack_into`` call:
+template bytes between holes, hole values in between, ranges enforced by the
+struct codes and explicit tests (relocations.IntField); holes that are not
+plain integers call their relocation routine.  When anything goes wrong in
+that fast path, a slow path repeats the instruction hole by hole with the
+checked relocation routines and raises the PatchError that names the
+stencil, instruction, hole, kind and value.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import struct
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jit.backend.arena import Allocation, Arena
+from jit.backend.errors import PatchError, UnsupportedHostError
+from jit.backend.relocations import U64, GotEntry, Relocation, relocation
+from jit.backend.schema import Hole, Stencil, TargetInfo
+from jit.backend.target import arch_of, detect_host, target_name
+
+__all__ = [
+    "CompiledCode",
+    "Emitter",
+    "Instruction",
+    "PreparedTarget",
+    "StitchedImage",
+    "default_arena",
+    "prepared_target",
+    "resolve_capi",
+    "stitch",
+]
+
+CONTINUE = "_JIT_CONTINUE"
+_CONTROL = {"_JIT_JUMP_TARGET": "jump_target", "_JIT_SIDE_EXIT": "side_exit", "_JIT_ERROR": "error"}
+_OPARG = "_JIT_OPARG"
+_OPERAND = "_JIT_OPERAND"
+_DATA = ".data"
+_GOT_SLOT = 8
+_VENEER_SIZE = 16
+_BRANCH_MARGIN = 1 << 12  # slack for addends when deciding whether a function is within branch reach
+_VENEERS = {
+    # jmp *0(%rip); .quad target  (two int3 of padding)
+    "x86_64": (b"\xff\x25\x00\x00\x00\x00", b"\xcc\xcc"),
+    # ldr x16, #8; br x16; .quad target  (x16 is the AAPCS64 intra-procedure scratch register)
+    "aarch64": (b"\x50\x00\x00\x58\x00\x02\x1f\xd6", b""),
+}
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One stencil of a sequence and the values of its holes."""
+
+    stencil: str
+    opargs: tuple[int, ...] = ()
+    operands: tuple[int, ...] = ()
+    jump_target: int | None = None
+    side_exit: int | None = None
+    error: int | None = None
+
+
+class _FastPathFailed(Exception):
+    """A value check in generated code failed: the slow path finds out which and why."""
+
+
+class _Variant:
+    """A stencil as laid out: whole, or without its tail jump; its patch function is generated on first use."""
+
+    def __init__(self, target: PreparedTarget, stencil: Stencil, drop_tail: bool) -> None:
+        self.target = target
+        self.stencil = stencil
+        self.name = stencil.name
+        end = len(stencil.code) - (stencil.tail_jump if drop_tail else 0)
+        self.code = stencil.code[:end]
+        self.holes = tuple(hole for hole in stencil.code_holes if hole.offset < end)
+        dropped = [hole for hole in stencil.code_holes if hole.offset >= end]
+        if any(hole.symbol != CONTINUE for hole in dropped):
+            raise PatchError(f"stencil {stencil.name}: its tail jump has a hole that is not {CONTINUE}")
+        self.size = len(self.code)
+        self.data = stencil.data
+        self.data_size = len(stencil.data)
+        self.data_align = max(1, stencil.data_align)
+        self.shared_data = not stencil.data_holes  # hole-free data is stored once per blob
+        every = self.holes + stencil.data_holes
+        self.got_slots = sum(relocation(hole.kind).got is not GotEntry.NONE for hole in every)
+        # Branches to an operand (a function address known per instruction) may need a veneer each.
+        self.operand_branches = sum(
+            bool(relocation(hole.kind).reach) and hole.symbol.startswith(_OPERAND) for hole in every
+        )
+        self.fn: Callable[..., None] | None = None
+
+    def compile(self) -> Callable[..., None]:
+        self.fn = _generate(self)
+        return self.fn
+
+
+@dataclass
+class _Layout:
+    variants: list[_Variant]
+    offsets: list[int]  # code offset of each instruction
+    code_size: int
+    data: list[int]  # data offset of each instruction (0 where it has none)
+    blocks: list[tuple[int, bytes]]  # (offset, bytes) of each data block to copy
+    got: int  # offset of the GOT
+    veneers: int  # offset of the veneers
+    bound: int  # bytes the blob can need, veneers included
+
+
+class _Blob:
+    """Per-stitch state the generated functions share: symbol values, GOT, veneers."""
+
+    def __init__(self, target: PreparedTarget, layout: _Layout, buf: bytearray, base: int, symbols: list[Any]):
+        self.S = symbols
+        self.buf = buf
+        self.base = base
+        self.end_bound = base + layout.bound
+        self.D = layout.data
+        self.got_at = layout.got
+        self.got_slots: dict[int, int] = {}
+        self.veneer_at = layout.veneers
+        self.veneers: dict[int, int] = {}
+        self.arch = target.arch
+        # B: where branches to external k go.  Direct when every place in the
+        # blob reaches the function; else 0, and the first use makes a veneer.
+        self.B = list(symbols)
+        for k, reach in target.branch_reach.items():
+            s = symbols[k]
+            if s is not None and not self.reaches(s, reach):
+                self.B[k] = 0
+
+    def reaches(self, target: int, reach: int) -> bool:
+        """Whether a branch anywhere in the blob reaches ``target`` directly."""
+        return target - self.end_bound - _BRANCH_MARGIN >= -reach and target - self.base + _BRANCH_MARGIN < reach
+
+    def near(self, target: int, reach: int) -> int:
+        """Where a branch to an operand's address goes: the address, or a veneer to it."""
+        return target if self.reaches(target, reach) else self.veneer(target)
+
+    def got(self, value: int) -> int:
+        slot = self.got_slots.get(value)
+        if slot is None:
+            offset = self.got_at + _GOT_SLOT * len(self.got_slots)
+            struct.pack_into("<Q", self.buf, offset, value & U64)
+            slot = self.got_slots[value] = self.base + offset
+        return slot
+
+    def veneer_for(self, k: int) -> int:
+        """The veneer to external k (made on first use)."""
+        s = self.S[k]
+        if s is None:
+            raise _FastPathFailed
+        self.B[k] = self.veneer(s)
+        return self.B[k]
+
+    def veneer(self, target: int) -> int:
+        """The address of a veneer jumping to ``target``, one per distinct target."""
+        address = self.veneers.get(target)
+        if address is None:
+            head, tail = _VENEERS[self.arch]
+            offset = self.veneer_at + _VENEER_SIZE * len(self.veneers)
+            self.buf[offset : offset + _VENEER_SIZE] = head + struct.pack("<Q", target) + tail
+            address = self.veneers[target] = self.base + offset
+        return address
+
+    @property
+    def end(self) -> int:
+        return self.veneer_at + _VENEER_SIZE * len(self.veneers)
+
+
+class PreparedTarget:
+    """A target's stencil tables, preprocessed for stitching."""
+
+    def __init__(self, name: str, stencils: Mapping[str, Stencil], info: TargetInfo | None = None) -> None:
+        self.name = name
+        self.info = info
+        self.arch = arch_of(name)
+        self.stencils = dict(stencils)
+        names: set[str] = set()
+        branch: dict[str, int] = {}
+        for stencil in self.stencils.values():
+            for hole in stencil.code_holes + stencil.data_holes:
+                kind = relocation(hole.kind)  # unknown kinds fail here, at load
+                if _is_external(hole.symbol):
+                    names.add(hole.symbol)
+                    if kind.reach:
+                        branch[hole.symbol] = min(kind.reach, branch.get(hole.symbol, kind.reach))
+        self.externals = sorted(names)
+        self.index = {name: k for k, name in enumerate(self.externals)}
+        self.branch_reach = {self.index[name]: reach for name, reach in branch.items()}
+        self.variants: dict[str, tuple[_Variant, _Variant]] = {}
+        for stencil in self.stencils.values():
+            whole = _Variant(self, stencil, drop_tail=False)
+            dropped = _Variant(self, stencil, drop_tail=True) if stencil.tail_jump else whole
+            self.variants[stencil.name] = (whole, dropped)
+        self.has_got = any(v.got_slots for pair in self.variants.values() for v in pair)
+        self.has_operand_branches = any(v.operand_branches for pair in self.variants.values() for v in pair)
+
+    def resolve_all(self, resolve: Callable[[str], int]) -> tuple[list[Any], dict[str, str]]:
+        """Values of the external symbols (None where ``resolve`` failed) and why they failed."""
+        values: list[Any] = []
+        failures: dict[str, str] = {}
+        for name in self.externals:
+            try:
+                values.append(int(resolve(name)))
+            except Exception as exc:  # noqa: BLE001 - reported with the hole that needs it
+                values.append(None)
+                failures[name] = f"{type(exc).__name__}: {exc}"
+        return values, failures
+
+    def layout(self, instructions: Sequence[Instruction]) -> _Layout:
+        """Offsets of everything in the blob; independent of where it will live."""
+        n = len(instructions)
+        if n == 0:
+            raise PatchError("cannot emit an empty instruction sequence")
+        table = self.variants
+        try:
+            variants = [table[ins.stencil][1] for ins in instructions]
+            variants[-1] = table[instructions[-1].stencil][0]  # nothing follows the last one
+        except (KeyError, AttributeError, TypeError):
+            raise self._bad_instruction(instructions) from None
+        offsets = [0] * n
+        position = 0
+        with_data = []
+        for i, variant in enumerate(variants):
+            offsets[i] = position
+            position += variant.size
+            if variant.data_size:
+                with_data.append(i)
+        code_size = position
+        data = [0] * n if with_data else []
+        blocks: list[tuple[int, bytes]] = []
+        shared: dict[tuple[bytes, int], int] = {}
+        for i in with_data:
+            variant = variants[i]
+            key = (variant.data, variant.data_align)
+            where = shared.get(key) if variant.shared_data else None
+            if where is None:
+                where = -(-position // variant.data_align) * variant.data_align
+                position = where + variant.data_size
+                blocks.append((where, variant.data))
+                if variant.shared_data:
+                    shared[key] = where
+            data[i] = where
+        got = -(-position // _GOT_SLOT) * _GOT_SLOT
+        position = got
+        if self.has_got:
+            position += _GOT_SLOT * sum(v.got_slots for v in variants)
+        veneers = -(-position // _VENEER_SIZE) * _VENEER_SIZE
+        count = len(self.branch_reach)
+        if self.has_operand_branches:
+            count += sum(v.operand_branches for v in variants)
+        bound = veneers + _VENEER_SIZE * count
+        return _Layout(variants, offsets, code_size, data, blocks, got, veneers, bound)
+
+    def _bad_instruction(self, instructions: Sequence[Instruction]) -> PatchError:
+        for i, ins in enumerate(instructions):
+            name = getattr(ins, "stencil", None)
+            if not isinstance(name, str) or name not in self.variants:
+                return PatchError(f"unknown stencil {name!r} for target {self.name}", index=i, stencil=str(name))
+        raise AssertionError("no bad instruction found")  # pragma: no cover - layout failed for a reason
+
+    def patch(
+        self,
+        layout: _Layout,
+        instructions: Sequence[Instruction],
+        base: int,
+        symbols: list[Any],
+        failures: Mapping[str, str] | None = None,
+    ) -> StitchedImage:
+        """Fill the blob for address ``base``."""
+        buf = bytearray(layout.bound)
+        for offset, block in layout.blocks:
+            buf[offset : offset + len(block)] = block
+        blob = _Blob(self, layout, buf, base, symbols)
+        addresses = [base + offset for offset in layout.offsets]
+        functions = [v.fn or v.compile() for v in layout.variants]
+        i = 0
+        try:
+            for i, ins in enumerate(instructions):  # noqa: B007 - i names the failing instruction
+                functions[i](buf, i, ins, addresses, base, blob)
+        except Exception as exc:
+            diagnosis = _Diagnosis(self, layout, instructions, addresses, blob, failures or {})
+            error = diagnosis.explain(i)
+            if error is None:
+                raise
+            raise error from exc
+        image = bytes(buf[: blob.end])
+        return StitchedImage(image, base, layout.offsets, [v.name for v in layout.variants], layout.code_size)
+
+    def stitch(self, instructions: Sequence[Instruction], base: int, resolve: Callable[[str], int]) -> StitchedImage:
+        symbols, failures = self.resolve_all(resolve)
+        return self.patch(self.layout(instructions), instructions, base, symbols, failures)
+
+
+def _is_external(symbol: str) -> bool:
+    return not (
+        symbol == CONTINUE
+        or symbol in _CONTROL
+        or symbol == _DATA
+        or symbol.startswith(_OPARG)
+        or symbol.startswith(_OPERAND)
+    )
+
+
+def _operand_number(symbol: str, prefix: str) -> int:
+    suffix = symbol[len(prefix) :]
+    if not suffix.isdigit():
+        raise PatchError(f"malformed operand hole {symbol!r}", hole=symbol)
+    return int(suffix)
+
+
+# --- Code generation ---------------------------------------------------------
+
+
+class _Source:
+    """Python source for one function: statements, and the names already bound."""
+
+    def __init__(self, target: PreparedTarget) -> None:
+        self.target = target
+        self.lines: list[str] = []
+        self.bound: set[str] = set()
+        self.constants: dict[str, object] = {}
+
+    def constant(self, value: object) -> str:
+        name = f"K{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def value(self, symbol: str, kind: Relocation) -> str:
+        """An expression for the hole's symbol value S (binding locals on first use)."""
+        if symbol == CONTINUE:
+            return self.bind("nxt", "addr[i + 1]")
+        if symbol in _CONTROL:
+            local = symbol.lower()[5:]
+            if local not in self.bound:
+                self.lines.append(f"t = ins.{_CONTROL[symbol]}")
+                self.lines.append("if t < 0: raise Fast")  # None fails here too
+            return self.bind(local, "addr[t]")
+        if symbol == _DATA:
+            return self.bind("data", "base + cx.D[i]")
+        if symbol.startswith(_OPARG):
+            n = _operand_number(symbol, _OPARG)
+            local = f"o{n}"
+            if local not in self.bound:
+                self.bind(local, f"ins.opargs[{n}]")
+                self.lines.append(f"if not 0 <= {local} <= 0xFFFFFFFF: raise Fast")
+            return local
+        if symbol.startswith(_OPERAND):
+            n = _operand_number(symbol, _OPERAND)
+            local = f"d{n}"
+            if local not in self.bound:
+                self.bind(local, f"ins.operands[{n}]")
+                self.lines.append(f"if not {-(1 << 63)} <= {local} <= {U64}: raise Fast")
+                self.lines.append(f"{local} &= {U64}")
+            return self.bind(f"{local}_{kind.reach}", f"cx.near({local}, {kind.reach})") if kind.reach else local
+        k = self.target.index[symbol]
+        if kind.reach:
+            return self.bind(f"b{k}", f"cx.B[{k}] or cx.veneer_for({k})")
+        return self.bind(f"s{k}", f"cx.S[{k}]")
+
+    def bind(self, local: str, expression: str) -> str:
+        if local not in self.bound:
+            self.bound.add(local)
+            self.lines.append(f"{local} = {expression}")
+        return local
+
+    def call(self, hole: Hole, kind: Relocation, at: str, place: str) -> None:
+        """Patch one hole through its relocation routine."""
+        s = self.value(hole.symbol, kind)
+        routine = self.constant(kind.patch)
+        if kind.got is GotEntry.SYMBOL:
+            g = f"cx.got({s})"
+        elif kind.got is GotEntry.SYMBOL_ADDEND:
+            g = f"cx.got({s} + {hole.addend})"
+        else:
+            g = "0"
+        self.lines.append(f"{routine}(buf, {at} + {hole.offset}, {s}, {hole.addend}, {place} + {hole.offset}, {g})")
+
+
+def _generate(variant: _Variant) -> Callable[..., None]:
+    source = _Source(variant.target)
+    source.lines.append("here = addr[i]")
+    source.lines.append("at = here - base")
+    fmt = ["<"]
+    args: list[str] = []
+    position = 0
+    calls: list[tuple[Hole, Relocation]] = []
+    for hole in sorted(variant.holes, key=lambda h: h.offset):
+        kind = relocation(hole.kind)
+        if kind.field is None:
+            calls.append((hole, kind))
+            continue
+        if hole.offset > position:
+            fmt.append(f"{hole.offset - position}s")
+            args.append(source.constant(variant.code[position : hole.offset]))
+        fmt.append(kind.field.fmt)
+        args.append(kind.field.expression(source.value(hole.symbol, kind), hole.addend, "here", hole.offset))
+        position = hole.offset + struct.calcsize("<" + kind.field.fmt)
+    if position < variant.size:
+        fmt.append(f"{variant.size - position}s")
+        args.append(source.constant(variant.code[position:]))
+    if args:
+        pack = source.constant(struct.Struct("".join(fmt)).pack_into)
+        source.lines.append(f"{pack}(buf, at, {', '.join(args)})")
+    for hole, kind in calls:
+        source.call(hole, kind, "at", "here")
+    if variant.stencil.data_holes:
+        source.lines.append("dat = cx.D[i]")
+        for hole in variant.stencil.data_holes:
+            source.call(hole, relocation(hole.kind), "dat", "base + dat")
+    body = "\n    ".join(source.lines)
+    text = f"def patch_{variant.name}(buf, i, ins, addr, base, cx):\n    {body}\n"
+    namespace: dict[str, Any] = {"Fast": _FastPathFailed, **source.constants}
+    exec(compile(text, f"<stencil {variant.name}>", "exec"), namespace)  # noqa: S102 - our own generated source
+    function: Callable[..., None] = namespace[f"patch_{variant.name}"]
+    return function
+
+
+# --- The slow path: find and name what failed -------------------------------
+
+
+class _Diagnosis:
+    def __init__(
+        self,
+        target: PreparedTarget,
+        layout: _Layout,
+        instructions: Sequence[Instruction],
+        addresses: list[int],
+        blob: _Blob,
+        failures: Mapping[str, str],
+    ) -> None:
+        self.target = target
+        self.layout = layout
+        self.instructions = instructions
+        self.addresses = addresses
+        self.blob = blob
+        self.failures = failures
+
+    def explain(self, i: int) -> PatchError | None:
+        """The PatchError for instruction i, or None if every hole patches (the failure was elsewhere)."""
+        variant = self.layout.variants[i]
+        ins = self.instructions[i]
+        scratch = bytearray(self.blob.buf)
+        base = self.blob.base
+        code_at = self.layout.offsets[i]
+        holes = [(hole, code_at) for hole in variant.holes]
+        if variant.stencil.data_holes:
+            holes += [(hole, self.layout.data[i]) for hole in variant.stencil.data_holes]
+        for hole, at in holes:
+            try:
+                kind = relocation(hole.kind)
+                s = self.value(i, ins, hole.symbol, kind)
+                g = 0
+                if kind.got is GotEntry.SYMBOL:
+                    g = self.blob.got(s)
+                elif kind.got is GotEntry.SYMBOL_ADDEND:
+                    g = self.blob.got(s + hole.addend)
+                kind.patch(scratch, at + hole.offset, s, hole.addend, base + at + hole.offset, g)
+            except PatchError as error:
+                return error.in_context(stencil=variant.name, index=i, hole=hole.symbol)
+        return None
+
+    def value(self, i: int, ins: Instruction, symbol: str, kind: Relocation) -> int:
+        n = len(self.addresses)
+        if symbol == CONTINUE:
+            if i + 1 >= n:
+                raise PatchError("_JIT_CONTINUE of the last instruction has no next instruction")
+            return self.addresses[i + 1]
+        if symbol in _CONTROL:
+            target = getattr(ins, _CONTROL[symbol])
+            if target is None:
+                raise PatchError(f"missing hole value: Instruction.{_CONTROL[symbol]} is None")
+            if not isinstance(target, int) or not 0 <= target < n:
+                raise PatchError(f"{_CONTROL[symbol]} {target!r} is not an instruction index in [0, {n})")
+            return self.addresses[target]
+        if symbol == _DATA:
+            return self.blob.base + self.layout.data[i]
+        for prefix, field, low, high in (
+            (_OPARG, "opargs", 0, 0xFFFFFFFF),
+            (_OPERAND, "operands", -(1 << 63), U64),
+        ):
+            if symbol.startswith(prefix):
+                number = _operand_number(symbol, prefix)
+                values = getattr(ins, field)
+                if number >= len(values):
+                    raise PatchError(f"missing hole value: Instruction.{field} has no item {number}")
+                value = values[number]
+                if not isinstance(value, int) or not low <= value <= high:
+                    raise PatchError(f"{field}[{number}] = {value!r} out of range [{low:#x}, {high:#x}]")
+                value &= U64
+                return self.blob.near(value, kind.reach) if kind.reach and prefix == _OPERAND else value
+        k = self.target.index[symbol]
+        s = self.blob.S[k]
+        if s is None:
+            reason = self.failures.get(symbol, "not resolved")
+            raise PatchError(f"cannot resolve symbol {symbol}: {reason}")
+        return (self.blob.B[k] or self.blob.veneer_for(k)) if kind.reach else s
+
+
+# --- Results -------------------------------------------------------------------
+
+
+class StitchedImage:
+    """A stitched blob for address ``base``: code, data, GOT and veneers as laid out."""
+
+    def __init__(self, image: bytes, base: int, offsets: list[int], stencils: list[str], code_size: int) -> None:
+        self.image = image
+        self.base = base
+        self._offsets = offsets
+        self._stencils = stencils
+        self.code_size = code_size  # the instructions' code: image[:code_size]
+
+    def address_of(self, index: int) -> int:
+        return self.base + self._offsets[index]
+
+    def stencil_offsets(self) -> list[tuple[int, str, int]]:
+        return [(i, name, offset) for i, (name, offset) in enumerate(zip(self._stencils, self._offsets))]
+
+
+class CompiledCode:
+    """Stitched code in executable memory; the memory goes back to the arena when this is collected."""
+
+    def __init__(self, arena: Arena, allocation: Allocation, image: StitchedImage) -> None:
+        self._arena = arena
+        self._allocation = allocation
+        self._image = image
+        self.entry = image.address_of(0)
+        self.size = allocation.size
+        self._finalizer = weakref.finalize(self, arena.release, allocation)
+
+    def address_of(self, index: int) -> int:
+        return self._image.address_of(index)
+
+    def code_bytes(self) -> bytes:
+        """The stencils' patched code as it is in memory (without data, GOT and veneers)."""
+        return self._arena.read(self._allocation, 0, self._image.code_size)
+
+    def stencil_offsets(self) -> list[tuple[int, str, int]]:
+        return self._image.stencil_offsets()
+
+    def free(self) -> None:
+        """Return the memory now; the code must not run again."""
+        self._finalizer()
+
+    @property
+    def alive(self) -> bool:
+        return self._finalizer.alive
+
+
+# --- Entry points --------------------------------------------------------------------
+
+
+@functools.cache
+def resolve_capi(name: str) -> int:
+    """The address of a function or data symbol exported by the running CPython."""
+    try:
+        return ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, name))
+    except ValueError:
+        raise LookupError(f"{name} is not exported by this CPython") from None
+
+
+@functools.cache
+def prepared_target(target: str) -> PreparedTarget:
+    """The generated tables of ``target``, loaded and prepared once."""
+    from jit import _stencils  # noqa: PLC0415 - the generated tables load only when needed
+
+    info, stencils = _stencils.load(target)
+    return PreparedTarget(target, stencils, info)
+
+
+def stitch(
+    target: str, instructions: Sequence[Instruction], base: int, resolve: Callable[[str], int]
+) -> StitchedImage:
+    """Lay out and patch ``instructions`` for address ``base`` exactly as Emitter.emit would; no memory."""
+    return prepared_target(target).stitch(instructions, base, resolve)
+
+
+@functools.cache
+def default_arena() -> Arena:
+    """The process's arena of executable memory."""
+    return Arena()
+
+
+class Emitter:
+    """Emits instruction sequences into executable memory of the running process."""
+
+    def __init__(
+        self,
+        target: str | None = None,
+        memory: Arena | None = None,
+        *,
+        tables: Mapping[str, Stencil] | None = None,
+    ) -> None:
+        host_target = target_name(detect_host())
+        target = target or host_target
+        if target != host_target:
+            raise UnsupportedHostError(f"cannot execute {target} code on a {host_target} host; use stitch()")
+        self.target = PreparedTarget(target, tables) if tables is not None else prepared_target(target)
+        self.arena = memory if memory is not None else default_arena()
+        self._symbols, self._failures = self.target.resolve_all(resolve_capi)
+
+    def emit(self, instructions: Sequence[Instruction]) -> CompiledCode:
+        """Stitch, copy into executable memory, flush, protect."""
+        layout = self.target.layout(instructions)
+        allocation = self.arena.allocate(layout.bound)
+        try:
+            image = self.target.patch(layout, instructions, allocation.address, self._symbols, self._failures)
+            self.arena.write(allocation, image.image)
+            self.arena.seal(allocation)
+        except BaseException:
+            self.arena.release(allocation)
+            raise
+        return CompiledCode(self.arena, allocation, image)

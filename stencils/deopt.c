@@ -1,0 +1,86 @@
+/* Deoptimization and whole-frame slot management.
+ *
+ * A side exit of the specialized tier lands on one DEOPT stencil whose table
+ * (built by the lowering, see jit/backend/lowering.py) says what every object
+ * slot of the generic tier must hold at that point: a box of the unboxed value
+ * in the slot, a constant, NULL, or what it already holds.  Doing this from a
+ * table keeps each exit one stencil long, however many variables are live. */
+#include "jit_stencil.h"
+
+enum {
+    DEOPT_NULL = 0,
+    DEOPT_BOX_INT = 1,
+    DEOPT_BOX_FLOAT = 2,
+    DEOPT_BOX_BOOL = 3,
+    DEOPT_CONSTANT = 4,
+    DEOPT_KEEP = 5,
+};
+
+typedef struct {
+    uint32_t slot;
+    uint32_t kind;
+    PyObject *constant; /* borrowed: the compiled code keeps it alive */
+} JitDeoptEntry;
+
+typedef struct {
+    uint64_t count;
+    int64_t *counter; /* deoptimizations of this specialization */
+    JitDeoptEntry entries[];
+} JitDeoptTable;
+
+/* Box the frame per OPERAND0's table; the next instruction jumps into the
+ * generic tier.  If a box cannot be made, the slots not yet converted are
+ * set to NULL, so that the generic tier's error path releases exactly what
+ * was made. */
+STENCIL(DEOPT) {
+    JitDeoptTable *table = (JitDeoptTable *)OPERAND(0);
+    (*table->counter)++;
+    for (uint64_t i = 0; i < table->count; i++) {
+        JitDeoptEntry *entry = &table->entries[i];
+        JitSlot *slot = &frame[entry->slot];
+        PyObject *object;
+        uint32_t kind = entry->kind;
+        if (kind == DEOPT_KEEP) {
+            continue;
+        }
+        if (kind == DEOPT_NULL) {
+            object = 0;
+        } else if (kind == DEOPT_BOX_INT) {
+            object = PyLong_FromLongLong(slot->i);
+        } else if (kind == DEOPT_BOX_FLOAT) {
+            object = PyFloat_FromDouble(slot->f);
+        } else {
+            object = kind == DEOPT_CONSTANT ? entry->constant : slot->i ? Py_True : Py_False;
+            Py_INCREF(object);
+        }
+        if (object == 0 && kind != DEOPT_NULL) {
+            for (uint64_t j = i; j < table->count; j++) {
+                if (table->entries[j].kind != DEOPT_KEEP) {
+                    frame[table->entries[j].slot].o = 0;
+                }
+            }
+            ERROR();
+        }
+        slot->o = object;
+    }
+    CONTINUE();
+}
+
+/* Release slots OPARG0 .. OPARG0 + OPARG1 - 1 and set them NULL. */
+STENCIL(CLEAR_RANGE) {
+    for (uint32_t i = OPARG(0); i < OPARG(0) + OPARG(1); i++) {
+        PyObject *object = frame[i].o;
+        frame[i].o = 0;
+        Py_XDECREF(object);
+    }
+    CONTINUE();
+}
+
+/* Set slots OPARG0 .. OPARG0 + OPARG1 - 1 to NULL (they hold nothing owned). */
+STENCIL(SET_NULL_RANGE) {
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+    for (uint32_t i = OPARG(0); i < OPARG(0) + OPARG(1); i++) {
+        frame[i].o = 0;
+    }
+    CONTINUE();
+}

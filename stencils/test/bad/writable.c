@@ -1,0 +1,13 @@
+/* Refusal test: mutable static data, which every copy of the stencil would
+ * have to share.
+ * expect: writable data
+ * symbol: calls|\.bss\..*|\.data\..*
+ */
+#include "jit_stencil.h"
+
+static int64_t calls;
+
+STENCIL(BAD_WRITABLE) {
+    SLOT(0).i = ++calls;
+    CONTINUE();
+}
