@@ -60,7 +60,6 @@ COMMON_FLAGS: tuple[str, ...] = (
 )
 
 
-
 @dataclass(frozen=True)
 class Target:
     """One of the six targets: how to compile for it."""
@@ -69,9 +68,9 @@ class Target:
     triple: str
     flags: tuple[str, ...]  # clang flags beyond COMMON_FLAGS
     code_model: str  # llvmlite's codemodel for the TargetMachine
-    # IR code_model given to the stencils' own constant globals (x86-64 only):
-    # it picks an addressing the runtime can honour with data laid out beside
-    # code (see docs/stencils.md, "Own data").
+    # IR code_model given to the stencils' own globals (x86-64 only): it picks
+    # an addressing the runtime can honour with data laid out beside code (see
+    # docs/stencils.md, "Targets and code models").
     data_code_model: str | None
 
     @property
@@ -95,12 +94,18 @@ TARGETS: dict[str, Target] = {
         Target("x86_64-unknown-linux", "x86_64-unknown-linux-elf", _X86_FLAGS, "medium", "large"),
         Target("x86_64-apple-darwin", "x86_64-apple-darwin-elf", _X86_FLAGS, "medium", "small"),
         Target("x86_64-pc-windows", "x86_64-pc-windows-elf", _X86_FLAGS, "medium", "large"),
-        Target("aarch64-unknown-linux", "aarch64-unknown-linux-elf", ("-mcmodel=large", "-fno-pic", *_ARM_FLAGS),
-               "large", None),
+        Target(
+            "aarch64-unknown-linux",
+            "aarch64-unknown-linux-elf",
+            ("-mcmodel=large", "-fno-pic", *_ARM_FLAGS),
+            "large",
+            None,
+        ),
         Target("aarch64-apple-darwin", "aarch64-apple-darwin-elf", _ARM_FLAGS, "small", None),
         Target("aarch64-pc-windows", "aarch64-pc-windows-elf", _ARM_FLAGS, "small", None),
     )
 }
+
 
 @dataclass(frozen=True)
 class Toolchain:
@@ -172,7 +177,7 @@ def sectioned(ir: str, data_code_model: str | None) -> str:
     One function per executable section means every reference between
     functions is a relocation (never resolved silently by the assembler), and
     each stencil's code is exactly one section.  ``data_code_model`` is set on
-    the constants so that their addressing suits data placed beside code.
+    the module's own data so that its addressing suits data placed beside code.
     """
     lines = ir.splitlines()
     for i, line in enumerate(lines):
@@ -182,16 +187,21 @@ def sectioned(ir: str, data_code_model: str | None) -> str:
             if attrs is None or ' section "' in line:
                 raise BuildError(f"unexpected shape of an IR function definition: {line}")
             section = f' section ".text.{_bare(define.group("name"))}"'
-            lines[i] = line[: attrs.end()] + section + line[attrs.end():]
+            lines[i] = line[: attrs.end()] + section + line[attrs.end() :]
             continue
         glob = _GLOBAL.match(line)
-        if glob and glob.group("kind") == "constant" and "external" not in glob.group("quals"):
-            if ' section "' in line or ", code_model " in line:
-                raise BuildError(f"stencil constants take no explicit section or code model: {line}")
+        # Declarations are holes; llvm.* globals (llvm.used ...) are metadata, not data.
+        if glob is None or "external" in glob.group("quals") or _bare(glob.group("name")).startswith("llvm."):
+            continue
+        if ' section "' in line or ", code_model " in line:
+            raise BuildError(f"stencil data takes no explicit section or code model: {line}")
+        extra = f', code_model "{data_code_model}"' if data_code_model else ""
+        if glob.group("kind") == "constant":
             align = re.search(r", align \d+$", line)
             head, tail = (line[: align.start()], align.group()) if align else (line, "")
-            extra = f', code_model "{data_code_model}"' if data_code_model else ""
             lines[i] = f'{head}, section "{CONSTANT_SECTION_PREFIX}.{_bare(glob.group("name"))}"{tail}{extra}'
+        else:  # mutable data keeps its writable section, to be refused where referenced
+            lines[i] = line + extra
     return "\n".join(lines) + "\n"
 
 
@@ -244,8 +254,14 @@ def compile_to_ir(
         raise BuildError(f"stencil sources with the same name: {sorted(stems)}")
     with tempfile.TemporaryDirectory(prefix="cpjit-ir-") as tmp:
         command = [
-            *toolchain.clang_command, *target.all_flags, *extra_flags,
-            "-I", str(STENCILS_DIR), "-S", "-emit-llvm", *(str(s.resolve()) for s in sources),
+            *toolchain.clang_command,
+            *target.all_flags,
+            *extra_flags,
+            "-I",
+            str(STENCILS_DIR),
+            "-S",
+            "-emit-llvm",
+            *(str(s.resolve()) for s in sources),
         ]
         proc = subprocess.run(command, check=False, cwd=tmp, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
@@ -304,8 +320,14 @@ def build_target(
         refusals += refused
         for stencil in found:
             if stencil.name in stencils:
-                refusals.append(Refusal(target.name, stencil.name, stencil.name,
-                                        f"defined twice, in {origin[stencil.name]} and {file_name}"))
+                refusals.append(
+                    Refusal(
+                        target.name,
+                        stencil.name,
+                        stencil.name,
+                        f"defined twice, in {origin[stencil.name]} and {file_name}",
+                    )
+                )
             stencils[stencil.name] = stencil
             origin[stencil.name] = file_name
     flags = (*target.all_flags, *extra_flags)
@@ -340,7 +362,6 @@ def write_tables(results: Iterable[TargetResult], out_dir: Path) -> list[Path]:
 def table_files(names: Iterable[str]) -> list[str]:
     """The files of jit/_stencils/ that the tables of ``names`` consist of."""
     return ["__init__.py", *(f"{TARGETS[n].module}.py" for n in names)]
-
 
 
 def build(
@@ -378,8 +399,9 @@ def _progress_line(i: int, n: int, result: TargetResult) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", action="append", choices=list(TARGETS), help="build only this target (repeatable)")
-    parser.add_argument("--check", action="store_true",
-                        help="build into a temporary folder and fail if the committed tables differ")
+    parser.add_argument(
+        "--check", action="store_true", help="build into a temporary folder and fail if the committed tables differ"
+    )
     parser.add_argument("--clang", metavar="PATH", help="use this system clang (>= 19) instead of ziglang's")
     parser.add_argument("--jobs", type=int, default=2, help="targets built in parallel (default 2)")
     parser.add_argument("--source-dir", type=Path, default=STENCILS_DIR, help=argparse.SUPPRESS)
@@ -396,8 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sources = sorted(args.source_dir.glob("*.c"))
         if not sources:
             raise BuildError(f"no stencil sources (*.c) in {args.source_dir.name}/")
-        say(f"building {len(sources)} stencil files for {len(names)} target(s) with {toolchain.clang}, "
-            f"{toolchain.llvm}")
+        say(
+            f"building {len(sources)} stencil files for {len(names)} target(s) with {toolchain.clang}, {toolchain.llvm}"
+        )
         results = build(names, sources, toolchain, args.jobs, progress=say)
         if args.check:
             with tempfile.TemporaryDirectory(prefix="cpjit-check-") as tmp:
@@ -408,8 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for problem in problems:
                     say(f"  {problem}")
                 return 1
-            say(f"check ok: the committed tables of {len(names)} target(s) match the sources "
-                f"({time.perf_counter() - start:.1f} s)")
+            say(
+                f"check ok: the committed tables of {len(names)} target(s) match the sources "
+                f"({time.perf_counter() - start:.1f} s)"
+            )
             return 0
         written = write_tables(results, args.output_dir)
         say(f"wrote {len(written)} files to {args.output_dir.name}/ ({time.perf_counter() - start:.1f} s)")

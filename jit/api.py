@@ -70,13 +70,14 @@ def _explain_specialization(spec: compiler.Specialization) -> list[str]:
     lowered = spec.lowered
     tier = "specialized tier (unboxed), generic tier after a deopt" if facts.specializable \
         else f"generic tier only: {facts.generic_reason}"
-    out = [f"  ({signature}) -> {facts.return_type.value}: {spec.code.size} bytes of machine code, "
+    code_bytes = spec.code.code_bytes()
+    out = [f"  ({signature}) -> {facts.return_type.value}: {len(code_bytes)} bytes of machine code "
+           f"({spec.code.size} mapped), "
            f"compiled in {spec.compile_seconds * 1e3:.2f} ms, {spec.deopt_counter.value} deoptimizations",
            f"    runs: {tier}"]
     for guard in spec.function.guards:
         value = "unbound" if guard.value is compiler.ir.MISSING else repr(guard.value)
         out.append(f"    guard: global {guard.name!r} is {value}")
-    code_bytes = spec.code.code_bytes()
     offsets = [offset for _, _, offset in spec.code.stencil_offsets()] + [len(code_bytes)]
     by_line: dict[int, list[int]] = {}
     for index, line in enumerate(lowered.lines):
@@ -105,7 +106,7 @@ def stats() -> dict[str, float | int]:
     return {
         "compiles": compiler.STATISTICS.compiles,
         "compile_seconds": compiler.STATISTICS.compile_seconds,
-        "code_bytes": compiler.STATISTICS.code_bytes,
+        "code_bytes": compiler.STATISTICS.code_bytes,  # machine code of the specializations
         "deoptimizations": deopts,
         "fallbacks": compiler.STATISTICS.fallbacks,
         "frame_slots_in_use": frames.frames_in_use(),

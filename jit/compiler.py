@@ -171,17 +171,20 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             spec = self.compile_specialization(signature)
-        except UnsupportedError as error:
+        except Exception as error:
+            # Never a crash: what cannot be compiled runs in the interpreter, and explain() says why.
             if self.strict:
                 raise
-            self.fallbacks[tuple(PYTHON_TYPES[t] for t in signature)] = str(error)
+            reason = str(error) if isinstance(error, UnsupportedError) else \
+                f"internal compiler error, please report: {type(error).__name__}: {error}"
+            self.fallbacks[tuple(PYTHON_TYPES[t] for t in signature)] = reason
             STATISTICS.fallbacks += 1
             return None
         spec.compile_seconds = time.perf_counter() - started
         self.specializations[signature] = spec
         STATISTICS.compiles += 1
         STATISTICS.compile_seconds += spec.compile_seconds
-        STATISTICS.code_bytes += spec.code.size if spec.code else 0
+        STATISTICS.code_bytes += len(spec.code.code_bytes()) if spec.code else 0
         self.rebuild()
         return spec
 

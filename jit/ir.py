@@ -78,7 +78,7 @@ class Opcode(enum.Enum):
 
     LOAD_CONST = "LOAD_CONST"  # dst = const
     COPY = "COPY"  # dst = src
-    BINARY_OP = "BINARY_OP"  # dst = a <arg> b, arg in + - * / // % **
+    BINARY_OP = "BINARY_OP"  # dst = a <arg> b, arg in + - * / // % ** and the augmented += -= ...
     UNARY_OP = "UNARY_OP"  # dst = <arg> a, arg in - not
     COMPARE_OP = "COMPARE_OP"  # dst = a <arg> b, arg in < <= > >= == !=
     CALL_INTRINSIC = "CALL_INTRINSIC"  # dst = arg(*args), arg in abs min max int float math.*
@@ -91,6 +91,11 @@ class Opcode(enum.Enum):
     FOR_ITER_RANGE = "FOR_ITER_RANGE"  # dst = counter; counter += step; exit to target when done
     CHECK_SIGNALS = "CHECK_SIGNALS"  # a loop's back edge: answer Ctrl-C
     RETURN_VALUE = "RETURN_VALUE"  # return a
+
+
+def binary_operator(arg: str) -> str:
+    """The arithmetic of a BINARY_OP's operator: "+" for both "+" and the augmented "+="."""
+    return arg.removesuffix("=")
 
 
 BRANCHES = frozenset(
@@ -115,6 +120,13 @@ class Op:
     jump_if: bool = True  # COMPARE_AND_BRANCH: branch when the comparison is this
     callee: object = None  # CALL_FUNCTION: the jit.Function being called
     line: int = 0
+
+    def written(self) -> tuple[Var, ...]:
+        """The variables this op assigns: its destination, and FOR_ITER_RANGE's counter, advanced in place."""
+        written = (self.dst,) if self.dst is not None else ()
+        if self.opcode is Opcode.FOR_ITER_RANGE and isinstance(self.args[0], Var):
+            written += (self.args[0],)
+        return written
 
     def __str__(self) -> str:
         parts = [self.opcode.value]

@@ -2,16 +2,9 @@
  * into specializations, generic calls of any callable, and global guards. */
 #include "jit_stencil.h"
 
-extern int Py_EnterRecursiveCall(const char *where);
-extern void Py_LeaveRecursiveCall(void);
 extern void PyErr_SetString(PyObject *type, const char *message);
 extern PyObject *PyExc_RecursionError;
 extern PyObject *PyDict_GetItem(PyObject *dict, PyObject *key);
-
-typedef struct {
-    JitSlot *top;
-    JitSlot *limit;
-} JitFrameStack;
 
 typedef JitResult JitChain(JitSlot *frame);
 
@@ -41,16 +34,16 @@ STENCIL(RETURN_CONST) {
     }
 RETURN_SPECIALIZED(INT, PyLong_FromLongLong(frame[0].i))
 RETURN_SPECIALIZED(FLOAT, PyFloat_FromDouble(frame[0].f))
-RETURN_SPECIALIZED(BOOL, (Py_INCREF(frame[0].i ? Py_True : Py_False), frame[0].i ? Py_True : Py_False))
+RETURN_SPECIALIZED(BOOL, jit_new_bool(frame[0].i != 0))
 RETURN_SPECIALIZED(OBJECT, result)
 
-/* dst = callee(args...), the arguments already unboxed at frame[OPARG1 + i].
+/* dst = callee(args...), the arguments already unboxed in the slots from SLOT1 on.
  * OPERAND0 is the address of a cell holding the callee's entry (filled once
  * the callee is emitted, so that a function can call itself), OPARG2 the
  * callee's frame size, OPERAND1 the frame stack.  The call counts against the
  * recursion limit as a Python call does. */
 STENCIL(CALL_JIT) {
-    JitSlot *callee_frame = frame + OPARG(1);
+    JitSlot *callee_frame = SLOT_ADDRESS(1);
     JitFrameStack *stack = (JitFrameStack *)OPERAND(1);
     if (callee_frame + OPARG(2) > stack->limit) {
         PyErr_SetString(PyExc_RecursionError, "maximum recursion depth exceeded");
@@ -73,9 +66,9 @@ STENCIL(CALL_JIT) {
     SIDE_EXIT();
 }
 
-/* dst = callable(frame[OPARG1], ..., frame[OPARG1 + OPARG2 - 1]) in the generic tier. */
+/* dst = callable(OPARG2 arguments in the slots from SLOT1 on) in the generic tier. */
 STENCIL(CALL_SLOTS) {
-    PyObject *result = PyObject_Vectorcall((PyObject *)OPERAND(0), &frame[OPARG(1)].o, OPARG(2), 0);
+    PyObject *result = PyObject_Vectorcall((PyObject *)OPERAND(0), &SLOT(1).o, OPARG(2), 0);
     if (result == 0) {
         ERROR();
     }

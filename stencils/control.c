@@ -6,31 +6,41 @@
  * counter < stop (step > 0) or counter > stop (step < 0).  When counter + step
  * leaves int64 the true value lies beyond stop anyway (stop is an int64), so
  * saturating the counter at stop ends the loop at the next test instead of
- * wrapping around. */
-STENCIL(FOR_ITER_RANGE) {
-    int64_t counter = SLOT(1).i;
-    int64_t stop = SLOT(2).i;
-    int64_t step = SLOT(3).i;
-    int done = step > 0 ? counter >= stop : counter <= stop;
-    if (done) {
+ * wrapping around.  FOR_ITER_RANGE_UP is the same for a step the compiler
+ * knows is positive (a constant), without the sign test. */
+#define FOR_ITER_RANGE_STENCIL(NAME, DONE)                                    \
+    STENCIL(NAME) {                                                           \
+        int64_t counter = SLOT(1).i;                                          \
+        int64_t stop = SLOT(2).i;                                             \
+        int64_t step = SLOT(3).i;                                             \
+        if (DONE) {                                                           \
+            JUMP();                                                           \
+        }                                                                     \
+        int64_t next;                                                         \
+        if (__builtin_add_overflow(counter, step, &next)) {                   \
+            next = stop;                                                      \
+        }                                                                     \
+        SLOT(0).i = counter;                                                  \
+        SLOT(1).i = next;                                                     \
+        CONTINUE();                                                           \
+    }
+FOR_ITER_RANGE_STENCIL(FOR_ITER_RANGE, step > 0 ? counter >= stop : counter <= stop)
+FOR_ITER_RANGE_STENCIL(FOR_ITER_RANGE_UP, counter >= stop)
+
+/* Loop back edges count down and poll for signals (Ctrl-C) every so many
+ * iterations, as the interpreter's eval breaker would, without paying a call
+ * on every iteration.  CHECK_SIGNALS is the back edge itself: it jumps to the
+ * loop head while the count lasts, else falls into POLL_SIGNALS, placed right
+ * after it and followed by a jump to the head, so the common path is one
+ * decrement and one taken branch, with no register saves for the call. */
+STENCIL(CHECK_SIGNALS) {
+    if (--SLOT(0).i > 0) {
         JUMP();
     }
-    int64_t next;
-    if (__builtin_add_overflow(counter, step, &next)) {
-        next = stop;
-    }
-    SLOT(0).i = counter;
-    SLOT(1).i = next;
     CONTINUE();
 }
 
-/* Loop back edges count down and poll for signals (Ctrl-C) every OPARG1
- * iterations, as the interpreter's eval breaker would, without paying a call
- * on every iteration. */
-STENCIL(CHECK_SIGNALS) {
-    if (--SLOT(0).i > 0) {
-        CONTINUE();
-    }
+STENCIL(POLL_SIGNALS) {
     SLOT(0).i = (int64_t)OPARG(1);
     if (PyErr_CheckSignals() < 0) {
         ERROR();

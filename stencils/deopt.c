@@ -66,21 +66,23 @@ STENCIL(DEOPT) {
     CONTINUE();
 }
 
-/* Release slots OPARG0 .. OPARG0 + OPARG1 - 1 and set them NULL. */
+/* Release OPARG1 slots from SLOT0 on and set them NULL. */
 STENCIL(CLEAR_RANGE) {
-    for (uint32_t i = OPARG(0); i < OPARG(0) + OPARG(1); i++) {
-        PyObject *object = frame[i].o;
-        frame[i].o = 0;
+    JitSlot *first = SLOT_ADDRESS(0);
+    for (uint32_t i = 0; i < OPARG(1); i++) {
+        PyObject *object = first[i].o;
+        first[i].o = 0;
         Py_XDECREF(object);
     }
     CONTINUE();
 }
 
-/* Set slots OPARG0 .. OPARG0 + OPARG1 - 1 to NULL (they hold nothing owned). */
+/* Set OPARG1 slots from SLOT0 on to NULL (they hold nothing owned). */
 STENCIL(SET_NULL_RANGE) {
+    JitSlot *first = SLOT_ADDRESS(0);
 #pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
-    for (uint32_t i = OPARG(0); i < OPARG(0) + OPARG(1); i++) {
-        frame[i].o = 0;
+    for (uint32_t i = 0; i < OPARG(1); i++) {
+        first[i].o = 0;
     }
     CONTINUE();
 }

@@ -10,11 +10,6 @@
  * its exceptions (TypeError, RecursionError) are the interpreter's. */
 #include "jit_stencil.h"
 
-typedef struct {
-    JitSlot *top;
-    JitSlot *limit;
-} JitFrameStack;
-
 PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
                 PyObject *kwnames) {
     (void)callable;
@@ -29,6 +24,13 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
         (size_t)(stack->limit - frame) < frame_size) {
         return PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
     }
+    /* A call counts against the recursion limit, as a Python call does: the
+     * generic tier calls compiled functions through their callable objects,
+     * so deep recursion comes back here, and must raise RecursionError
+     * rather than exhaust the C stack. */
+    if (Py_EnterRecursiveCall("")) {
+        return 0;
+    }
     stack->top = frame + frame_size;
     /* Arguments are borrowed: the caller keeps them alive for the call.  Few
      * arguments are usual, so a plain loop is smaller than vector code. */
@@ -40,6 +42,7 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
      * popped after the chain returns. */
     PyObject *result = _JIT_CONTINUE(frame);
     stack->top = frame;
+    Py_LeaveRecursiveCall();
     return result;
 }
 

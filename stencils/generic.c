@@ -20,14 +20,22 @@
 #define UNARY(FUNCTION) FUNCTION(SLOT(1).o)
 #define BINARY(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o)
 
-RESULT_STENCIL(BINARY_OP_ADD, BINARY(PyNumber_Add))
-RESULT_STENCIL(BINARY_OP_SUBTRACT, BINARY(PyNumber_Subtract))
-RESULT_STENCIL(BINARY_OP_MULTIPLY, BINARY(PyNumber_Multiply))
-RESULT_STENCIL(BINARY_OP_TRUE_DIVIDE, BINARY(PyNumber_TrueDivide))
-RESULT_STENCIL(BINARY_OP_FLOOR_DIVIDE, BINARY(PyNumber_FloorDivide))
-RESULT_STENCIL(BINARY_OP_REMAINDER, BINARY(PyNumber_Remainder))
-/* Two-argument pow(): the modulus is None. */
-RESULT_STENCIL(BINARY_OP_POWER, PyNumber_Power(SLOT(1).o, SLOT(2).o, Py_None))
+/* Each binary operator twice: `a + b` and the augmented `a += b`, whose C-API
+ * function differs (for numbers, only in its error messages: "+=").  The
+ * two-argument pow() has None for modulus. */
+#define BINARY_STENCILS(NAME, FUNCTION)                                       \
+    RESULT_STENCIL(BINARY_OP_##NAME, BINARY(PyNumber_##FUNCTION))             \
+    RESULT_STENCIL(BINARY_OP_INPLACE_##NAME, BINARY(PyNumber_InPlace##FUNCTION))
+#define POWER(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o, Py_None)
+
+BINARY_STENCILS(ADD, Add)
+BINARY_STENCILS(SUBTRACT, Subtract)
+BINARY_STENCILS(MULTIPLY, Multiply)
+BINARY_STENCILS(TRUE_DIVIDE, TrueDivide)
+BINARY_STENCILS(FLOOR_DIVIDE, FloorDivide)
+BINARY_STENCILS(REMAINDER, Remainder)
+RESULT_STENCIL(BINARY_OP_POWER, POWER(PyNumber_Power))
+RESULT_STENCIL(BINARY_OP_INPLACE_POWER, POWER(PyNumber_InPlacePower))
 RESULT_STENCIL(UNARY_NEGATIVE, UNARY(PyNumber_Negative))
 RESULT_STENCIL(UNARY_ABS, UNARY(PyNumber_Absolute))
 RESULT_STENCIL(CONVERT_INT, UNARY(PyNumber_Long))

@@ -34,6 +34,13 @@ typedef union {
     PyObject *o;
 } JitSlot;
 
+/* The process-wide stack of frames (jit/backend/frames.py): ENTRY takes a
+ * frame from its top, a direct call puts its callee's frame after the caller's. */
+typedef struct {
+    JitSlot *top;
+    JitSlot *limit;
+} JitFrameStack;
+
 /* Every stencil of a chain has this prototype: musttail needs them identical. */
 typedef PyObject *JitResult;
 #define STENCIL(NAME) JitResult NAME(JitSlot *frame)
@@ -49,9 +56,14 @@ extern JitResult _JIT_ERROR(JitSlot *frame);       /* exception set: unwind */
 #define SIDE_EXIT() __attribute__((musttail)) return _JIT_SIDE_EXIT(frame)
 #define ERROR() __attribute__((musttail)) return _JIT_ERROR(frame)
 
-/* Operand holes.  OPARGn is a 32-bit value (slot index, small immediate);
- * OPERANDn is a 64-bit value (int64 or double bits, object or function
- * address).  The runtime checks every patched value against its width. */
+/* Operand holes.  OPARGn is a 32-bit value (a count, a comparison code);
+ * SLOTn names frame slot n of the instruction: the runtime patches in the
+ * slot's byte offset, so that a slot is one addressing displacement
+ * (x86-64: [frame + disp32]) rather than an index to scale; OPERANDn is a
+ * 64-bit value (int64 or double bits, object or function address).  An
+ * instruction gives slot n and oparg n from the same operand, so a stencil
+ * uses SLOT(n) or OPARG(n) for each n, not both.  The runtime checks every
+ * patched value against its width. */
 #if defined(__x86_64__) && !defined(__APPLE__)
 /* Under -mcmodel=medium, small-model externs give 32-bit absolute relocations. */
 #define JIT_HOLE32 __attribute__((model("small")))
@@ -62,12 +74,17 @@ extern char _JIT_OPARG0 JIT_HOLE32;
 extern char _JIT_OPARG1 JIT_HOLE32;
 extern char _JIT_OPARG2 JIT_HOLE32;
 extern char _JIT_OPARG3 JIT_HOLE32;
+extern char _JIT_SLOT0 JIT_HOLE32;
+extern char _JIT_SLOT1 JIT_HOLE32;
+extern char _JIT_SLOT2 JIT_HOLE32;
+extern char _JIT_SLOT3 JIT_HOLE32;
 extern char _JIT_OPERAND0[];
 extern char _JIT_OPERAND1[];
 
 #define OPARG(N) ((uint32_t)(uintptr_t)&_JIT_OPARG##N)
 #define OPERAND(N) ((uint64_t)(uintptr_t)_JIT_OPERAND##N)
-#define SLOT(N) (frame[OPARG(N)])
+#define SLOT_ADDRESS(N) ((JitSlot *)((char *)frame + (intptr_t)&_JIT_SLOT##N))
+#define SLOT(N) (*SLOT_ADDRESS(N))
 
 static inline double operand_as_double(uint64_t bits) {
     double d;
@@ -98,6 +115,13 @@ extern PyObject *PyNumber_TrueDivide(PyObject *, PyObject *);
 extern PyObject *PyNumber_FloorDivide(PyObject *, PyObject *);
 extern PyObject *PyNumber_Remainder(PyObject *, PyObject *);
 extern PyObject *PyNumber_Power(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceAdd(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceSubtract(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceMultiply(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceTrueDivide(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceFloorDivide(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceRemainder(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlacePower(PyObject *, PyObject *, PyObject *);
 extern PyObject *PyNumber_Negative(PyObject *);
 extern PyObject *PyNumber_Absolute(PyObject *);
 extern PyObject *PyNumber_Long(PyObject *);
@@ -105,6 +129,8 @@ extern PyObject *PyNumber_Float(PyObject *);
 extern PyObject *PyObject_RichCompare(PyObject *, PyObject *, int);
 extern int PyObject_RichCompareBool(PyObject *, PyObject *, int);
 extern int PyObject_IsTrue(PyObject *);
+extern int Py_EnterRecursiveCall(const char *where);
+extern void Py_LeaveRecursiveCall(void);
 extern PyObject *PyObject_Vectorcall(PyObject *, PyObject *const *, size_t, PyObject *);
 
 /* Fixed values of the stable ABI: rich-comparison opcodes and the vectorcall

@@ -120,29 +120,29 @@ class FakeLib:
         self._record("__clear_cache", begin, end)
 
     # Windows
-    def VirtualAlloc(self, address: Any, size: int, allocation_type: int, protect: int) -> Any:  # noqa: N802
+    def VirtualAlloc(self, address: Any, size: int, allocation_type: int, protect: int) -> Any:
         self._record("VirtualAlloc", address, size, allocation_type, protect)
         return ffi.NULL if self.fail == "VirtualAlloc" else self._new(size)
 
-    def VirtualProtect(self, address: Any, size: int, protect: int, old: Any) -> int:  # noqa: N802
+    def VirtualProtect(self, address: Any, size: int, protect: int, old: Any) -> int:
         self._record("VirtualProtect", address, size, protect)
         old[0] = mem.PAGE_READWRITE
         return 0 if self.fail == "VirtualProtect" else 1
 
-    def VirtualFree(self, address: Any, size: int, free_type: int) -> int:  # noqa: N802
+    def VirtualFree(self, address: Any, size: int, free_type: int) -> int:
         self._record("VirtualFree", address, size, free_type)
         return 1
 
-    def GetCurrentProcess(self) -> Any:  # noqa: N802
+    def GetCurrentProcess(self) -> Any:
         return ffi.cast("void *", -1)  # the pseudo-handle Windows returns
 
-    def FlushInstructionCache(self, process: Any, address: Any, size: int) -> int:  # noqa: N802
+    def FlushInstructionCache(self, process: Any, address: Any, size: int) -> int:
         self._record("FlushInstructionCache", process, address, size)
         return 1
 
 
 # libgcc's name, which a method defined in a class body cannot have (it would be name-mangled).
-setattr(FakeLib, "__clear_cache", FakeLib.clear_cache)  # noqa: B010
+setattr(FakeLib, "__clear_cache", FakeLib.clear_cache)
 
 RW, RX, RWX = mem.PROT_READ | mem.PROT_WRITE, mem.PROT_READ | mem.PROT_EXEC, 7
 CODE = b"\x01\x02\x03\x04"

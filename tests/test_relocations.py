@@ -63,24 +63,63 @@ IN_RANGE = [
     Case("R_X86_64_32S", b"\x48\xc7\xc0" + bytes(4), 3, -5, decoded=("mov rax, 0xfffffffffffffffb",)),
     Case("R_X86_64_PC32", b"\x48\x8d\x05" + bytes(4), 3, BASE + 0x1000, -4, decoded=("lea rax, [rip + 0xff9]",)),
     Case("R_X86_64_PLT32", b"\xe8" + bytes(4), 1, BASE - 0x7000_0000, -4, decoded=(f"call {BASE - 0x70000000:#x}",)),
-    Case("R_X86_64_GOTPCREL", b"\x48\x8b\x05" + bytes(4), 3, BASE + 8, -4, GOT,
-         decoded=("mov rax, qword ptr [rip + 0x1ff9]",)),  # never relaxed
-    Case("R_X86_64_GOTPCRELX", b"\xff\x15" + bytes(4), 2, BASE + 0x100, -4, GOT,
-         decoded=(f"call {BASE + 0x100:#x}",)),  # addr32 call: same length
-    Case("R_X86_64_GOTPCRELX", b"\xff\x25" + bytes(4), 2, BASE + 0x100, -4, GOT,
-         decoded=(f"jmp {BASE + 0x100:#x}", "nop")),
-    Case("R_X86_64_GOTPCRELX", b"\xff\x15" + bytes(4), 2, FAR, -4, GOT,
-         decoded=("call qword ptr [rip + 0x1ffa]",)),  # too far to call directly: through the slot
-    Case("R_X86_64_GOTPCRELX", b"\x8b\x05" + bytes(4), 2, FAR, -4, GOT,
-         decoded=(f"mov eax, {FAR & 0xFFFFFFFF:#x}",)),  # a 32-bit load takes the low half
-    Case("R_X86_64_REX_GOTPCRELX", b"\x48\x8b\x05" + bytes(4), 3, BASE + 0x40, -4, GOT,
-         decoded=("lea rax, [rip + 0x39]",)),
-    Case("R_X86_64_REX_GOTPCRELX", b"\x4c\x8b\x05" + bytes(4), 3, 7, -4, GOT,
-         decoded=("mov r8, 7",)),  # small value: an immediate, REX.R moved to REX.B
-    Case("R_X86_64_REX_GOTPCRELX", b"\x48\x8b\x05" + bytes(4), 3, FAR, -4, GOT,
-         decoded=("mov rax, qword ptr [rip + 0x1ff9]",)),  # far and large: the GOT slot
-    Case("R_X86_64_REX_GOTPCRELX", b"\x48\x03\x05" + bytes(4), 3, 7, -4, GOT,
-         decoded=("add rax, qword ptr [rip + 0x1ff9]",)),  # no relaxation for other instructions
+    Case(
+        "R_X86_64_GOTPCREL",
+        b"\x48\x8b\x05" + bytes(4),
+        3,
+        BASE + 8,
+        -4,
+        GOT,
+        decoded=("mov rax, qword ptr [rip + 0x1ff9]",),
+    ),  # never relaxed
+    Case(
+        "R_X86_64_GOTPCRELX", b"\xff\x15" + bytes(4), 2, BASE + 0x100, -4, GOT, decoded=(f"call {BASE + 0x100:#x}",)
+    ),  # addr32 call: same length
+    Case(
+        "R_X86_64_GOTPCRELX",
+        b"\xff\x25" + bytes(4),
+        2,
+        BASE + 0x100,
+        -4,
+        GOT,
+        decoded=(f"jmp {BASE + 0x100:#x}", "nop"),
+    ),
+    Case(
+        "R_X86_64_GOTPCRELX", b"\xff\x15" + bytes(4), 2, FAR, -4, GOT, decoded=("call qword ptr [rip + 0x1ffa]",)
+    ),  # too far to call directly: through the slot
+    Case(
+        "R_X86_64_GOTPCRELX", b"\x8b\x05" + bytes(4), 2, FAR, -4, GOT, decoded=(f"mov eax, {FAR & 0xFFFFFFFF:#x}",)
+    ),  # a 32-bit load takes the low half
+    Case(
+        "R_X86_64_REX_GOTPCRELX",
+        b"\x48\x8b\x05" + bytes(4),
+        3,
+        BASE + 0x40,
+        -4,
+        GOT,
+        decoded=("lea rax, [rip + 0x39]",),
+    ),
+    Case(
+        "R_X86_64_REX_GOTPCRELX", b"\x4c\x8b\x05" + bytes(4), 3, 7, -4, GOT, decoded=("mov r8, 7",)
+    ),  # small value: an immediate, REX.R moved to REX.B
+    Case(
+        "R_X86_64_REX_GOTPCRELX",
+        b"\x48\x8b\x05" + bytes(4),
+        3,
+        FAR,
+        -4,
+        GOT,
+        decoded=("mov rax, qword ptr [rip + 0x1ff9]",),
+    ),  # far and large: the GOT slot
+    Case(
+        "R_X86_64_REX_GOTPCRELX",
+        b"\x48\x03\x05" + bytes(4),
+        3,
+        7,
+        -4,
+        GOT,
+        decoded=("add rax, qword ptr [rip + 0x1ff9]",),
+    ),  # no relaxation for other instructions
     # AArch64
     Case("R_AARCH64_ABS64", bytes(8), 0, V, 8, raw=struct.pack("<Q", V + 8)),
     Case("R_AARCH64_MOVW_UABS_G0", word(MOVZ_X0), 0, 0xFFFF, decoded=("mov x0, #0xffff",)),
@@ -91,8 +130,14 @@ IN_RANGE = [
     Case("R_AARCH64_MOVW_UABS_G2_NC", word(MOVK_X0[2]), 0, V, decoded=("movk x0, #0x3344, lsl #32",)),
     Case("R_AARCH64_MOVW_UABS_G3", word(MOVK_X0[3]), 0, V, decoded=("movk x0, #0x1122, lsl #48",)),
     Case("R_AARCH64_ADR_PREL_LO21", word(0x10000000), 0, BASE - 0x1234, decoded=(f"adr x0, #{BASE - 0x1234:#x}",)),
-    Case("R_AARCH64_ADR_PREL_PG_HI21", word(0x90000000), 0, BASE + 0x1234_5678, 0x10,
-         decoded=(f"adrp x0, #{(BASE + 0x12345688) & ~0xFFF:#x}",)),
+    Case(
+        "R_AARCH64_ADR_PREL_PG_HI21",
+        word(0x90000000),
+        0,
+        BASE + 0x1234_5678,
+        0x10,
+        decoded=(f"adrp x0, #{(BASE + 0x12345688) & ~0xFFF:#x}",),
+    ),
     Case("R_AARCH64_ADD_ABS_LO12_NC", word(0x91000000), 0, 0x1234_5678, 1, decoded=("add x0, x0, #0x679",)),
     Case("R_AARCH64_LDST8_ABS_LO12_NC", word(0x39400000), 0, 0x1234_5677, decoded=("ldrb w0, [x0, #0x677]",)),
     Case("R_AARCH64_LDST16_ABS_LO12_NC", word(0x79400000), 0, 0x1234_5676, decoded=("ldrh w0, [x0, #0x676]",)),
@@ -103,11 +148,14 @@ IN_RANGE = [
     Case("R_AARCH64_CONDBR19", word(0x54000000), 0, BASE + 0xFFFFC, decoded=(f"b.eq #{BASE + 0xFFFFC:#x}",)),
     Case("R_AARCH64_JUMP26", word(0x14000000), 0, BASE + 0x7FF_FFFC, decoded=(f"b #{BASE + 0x7FFFFFC:#x}",)),
     Case("R_AARCH64_CALL26", word(0x94000000), 0, BASE - 0x800_0000, decoded=(f"bl #{BASE - 0x8000000:#x}",)),
-    Case("R_AARCH64_ADR_GOT_PAGE", word(0x90000000), 0, FAR, 0, BASE + 0x5008, decoded=(f"adrp x0, #{BASE + 0x5000:#x}",)),
+    Case(
+        "R_AARCH64_ADR_GOT_PAGE", word(0x90000000), 0, FAR, 0, BASE + 0x5008, decoded=(f"adrp x0, #{BASE + 0x5000:#x}",)
+    ),
     Case("R_AARCH64_LD64_GOT_LO12_NC", word(0xF9400001), 0, 0x1234, decoded=("mov x1, #0x1234",)),  # small: movz
     Case("R_AARCH64_LD64_GOT_LO12_NC", word(0xF9400001), 0, BASE + 0x8000, decoded=(f"adr x1, #{BASE + 0x8000:#x}",)),
-    Case("R_AARCH64_LD64_GOT_LO12_NC", word(0xF9400001), 0, FAR, 0, BASE + 0x5008,
-         decoded=("ldr x1, [x0, #8]",)),  # far and large: the GOT slot
+    Case(
+        "R_AARCH64_LD64_GOT_LO12_NC", word(0xF9400001), 0, FAR, 0, BASE + 0x5008, decoded=("ldr x1, [x0, #8]",)
+    ),  # far and large: the GOT slot
 ]
 
 OUT_OF_RANGE = [
@@ -179,7 +227,7 @@ def test_every_kind_has_an_in_range_and_an_out_of_range_case() -> None:
 
 
 def test_unknown_kind_is_a_patch_error() -> None:
-    with pytest.raises(PatchError, match="no patch routine .*R_X86_64_GOT64"):
+    with pytest.raises(PatchError, match=r"no patch routine .*R_X86_64_GOT64"):
         relocation("R_X86_64_GOT64")
 
 
@@ -223,7 +271,7 @@ def test_fast_path_expression_agrees_with_the_routine(kind: str, s: int, a: int,
     except PatchError:
         slow_result = None
     fast = bytearray(offset + size)
-    value = eval(spec.expression("s", a, "here", offset), {"s": s, "here": here})  # noqa: S307 - our expression
+    value = eval(spec.expression("s", a, "here", offset), {"s": s, "here": here})
     try:
         struct.pack_into("<" + spec.fmt, fast, offset, value)
         fast_result: bytes | None = bytes(fast)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import platform
 import sys
+import sysconfig
 
 import pytest
 
 from jit.backend.target import TARGETS, Host, UnsupportedHostError, arch_of, detect_host, target_name
 
 
-def test_this_machine_is_x86_64_linux() -> None:
+def test_detect_host_names_this_machine() -> None:
     # The project's CI machine; other hosts run the same test through the parameters below.
     if platform.system() == "Linux" and platform.machine() == "x86_64":
         assert detect_host() == Host("linux", "x86_64")
@@ -84,8 +85,6 @@ def test_detection_reads_the_running_interpreter(monkeypatch: pytest.MonkeyPatch
 
 def test_windows_asks_the_interpreter_build_not_the_processor(monkeypatch: pytest.MonkeyPatch) -> None:
     # An x64 interpreter emulated on ARM64 Windows runs x64 code.
-    import sysconfig
-
     monkeypatch.setattr(platform, "system", lambda: "Windows")
     monkeypatch.setattr(platform, "machine", lambda: "ARM64")
     monkeypatch.setattr(sysconfig, "get_platform", lambda: "win-amd64")

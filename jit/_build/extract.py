@@ -125,6 +125,7 @@ def jump_tables(asm: str) -> dict[str, list[str]]:
 
 def tail_jump(arch: str, code: bytes, holes: Iterable[Hole]) -> int:
     """Size of the jump to _JIT_CONTINUE that ends ``code``; 0 if its last instruction is not that jump."""
+    holes = tuple(holes)
     end = len(code)
     at = {h.offset: h for h in holes if h.symbol == CONTINUE}
     last = at.get(end - 4)
@@ -140,12 +141,16 @@ def tail_jump(arch: str, code: bytes, holes: Iterable[Hole]) -> int:
         return 4  # b
     word = int.from_bytes(code[end - 4 : end], "little") if end >= 4 else 0
     if word & 0xFFFFFC1F == _AARCH64_BR:
-        # br xN, where xN was loaded from the continuation's GOT slot (Windows).
+        # br xN (Windows): it jumps to the continuation if the last GOT load into xN before it loads the
+        # continuation's slot; an earlier load into xN may be for another target (a branch, an error exit).
         register = (word >> 5) & 0x1F
-        for hole in at.values():
-            loaded = int.from_bytes(code[hole.offset : hole.offset + 4], "little") & 0x1F
-            if hole.kind == "R_AARCH64_LD64_GOT_LO12_NC" and loaded == register:
-                return 4
+        loads = [
+            hole for hole in holes
+            if hole.kind == "R_AARCH64_LD64_GOT_LO12_NC" and hole.offset < end - 4
+            and int.from_bytes(code[hole.offset : hole.offset + 4], "little") & 0x1F == register
+        ]
+        if loads and max(loads, key=lambda hole: hole.offset).symbol == CONTINUE:
+            return 4
     return 0
 
 
@@ -297,9 +302,7 @@ class _Extraction:
         )
 
 
-def extract(
-    target: str, arch: str, obj: bytes, asm: str, holes: frozenset[str]
-) -> tuple[list[Stencil], list[Refusal]]:
+def extract(target: str, arch: str, obj: bytes, asm: str, holes: frozenset[str]) -> tuple[list[Stencil], list[Refusal]]:
     """The stencils of one object file (``asm``: its assembly listing), and the refusals among them."""
     elf = _Object(obj, arch)
     tables = jump_tables(asm)

@@ -31,9 +31,7 @@ def _bytes_literal(data: bytes) -> str:
 def _holes_literal(holes: Sequence[Hole]) -> str:
     if not holes:
         return "()"
-    lines = "".join(
-        f'{_INDENT}    Hole({h.offset:#x}, "{h.kind}", "{h.symbol}", {h.addend}),\n' for h in holes
-    )
+    lines = "".join(f'{_INDENT}    Hole({h.offset:#x}, "{h.kind}", "{h.symbol}", {h.addend}),\n' for h in holes)
     return f"(\n{lines}{_INDENT})"
 
 

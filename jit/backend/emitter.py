@@ -52,6 +52,11 @@ __all__ = [
 CONTINUE = "_JIT_CONTINUE"
 _CONTROL = {"_JIT_JUMP_TARGET": "jump_target", "_JIT_SIDE_EXIT": "side_exit", "_JIT_ERROR": "error"}
 _OPARG = "_JIT_OPARG"
+# A slot operand: Instruction.opargs[n] is a slot index, the hole takes its byte offset in the frame,
+# so that x86-64 stencils address the slot with one displacement (R_X86_64_32S).
+_SLOT = "_JIT_SLOT"
+_SLOT_SIZE = 8
+_SLOT_LIMIT = 0x7FFFFFFF // _SLOT_SIZE
 _OPERAND = "_JIT_OPERAND"
 _DATA = ".data"
 _GOT_SLOT = 8
@@ -119,6 +124,7 @@ class _Layout:
     code_size: int
     data: list[int]  # data offset of each instruction (0 where it has none)
     blocks: list[tuple[int, bytes]]  # (offset, bytes) of each data block to copy
+    data_end: int
     got: int  # offset of the GOT
     veneers: int  # offset of the veneers
     bound: int  # bytes the blob can need, veneers included
@@ -137,6 +143,7 @@ class _Blob:
         self.got_slots: dict[int, int] = {}
         self.veneer_at = layout.veneers
         self.veneers: dict[int, int] = {}
+        self.data_end = layout.data_end
         self.arch = target.arch
         # B: where branches to external k go.  Direct when every place in the
         # blob reaches the function; else 0, and the first use makes a veneer.
@@ -182,7 +189,12 @@ class _Blob:
 
     @property
     def end(self) -> int:
-        return self.veneer_at + _VENEER_SIZE * len(self.veneers)
+        """Where the image ends: after the last veneer, GOT slot or data block used."""
+        if self.veneers:
+            return self.veneer_at + _VENEER_SIZE * len(self.veneers)
+        if self.got_slots:
+            return self.got_at + _GOT_SLOT * len(self.got_slots)
+        return self.data_end
 
 
 class PreparedTarget:
@@ -220,7 +232,7 @@ class PreparedTarget:
         for name in self.externals:
             try:
                 values.append(int(resolve(name)))
-            except Exception as exc:  # noqa: BLE001 - reported with the hole that needs it
+            except Exception as exc:
                 values.append(None)
                 failures[name] = f"{type(exc).__name__}: {exc}"
         return values, failures
@@ -259,6 +271,7 @@ class PreparedTarget:
                 if variant.shared_data:
                     shared[key] = where
             data[i] = where
+        data_end = position
         got = -(-position // _GOT_SLOT) * _GOT_SLOT
         position = got
         if self.has_got:
@@ -268,7 +281,7 @@ class PreparedTarget:
         if self.has_operand_branches:
             count += sum(v.operand_branches for v in variants)
         bound = veneers + _VENEER_SIZE * count
-        return _Layout(variants, offsets, code_size, data, blocks, got, veneers, bound)
+        return _Layout(variants, offsets, code_size, data, blocks, data_end, got, veneers, bound)
 
     def _bad_instruction(self, instructions: Sequence[Instruction]) -> PatchError:
         for i, ins in enumerate(instructions):
@@ -294,7 +307,7 @@ class PreparedTarget:
         functions = [v.fn or v.compile() for v in layout.variants]
         i = 0
         try:
-            for i, ins in enumerate(instructions):  # noqa: B007 - i names the failing instruction
+            for i, ins in enumerate(instructions):
                 functions[i](buf, i, ins, addresses, base, blob)
         except Exception as exc:
             diagnosis = _Diagnosis(self, layout, instructions, addresses, blob, failures or {})
@@ -311,13 +324,8 @@ class PreparedTarget:
 
 
 def _is_external(symbol: str) -> bool:
-    return not (
-        symbol == CONTINUE
-        or symbol in _CONTROL
-        or symbol == _DATA
-        or symbol.startswith(_OPARG)
-        or symbol.startswith(_OPERAND)
-    )
+    internal = symbol in (CONTINUE, _DATA) or symbol in _CONTROL
+    return not (internal or symbol.startswith((_OPARG, _SLOT, _OPERAND)))
 
 
 def _operand_number(symbol: str, prefix: str) -> int:
@@ -362,6 +370,14 @@ class _Source:
             if local not in self.bound:
                 self.bind(local, f"ins.opargs[{n}]")
                 self.lines.append(f"if not 0 <= {local} <= 0xFFFFFFFF: raise Fast")
+            return local
+        if symbol.startswith(_SLOT):
+            n = _operand_number(symbol, _SLOT)
+            local = f"q{n}"
+            if local not in self.bound:
+                self.bind(local, f"ins.opargs[{n}]")
+                self.lines.append(f"if not 0 <= {local} <= {_SLOT_LIMIT}: raise Fast")
+                self.lines.append(f"{local} *= {_SLOT_SIZE}")
             return local
         if symbol.startswith(_OPERAND):
             n = _operand_number(symbol, _OPERAND)
@@ -408,6 +424,8 @@ def _generate(variant: _Variant) -> Callable[..., None]:
         if kind.field is None:
             calls.append((hole, kind))
             continue
+        if hole.offset < position:
+            raise PatchError(f"stencil {variant.name}: holes overlap", kind=hole.kind, offset=hole.offset)
         if hole.offset > position:
             fmt.append(f"{hole.offset - position}s")
             args.append(source.constant(variant.code[position : hole.offset]))
@@ -429,7 +447,7 @@ def _generate(variant: _Variant) -> Callable[..., None]:
     body = "\n    ".join(source.lines)
     text = f"def patch_{variant.name}(buf, i, ins, addr, base, cx):\n    {body}\n"
     namespace: dict[str, Any] = {"Fast": _FastPathFailed, **source.constants}
-    exec(compile(text, f"<stencil {variant.name}>", "exec"), namespace)  # noqa: S102 - our own generated source
+    exec(compile(text, f"<stencil {variant.name}>", "exec"), namespace)
     function: Callable[..., None] = namespace[f"patch_{variant.name}"]
     return function
 
@@ -475,7 +493,9 @@ class _Diagnosis:
                     g = self.blob.got(s + hole.addend)
                 kind.patch(scratch, at + hole.offset, s, hole.addend, base + at + hole.offset, g)
             except PatchError as error:
-                return error.in_context(stencil=variant.name, index=i, hole=hole.symbol)
+                return error.in_context(
+                    stencil=variant.name, index=i, hole=hole.symbol, kind=hole.kind, offset=hole.offset
+                )
         return None
 
     def value(self, i: int, ins: Instruction, symbol: str, kind: Relocation) -> int:
@@ -495,6 +515,7 @@ class _Diagnosis:
             return self.blob.base + self.layout.data[i]
         for prefix, field, low, high in (
             (_OPARG, "opargs", 0, 0xFFFFFFFF),
+            (_SLOT, "opargs", 0, _SLOT_LIMIT),
             (_OPERAND, "operands", -(1 << 63), U64),
         ):
             if symbol.startswith(prefix):
@@ -505,7 +526,7 @@ class _Diagnosis:
                 value = values[number]
                 if not isinstance(value, int) or not low <= value <= high:
                     raise PatchError(f"{field}[{number}] = {value!r} out of range [{low:#x}, {high:#x}]")
-                value &= U64
+                value = value * _SLOT_SIZE if prefix == _SLOT else value & U64
                 return self.blob.near(value, kind.reach) if kind.reach and prefix == _OPERAND else value
         k = self.target.index[symbol]
         s = self.blob.S[k]
@@ -532,7 +553,7 @@ class StitchedImage:
         return self.base + self._offsets[index]
 
     def stencil_offsets(self) -> list[tuple[int, str, int]]:
-        return [(i, name, offset) for i, (name, offset) in enumerate(zip(self._stencils, self._offsets))]
+        return [(i, name, offset) for i, (name, offset) in enumerate(zip(self._stencils, self._offsets, strict=True))]
 
 
 class CompiledCode:
@@ -586,9 +607,7 @@ def prepared_target(target: str) -> PreparedTarget:
     return PreparedTarget(target, stencils, info)
 
 
-def stitch(
-    target: str, instructions: Sequence[Instruction], base: int, resolve: Callable[[str], int]
-) -> StitchedImage:
+def stitch(target: str, instructions: Sequence[Instruction], base: int, resolve: Callable[[str], int]) -> StitchedImage:
     """Lay out and patch ``instructions`` for address ``base`` exactly as Emitter.emit would; no memory."""
     return prepared_target(target).stitch(instructions, base, resolve)
 
@@ -616,6 +635,11 @@ class Emitter:
         self.target = PreparedTarget(target, tables) if tables is not None else prepared_target(target)
         self.arena = memory if memory is not None else default_arena()
         self._symbols, self._failures = self.target.resolve_all(resolve_capi)
+
+    def stitch(self, instructions: Sequence[Instruction], base: int) -> StitchedImage:
+        """What ``emit`` would write at ``base``, without memory (for jit.explain and measurements)."""
+        layout = self.target.layout(instructions)
+        return self.target.patch(layout, instructions, base, self._symbols, self._failures)
 
     def emit(self, instructions: Sequence[Instruction]) -> CompiledCode:
         """Stitch, copy into executable memory, flush, protect."""

@@ -50,12 +50,12 @@ class PatchError(BackendError):
             where.append(f"value {self.value:#x}")
         return f"{self.reason} ({', '.join(where)})" if where else self.reason
 
-    def in_context(self, *, stencil: str, index: int, hole: str) -> PatchError:
-        """The same failure, also naming the instruction and hole it happened in."""
+    def in_context(self, *, stencil: str, index: int, hole: str, kind: str, offset: int) -> PatchError:
+        """The same failure, naming the instruction, the hole, its kind and its offset in the stencil."""
         return PatchError(
             self.reason,
-            kind=self.kind,
-            offset=self.offset,
+            kind=kind,
+            offset=offset,
             value=self.value,
             stencil=stencil,
             index=index,

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 from jit import ir
 from jit.backend.emitter import Instruction
-from jit.errors import UnsupportedError
 from jit.ir import Opcode, Type
 from jit.optimizer import Facts
 from jit.optimizer.types import constant_type
@@ -158,11 +157,13 @@ class Lowering:
     # --- slots -------------------------------------------------------------------
 
     def constant_slots(self, const: ir.Const) -> None:
-        # Each constant gets a slot per type it is used as: int 2 may also be needed as 2.0.
-        for kind in (constant_type(const.value), Type.FLOAT):
-            key = (kind, const.value)
-            if key not in self.constants and (kind is not Type.FLOAT or type(const.value) is not bool):
-                self.constants[key] = len(self.function.variables) + len(self.constants)
+        # A slot per type the constant is used as: int 2 may also be needed as 2.0 (None only as itself).
+        kinds = [constant_type(const.value)]
+        if type(const.value) is int:
+            kinds.append(Type.FLOAT)
+        for kind in kinds:
+            if (kind, const.value) not in self.constants:
+                self.constants[(kind, const.value)] = len(self.function.variables) + len(self.constants)
 
     def scratch(self, index: int) -> int:
         return self.scratch_base + 1 + index  # scratch_base itself is the return slot
@@ -315,10 +316,11 @@ class Lowering:
                 emit("COPY", op.dst.slot, self.slot(op.args[0]))
         elif op.opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
-            kind = "INT" if self.facts.types[op.dst] is Type.INT or op.arg == "/" and Type.FLOAT not in types \
+            operator = ir.binary_operator(op.arg)
+            kind = "INT" if self.facts.types[op.dst] is Type.INT or operator == "/" and Type.FLOAT not in types \
                 else "FLOAT"
             slots = [self.numeric(a, Type.FLOAT if kind == "FLOAT" else Type.INT) for a in op.args]
-            emit(f"BINARY_OP_{BINARY_NAME[op.arg]}_{kind}", op.dst.slot, *slots, exit=exit_here,
+            emit(f"BINARY_OP_{BINARY_NAME[operator]}_{kind}", op.dst.slot, *slots, exit=exit_here,
                  error="return_null")
         elif op.opcode is Opcode.UNARY_OP:
             assert op.dst is not None
@@ -357,9 +359,12 @@ class Lowering:
                 emit("JUMP", jump=exit_here)
         elif op.opcode is Opcode.FOR_ITER_RANGE:
             assert op.dst is not None
-            emit("FOR_ITER_RANGE", op.dst.slot, *(self.slot(a) for a in op.args), jump=self.target(op))
+            step = op.args[2]
+            ascending = isinstance(step, ir.Const) and step.value > 0
+            emit("FOR_ITER_RANGE_UP" if ascending else "FOR_ITER_RANGE", op.dst.slot,
+                 *(self.slot(a) for a in op.args), jump=self.target(op))
         elif op.opcode is Opcode.CHECK_SIGNALS:
-            emit("CHECK_SIGNALS", self.signal_slot, SIGNAL_CHECK_INTERVAL, error="return_null")
+            self.back_edge(index, "specialized", "return_null")
         elif op.opcode is Opcode.RETURN_VALUE:
             self.specialized_return(op)
         else:
@@ -390,8 +395,7 @@ class Lowering:
                 continue
             if isinstance(operand, ir.Const):
                 if abs(operand.value) > 2**53:
-                    raise UnsupportedError(f"comparison of a float with the int {operand.value}",
-                                           self.function.filename, op.line, "backend")
+                    self.asm.emit("JUMP", jump=exit_here)  # no double holds it: the generic tier compares
             else:
                 self.asm.emit("GUARD_INT_FITS_FLOAT", operand.slot, exit=exit_here)
         return "FLOAT", [self.numeric(a, Type.FLOAT) for a in op.args]
@@ -476,7 +480,9 @@ class Lowering:
             emit("COPY_OBJECT", op.dst.slot, slots[0])
         elif op.opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
-            emit(f"BINARY_OP_{BINARY_NAME[op.arg]}", op.dst.slot, *slots, error=error)
+            operator = ir.binary_operator(op.arg)
+            augmented = "INPLACE_" if operator != op.arg else ""
+            emit(f"BINARY_OP_{augmented}{BINARY_NAME[operator]}", op.dst.slot, *slots, error=error)
         elif op.opcode is Opcode.UNARY_OP:
             assert op.dst is not None
             emit("UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE", op.dst.slot, *slots, error=error)
@@ -514,12 +520,20 @@ class Lowering:
             emit("FOR_ITER_RANGE_OBJECT", op.dst.slot, *slots, operands=(self.context.address(0),),
                  jump=self.target(op, "generic"), error=error)
         elif op.opcode is Opcode.CHECK_SIGNALS:
-            emit("CHECK_SIGNALS", self.signal_slot, SIGNAL_CHECK_INTERVAL, error=error)
+            self.back_edge(index, "generic", error)
         elif op.opcode is Opcode.RETURN_VALUE:
             emit("COPY_OBJECT", self.return_slot, slots[0])
             emit("JUMP", jump="generic_return")
         else:
             raise AssertionError(f"no generic lowering for {op.opcode}")
+
+    def back_edge(self, index: int, tier: str, error: str) -> None:
+        """CHECK_SIGNALS and the JUMP after it: the count-down jumps to the loop head itself, and
+        falls into the poll only when the count runs out; the JUMP op then follows the poll."""
+        loop_jump = self.function.ops[index + 1]
+        assert loop_jump.opcode is Opcode.JUMP, "the frontend puts a JUMP after every CHECK_SIGNALS"
+        self.asm.emit("CHECK_SIGNALS", self.signal_slot, jump=self.target(loop_jump, tier))
+        self.asm.emit("POLL_SIGNALS", self.signal_slot, SIGNAL_CHECK_INTERVAL, error=error)
 
     def generic_call(self, dst: int, function: object, slots: list[int]) -> None:
         operands = (self.context.address(function),)

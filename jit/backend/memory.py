@@ -268,7 +268,7 @@ def host_memory(host: Host | None = None) -> ExecutableMemory:
     """Executable memory of the running process."""
     host = host or detect_host()
     if host.os == "windows":
-        return memory_for(host, ffi.dlopen("kernel32.dll"), mmap.PAGESIZE)
+        return WindowsMemory(ffi.dlopen("kernel32.dll"), mmap.PAGESIZE, mmap.ALLOCATIONGRANULARITY)
     libc = ffi.dlopen(None)
     flush = find_cache_flush([*_libgcc(), libc]) if host == Host("linux", "aarch64") else None
     return memory_for(host, libc, mmap.PAGESIZE, flush)

@@ -303,9 +303,7 @@ def _table() -> dict[str, Relocation]:
         _branch("R_AARCH64_CONDBR19", 19, 5),
         _branch("R_AARCH64_JUMP26", 26, 0),
         _branch("R_AARCH64_CALL26", 26, 0),
-        Relocation(
-            "R_AARCH64_ADR_GOT_PAGE", _adrp("R_AARCH64_ADR_GOT_PAGE", via_got=True), GotEntry.SYMBOL_ADDEND
-        ),
+        Relocation("R_AARCH64_ADR_GOT_PAGE", _adrp("R_AARCH64_ADR_GOT_PAGE", via_got=True), GotEntry.SYMBOL_ADDEND),
         Relocation(
             "R_AARCH64_LD64_GOT_LO12_NC",
             _word_patch("R_AARCH64_LD64_GOT_LO12_NC", _ld64_got_lo12),

@@ -113,7 +113,9 @@ class Builder:
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring
         self.statements(body)
-        if not self.function.ops or self.function.ops[-1].opcode is not ir.Opcode.RETURN_VALUE:
+        ops = self.function.ops
+        falls_off_the_end = not ops or ops[-1].opcode is not ir.Opcode.RETURN_VALUE
+        if falls_off_the_end or len(ops) in self.function.labels.values():
             self.emit(ir.Opcode.RETURN_VALUE, args=(ir.Const(None),))  # type: ignore[arg-type]
         return self.function
 
@@ -149,8 +151,14 @@ class Builder:
         if isinstance(target, ast.Tuple):
             if not isinstance(node.value, ast.Tuple) or len(node.value.elts) != len(target.elts):
                 raise self.unsupported("tuple assignment needs a tuple of the same length on the right", node)
-            # All right-hand values first, as Python does, then the stores.
-            values = [self.materialize(self.expression(element)) for element in node.value.elts]
+            # All right-hand values first, as Python does, then the stores, in order.  A value that is a
+            # variable needs a copy only if an earlier store of this statement overwrites that variable.
+            values = [self.expression(value_node) for value_node in node.value.elts]
+            names = [element.id if isinstance(element, ast.Name) else "" for element in target.elts]
+            values = [
+                self.materialize(value) if isinstance(value, ir.Var) and value.name in names[:position] else value
+                for position, value in enumerate(values)
+            ]
             for element, value in zip(target.elts, values):
                 self.assign(element, value)
             return
@@ -160,7 +168,7 @@ class Builder:
         if not isinstance(node.target, ast.Name):
             raise self.unsupported("augmented assignment to anything but a local name is not supported", node)
         current = self.name(node.target)
-        value = self.binary(node.op, current, node.value, node)
+        value = self.binary(node.op, current, node.value, node, augmented=True)
         self.assign(node.target, value)
 
     def assign(self, target: ast.expr, value: ir.Operand) -> None:
@@ -331,12 +339,15 @@ class Builder:
     def expr_BinOp(self, node: ast.BinOp) -> ir.Operand:
         return self.binary(node.op, self.expression(node.left), node.right, node)
 
-    def binary(self, op: ast.operator, left: ir.Operand, right_node: ast.expr, node: ast.AST) -> ir.Var:
+    def binary(self, op: ast.operator, left: ir.Operand, right_node: ast.expr, node: ast.AST,
+               augmented: bool = False) -> ir.Var:
+        """``left op right``; augmented (``x op= y``) is its own operator, "+=", as in CPython's BINARY_OP."""
         if type(op) not in BINARY_OPERATORS:
             raise self.unsupported(f"operator '{describe(op)}' is not supported", node)
         right = self.expression(right_node)
         dst = self.temp()
-        self.emit(ir.Opcode.BINARY_OP, dst=dst, args=(left, right), arg=BINARY_OPERATORS[type(op)])
+        operator = BINARY_OPERATORS[type(op)] + ("=" if augmented else "")
+        self.emit(ir.Opcode.BINARY_OP, dst=dst, args=(left, right), arg=operator)
         return dst
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> ir.Operand:

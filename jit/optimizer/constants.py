@@ -35,13 +35,13 @@ def run(function: ir.Function, facts: Facts) -> None:
 def fold(function: ir.Function) -> bool:
     changed = False
     for op in function.ops:
-        if op.opcode is not ir.Opcode.BINARY_OP or op.arg not in BINARY:
+        if op.opcode is not ir.Opcode.BINARY_OP or op.arg is None or ir.binary_operator(op.arg) not in BINARY:
             continue
         left, right = op.args
         if not (isinstance(left, ir.Const) and isinstance(right, ir.Const)):
             continue
         try:
-            value = BINARY[op.arg](left.value, right.value)
+            value = BINARY[ir.binary_operator(op.arg)](left.value, right.value)
         except ArithmeticError:
             continue
         if foldable(value):
@@ -52,7 +52,7 @@ def fold(function: ir.Function) -> bool:
 
 def propagate(function: ir.Function) -> bool:
     """Replace uses of temporaries that are only ever a constant (temporaries are assigned once)."""
-    assignments = Counter(op.dst for op in function.ops if op.dst is not None)
+    assignments = Counter(var for op in function.ops for var in op.written())
     constant: dict[ir.Operand, ir.Operand] = {
         op.dst: op.args[0] for op in function.ops
         if op.opcode is ir.Opcode.LOAD_CONST and op.dst is not None and op.dst.name.startswith("$")

@@ -75,7 +75,7 @@ def result_type(op: ir.Op, operand_types: list[Type], facts: Facts) -> Type:
         return operand_types[0]
     if opcode is ir.Opcode.BINARY_OP:
         assert op.arg is not None
-        return binary_type(op.arg, *operand_types)
+        return binary_type(ir.binary_operator(op.arg), *operand_types)
     if opcode is ir.Opcode.UNARY_OP:
         (operand,) = operand_types
         if operand not in NUMERIC:
@@ -124,10 +124,12 @@ def run(function: ir.Function, facts: Facts) -> None:
         if op.opcode is ir.Opcode.RETURN_VALUE:
             returned = returned.join(operand_type(op.args[0], types))
     facts.return_type = returned
-    facts.specializable, facts.generic_reason = specializable(function, types)
+    facts.specializable, facts.generic_reason = specializable(function, types, returned)
 
 
-def specializable(function: ir.Function, types: dict[ir.Var, Type]) -> tuple[bool, str]:
+def specializable(function: ir.Function, types: dict[ir.Var, Type], returned: Type) -> tuple[bool, str]:
+    if returned is Type.UNKNOWN:
+        return False, "the function never returns a value of a known type (it only recurses or raises)"
     for var in function.variables:
         if types[var] is Type.OBJECT:
             shown = "a temporary" if var.name.startswith("$") else f"variable {var.name!r}"

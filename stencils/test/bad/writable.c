@@ -1,7 +1,7 @@
 /* Refusal test: mutable static data, which every copy of the stencil would
  * have to share.
  * expect: writable data
- * symbol: calls|\.bss\..*|\.data\..*
+ * symbol: calls|\.l?bss(\..*)?|\.l?data(\..*)?
  */
 #include "jit_stencil.h"
 

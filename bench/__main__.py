@@ -1,0 +1,138 @@
+"""``python -m bench``: the kernel suite in the interpreter and compiled, side by side.
+
+Prints the machine, progress while it runs, the table of times, speedups,
+compile times and machine-code sizes, the geometric-mean speedup, and the
+compile-speed comparison with LLVM (and Numba when installed); writes the
+results as JSON and the speedups as a PNG bar chart (with matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bench import measure, report
+from bench.kernels import KERNELS, Kernel
+from bench.suite import WRONG, KernelResult, Settings, run_kernel
+
+QUICK = Settings(quick=True, rounds=3, min_sample=0.005, compiles=3)
+FULL = Settings()
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="cpjit's kernel suite in the interpreter and compiled, side by side.")
+    parser.add_argument("--quick", action="store_true", help="small inputs and fewer rounds (seconds, not minutes)")
+    parser.add_argument("--kernels", metavar="A,B", help="run only these kernels: " +
+                        ", ".join(k.name for k in KERNELS))
+    parser.add_argument("--repeat", type=int, metavar="N", help="timed rounds per kernel "
+                        f"(default {FULL.rounds}, {QUICK.rounds} with --quick)")
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"), metavar="PATH",
+                        help="where to write the results (default: %(default)s)")
+    parser.add_argument("--png", type=Path, default=Path("bench-results.png"), metavar="PATH",
+                        help="where to draw the speedup chart (default: %(default)s; needs matplotlib)")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="skip the compile-speed comparison (LLVM, Numba, stitching)")
+    arguments = parser.parse_args(argv)
+    if arguments.repeat is not None and arguments.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    try:
+        arguments.selected = select_kernels(arguments.kernels)
+    except ValueError as error:
+        parser.error(str(error))
+    return arguments
+
+
+def select_kernels(names: str | None) -> list[Kernel]:
+    if not names:
+        return list(KERNELS)
+    by_name = {k.name: k for k in KERNELS}
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in by_name]
+    if unknown:
+        raise ValueError(f"unknown kernel(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
+    return [by_name[n] for n in wanted]
+
+
+def stitch_figures(settings: Settings, out: TextIO) -> dict[str, Any] | None:
+    """The cost of stitching one stencil (bench.bench_stitch's sequence), or None with a line why not."""
+    try:
+        return measure.stitching(settings.rounds, settings.min_sample)
+    except ImportError as error:  # bench_stitch is a pytest-benchmark module
+        print(f"stitching speed not measured: {error} (pip install cpjit[test])", file=out)
+        return None
+
+
+class Progress:
+    """One line per step on stderr, rewritten in place on a terminal."""
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream = stream
+        self.total = total
+        self.prefix = ""
+        self.inline = stream.isatty()
+
+    def kernel(self, index: int, name: str) -> None:
+        self.prefix = f"[{index}/{self.total}] {name}"
+
+    def __call__(self, step: str) -> None:
+        text = f"{self.prefix}: {step}"
+        if self.inline:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def done(self, status: str, seconds: float) -> None:
+        self(f"{status} ({seconds:.1f} s)")
+        if self.inline:
+            self.stream.write("\n")
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    base = QUICK if arguments.quick else FULL
+    settings = Settings(quick=base.quick, rounds=arguments.repeat or base.rounds, min_sample=base.min_sample,
+                        compiles=base.compiles, baselines=not arguments.no_baselines)
+    command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
+    date = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    machine = report.machine_info()
+    print(f"cpjit benchmarks, {date}: {command}", file=out)
+    print(report.format_machine(machine), file=out)
+    print(f"{settings.label} inputs; times per call: median (and minimum) of {settings.rounds} interleaved rounds; "
+          "speedup: median of the rounds' ratios", file=out)
+    progress = Progress(err, len(arguments.selected))
+    results: list[KernelResult] = []
+    for index, kernel in enumerate(arguments.selected, 1):
+        progress.kernel(index, kernel.name)
+        started = time.perf_counter()
+        result = run_kernel(kernel, settings, progress)
+        progress.done(result.status, time.perf_counter() - started)
+        results.append(result)
+    stitch = None
+    if settings.baselines:
+        progress.prefix = "copy-and-patch"
+        progress("stitching 1000 stencils")
+        started = time.perf_counter()
+        stitch = stitch_figures(settings, out)
+        progress.done("measured", time.perf_counter() - started)
+    print("", report.main_table(results), "", report.compile_table(results, stitch), sep="\n", file=out)
+    report.write_json(arguments.json, report.to_json(results, settings, machine, command, date, stitch))
+    print(f"\nresults: {arguments.json}", file=out)
+    chart = report.write_chart(arguments.png, results, f"cpjit {date[:10]}: {report.format_machine(machine)}")
+    print(f"chart: {chart}" if chart else report.CHART_HINT, file=out)
+    wrong = [r.kernel.name for r in results if r.status == WRONG]
+    if wrong:
+        print(f"cpjit gave a wrong result for: {', '.join(wrong)}", file=out)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""``python -m bench``: options, output, JSON, exit status."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import __main__ as bench_main
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = bench_main.main(argv, out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_quick_run_of_two_kernels_prints_tables_and_writes_json_and_chart(tmp_path: Path) -> None:
+    results, chart = tmp_path / "r.json", tmp_path / "c.png"
+    status, out, err = run(["--quick", "--kernels", "call_add1,sieve", "--repeat", "2",
+                            "--json", str(results), "--png", str(chart)])
+    assert status == 0
+    assert "CPython" in out and "python -m bench --quick --kernels call_add1,sieve" in out
+    assert "geometric mean speedup" in out and "LLVM -O2 compile" in out and "per stencil" in out
+    assert "[1/2] call_add1: timing" in err and "[2/2] sieve: interpreter" in err
+    data = json.loads(results.read_text())
+    assert [k["name"] for k in data["kernels"]] == ["call_add1", "sieve"]
+    assert data["settings"] == {"quick": True, "rounds": 2, "min_sample": bench_main.QUICK.min_sample,
+                                "compiles": bench_main.QUICK.compiles, "baselines": True}
+    assert data["stitch"]["stencils"] > 1000 and 0 < data["stitch"]["seconds_per_stencil"] < 1e-3
+    assert [len(k["timings"]["interpreter"]["samples_seconds"]) for k in data["kernels"]] == [2, 2]
+    assert data["kernels"][1]["status"] == "interpreter" and "not supported" in data["kernels"][1]["reason"]
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_python_dash_m_bench_runs_as_a_module(tmp_path: Path) -> None:
+    results = tmp_path / "r.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--kernels", "fib_rec", "--no-baselines", "--json", str(results),
+         "--png", str(tmp_path / "c.png")],
+        cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "fib_rec" in done.stdout
+    kernel = json.loads(results.read_text())["kernels"][0]
+    assert kernel["status"] == "compiled" and set(kernel["timings"]) == {"interpreter", "cpjit"}
+    assert kernel["speedup"]["cpjit"] > 0 and kernel["code_bytes"] > 0
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--kernels", "fib_rec,nope"], "unknown kernel(s) nope"),
+    (["--repeat", "0"], "--repeat must be at least 1"),
+])
+def test_bad_options_are_refused_with_a_message(argv: list[str], message: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        bench_main.parse_arguments(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_kernels_keep_the_order_given() -> None:
+    assert [k.name for k in bench_main.select_kernels("sieve, fib_rec")] == ["sieve", "fib_rec"]
+    assert len(bench_main.select_kernels(None)) == len(bench_main.KERNELS)

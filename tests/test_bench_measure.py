@@ -1,0 +1,79 @@
+"""bench.measure: interleaved timing and fresh compiles."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+
+import pytest
+
+from bench import measure
+from bench.kernels import fib_iter, fib_iter_repeat, fib_rec, sieve
+
+
+def test_samples_report_median_and_minimum() -> None:
+    samples = measure.Samples(10, [3.0, 1.0, 2.0, 5.0])
+    assert samples.median == 2.5
+    assert samples.minimum == 1.0
+
+
+def test_calibrate_counts_calls_in_steps_of_one_two_five() -> None:
+    number = measure.calibrate(lambda: None, (), 2e-4)
+    digits = str(number).rstrip("0")
+    assert digits in ("1", "2", "5")
+    assert measure.time_calls(lambda: None, (), number) >= 1e-4  # about the target, whatever the noise
+
+
+def test_rounds_rotate_the_order_of_the_variants() -> None:
+    calls: list[str] = []
+
+    def variant(name: str) -> Callable[[], None]:
+        return lambda: calls.append(name)
+
+    rounds = 3
+    samples = measure.interleaved({n: variant(n) for n in "abc"}, (), rounds, min_sample=0.0)
+    assert all(len(s.seconds) == rounds and s.number == 1 for s in samples.values())
+    timed = calls[-3 * rounds:]  # after one calibration call each
+    assert timed == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+
+
+def test_fresh_copy_has_its_own_globals_with_every_function_copied_and_wrapped() -> None:
+    wrapped: list[str] = []
+
+    def wrap(func: types.FunctionType) -> types.FunctionType:
+        wrapped.append(func.__name__)
+        return func
+
+    copy = measure.fresh_copy(fib_iter_repeat, wrap)
+    assert isinstance(copy, types.FunctionType)
+    assert copy is not fib_iter_repeat and copy.__code__ is fib_iter_repeat.__code__
+    assert copy.__globals__ is not fib_iter_repeat.__globals__
+    assert copy.__globals__["fib_iter"] is not fib_iter
+    assert copy.__globals__["fib_iter_repeat"] is copy  # recursion and calls stay inside the copy
+    assert {"fib_iter", "fib_iter_repeat", "sieve"} <= set(wrapped)
+    assert copy(3, 10) == fib_iter_repeat(3, 10)
+
+
+def test_fresh_copy_takes_only_plain_functions() -> None:
+    with pytest.raises(TypeError, match="plain Python function"):
+        measure.fresh_copy(len)  # type: ignore[arg-type]
+
+
+def test_a_fresh_compile_counts_the_callees_code_and_leaves_the_original_alone() -> None:
+    original = measure.dispatcher_of(fib_iter_repeat)
+    before = dict(original.specializations)
+    alone = measure.compile_fresh(fib_iter, (90,), times=2)
+    calling = measure.compile_fresh(fib_iter_repeat, (10, 90), times=2)
+    assert alone.fallback is None and calling.fallback is None
+    assert len(calling.seconds) == 2 and calling.median > 0
+    assert 0 < alone.code_bytes < calling.code_bytes
+    assert 0 < alone.stencils < calling.stencils
+    recursive = measure.compile_fresh(fib_rec, (10,), times=1)
+    assert recursive.stencils > 0  # itself once, though it calls itself
+    assert original.specializations == before
+
+
+def test_a_fresh_compile_of_a_kernel_cpjit_refuses_gives_the_reason() -> None:
+    compilation = measure.compile_fresh(sieve, (100,), times=3)
+    assert compilation.fallback is not None and "not supported" in compilation.fallback
+    assert len(compilation.seconds) == 1 and compilation.code_bytes == 0
