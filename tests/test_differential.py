@@ -474,6 +474,10 @@ def math_constants(x: Any) -> Any:
     return x * math.pi + math.e - math.tau
 
 
+def bool_constants(a: Any) -> Any:
+    return (a + True) * (a < False) - a / True + (a // True) - (a % True)
+
+
 def square(x: Any) -> Any:
     return x * x
 
@@ -539,7 +543,7 @@ PAIRS = [*ARITHMETIC, *COMPARISONS, minimum, maximum, logical_and, logical_or, c
          nested_conditional]
 UNARY = [negate, negate_twice, logical_not, absolute, to_int, to_float, sign, module_constants, huge_constant,
          square_root, floor_ceil_trunc, exponential, logarithm, trigonometry, predicates, math_constants, square,
-         halvings, digits, collatz_steps]
+         halvings, digits, collatz_steps, bool_constants]
 
 CASES: list[Case] = [
     *cases((numbers, numbers), *PAIRS, two_argument_math, float_modulo, math_power, logarithm_base, sum_of_squares),

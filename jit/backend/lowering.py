@@ -102,6 +102,17 @@ class Assembler:
     def label(self, key: object) -> None:
         self.labels[key] = len(self.pending)
 
+    def insert(self, position: int, emit: Callable[[], None]) -> None:
+        """Put what ``emit`` emits at ``position``, before what is there (labels there move with it)."""
+        tail = self.pending[position:]
+        del self.pending[position:]
+        emit()
+        inserted = len(self.pending) - position
+        self.pending.extend(tail)
+        for key, index in self.labels.items():
+            if index >= position:
+                self.labels[key] = index + inserted
+
     def here(self) -> int:
         return len(self.pending)
 
@@ -153,6 +164,7 @@ class Lowering:
         self.return_slot = self.scratch_base  # the generic tier's value being returned
         self.frame_size = self.scratch_base + self.scratch_count
         self.conversions = 0  # scratch doubles used by the current op
+        self.unboxed_constants_read: set[tuple[Type, object]] = set()
 
     # --- slots -------------------------------------------------------------------
 
@@ -178,6 +190,7 @@ class Lowering:
         if isinstance(operand, ir.Var):
             return operand.slot
         kind = as_type if as_type is Type.FLOAT else constant_type(operand.value)
+        self.unboxed_constants_read.add((kind, operand.value))
         return self.constants[(kind, operand.value)]
 
     def object_slot(self, operand: ir.Operand) -> int:
@@ -197,12 +210,13 @@ class Lowering:
             for index, param in enumerate(params):
                 self.asm.emit("COPY", param.slot, self.scratch(index))
             internal_entry = self.asm.here()
-            self.specialized_prologue()
             for index, op in enumerate(self.function.ops):
                 self.asm.label(("specialized", index))
                 self.asm.line = op.line
                 self.specialized_op(index, op)
             self.asm.line = 0
+            # Only now is it known which unboxed constants the code reads.
+            self.asm.insert(internal_entry, self.specialized_prologue)
             self.asm.label("return_null")
             self.asm.emit("RETURN_NULL")
             self.asm.tier = "deopt"
@@ -223,12 +237,14 @@ class Lowering:
         return Lowered(instructions, lines, tiers, internal_entry, generic_entry, self.frame_size)
 
     def specialized_prologue(self) -> None:
-        for (kind, value), slot in sorted(self.constants.items(), key=lambda item: item[1]):
-            if kind is Type.FLOAT:
-                self.asm.emit("LOAD_CONST", slot, operands=(double_bits(float(value)),))  # type: ignore[arg-type]
-            elif kind in (Type.INT, Type.BOOL):
-                self.asm.emit("LOAD_CONST", slot, operands=(int(value),))  # type: ignore[call-overload]
-        self.asm.emit("LOAD_CONST", self.signal_slot, operands=(SIGNAL_CHECK_INTERVAL,))
+        for kind, value in sorted(self.unboxed_constants_read, key=lambda key: self.constants[key]):
+            bits = double_bits(float(value)) if kind is Type.FLOAT else int(value)  # type: ignore[arg-type]
+            self.asm.emit("LOAD_CONST", self.constants[(kind, value)], operands=(bits,))
+        self.load_signal_counter()
+
+    def load_signal_counter(self) -> None:
+        if any(op.opcode is Opcode.CHECK_SIGNALS for op in self.function.ops):
+            self.asm.emit("LOAD_CONST", self.signal_slot, operands=(SIGNAL_CHECK_INTERVAL,))
 
     def generic_prologue(self) -> None:
         arguments = len(self.function.params)
@@ -237,7 +253,7 @@ class Lowering:
         self.asm.emit("SET_NULL_RANGE", arguments, self.signal_slot - arguments)
         self.asm.emit("SET_NULL_RANGE", self.scratch_base, self.scratch_count)
         self.load_object_constants()
-        self.asm.emit("LOAD_CONST", self.signal_slot, operands=(SIGNAL_CHECK_INTERVAL,))
+        self.load_signal_counter()
 
     def load_object_constants(self) -> None:
         for (kind, value), slot in sorted(self.constants.items(), key=lambda item: item[1]):
