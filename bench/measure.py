@@ -177,7 +177,7 @@ def compile_fresh(func: Callable[..., object], args: Sequence[object], times: in
         dispatcher = dispatcher_of(copy)
         compiled = dispatcher.callable
         # What the first call does, without running the kernel.
-        signature = dispatcher.signature_of(key, tuple(args))
+        signature = dispatcher.signature_of(key)
         if signature is not None:
             dispatcher.specialize(signature)
         seconds.append(time.perf_counter() - start)

@@ -110,7 +110,7 @@ def cpjit_status(compiled: object, args: Sequence[object], kernel: Kernel) -> tu
     """Whether the call with ``args`` ran machine code, and if not, why."""
     dispatcher = measure.dispatcher_of(compiled)
     key = tuple(type(value) for value in args)
-    signature = dispatcher.signature_of(key, tuple(args))
+    signature = dispatcher.signature_of(key)
     spec = dispatcher.specializations.get(signature) if signature is not None else None
     if spec is None:
         reason = dispatcher.fallbacks.get(key) or dispatcher.fallbacks.get(None) or "not compiled"

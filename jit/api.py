@@ -19,7 +19,7 @@ def compile(func: F, *, strict: bool = False) -> F: ...
 def compile(*, strict: bool = False) -> Callable[[F], F]: ...
 
 
-def compile(func: Any = None, *, strict: bool = False) -> Any:  # noqa: A001 - the product's name for it
+def compile(func: Any = None, *, strict: bool = False) -> Any:
     """A drop-in replacement for ``func`` that runs machine code.
 
     Compilation is lazy and per signature of argument types (int, float,

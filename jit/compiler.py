@@ -47,14 +47,12 @@ class Statistics:
 
 STATISTICS = Statistics()
 _lock = threading.RLock()
-_emitter: Emitter | None = None
 
 
+@functools.cache
 def emitter() -> Emitter:
-    global _emitter
-    if _emitter is None:
-        _emitter = Emitter()
-    return _emitter
+    """The emitter of the host target, made at the first compile (it loads and prepares the tables)."""
+    return Emitter()
 
 
 @functools.cache
@@ -112,6 +110,7 @@ class Dispatcher:
         self.callable.__jit_original__ = func
         self.callable.__jit_dispatcher__ = self
         self.slow_path_object = self.slow_path  # a bound method made once: its address goes into code
+        self.frame_size = self.parameter_count  # the largest frame of the specializations
         self.rebuild()
 
     # --- calls that the machine code does not take --------------------------------------
@@ -128,21 +127,26 @@ class Dispatcher:
             if not all(guard.holds() for spec in self.specializations.values() for guard in spec.function.guards):
                 self.invalidate()
             if key not in self.fallbacks:
-                signature = self.signature_of(key, positional)
-                if signature is not None and signature not in self.specializations:
-                    self.specialize(signature)
-                if signature is None or signature not in self.specializations:
-                    self.fallbacks.setdefault(key, self.fallbacks.get(None, "argument types not supported"))
-        if key in self.fallbacks or len(positional) != self.parameter_count:
+                signature = self.signature_of(key)
+                if signature is not None and self.specialize(signature) is None:
+                    self.fallbacks.setdefault(key, self.fallbacks.get(None, "not compiled"))
+        # The interpreter runs what has no machine code, and calls the machine code cannot take now: another
+        # thread has frames on the frame stack (it let the GIL go in compiled code), or the stack is full.
+        if key in self.fallbacks or not frames.can_enter(self.frame_size):
             return self.func(*args, **kwargs)
         return self.callable(*positional)
 
-    def signature_of(self, key: tuple[type, ...], values: tuple[object, ...]) -> tuple[ir.Type, ...] | None:
-        if any(t not in ARGUMENT_TYPES for t in key):
-            names = ", ".join(t.__name__ for t in key)
-            self.fallbacks[key] = f"argument types ({names}): only int, float and bool arguments are compiled"
-            return None
-        return tuple(ARGUMENT_TYPES[t] for t in key)
+    def signature_of(self, key: tuple[type, ...]) -> tuple[ir.Type, ...] | None:
+        """The IR types of argument types; None (and the reason recorded) when they are not compiled."""
+        if all(t in ARGUMENT_TYPES for t in key):
+            return tuple(ARGUMENT_TYPES[t] for t in key)
+        names = ", ".join(t.__name__ for t in key)
+        reason = f"argument types ({names}): only int, float and bool arguments are compiled"
+        if self.strict:
+            code = self.func.__code__
+            raise UnsupportedError(reason, code.co_filename, code.co_firstlineno, "dispatcher")
+        self.fallbacks[key] = reason
+        return None
 
     def invalidate(self) -> None:
         """A global the code assumed was rebound: forget every specialization."""
@@ -269,8 +273,8 @@ class Dispatcher:
         """Emit the dispatcher for the current specializations and point the callable at it."""
         count = self.parameter_count
         specs = list(self.specializations.values())
-        frame_size = max((s.lowered.frame_size for s in specs if s.lowered), default=count)
-        code: list[Instruction] = [Instruction("ENTRY", (max(frame_size, count), count),
+        self.frame_size = max([count, *(s.lowered.frame_size for s in specs if s.lowered)])
+        code: list[Instruction] = [Instruction("ENTRY", (self.frame_size, count),
                                                (frames.frame_stack_address(), id(self.slow_path_object)))]
         guards = {(id(g.namespace), g.name): g for s in specs for g in s.function.guards}
         keep: list[object] = []
@@ -284,8 +288,8 @@ class Dispatcher:
             next_spec = len(code) + count + 1
             for position, kind in enumerate(spec.signature):
                 code.append(Instruction("GUARD_TYPE", (position,), (id(PYTHON_TYPES[kind]),), side_exit=next_spec))
-            kind = RETURN_KIND.get(spec.facts.return_type, "OBJECT") if spec.facts.specializable else "OBJECT"
-            code.append(Instruction(f"RETURN_SPECIALIZED_{kind}", (), (spec.external_entry,)))
+            returns = RETURN_KIND.get(spec.facts.return_type, "OBJECT") if spec.facts.specializable else "OBJECT"
+            code.append(Instruction(f"RETURN_SPECIALIZED_{returns}", (), (spec.external_entry,)))
         code.append(Instruction("CALL_SLOWPATH", (count,), (id(self.slow_path_object),)))
         compiled = emitter().emit(code)
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
@@ -296,9 +300,9 @@ class Dispatcher:
 def dispatcher_of(func: object) -> Dispatcher:
     """The dispatcher of a function, made (not strict) the first time a compiled function calls it."""
     original = getattr(func, "__jit_original__", func)
+    assert isinstance(original, types.FunctionType)
     existing = _dispatchers.get(original)
     if existing is None:
-        assert isinstance(original, types.FunctionType)
         existing = Dispatcher(original, strict=False)
         _dispatchers[original] = existing
     return existing

@@ -123,10 +123,10 @@ class Op:
 
     def written(self) -> tuple[Var, ...]:
         """The variables this op assigns: its destination, and FOR_ITER_RANGE's counter, advanced in place."""
-        written = (self.dst,) if self.dst is not None else ()
+        written = [self.dst] if self.dst is not None else []
         if self.opcode is Opcode.FOR_ITER_RANGE and isinstance(self.args[0], Var):
-            written += (self.args[0],)
-        return written
+            written.append(self.args[0])
+        return tuple(written)
 
     def __str__(self) -> str:
         parts = [self.opcode.value]
@@ -215,4 +215,5 @@ class Function:
             lines.append(f"    {index:4d}  line {op.line:<4d} {op}")
         return "\n".join(lines)
 
-    __str__ = format
+    def __str__(self) -> str:
+        return self.format()

@@ -45,14 +45,17 @@ RETURN_SPECIALIZED(OBJECT, result)
 STENCIL(CALL_JIT) {
     JitSlot *callee_frame = SLOT_ADDRESS(1);
     JitFrameStack *stack = (JitFrameStack *)OPERAND(1);
-    if (callee_frame + OPARG(2) > stack->limit) {
+    JitSlot *caller_top = stack->top;
+    if ((size_t)(stack->limit - callee_frame) < OPARG(2)) {
         PyErr_SetString(PyExc_RecursionError, "maximum recursion depth exceeded");
         ERROR();
     }
     if (Py_EnterRecursiveCall("")) {
         ERROR();
     }
+    stack->top = callee_frame + OPARG(2);
     JitResult result = (*(JitChain **)OPERAND(0))(callee_frame);
+    stack->top = caller_top;
     Py_LeaveRecursiveCall();
     if (result == RAW_RESULT(callee_frame)) {
         SLOT(0) = callee_frame[0];

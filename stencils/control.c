@@ -42,6 +42,10 @@ STENCIL(CHECK_SIGNALS) {
 
 STENCIL(POLL_SIGNALS) {
     SLOT(0).i = (int64_t)OPARG(1);
+    /* Let other threads run, as the interpreter does every switch interval:
+     * a timer thread may be the one that interrupts this loop.  The frame
+     * stack stays this thread's (see JitFrameStack). */
+    PyEval_RestoreThread(PyEval_SaveThread());
     if (PyErr_CheckSignals() < 0) {
         ERROR();
     }

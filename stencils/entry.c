@@ -18,12 +18,16 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
     size_t nargs = nargsf & ~PY_VECTORCALL_ARGUMENTS_OFFSET;
     size_t frame_size = OPARG(0);
     JitSlot *frame = stack->top;
+    PyThreadState *thread = PyThreadState_Get();
     /* Compared as a count of free slots: forming frame + frame_size past the
-     * limit would already be undefined. */
+     * limit would already be undefined.  The stack is this thread's if it
+     * owns it, or if nobody has frames on it. */
     if (kwnames != 0 || nargs != OPARG(1) ||
-        (size_t)(stack->limit - frame) < frame_size) {
+        (size_t)(stack->limit - frame) < frame_size ||
+        (stack->owner != thread && frame != stack->base)) {
         return PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
     }
+    stack->owner = thread;
     /* A call counts against the recursion limit, as a Python call does: the
      * generic tier calls compiled functions through their callable objects,
      * so deep recursion comes back here, and must raise RecursionError

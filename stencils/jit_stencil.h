@@ -34,11 +34,17 @@ typedef union {
     PyObject *o;
 } JitSlot;
 
-/* The process-wide stack of frames (jit/backend/frames.py): ENTRY takes a
- * frame from its top, a direct call puts its callee's frame after the caller's. */
+/* The stack of frames (jit/backend/frames.py): ENTRY takes a frame from its
+ * top, a direct call puts its callee's frame after the caller's and moves the
+ * top past it, so that any entry from within gets fresh slots.  One thread
+ * owns it while it has live frames: an entry from another thread (possible
+ * whenever compiled code lets the GIL go) takes the slow path instead. */
+typedef struct _ts PyThreadState;
 typedef struct {
     JitSlot *top;
     JitSlot *limit;
+    JitSlot *base;
+    PyThreadState *owner;
 } JitFrameStack;
 
 /* Every stencil of a chain has this prototype: musttail needs them identical. */
@@ -129,6 +135,9 @@ extern PyObject *PyNumber_Float(PyObject *);
 extern PyObject *PyObject_RichCompare(PyObject *, PyObject *, int);
 extern int PyObject_RichCompareBool(PyObject *, PyObject *, int);
 extern int PyObject_IsTrue(PyObject *);
+extern PyThreadState *PyThreadState_Get(void);
+extern PyThreadState *PyEval_SaveThread(void);
+extern void PyEval_RestoreThread(PyThreadState *);
 extern int Py_EnterRecursiveCall(const char *where);
 extern void Py_LeaveRecursiveCall(void);
 extern PyObject *PyObject_Vectorcall(PyObject *, PyObject *const *, size_t, PyObject *);

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import pytest
 
+import jit
 from jit import ir
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
@@ -13,26 +15,26 @@ from jit.frontend import build_ir
 LIMIT = 10
 
 
-def fib(n):
+def fib(n: int) -> int:
     a, b = 0, 1
     for _ in range(n):
         a, b = b, a + b
     return a
 
 
-def uses_yield(n):
+def uses_yield(n: int) -> Iterator[int]:
     yield n
 
 
-def uses_list(n):
+def uses_list(n: int) -> list[int]:
     return [n]
 
 
-def uses_global_constant(x):
+def uses_global_constant(x: float) -> float:
     return x * LIMIT + math.pi
 
 
-def chained(a, b, c):
+def chained(a: int, b: int, c: int) -> bool:
     return a < b < c
 
 
@@ -76,5 +78,22 @@ def test_chained_comparison_evaluates_each_operand_once() -> None:
 
 
 def test_lambda_is_refused() -> None:
-    with pytest.raises(UnsupportedError, match="lambda|plain 'def'"):
+    with pytest.raises(UnsupportedError, match=r"lambda|plain 'def'"):
         build_ir(lambda x: x)  # type: ignore[arg-type]
+
+
+def annotated(n: int) -> float:
+    total: float = 0.5
+    step: float
+    for _ in range(n):
+        step = 1.5
+        total += step
+    return total
+
+
+def test_annotated_assignment_is_an_assignment() -> None:
+    function = build_ir(annotated)
+    assert not any("AnnAssign" in str(op) for op in function.ops)
+    fast = jit.compile(annotated)
+    assert fast(3) == annotated(3) == 5.0
+    assert not fast.__jit_dispatcher__.fallbacks

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+import jit
 from jit import ir
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
@@ -11,31 +14,31 @@ from jit.ir import Type
 from jit.optimizer import Facts, optimize
 
 
-def mixed(n):
-    x = 0
+def mixed(n: int) -> float:
+    x: float = 0
     for i in range(n):
         x = x + i / 2
     return x
 
 
-def ints(n):
+def ints(n: int) -> int:
     total = 0
     for i in range(n):
         total += i * i % 7
     return total
 
 
-def maybe_unbound(n):
-    for i in range(n):
+def maybe_unbound(n: int) -> int:
+    for i in range(n):  # noqa: B007 - reading the loop variable after the loop is the point
         pass
     return i
 
 
-def folded():
+def folded() -> int:
     return 2 * 3 + 1
 
 
-def run(func, *signature: Type) -> tuple[ir.Function, Facts]:
+def run(func: Callable[..., object], *signature: Type) -> tuple[ir.Function, Facts]:
     function = build_ir(func)
     return function, optimize(function, Facts(signature))
 
@@ -69,10 +72,10 @@ def test_constant_folding_uses_python_arithmetic() -> None:
     assert any(op.args[0] == ir.Const(7) for op in loads)
 
 
-def constant_then_loop(n):
+def constant_then_loop(n: int) -> int:
     x = 1 + 1
     t = 0
-    for i in range(n):
+    for _ in range(n):
         t += x - 2
     return t
 
@@ -80,10 +83,8 @@ def constant_then_loop(n):
 def test_a_range_counter_is_not_a_constant() -> None:
     # FOR_ITER_RANGE advances its counter in place: propagating the counter's initial 0 would make the loop
     # advance the shared constant slot of 0 (found by the benchmark suite's LLVM baseline).
-    function, facts = run(constant_then_loop, Type.INT)
+    function, _ = run(constant_then_loop, Type.INT)
     loop = next(op for op in function.ops if op.opcode is ir.Opcode.FOR_ITER_RANGE)
     assert isinstance(loop.args[0], ir.Var)
     assert loop.args[0] in loop.written()
-    import jit
-
     assert jit.compile(constant_then_loop)(5) == constant_then_loop(5) == 0

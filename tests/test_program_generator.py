@@ -7,8 +7,9 @@ The module is written to a file and imported, so that the compiler finds its sou
 compiled function must give the interpreter's outcome (value or exception) on random arguments.  Programs that
 read a local that may be unbound must run in the interpreter with a recorded reason instead.
 
-Int values cannot explode: a product has a parameter or a constant on one side, a power has a constant exponent and
-a non-growing base, and loops run at most a few times, so no int grows past a few thousand bits.
+Int values cannot explode: a product has a parameter or a constant on one side, parameters are never multiplied in
+place, a power has a constant exponent and such a base, and loops run at most a few times, so ints stay far below a
+million bits.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class ProgramGenerator:
         return self.rng.choice(["True", "False"])
 
     def leaf(self) -> str:
-        """A value that does not grow from one loop iteration to the next."""
+        """A value that grows at most additively from one loop iteration to the next."""
         if self.rng.random() < 0.6:
             return self.rng.choice(self.parameters)
         return self.constant()
@@ -185,16 +186,22 @@ class ProgramGenerator:
         if kind == "assign":
             self.assign(self.local_target(), self.expression())
         elif kind == "augmented":
-            targets = [n for n in self.scope.definite if n.startswith("v")]
+            operator = self.rng.choice([*ARITHMETIC, "*"])
+            # A parameter stays a leaf that grows at most additively: it is never multiplied in place.
+            targets = [n for n in self.scope.definite if n.startswith("v") or (operator != "*" and n.startswith("p"))]
             if not targets:
                 self.assign(self.fresh("v"), self.expression())
                 return
-            operator = self.rng.choice([*ARITHMETIC, "*"])
             value = self.leaf() if operator == "*" else self.expression(2)
             self.emit(f"{self.rng.choice(targets)} {operator}= {value}")
         elif kind == "tuple":
-            first, second = self.local_target(), self.fresh("v")
-            values = f"{self.expression(2)}, {self.expression(2)}"
+            # Sometimes a swap of two existing names, whose right side reads the old values.
+            first = self.local_target()
+            second = self.rng.choice([self.fresh("v"), *(n for n in self.scope.definite if n.startswith("v"))])
+            if first == second:
+                second = self.fresh("v")
+            values = f"{second}, {self.expression(2)}" if second in self.scope.definite else \
+                f"{self.expression(2)}, {self.expression(2)}"
             self.emit(f"{first}, {second} = {values}")
             self.scope.assign(first, self.conditional > 0)
             self.scope.assign(second, self.conditional > 0)
@@ -251,17 +258,26 @@ class ProgramGenerator:
         with self.block(f"while {counter} < {self.rng.randint(1, 4)}{extra}:", loop=True):
             self.emit(f"{counter} += 1")  # first, so that 'continue' cannot skip it
             self.statements(self.rng.randint(1, 3))
+        if self.rng.random() < 0.2:
+            with self.block("else:"):
+                self.statements(1)
 
     # --- the module ----------------------------------------------------------------------------------------------
 
     def helper(self) -> list[str]:
+        """A function the generated one calls; half of them recurse, at most 20 deep (nan stops at once)."""
         self.parameters = ["a", "b"]
         self.scope = Scope(["a", "b"])
         self.lines = []
         self.has_helper = False
-        self.emit(f"if {self.condition()}:")
+        recursive = self.rng.random() < 0.5
+        self.emit("if not 0 < b <= 20:" if recursive else f"if {self.condition()}:")
         self.lines.append("        " + f"return {self.expression(2)}")
-        self.emit(f"return {self.expression(2)}")
+        if recursive:
+            self.emit(f"return helper({self.expression(1)}, b - {self.rng.choice(['1', '1.5', 'True'])}) "
+                      f"{self.rng.choice(ARITHMETIC)} {self.expression(1)}")
+        else:
+            self.emit(f"return {self.expression(2)}")
         return ["def helper(a, b):", *self.lines, "", ""]
 
     def module(self, parameter_count: int) -> str:

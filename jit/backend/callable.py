@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import ctypes
 import types
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 Py_tp_call = 50
 Py_tp_members = 72
@@ -51,9 +52,10 @@ class JitFunctionBase:
     """What a compiled function has besides its calls: attributes, binding, repr."""
 
     __wrapped__: Any
+    __qualname__: str
 
     def __get__(self, instance: object, owner: type | None = None) -> object:
-        return self if instance is None else types.MethodType(self, instance)
+        return self if instance is None else types.MethodType(cast(Callable[..., Any], self), instance)
 
     def __repr__(self) -> str:
         return f"<jit-compiled function {self.__qualname__}>"
@@ -86,7 +88,7 @@ JitFunctionType, VECTORCALL_OFFSET = _make_type()
 
 def new_callable() -> Any:
     """A new object of the JIT function type, whose calls fail until ``set_entry`` gives it code."""
-    return JitFunctionType.__new__(JitFunctionType)
+    return cast(Any, JitFunctionType).__new__(JitFunctionType)
 
 
 def set_entry(callable_object: object, address: int) -> None:

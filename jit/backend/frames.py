@@ -13,18 +13,35 @@ FRAME_STACK_SLOTS = 1 << 20  # 8 MiB: pages are committed by the OS as they are 
 
 
 class FrameStack(ctypes.Structure):
-    _fields_ = [("top", ctypes.c_void_p), ("limit", ctypes.c_void_p)]
+    """JitFrameStack of stencils/jit_stencil.h."""
+
+    _fields_ = [("top", ctypes.c_void_p), ("limit", ctypes.c_void_p), ("base", ctypes.c_void_p),
+                ("owner", ctypes.c_void_p)]
 
 
 _slots = (ctypes.c_int64 * FRAME_STACK_SLOTS)()
-_stack = FrameStack(ctypes.addressof(_slots), ctypes.addressof(_slots) + ctypes.sizeof(_slots))
+_base = ctypes.addressof(_slots)
+_stack = FrameStack(_base, _base + ctypes.sizeof(_slots), _base, None)
+_thread_state = ctypes.pythonapi.PyThreadState_Get
+_thread_state.restype = ctypes.c_void_p
 
 
 def frame_stack_address() -> int:
-    """The address of the {top, limit} pair the ENTRY and CALL_JIT stencils use."""
+    """The address of the JitFrameStack the ENTRY and CALL_JIT stencils use."""
     return ctypes.addressof(_stack)
 
 
 def frames_in_use() -> int:
     """Slots taken now (zero whenever no compiled code is running)."""
-    return (_stack.top - ctypes.addressof(_slots)) // ctypes.sizeof(ctypes.c_int64)
+    return ((_stack.top or _base) - _base) // ctypes.sizeof(ctypes.c_int64)
+
+
+def can_enter(frame_size: int) -> bool:
+    """Whether ENTRY would take a frame of ``frame_size`` slots now, in this thread.
+
+    Not when another thread has frames on the stack (it let the GIL go in compiled code), nor when the stack
+    is full: the slow path then runs the interpreter instead of coming back to ENTRY.
+    """
+    top = _stack.top or _base
+    free = (_stack.limit - top) // ctypes.sizeof(ctypes.c_int64)
+    return free >= frame_size and (top == _base or _stack.owner == _thread_state())

@@ -117,32 +117,40 @@ class Assembler:
         return len(self.pending)
 
     def emit(self, stencil: str, *opargs: int, operands: Iterable[int] = (), jump: object = None,
-             exit: object = None, error: object = None) -> None:
+             exit: object = None, error: object = None) -> None:  # noqa: A002 - the side exit's name here
         self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands), jump, exit, error,
                                     self.line, self.tier))
 
+    def resolve(self, index: int, item: Pending, hole: str, key: object) -> int | None:
+        """The index a control hole goes to; None when the stencil does not have that hole."""
+        if hole not in self.holes_of(item.stencil):
+            return None
+        if key is None:
+            raise AssertionError(f"instruction {index} ({item.stencil}) needs a target for {hole}")
+        return self.labels[key]
+
     def finish(self) -> tuple[list[Instruction], list[int], list[str]]:
-        instructions = []
-        for index, item in enumerate(self.pending):
-            holes = self.holes_of(item.stencil)
-
-            def resolve(hole: str, key: object) -> int | None:
-                if hole not in holes:
-                    return None
-                if key is None:
-                    raise AssertionError(f"instruction {index} ({item.stencil}) needs a target for {hole}")
-                return self.labels[key]
-
-            instructions.append(Instruction(
-                item.stencil, item.opargs, item.operands,
-                jump_target=resolve("_JIT_JUMP_TARGET", item.jump),
-                side_exit=resolve("_JIT_SIDE_EXIT", item.exit),
-                error=resolve("_JIT_ERROR", item.error)))
+        instructions = [
+            Instruction(item.stencil, item.opargs, item.operands,
+                        jump_target=self.resolve(index, item, "_JIT_JUMP_TARGET", item.jump),
+                        side_exit=self.resolve(index, item, "_JIT_SIDE_EXIT", item.exit),
+                        error=self.resolve(index, item, "_JIT_ERROR", item.error))
+            for index, item in enumerate(self.pending)
+        ]
         return instructions, [p.line for p in self.pending], [p.tier for p in self.pending]
 
 
 def double_bits(value: float) -> int:
     return int.from_bytes(struct.pack("<d", value), "little")
+
+
+def constant_key(kind: Type, value: object) -> tuple[Type, object]:
+    """A constant slot's key: the bits a slot of that type holds, so -0.0 and 0.0 (equal in Python) differ."""
+    if kind is Type.FLOAT:
+        return (kind, double_bits(float(value)))  # type: ignore[arg-type]
+    if kind in (Type.INT, Type.BOOL):
+        return (kind, int(value) & UINT64)  # type: ignore[call-overload]
+    return (kind, id(value))
 
 
 class Lowering:
@@ -152,7 +160,9 @@ class Lowering:
         self.context = context
         self.asm = Assembler(context.holes_of)
         variables = len(function.variables)
-        self.constants: dict[tuple[Type, object], int] = {}  # (type, value) -> slot
+        self.constants: dict[tuple[Type, object], int] = {}  # constant_key -> slot
+        self.constant_values: dict[tuple[Type, object], object] = {}
+        self.unboxed_constants_read: set[tuple[Type, object]] = set()
         for op in function.ops:
             for operand in op.args:
                 if isinstance(operand, ir.Const):
@@ -164,18 +174,19 @@ class Lowering:
         self.return_slot = self.scratch_base  # the generic tier's value being returned
         self.frame_size = self.scratch_base + self.scratch_count
         self.conversions = 0  # scratch doubles used by the current op
-        self.unboxed_constants_read: set[tuple[Type, object]] = set()
 
     # --- slots -------------------------------------------------------------------
 
     def constant_slots(self, const: ir.Const) -> None:
-        # A slot per type the constant is used as: int 2 may also be needed as 2.0 (None only as itself).
+        # A slot per type the constant is used as: int 2 and True may also be needed as 2.0 and 1.0.
         kinds = [constant_type(const.value)]
-        if type(const.value) is int:
+        if type(const.value) in (int, bool):
             kinds.append(Type.FLOAT)
         for kind in kinds:
-            if (kind, const.value) not in self.constants:
-                self.constants[(kind, const.value)] = len(self.function.variables) + len(self.constants)
+            key = constant_key(kind, const.value)
+            if key not in self.constants:
+                self.constants[key] = len(self.function.variables) + len(self.constants)
+                self.constant_values[key] = const.value
 
     def scratch(self, index: int) -> int:
         return self.scratch_base + 1 + index  # scratch_base itself is the return slot
@@ -189,14 +200,19 @@ class Lowering:
         """The slot of an operand in the specialized tier, as_type FLOAT converting an int constant."""
         if isinstance(operand, ir.Var):
             return operand.slot
-        kind = as_type if as_type is Type.FLOAT else constant_type(operand.value)
-        self.unboxed_constants_read.add((kind, operand.value))
-        return self.constants[(kind, operand.value)]
+        key = constant_key(as_type if as_type is Type.FLOAT else constant_type(operand.value), operand.value)
+        self.unboxed_constants_read.add(key)
+        return self.constants[key]
+
+    def constant_object(self, key: tuple[Type, object]) -> object:
+        """The object a constant slot holds in the generic tier (a float for an int used as a float)."""
+        value = self.constant_values[key]
+        return float(value) if key[0] is Type.FLOAT else value  # type: ignore[arg-type]
 
     def object_slot(self, operand: ir.Operand) -> int:
         if isinstance(operand, ir.Var):
             return operand.slot
-        return self.constants[(constant_type(operand.value), operand.value)]
+        return self.constants[constant_key(constant_type(operand.value), operand.value)]
 
     # --- the whole specialization ---------------------------------------------------
 
@@ -204,7 +220,7 @@ class Lowering:
         params = self.function.params
         if self.facts.specializable:
             self.asm.tier = "specialized"
-            for index, (param, kind) in enumerate(zip(params, self.facts.signature)):
+            for index, (param, kind) in enumerate(zip(params, self.facts.signature, strict=True)):
                 self.asm.emit(UNBOX_STENCIL[kind], self.scratch(index), param.slot, exit="generic_entry",
                               error="return_null")
             for index, param in enumerate(params):
@@ -237,9 +253,8 @@ class Lowering:
         return Lowered(instructions, lines, tiers, internal_entry, generic_entry, self.frame_size)
 
     def specialized_prologue(self) -> None:
-        for kind, value in sorted(self.unboxed_constants_read, key=lambda key: self.constants[key]):
-            bits = double_bits(float(value)) if kind is Type.FLOAT else int(value)  # type: ignore[arg-type]
-            self.asm.emit("LOAD_CONST", self.constants[(kind, value)], operands=(bits,))
+        for key in sorted(self.unboxed_constants_read, key=lambda key: self.constants[key]):
+            self.asm.emit("LOAD_CONST", self.constants[key], operands=(key[1],))  # type: ignore[arg-type]
         self.load_signal_counter()
 
     def load_signal_counter(self) -> None:
@@ -256,9 +271,8 @@ class Lowering:
         self.load_signal_counter()
 
     def load_object_constants(self) -> None:
-        for (kind, value), slot in sorted(self.constants.items(), key=lambda item: item[1]):
-            obj = float(value) if kind is Type.FLOAT else value  # type: ignore[arg-type]
-            self.asm.emit("LOAD_CONST_OBJECT", slot, operands=(self.context.address(obj),))
+        for key, slot in sorted(self.constants.items(), key=lambda item: item[1]):
+            self.asm.emit("LOAD_CONST_OBJECT", slot, operands=(self.context.address(self.constant_object(key)),))
 
     def generic_epilogues(self) -> None:
         # Every object slot is released; the value returned is the return slot's reference.
@@ -309,9 +323,8 @@ class Lowering:
                 entries.append((var.slot, DEOPT_BOX[self.facts.types[var]], 0))
             else:
                 entries.append((var.slot, DEOPT_NULL, 0))
-        for (kind, value), slot in self.constants.items():
-            obj = float(value) if kind is Type.FLOAT else value  # type: ignore[arg-type]
-            entries.append((slot, DEOPT_CONSTANT, self.context.address(obj)))
+        for key, slot in self.constants.items():
+            entries.append((slot, DEOPT_CONSTANT, self.context.address(self.constant_object(key))))
         entries.extend((slot, DEOPT_NULL, 0) for slot in range(self.scratch_base, self.frame_size))
         data = struct.pack("=QQ", len(entries), self.context.deopt_counter)
         data += b"".join(struct.pack("=IIQ", *entry) for entry in entries)
@@ -333,7 +346,7 @@ class Lowering:
         elif op.opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
-            kind = "INT" if self.facts.types[op.dst] is Type.INT or operator == "/" and Type.FLOAT not in types \
+            kind = "INT" if self.facts.types[op.dst] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
                 else "FLOAT"
             slots = [self.numeric(a, Type.FLOAT if kind == "FLOAT" else Type.INT) for a in op.args]
             emit(f"BINARY_OP_{BINARY_NAME[operator]}_{kind}", op.dst.slot, *slots, exit=exit_here,
@@ -406,7 +419,7 @@ class Lowering:
         if Type.FLOAT not in types:
             return "INT", [self.slot(a) for a in op.args]
         # Python compares an int and a float exactly: only ints a double holds exactly convert.
-        for operand, kind in zip(op.args, types):
+        for operand, kind in zip(op.args, types, strict=True):
             if kind is Type.FLOAT:
                 continue
             if isinstance(operand, ir.Const):
@@ -449,7 +462,7 @@ class Lowering:
         returned = self.scratch(len(op.args))
         release = ("release", id(op))  # (release, n): n boxes are made and must be released
         emit("SET_NULL", returned)
-        for position, (box, argument, kind) in enumerate(zip(boxes, op.args, types)):
+        for position, (box, argument, kind) in enumerate(zip(boxes, op.args, types, strict=True)):
             emit(BOX_STENCIL[kind], box, self.slot(argument), error=(release, position))
         emit(f"CALL_{len(op.args)}", returned, *boxes, operands=(self.context.address(function),),
              error=(release, len(boxes)))

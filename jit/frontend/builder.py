@@ -59,8 +59,10 @@ def math_intrinsics() -> dict[object, tuple[str, tuple[int, ...]]]:
 INTRINSICS = {**BUILTIN_INTRINSICS, **math_intrinsics()}
 
 
-def build_ir(func: types.FunctionType) -> ir.Function:
+def build_ir(func: Callable[..., object]) -> ir.Function:
     """The IR of ``func``; raises UnsupportedError for what it cannot compile."""
+    if not isinstance(func, types.FunctionType):
+        raise TypeError(f"build_ir() takes a Python function, not {type(func).__name__!r}")
     return Builder(read_source(func)).build()
 
 
@@ -159,10 +161,15 @@ class Builder:
                 self.materialize(value) if isinstance(value, ir.Var) and value.name in names[:position] else value
                 for position, value in enumerate(values)
             ]
-            for element, value in zip(target.elts, values):
+            for element, value in zip(target.elts, values, strict=True):
                 self.assign(element, value)
             return
         self.assign(target, self.expression(node.value))
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        # The annotation is not evaluated for a local and changes nothing at run time.
+        if node.value is not None:
+            self.assign(node.target, self.expression(node.value))
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
         if not isinstance(node.target, ast.Name):
@@ -281,9 +288,9 @@ class Builder:
                 self.emit(ir.Opcode.COMPARE_AND_BRANCH, args=(left, right), arg=self.comparison(node.ops[0], node),
                           target=target, jump_if=jump_if)
             else:
-                value = self.expression(node)
+                truth = self.expression(node)
                 opcode = ir.Opcode.POP_JUMP_IF_TRUE if jump_if else ir.Opcode.POP_JUMP_IF_FALSE
-                self.emit(opcode, args=(value,), target=target)
+                self.emit(opcode, args=(truth,), target=target)
 
     def comparison(self, op: ast.cmpop, node: ast.AST) -> str:
         if type(op) not in COMPARISONS:
@@ -300,10 +307,10 @@ class Builder:
             return method(node)
 
     def expr_Constant(self, node: ast.Constant) -> ir.Operand:
-        if type(node.value) not in CONSTANT_TYPES:
-            raise self.unsupported(f"constant {node.value!r} of type {type(node.value).__name__} is not supported",
-                                   node)
-        return ir.Const(node.value)
+        value = node.value
+        if not isinstance(value, CONSTANT_TYPES):
+            raise self.unsupported(f"constant {value!r} of type {type(value).__name__} is not supported", node)
+        return ir.Const(value)
 
     def expr_Name(self, node: ast.Name) -> ir.Operand:
         if node.id in self.source.local_names:
@@ -326,7 +333,7 @@ class Builder:
             value = namespace[node.id]
             self.function.guards.append(ir.GlobalGuard(namespace, node.id, value))
             return value
-        builtin_namespace = self.source.func.__builtins__
+        builtin_namespace = self.source.func.__builtins__  # type: ignore[attr-defined]
         if not isinstance(builtin_namespace, dict):
             builtin_namespace = vars(builtin_namespace)
         if node.id in builtin_namespace:
@@ -370,7 +377,7 @@ class Builder:
         dst = self.temp()
         end = self.function.new_label("chain_end")
         left = self.expression(node.left)
-        for index, (op, comparator) in enumerate(zip(node.ops, node.comparators)):
+        for index, (op, comparator) in enumerate(zip(node.ops, node.comparators, strict=True)):
             right = self.materialize(self.expression(comparator))
             self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(left, right), arg=self.comparison(op, node))
             if index < len(node.ops) - 1:

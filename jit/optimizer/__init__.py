@@ -34,14 +34,14 @@ Pass = Callable[[ir.Function, Facts], None]
 
 def function_passes() -> tuple[tuple[str, Pass], ...]:
     """Passes that do not depend on the argument types: run once per function."""
-    from jit.optimizer import assignment, constants
+    from jit.optimizer import assignment, constants  # noqa: PLC0415 - the passes import Facts from here
 
     return (("constant-folding", constants.run), ("definite-assignment", assignment.run))
 
 
 def signature_passes() -> tuple[tuple[str, Pass], ...]:
     """Passes run for each signature of argument types."""
-    from jit.optimizer import types
+    from jit.optimizer import types  # noqa: PLC0415 - the pass imports Facts from here
 
     return (("type-inference", types.run),)
 

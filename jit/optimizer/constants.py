@@ -17,8 +17,9 @@ from jit.optimizer import Facts
 
 BINARY: dict[str, Callable[[object, object], object]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "//": operator.floordiv, "%": operator.mod,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow,
 }
+MAX_FOLDED_EXPONENT = 64  # an int ** int beyond this is not an int64 unless its base is 0 or ±1
 INT64 = range(-(2**63), 2**63)
 
 
@@ -40,6 +41,8 @@ def fold(function: ir.Function) -> bool:
         left, right = op.args
         if not (isinstance(left, ir.Const) and isinstance(right, ir.Const)):
             continue
+        if ir.binary_operator(op.arg) == "**" and not cheap_power(left.value, right.value):
+            continue  # 2 ** 10**9 would take the compiler minutes
         try:
             value = BINARY[ir.binary_operator(op.arg)](left.value, right.value)
         except ArithmeticError:
@@ -48,6 +51,12 @@ def fold(function: ir.Function) -> bool:
             op.opcode, op.args, op.arg = ir.Opcode.LOAD_CONST, (ir.Const(value),), None  # type: ignore[arg-type]
             changed = True
     return changed
+
+
+def cheap_power(base: object, exponent: object) -> bool:
+    if type(base) is float or type(exponent) is float:
+        return True
+    return abs(exponent) <= MAX_FOLDED_EXPONENT or abs(base) <= 1  # type: ignore[arg-type]
 
 
 def propagate(function: ir.Function) -> bool:

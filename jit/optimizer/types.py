@@ -20,11 +20,13 @@ INTEGRAL = (Type.BOOL, Type.INT)
 NUMERIC = (Type.BOOL, Type.INT, Type.FLOAT)
 
 # Results of math functions for number arguments; any other math function gives OBJECT (generic call).
-MATH_FLOAT = frozenset(
-    "sqrt exp exp2 expm1 log log2 log10 log1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh "
-    "hypot pow fabs fmod copysign erf erfc gamma lgamma degrees radians cbrt remainder".split())
-MATH_INT = frozenset("floor ceil trunc".split())
-MATH_BOOL = frozenset("isnan isinf isfinite".split())
+MATH_FLOAT = frozenset([
+    "sqrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "asin", "acos", "atan",
+    "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "hypot", "pow", "fabs", "fmod", "copysign", "erf",
+    "erfc", "gamma", "lgamma", "degrees", "radians", "cbrt", "remainder",
+])
+MATH_INT = frozenset(["floor", "ceil", "trunc"])
+MATH_BOOL = frozenset(["isnan", "isinf", "isfinite"])
 
 
 def constant_type(value: object) -> Type:
@@ -102,7 +104,7 @@ def operand_type(operand: ir.Operand, types: dict[ir.Var, Type]) -> Type:
 
 
 def run(function: ir.Function, facts: Facts) -> None:
-    types: dict[ir.Var, Type] = dict(zip(function.params, facts.signature))
+    types: dict[ir.Var, Type] = dict(zip(function.params, facts.signature, strict=True))
     changed = True
     while changed:
         changed = False

@@ -1,0 +1,356 @@
+"""The public API: jit.compile (plain, decorator, strict), jit.explain, jit.stats, UnsupportedError.
+
+A compiled function is a drop-in replacement: it keeps the original's metadata, binds arguments exactly as the
+original does (keywords, defaults, positional-only parameters, and the interpreter's TypeError for bad calls),
+refuses what is not a plain function with a TypeError, and reports what it could not compile: with strict=True as
+an UnsupportedError naming the file, the real line and the construct, otherwise as a reason in jit.explain.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from test_differential import assert_same, outcome
+
+import jit
+from jit import UnsupportedError
+
+
+def add(a: Any, b: Any) -> Any:
+    """Add two numbers."""
+    return a + b
+
+
+add.custom_attribute = "kept"  # type: ignore[attr-defined]
+THIS_FILE = add.__code__.co_filename  # the name the compiler sees
+
+
+@jit.compile
+def decorated(a: Any, b: Any) -> Any:
+    """Decorated without parentheses."""
+    return a * b - 1
+
+
+@jit.compile(strict=True)
+def decorated_strict(x: Any) -> Any:
+    """Decorated with strict=True."""
+    return x * 2 + 1
+
+
+def parameters(a: Any, b: Any = 2, /, c: Any = 3.5, d: Any = True) -> Any:
+    return a * b + c if d else a - b - c
+
+
+def keyword_only(a: Any, *, b: Any = 1) -> Any:
+    return a + b
+
+
+def overflowing(x: Any) -> Any:
+    return x * x
+
+
+def generator(n: Any) -> Any:
+    yield n
+
+
+async def coroutine(n: Any) -> Any:
+    return n
+
+
+async def async_generator(n: Any) -> Any:
+    yield n
+
+
+class Holder:
+    def method(self, x: Any) -> Any:
+        return x + 1
+
+
+# --- functions that cannot be compiled: the refused construct is on the line marked "refused" ------------------
+
+
+def uses_list(n: Any) -> Any:
+    total = n + 1
+    return [total]  # refused
+
+
+def uses_try(n: Any) -> Any:
+    total = 0
+    try:  # refused
+        total = 10 // n
+    except ZeroDivisionError:
+        total = -1
+    return total
+
+
+def uses_string(n: Any) -> Any:
+    label = "abc"  # refused
+    return n + len(label)
+
+
+def uses_bit_operator(n: Any) -> Any:
+    for i in range(3):
+        n = n + i
+    return n & 7  # refused
+
+
+def uses_is(n: Any) -> Any:
+    if n is n:  # refused
+        return 0
+    return n
+
+
+def uses_chained_assignment(n: Any) -> Any:
+    a = b = n  # refused
+    return a + b
+
+
+def uses_keyword_call(n: Any) -> Any:
+    return round(n, ndigits=2)  # refused
+
+
+def uses_maybe_unbound(n: Any) -> Any:
+    if n > 0:
+        value = n
+    return value  # refused
+
+
+def uses_attribute(n: Any) -> Any:
+    return n.real  # refused
+
+
+def uses_import(n: Any) -> Any:
+    import os  # noqa: PLC0415  # refused
+
+    return n + len(os.sep)
+
+
+REFUSED: dict[Callable[..., Any], str] = {
+    uses_list: "'[total]' is not supported",
+    uses_try: "'try' is not supported",
+    uses_string: "constant 'abc' of type str is not supported",
+    uses_bit_operator: "operator '&' is not supported",
+    uses_is: "comparison 'is' is not supported",
+    uses_chained_assignment: "chained assignment",
+    uses_keyword_call: "keyword",
+    uses_maybe_unbound: "local variable 'value' may be read before it is assigned",
+    uses_attribute: "attribute access n.real is not supported",
+    uses_import: "'import' is not supported",
+}
+
+
+def refused_line(func: Callable[..., Any]) -> int:
+    lines, first = inspect.getsourcelines(func)
+    return first + next(i for i, line in enumerate(lines) if line.rstrip().endswith("# refused"))
+
+
+def called(func: Callable[..., Any], args: tuple[object, ...], kwargs: dict[str, object]) -> tuple[object, ...]:
+    return outcome(functools.partial(func, *args, **kwargs), ())
+
+
+# --- metadata and decorator forms --------------------------------------------------------------------------------
+
+
+def test_compiled_function_keeps_the_originals_metadata() -> None:
+    fast: Any = jit.compile(add)
+    assert fast is not add
+    for name in ("__name__", "__qualname__", "__doc__", "__module__"):
+        assert getattr(fast, name) == getattr(add, name), name
+    assert fast.__wrapped__ is add
+    assert fast.custom_attribute == "kept"
+    assert inspect.signature(fast) == inspect.signature(add)
+    assert fast(2, 3) == 5
+
+
+def test_decorator_forms() -> None:
+    assert decorated.__name__ == "decorated" and decorated.__doc__ == "Decorated without parentheses."
+    assert decorated_strict.__name__ == "decorated_strict" and decorated_strict.__doc__ == "Decorated with strict=True."
+    assert decorated(6, 7) == 41
+    assert decorated_strict(2**62) == 2**63 + 1
+    dispatcher: Any = decorated_strict.__jit_dispatcher__  # type: ignore[attr-defined]
+    assert dispatcher.strict and dispatcher.fallbacks == {}
+
+
+def test_compiling_a_compiled_function_does_not_wrap_it_twice() -> None:
+    fast: Any = jit.compile(jit.compile(add))
+    assert fast.__wrapped__ is add
+    assert fast(1.5, 2) == 3.5
+
+
+# --- bad input -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "mentioned"), [
+    (42, "int"),
+    (len, "builtin"),
+    (generator, "generator"),
+    (coroutine, "coroutine"),
+    (async_generator, "generator"),
+    (Holder, "class"),
+    (Holder().method, "bound method"),
+    (functools.partial(add, 1), "partial"),
+], ids=["number", "builtin", "generator", "coroutine", "async-generator", "class", "bound-method", "partial"])
+def test_what_is_not_a_plain_function_is_a_type_error(value: object, mentioned: str) -> None:
+    with pytest.raises(TypeError, match=mentioned):
+        jit.compile(value)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=mentioned):
+        jit.compile(strict=True)(value)  # type: ignore[type-var]
+
+
+def test_explain_of_something_not_compiled_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        jit.explain(add)
+
+
+# --- argument binding ------------------------------------------------------------------------------------------
+
+CALLS: list[tuple[tuple[object, ...], dict[str, object]]] = [
+    ((1,), {}), ((1, 5), {}), ((1, 5, 2.5), {}), ((1, 5, 2.5, False), {}), ((1, 5), {"c": 2.5}),
+    ((1,), {"d": False}), ((1.5, 2), {"d": True, "c": -1}), ((2**63, 2), {}),
+    # The interpreter's TypeErrors, word for word:
+    ((), {}), ((1, 2, 3, 4, 5), {}), ((), {"a": 1}), ((1,), {"b": 2}), ((1,), {"e": 3}), ((1, 2, 3), {"c": 4}),
+]
+
+
+@pytest.mark.parametrize(("args", "kwargs"), CALLS, ids=[f"{a}-{k}" for a, k in CALLS])
+def test_arguments_bind_as_in_the_original(args: tuple[object, ...], kwargs: dict[str, object]) -> None:
+    fast: Any = jit.compile(parameters)
+    assert called(fast, args, kwargs) == called(parameters, args, kwargs)
+    assert fast.__jit_dispatcher__.fallbacks == {}
+
+
+def test_keyword_calls_run_compiled_code() -> None:
+    def fresh(a: Any, b: Any = 2, /, c: Any = 3.5, d: Any = True) -> Any:
+        return a * b + c if d else a - b - c
+
+    fast: Any = jit.compile(fresh)
+    assert fast(1, 5, c=2.5, d=False) == fresh(1, 5, c=2.5, d=False)
+    assert fast(1) == fresh(1)
+    signatures = {tuple(t.value for t in s) for s in fast.__jit_dispatcher__.specializations}
+    assert signatures == {("int", "int", "float", "bool")}
+
+
+def test_keyword_only_parameters_fall_back_but_behave_as_the_original() -> None:
+    fast: Any = jit.compile(keyword_only)
+    calls: list[tuple[tuple[object, ...], dict[str, object]]] = [
+        ((1,), {}), ((1,), {"b": 2.5}), ((1, 2), {}), ((), {"a": 1}), ((1,), {"c": 1})]
+    for args, kwargs in calls:
+        assert called(fast, args, kwargs) == called(keyword_only, args, kwargs)
+    assert "keyword-only parameters are not supported" in jit.explain(fast, file=io.StringIO())
+    with pytest.raises(UnsupportedError, match="keyword-only"):
+        jit.compile(keyword_only, strict=True)
+
+
+def test_unsupported_argument_types_run_in_the_interpreter() -> None:
+    fast: Any = jit.compile(add)
+    for args in [("a", "b"), ("a", 1), ([1], [2]), (1j, 2), (None, 1)]:
+        assert_same(add, *args, compiled=False)
+        assert outcome(fast, args) == outcome(add, args)
+    assert "only int, float and bool arguments are compiled" in jit.explain(fast, file=io.StringIO())
+
+
+def test_strict_refuses_arguments_it_cannot_compile() -> None:
+    # strict=True promises compiled code or an error: a str argument cannot be compiled.
+    fast: Any = jit.compile(add, strict=True)
+    assert fast(1, 2) == 3
+    with pytest.raises(UnsupportedError, match="str"):
+        fast("a", "b")
+
+
+# --- refusals --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("func", REFUSED, ids=lambda f: f.__name__)
+def test_strict_names_file_line_and_construct(func: Callable[..., Any]) -> None:
+    with pytest.raises(UnsupportedError) as raised:
+        jit.compile(func, strict=True)
+    error = raised.value
+    assert error.filename == THIS_FILE
+    assert error.line == refused_line(func)
+    assert REFUSED[func] in error.construct
+    assert f"line {error.line}: " in str(error) and REFUSED[func] in str(error)
+
+
+@pytest.mark.parametrize("func", REFUSED, ids=lambda f: f.__name__)
+def test_without_strict_the_reason_is_in_explain(func: Callable[..., Any]) -> None:
+    fast: Any = jit.compile(func)
+    assert_same(func, 3, compiled=False)
+    assert outcome(fast, (-2,)) == outcome(func, (-2,))
+    text = jit.explain(fast, file=io.StringIO())
+    assert "runs in the interpreter" in text
+    assert f"line {refused_line(func)}: " in text and REFUSED[func] in text
+
+
+def test_a_function_without_source_falls_back_with_that_reason() -> None:
+    namespace: dict[str, Any] = {}
+    exec("def nowhere(x):\n    return x + 1\n", namespace)
+    fast: Any = jit.compile(namespace["nowhere"])
+    assert fast(41) == 42
+    assert "cannot be found" in jit.explain(fast, file=io.StringIO())
+    with pytest.raises(UnsupportedError, match="cannot be found"):
+        jit.compile(namespace["nowhere"], strict=True)
+
+
+def test_strict_decorator_refuses_at_definition() -> None:
+    with pytest.raises(UnsupportedError) as raised:
+        @jit.compile(strict=True)
+        def refused(n: Any) -> Any:
+            return [n]  # refused
+
+    assert raised.value.line == refused_line(test_strict_decorator_refuses_at_definition)
+    assert "'[n]' is not supported" in str(raised.value)
+
+
+# --- explain and stats ------------------------------------------------------------------------------------------
+
+
+def test_explain_shows_lines_micro_ops_tiers_and_machine_code() -> None:
+    def fibonacci(n: Any) -> Any:
+        a, b = 0, 1
+        for _ in range(n):
+            a, b = b, a + b
+        return a
+
+    fast: Any = jit.compile(fibonacci)
+    assert "not called yet" in jit.explain(fast, file=io.StringIO())
+    assert fast(100) == fibonacci(100)
+    text = jit.explain(fast, file=io.StringIO())
+    first = fibonacci.__code__.co_firstlineno
+    assert f"line {first + 3}: a, b = b, a + b" in text
+    assert f"line {first + 2}: for _ in range(n):" in text
+    assert "FOR_ITER_RANGE" in text and "BINARY_OP" in text  # micro-ops
+    assert "BINARY_OP_ADD_INT" in text and "BINARY_OP_ADD" in text  # stencils of both tiers
+    assert "specialized" in text and "generic" in text
+    assert re.search(r"(?:[0-9a-f]{2} ){8}", text), "no machine-code bytes"
+    assert "1 deoptimizations" in text
+    printed = io.StringIO()
+    assert jit.explain(fast, file=printed) == printed.getvalue()
+
+
+def test_stats_counters_move() -> None:
+    def fresh(x: Any) -> Any:
+        return x * x
+
+    before = jit.stats()
+    fast: Any = jit.compile(fresh)
+    assert fast(3) == 9
+    after_compile = jit.stats()
+    assert after_compile["compiles"] == before["compiles"] + 1
+    assert after_compile["compile_seconds"] > before["compile_seconds"]
+    assert after_compile["code_bytes"] > before["code_bytes"]
+    assert fast(2**40) == 2**80
+    assert jit.stats()["deoptimizations"] == after_compile["deoptimizations"] + 1
+
+    def refused(x: Any) -> Any:
+        return [x]
+
+    fallbacks = jit.stats()["fallbacks"]
+    assert jit.compile(refused)(1) == [1]
+    assert jit.stats()["fallbacks"] == fallbacks + 1
+    assert jit.stats()["frame_slots_in_use"] == 0

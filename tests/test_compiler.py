@@ -1,0 +1,52 @@
+"""The driver: dispatch, specializations, direct calls, the frame stack."""
+
+from __future__ import annotations
+
+import threading
+
+import jit
+from jit.backend import frames
+
+
+def square_then(n: int) -> int:
+    x = n * n  # overflows for big n: deoptimizes, and the generic tier calls offset() through Python
+    return offset(x) + n
+
+
+def offset(x: int) -> int:
+    return x + 1
+
+
+def outer(n: int) -> int:
+    total = 0
+    for i in range(3):
+        total += square_then(n + i)  # a direct call; its callee's frame lies above this one's
+    return total
+
+
+def test_an_entry_from_a_callee_takes_fresh_slots() -> None:
+    # A compiled callee reached by a direct call re-entered compiled code through its generic tier: the
+    # frame stack's top must lie past the callee's frame, or the inner frame overwrites it.
+    fast = jit.compile(outer)
+    for n in (3, 2**40, -(2**40), 2**62):
+        assert fast(n) == outer(n)
+    assert frames.frames_in_use() == 0
+
+
+def test_another_thread_runs_the_interpreter_while_frames_are_lent() -> None:
+    # While this thread's compiled loop lets the GIL go, another thread's calls take the slow path.
+    def spin(n: int) -> int:
+        total = 0
+        for i in range(n):
+            total += i % 3
+        return total
+
+    fast = jit.compile(spin)
+    assert fast(10) == spin(10)
+    results: list[int] = []
+    worker = threading.Thread(target=lambda: results.extend(fast(1000) for _ in range(200)))
+    worker.start()
+    assert fast(3_000_000) == spin(3_000_000)
+    worker.join()
+    assert results == [spin(1000)] * 200
+    assert frames.frames_in_use() == 0

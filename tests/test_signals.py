@@ -1,0 +1,210 @@
+"""Compiled loops answer Ctrl-C: signals are checked on back edges, in both tiers.
+
+Each loop would run for about three seconds; KeyboardInterrupt is made to arrive after 0.2 s, from a timer thread
+(``_thread.interrupt_main`` or ``os.kill``), from another process (SIGINT, as Ctrl-C in a terminal) or from a
+SIGALRM whose handler raises.  The exception must come out of the compiled function within a second, as the
+interpreter would raise it, with the frame stack released, and the function must work normally afterwards.
+"""
+
+from __future__ import annotations
+
+import _thread
+import io
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+import jit
+
+DELAY = 0.2
+PROMPT = 1.0
+UNINTERRUPTED_SECONDS = 3.0
+
+
+def spin(n: Any) -> Any:
+    total = 0
+    for i in range(n):
+        total += i % 7
+    return total
+
+
+def spin_generic(n: Any) -> Any:
+    total = 0.5 if n < 0 else 0  # two types: the whole function runs in the generic tier
+    for i in range(n):
+        total += i % 7
+    return total
+
+
+def spin_after_deopt(n: Any) -> Any:
+    total = 9223372036854775000  # overflows within the first iterations: the rest runs in the generic tier
+    for i in range(n):
+        total += i % 7
+    return total
+
+
+def spin_while(n: Any) -> Any:
+    count = 0
+    x = 0.0
+    while count < n:
+        count += 1
+        x = x * 0.5 + 1.0
+    return x
+
+
+def spin_in_callee(n: Any) -> Any:
+    return spin(n) + 1
+
+
+@dataclass(frozen=True)
+class Loop:
+    name: str
+    func: Callable[..., Any]
+    tier: str  # what jit.explain must say runs it
+
+    def __str__(self) -> str:
+        return self.name
+
+
+LOOPS = [
+    Loop("specialized", spin, "specialized tier"),
+    Loop("generic", spin_generic, "generic tier only"),
+    Loop("deoptimized", spin_after_deopt, "specialized tier"),
+    Loop("while", spin_while, "specialized tier"),
+    Loop("callee", spin_in_callee, "specialized tier"),
+]
+
+
+class Alarm(Exception):
+    """Raised by a SIGALRM handler."""
+
+
+# Each sender makes KeyboardInterrupt arrive DELAY seconds after entry, and on exit waits until it has been
+# delivered (or cancels it), so that a late interrupt lands in the test, never in pytest.
+
+
+@contextmanager
+def timer_thread_interrupt_main() -> Iterator[None]:
+    # A Python thread needs the GIL to run: this one can only fire if compiled loops let other threads run.
+    timer = threading.Timer(DELAY, _thread.interrupt_main)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.join()
+
+
+@contextmanager
+def timer_thread_sigint() -> Iterator[None]:
+    timer = threading.Timer(DELAY, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.join()
+
+
+@contextmanager
+def sigint_from_another_process() -> Iterator[None]:
+    # Ctrl-C in a terminal: the kernel delivers SIGINT whatever the process is doing.
+    sender = subprocess.Popen(["sh", "-c", f"sleep {DELAY}; kill -INT {os.getpid()}"])
+    try:
+        yield
+    finally:
+        sender.wait()
+
+
+@contextmanager
+def sigalrm_with_the_default_int_handler() -> Iterator[None]:
+    previous = signal.signal(signal.SIGALRM, signal.default_int_handler)
+    signal.setitimer(signal.ITIMER_REAL, DELAY)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+SENDERS: dict[str, Callable[[], AbstractContextManager[None]]] = {
+    "timer-thread-interrupt-main": timer_thread_interrupt_main,
+    "timer-thread-sigint": timer_thread_sigint,
+    "sigint-from-another-process": sigint_from_another_process,
+    "sigalrm": sigalrm_with_the_default_int_handler,
+}
+
+
+@pytest.fixture(autouse=True)
+def default_sigint_handler() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupted_call(fast: Callable[[int], object], iterations: int, sender: str) -> float | None:
+    """Seconds until KeyboardInterrupt came out of the compiled call; None if it came only after the call."""
+    started = time.perf_counter()
+    elapsed = None
+    try:
+        with SENDERS[sender]():
+            try:
+                fast(iterations)
+            except KeyboardInterrupt:
+                elapsed = time.perf_counter() - started
+    except KeyboardInterrupt:
+        pass  # delivered after the compiled call returned: the failure this test is there to catch
+    return elapsed
+
+
+def iterations_for(fast: Callable[[int], object], seconds: float) -> int:
+    """How many iterations the compiled loop runs in ``seconds``."""
+    count = 100_000
+    while True:
+        started = time.perf_counter()
+        fast(count)
+        elapsed = time.perf_counter() - started
+        if elapsed > 0.05:
+            return int(count * seconds / elapsed)
+        count *= 4
+
+
+@pytest.mark.parametrize("sender", SENDERS, ids=str)
+@pytest.mark.parametrize("loop", LOOPS, ids=str)
+def test_long_compiled_loop_is_interrupted_promptly(loop: Loop, sender: str) -> None:
+    fast: Any = jit.compile(loop.func)
+    iterations = iterations_for(fast, UNINTERRUPTED_SECONDS)
+    assert loop.tier in jit.explain(fast, file=io.StringIO())
+    elapsed = interrupted_call(fast, iterations, sender)
+    assert elapsed is not None, "KeyboardInterrupt came only after the compiled loop had finished"
+    assert elapsed < DELAY + PROMPT, f"the signal took {elapsed - DELAY:.2f} s to be answered"
+    assert jit.stats()["frame_slots_in_use"] == 0
+    assert fast.__jit_dispatcher__.fallbacks == {}
+    assert fast(1000) == loop.func(1000)  # still works after the interruption
+
+
+def test_exception_of_a_signal_handler_comes_out_of_compiled_code() -> None:
+    def handler(signum: int, frame: object) -> None:
+        raise Alarm(signum)
+
+    fast: Any = jit.compile(spin_while)
+    iterations = iterations_for(fast, UNINTERRUPTED_SECONDS)
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, DELAY)
+        started = time.perf_counter()
+        with pytest.raises(Alarm) as raised:
+            fast(iterations)
+        assert time.perf_counter() - started < DELAY + PROMPT
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert raised.value.args == (signal.SIGALRM,)
+    assert jit.stats()["frame_slots_in_use"] == 0
