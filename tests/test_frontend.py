@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -94,6 +95,6 @@ def annotated(n: int) -> float:
 def test_annotated_assignment_is_an_assignment() -> None:
     function = build_ir(annotated)
     assert not any("AnnAssign" in str(op) for op in function.ops)
-    fast = jit.compile(annotated)
+    fast: Any = jit.compile(annotated)
     assert fast(3) == annotated(3) == 5.0
     assert not fast.__jit_dispatcher__.fallbacks
