@@ -77,7 +77,7 @@ class Lowered:
     frame_size: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     stencil: str
     opargs: tuple[int, ...]
@@ -121,22 +121,23 @@ class Assembler:
         self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands), jump, exit, error,
                                     self.line, self.tier))
 
-    def resolve(self, index: int, item: Pending, hole: str, key: object) -> int | None:
+    def resolve(self, index: int, item: Pending, holes: frozenset[str], hole: str, key: object) -> int | None:
         """The index a control hole goes to; None when the stencil does not have that hole."""
-        if hole not in self.holes_of(item.stencil):
+        if hole not in holes:
             return None
         if key is None:
             raise AssertionError(f"instruction {index} ({item.stencil}) needs a target for {hole}")
         return self.labels[key]
 
     def finish(self) -> tuple[list[Instruction], list[int], list[str]]:
-        instructions = [
-            Instruction(item.stencil, item.opargs, item.operands,
-                        jump_target=self.resolve(index, item, "_JIT_JUMP_TARGET", item.jump),
-                        side_exit=self.resolve(index, item, "_JIT_SIDE_EXIT", item.exit),
-                        error=self.resolve(index, item, "_JIT_ERROR", item.error))
-            for index, item in enumerate(self.pending)
-        ]
+        instructions = []
+        for index, item in enumerate(self.pending):
+            holes = self.holes_of(item.stencil)
+            instructions.append(Instruction(
+                item.stencil, item.opargs, item.operands,
+                self.resolve(index, item, holes, "_JIT_JUMP_TARGET", item.jump),
+                self.resolve(index, item, holes, "_JIT_SIDE_EXIT", item.exit),
+                self.resolve(index, item, holes, "_JIT_ERROR", item.error)))
         return instructions, [p.line for p in self.pending], [p.tier for p in self.pending]
 
 
@@ -326,8 +327,8 @@ class Lowering:
         for key, slot in self.constants.items():
             entries.append((slot, DEOPT_CONSTANT, self.context.address(self.constant_object(key))))
         entries.extend((slot, DEOPT_NULL, 0) for slot in range(self.scratch_base, self.frame_size))
-        data = struct.pack("=QQ", len(entries), self.context.deopt_counter)
-        data += b"".join(struct.pack("=IIQ", *entry) for entry in entries)
+        data = struct.pack("=QQ" + "IIQ" * len(entries), len(entries), self.context.deopt_counter,
+                           *(field for entry in entries for field in entry))
         table = ctypes.create_string_buffer(data, len(data))
         self.context.keep_alive.append(table)
         return table
