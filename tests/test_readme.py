@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 from pathlib import Path
 
 import pytest
+
+import jit
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -20,7 +23,7 @@ def test_first_example_gives_the_values_it_shows(tmp_path: Path, monkeypatch: py
     example = python_blocks()[0]
     (tmp_path / "readme_example.py").write_text(example)
     monkeypatch.syspath_prepend(str(tmp_path))
-    import readme_example  # type: ignore[import-not-found]
+    readme_example = importlib.import_module("readme_example")
 
     for call, shown in re.findall(r"^(fib\(\d+\))\s+# (\d+)", example, flags=re.MULTILINE):
         assert str(eval(call, vars(readme_example))) == shown
@@ -29,8 +32,6 @@ def test_first_example_gives_the_values_it_shows(tmp_path: Path, monkeypatch: py
 
 
 def test_strict_refusal_shown_is_the_real_message() -> None:
-    import jit
-
     shown = re.search(r"jit\.errors\.UnsupportedError: \S+, line 1: (.*)", README.read_text())
     assert shown is not None
     with pytest.raises(jit.UnsupportedError) as error:

@@ -328,7 +328,31 @@ class PreparedTarget:
 
 def _is_external(symbol: str) -> bool:
     internal = symbol in (CONTINUE, _DATA) or symbol in _CONTROL
-    return not (internal or symbol.startswith((_OPARG, _SLOT, _OPERAND)))
+    return not (internal or _operand_family(symbol) is not None)
+
+
+@dataclass(frozen=True)
+class _OperandFamily:
+    """Holes whose values come from an Instruction's operands: which field, which range, which encoding."""
+
+    prefix: str
+    field: str  # the Instruction field holding the values
+    local: str  # prefix of the generated code's local variable
+    low: int
+    high: int
+    encoding: str  # an in-place Python statement tail ("*= 8"), empty for none: the generated fast path's
+    encode: Callable[[int], int]  # the same, for the slow path
+
+
+_OPERAND_FAMILIES = (
+    _OperandFamily(_OPARG, "opargs", "o", 0, 0xFFFFFFFF, "", lambda v: v),
+    _OperandFamily(_SLOT, "opargs", "q", 0, _SLOT_LIMIT, f"*= {_SLOT_SIZE}", lambda v: v * _SLOT_SIZE),
+    _OperandFamily(_OPERAND, "operands", "d", -(1 << 63), U64, f"&= {U64}", lambda v: v & U64),
+)
+
+
+def _operand_family(symbol: str) -> _OperandFamily | None:
+    return next((family for family in _OPERAND_FAMILIES if symbol.startswith(family.prefix)), None)
 
 
 def _operand_number(symbol: str, prefix: str) -> int:
@@ -367,29 +391,18 @@ class _Source:
             return self.bind(local, "addr[t]")
         if symbol == _DATA:
             return self.bind("data", "base + cx.D[i]")
-        if symbol.startswith(_OPARG):
-            n = _operand_number(symbol, _OPARG)
-            local = f"o{n}"
+        family = _operand_family(symbol)
+        if family is not None:
+            n = _operand_number(symbol, family.prefix)
+            local = f"{family.local}{n}"
             if local not in self.bound:
-                self.bind(local, f"ins.opargs[{n}]")
-                self.lines.append(f"if not 0 <= {local} <= 0xFFFFFFFF: raise Fast")
+                self.bind(local, f"ins.{family.field}[{n}]")
+                self.lines.append(f"if not {family.low} <= {local} <= {family.high}: raise Fast")
+                if family.encoding:
+                    self.lines.append(f"{local} {family.encoding}")
+            if kind.reach and family.prefix == _OPERAND:
+                return self.bind(f"{local}_{kind.reach}", f"cx.near({local}, {kind.reach})")
             return local
-        if symbol.startswith(_SLOT):
-            n = _operand_number(symbol, _SLOT)
-            local = f"q{n}"
-            if local not in self.bound:
-                self.bind(local, f"ins.opargs[{n}]")
-                self.lines.append(f"if not 0 <= {local} <= {_SLOT_LIMIT}: raise Fast")
-                self.lines.append(f"{local} *= {_SLOT_SIZE}")
-            return local
-        if symbol.startswith(_OPERAND):
-            n = _operand_number(symbol, _OPERAND)
-            local = f"d{n}"
-            if local not in self.bound:
-                self.bind(local, f"ins.operands[{n}]")
-                self.lines.append(f"if not {-(1 << 63)} <= {local} <= {U64}: raise Fast")
-                self.lines.append(f"{local} &= {U64}")
-            return self.bind(f"{local}_{kind.reach}", f"cx.near({local}, {kind.reach})") if kind.reach else local
         k = self.target.index[symbol]
         if kind.reach:
             return self.bind(f"b{k}", f"cx.B[{k}] or cx.veneer_for({k})")
@@ -516,21 +529,18 @@ class _Diagnosis:
             return self.addresses[target]
         if symbol == _DATA:
             return self.blob.base + self.layout.data[i]
-        for prefix, field, low, high in (
-            (_OPARG, "opargs", 0, 0xFFFFFFFF),
-            (_SLOT, "opargs", 0, _SLOT_LIMIT),
-            (_OPERAND, "operands", -(1 << 63), U64),
-        ):
-            if symbol.startswith(prefix):
-                number = _operand_number(symbol, prefix)
-                values = getattr(ins, field)
-                if number >= len(values):
-                    raise PatchError(f"missing hole value: Instruction.{field} has no item {number}")
-                value = values[number]
-                if not isinstance(value, int) or not low <= value <= high:
-                    raise PatchError(f"{field}[{number}] = {value!r} out of range [{low:#x}, {high:#x}]")
-                value = value * _SLOT_SIZE if prefix == _SLOT else value & U64
-                return self.blob.near(value, kind.reach) if kind.reach and prefix == _OPERAND else value
+        family = _operand_family(symbol)
+        if family is not None:
+            number = _operand_number(symbol, family.prefix)
+            values = getattr(ins, family.field)
+            if number >= len(values):
+                raise PatchError(f"missing hole value: Instruction.{family.field} has no item {number}")
+            value = values[number]
+            if not isinstance(value, int) or not family.low <= value <= family.high:
+                raise PatchError(
+                    f"{family.field}[{number}] = {value!r} out of range [{family.low:#x}, {family.high:#x}]")
+            value = family.encode(value)
+            return self.blob.near(value, kind.reach) if kind.reach and family.prefix == _OPERAND else value
         k = self.target.index[symbol]
         s = self.blob.S[k]
         if s is None:
