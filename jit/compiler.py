@@ -25,6 +25,7 @@ from jit import ir
 from jit.backend import callable as jit_callable
 from jit.backend import frames, lowering
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
+from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
 from jit.optimizer import Facts, function_passes, optimize, signature_passes
@@ -53,6 +54,16 @@ _lock = threading.RLock()
 def emitter() -> Emitter:
     """The emitter of the host target, made at the first compile (it loads and prepares the tables)."""
     return Emitter()
+
+
+@functools.cache
+def host_problem() -> str | None:
+    """Why machine code cannot run here (an unsupported OS, processor or interpreter), or None."""
+    try:
+        emitter()
+    except (UnsupportedHostError, ExecutableMemoryError) as error:
+        return str(error)
+    return None
 
 
 @functools.cache
@@ -105,13 +116,24 @@ class Dispatcher:
         self.function_facts = Facts(())
         self.ir_error: UnsupportedError | None = None
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
-        self.callable = jit_callable.new_callable()
+        self.slow_path_object = self.slow_path  # a bound method made once: its address goes into code
+        self.frame_size = self.parameter_count  # the largest frame of the specializations
+        problem = host_problem()
+        if problem is None:
+            self.callable = jit_callable.new_callable()
+        else:
+            # No machine code on this host: a plain wrapper runs the interpreter, and explain() says why.
+            self.fallbacks[None] = f"no machine code on this host: {problem}"
+
+            def interpreted(*args: object, **kwargs: object) -> object:  # a new object: func stays untouched
+                return func(*args, **kwargs)
+
+            self.callable = interpreted
         functools.update_wrapper(self.callable, func)
         self.callable.__jit_original__ = func
         self.callable.__jit_dispatcher__ = self
-        self.slow_path_object = self.slow_path  # a bound method made once: its address goes into code
-        self.frame_size = self.parameter_count  # the largest frame of the specializations
-        self.rebuild()
+        if problem is None:
+            self.rebuild()
 
     # --- calls that the machine code does not take --------------------------------------
 

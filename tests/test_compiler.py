@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import jit
 from jit.backend import frames
@@ -50,3 +54,29 @@ def test_another_thread_runs_the_interpreter_while_frames_are_lent() -> None:
     worker.join()
     assert results == [spin(1000)] * 200
     assert frames.frames_in_use() == 0
+
+
+UNSUPPORTED_HOST = """
+import platform
+platform.system = lambda: "Plan9"
+import io, jit
+
+def add1(x):
+    return x + 1
+
+fast = jit.compile(add1)
+assert fast(41) == 42 and fast(x=1.5) == 2.5 and fast.__name__ == "add1"
+text = jit.explain(fast, file=io.StringIO())
+assert "no machine code on this host: unsupported operating system 'plan9'" in text, text
+print("ok")
+"""
+
+
+def test_an_unsupported_host_runs_the_interpreter_and_says_why(tmp_path: Path) -> None:
+    script = tmp_path / "unsupported_host.py"
+    script.write_text(UNSUPPORTED_HOST)
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -88,6 +88,7 @@ INT_EDGES = [
     0, 1, -1, 2, -2, 3, -3, 7, -7, 10, 2**31, 3037000499, -3037000500,  # sqrt(2**63): products near overflow
     2**53 - 1, 2**53, 2**53 + 1, -(2**53) - 1, 2**62, -(2**62), 2**62 - 1,
     2**63 - 1, -(2**63), -(2**63) + 1, 2**63, -(2**63) - 1, 2**64, 10**30, -(10**30),
+    10**400, -(10**400),  # beyond a double: float() and true division raise OverflowError
 ]
 FLOAT_EDGES = [
     0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e16, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
@@ -346,6 +347,17 @@ def range_negative(n: Any) -> Any:
     return total
 
 
+def loop_variable_reassigned(n: Any) -> Any:
+    # Rebinding the loop variable or the bound inside the body changes neither the iterations nor their values.
+    total = 0
+    for i in range(n):
+        total += i
+        i = i * 100  # noqa: PLW2901 - the rebinding is under test
+        n = n - 1
+        total += i + n
+    return total
+
+
 def break_and_continue(n: Any, m: Any) -> Any:
     count = 0
     for i in range(n):
@@ -552,7 +564,7 @@ CASES: list[Case] = [
     *cases((numbers, numbers, numbers), chained, chained_equality, chained_branch, logical_mix, branch_on_logic),
     *cases((st.one_of(ints, bools), st.one_of(ints, bools)), greatest_common_divisor, gcd_recursive),
     *cases((st.one_of(ints, bools, floats),), integer_square_root),
-    *cases((loop_counts,), range_one, range_negative, fibonacci),
+    *cases((loop_counts,), range_one, range_negative, fibonacci, loop_variable_reassigned),
     *cases((range_starts, st.integers(-20, 60)), range_two),
     *cases((range_starts, st.integers(-30, 60), steps), range_three),
     *cases((st.integers(-3, 40), st.integers(-2, 45)), break_and_continue, for_else, while_else),

@@ -12,6 +12,7 @@ stencil).  Its base is a small Python class, which gives it a ``__dict__``
 from __future__ import annotations
 
 import ctypes
+import functools
 import types
 from collections.abc import Callable
 from typing import Any, cast
@@ -83,14 +84,19 @@ def _make_type() -> tuple[type, int]:
     return new_type, base_size
 
 
-JitFunctionType, VECTORCALL_OFFSET = _make_type()
+@functools.cache
+def jit_function_type() -> tuple[type, int]:
+    """The type, made at the first compile (not at import: an unsupported interpreter may import jit)."""
+    return _make_type()
 
 
 def new_callable() -> Any:
     """A new object of the JIT function type, whose calls fail until ``set_entry`` gives it code."""
-    return cast(Any, JitFunctionType).__new__(JitFunctionType)
+    new_type, _ = jit_function_type()
+    return cast(Any, new_type).__new__(new_type)
 
 
 def set_entry(callable_object: object, address: int) -> None:
     """Make calls of ``callable_object`` go to the machine code at ``address`` (the ENTRY stencil)."""
-    ctypes.c_void_p.from_address(id(callable_object) + VECTORCALL_OFFSET).value = address
+    _, offset = jit_function_type()
+    ctypes.c_void_p.from_address(id(callable_object) + offset).value = address

@@ -22,8 +22,13 @@ class FrameStack(ctypes.Structure):
 _slots = (ctypes.c_int64 * FRAME_STACK_SLOTS)()
 _base = ctypes.addressof(_slots)
 _stack = FrameStack(_base, _base + ctypes.sizeof(_slots), _base, None)
-_thread_state = ctypes.pythonapi.PyThreadState_Get
-_thread_state.restype = ctypes.c_void_p
+
+
+def _thread_state() -> int:
+    """The running thread's PyThreadState* (what ENTRY records as the stack's owner)."""
+    get = ctypes.pythonapi.PyThreadState_Get
+    get.restype = ctypes.c_void_p
+    return int(get())
 
 
 def frame_stack_address() -> int:

@@ -184,7 +184,8 @@ class Builder:
         dst = self.local(target.id)
         if isinstance(value, ir.Const):
             self.emit(ir.Opcode.LOAD_CONST, dst=dst, args=(value,))
-        elif value != dst:
+        else:
+            # Even `x = x`: it reads x, which raises UnboundLocalError if x has no value yet.
             self.emit(ir.Opcode.COPY, dst=dst, args=(value,))
 
     def materialize(self, value: ir.Operand) -> ir.Operand:
