@@ -101,7 +101,7 @@ def _explain_specialization(spec: compiler.Specialization) -> list[str]:
 
 def stats() -> dict[str, float | int]:
     """Counters of this process: compiles, compile time, code bytes, deoptimizations, fallbacks."""
-    dispatchers = list(compiler._dispatchers.values())  # noqa: SLF001 - the module's own registry
+    dispatchers = compiler.live_dispatchers()
     deopts = sum(spec.deopt_counter.value for d in dispatchers for spec in d.specializations.values())
     return {
         "compiles": compiler.STATISTICS.compiles,

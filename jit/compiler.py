@@ -18,6 +18,7 @@ import inspect
 import threading
 import time
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,9 @@ _lock = threading.RLock()
 @functools.cache
 def emitter() -> Emitter:
     """The emitter of the host target, made at the first compile (it loads and prepares the tables)."""
-    return Emitter()
+    made = Emitter()
+    frames.use_inline_recursion_counter()
+    return made
 
 
 @functools.cache
@@ -88,7 +91,21 @@ class Specialization:
     entry_cell: Any = None  # ctypes cell: the internal entry, read by direct calls
     deopt_counter: Any = None
     keep_alive: list[object] = field(default_factory=list)
+    callees: list[Specialization] = field(default_factory=list)  # called directly, by their machine code
     compile_seconds: float = 0.0
+
+    def guards(self) -> list[ir.GlobalGuard]:
+        """What this code assumes: its own globals, and those of the callees it calls directly."""
+        found: list[ir.GlobalGuard] = []
+        pending, seen = [self], {id(self)}
+        while pending:
+            spec = pending.pop()
+            found.extend(spec.function.guards)
+            for callee in spec.callees:
+                if id(callee) not in seen:
+                    seen.add(id(callee))
+                    pending.append(callee)
+        return found
 
     @property
     def external_entry(self) -> int:
@@ -146,8 +163,7 @@ class Dispatcher:
         positional = bound.args
         key = tuple(type(value) for value in positional)
         with _lock:
-            if not all(guard.holds() for spec in self.specializations.values() for guard in spec.function.guards):
-                self.invalidate()
+            self.revalidate()
             if key not in self.fallbacks:
                 signature = self.signature_of(key)
                 if signature is not None and self.specialize(signature) is None:
@@ -170,6 +186,11 @@ class Dispatcher:
         self.fallbacks[key] = reason
         return None
 
+    def revalidate(self) -> None:
+        """Forget the specializations if a global they (or the callees they call directly) assumed changed."""
+        if not all(guard.holds() for spec in self.specializations.values() for guard in spec.guards()):
+            self.invalidate()
+
     def invalidate(self) -> None:
         """A global the code assumed was rebound: forget every specialization."""
         self.specializations.clear()
@@ -189,6 +210,7 @@ class Dispatcher:
 
     def specialize(self, signature: tuple[ir.Type, ...]) -> Specialization | None:
         """Compile (or find) the specialization for ``signature``; None when it cannot be compiled."""
+        self.revalidate()  # a caller must not be given a callee's stale code
         if signature in self.specializations:
             return self.specializations[signature]
         if len(self.specializations) >= MAX_SPECIALIZATIONS:
@@ -281,6 +303,7 @@ class Dispatcher:
     def keep_alive_callee(self, spec: Specialization) -> None:
         for own in self.in_progress.values():
             own.keep_alive.append(spec)
+            own.callees.append(spec)
 
     @staticmethod
     def frame_size_estimate(spec: Specialization) -> int:
@@ -298,7 +321,7 @@ class Dispatcher:
         self.frame_size = max([count, *(s.lowered.frame_size for s in specs if s.lowered)])
         code: list[Instruction] = [Instruction("ENTRY", (self.frame_size, count),
                                                (frames.frame_stack_address(), id(self.slow_path_object)))]
-        guards = {(id(g.namespace), g.name): g for s in specs for g in s.function.guards}
+        guards = {(id(g.namespace), g.name): g for s in specs for g in s.guards()}
         keep: list[object] = []
         slow = 1 + len(guards) + sum(count + 1 for _ in specs)
         for guard in guards.values():
@@ -323,14 +346,26 @@ def dispatcher_of(func: object) -> Dispatcher:
     """The dispatcher of a function, made (not strict) the first time a compiled function calls it."""
     original = getattr(func, "__jit_original__", func)
     assert isinstance(original, types.FunctionType)
-    existing = _dispatchers.get(original)
+    existing = registered(original)
     if existing is None:
         existing = Dispatcher(original, strict=False)
-        _dispatchers[original] = existing
+        _dispatchers[id(original)] = existing
     return existing
 
 
-_dispatchers: dict[types.FunctionType, Dispatcher] = {}
+# Every live dispatcher, by the id of its function.  Weak: a dispatcher lives as long as its callable (which
+# refers to it), so that dropping a compiled function frees its machine code.  While a dispatcher lives, so
+# does its function, whose id therefore stays its own.
+_dispatchers: weakref.WeakValueDictionary[int, Dispatcher] = weakref.WeakValueDictionary()
+
+
+def registered(func: types.FunctionType) -> Dispatcher | None:
+    dispatcher = _dispatchers.get(id(func))
+    return dispatcher if dispatcher is not None and dispatcher.func is func else None
+
+
+def live_dispatchers() -> list[Dispatcher]:
+    return list(_dispatchers.values())
 
 
 def check_compilable(func: object) -> types.FunctionType:
@@ -354,10 +389,10 @@ def check_compilable(func: object) -> types.FunctionType:
 def compile_function(func: object, strict: bool = False) -> Any:
     function = check_compilable(getattr(func, "__jit_original__", func))
     with _lock:
-        dispatcher = _dispatchers.get(function)
+        dispatcher = registered(function)
         if dispatcher is None or dispatcher.strict != strict:
             dispatcher = Dispatcher(function, strict)
-            _dispatchers[function] = dispatcher
+            _dispatchers[id(function)] = dispatcher
         if strict:
             dispatcher.function_ir()  # refuse now what can never compile
     return dispatcher.callable

@@ -50,13 +50,23 @@ STENCIL(CALL_JIT) {
         PyErr_SetString(PyExc_RecursionError, "maximum recursion depth exceeded");
         ERROR();
     }
-    if (Py_EnterRecursiveCall("")) {
+    /* Py_EnterRecursiveCall's own counter, adjusted inline while it is above
+     * its limit; at the limit the C-API function decides (and raises). */
+    int32_t *remaining = stack->recursion_counter_offset
+        ? (int32_t *)((char *)stack->owner + stack->recursion_counter_offset) : 0;
+    if (remaining != 0 && *remaining > 0) {
+        (*remaining)--;
+    } else if (Py_EnterRecursiveCall("")) {
         ERROR();
     }
     stack->top = callee_frame + OPARG(2);
     JitResult result = (*(JitChain **)OPERAND(0))(callee_frame);
     stack->top = caller_top;
-    Py_LeaveRecursiveCall();
+    if (remaining != 0) {
+        (*remaining)++;
+    } else {
+        Py_LeaveRecursiveCall();
+    }
     if (result == RAW_RESULT(callee_frame)) {
         SLOT(0) = callee_frame[0];
         CONTINUE();

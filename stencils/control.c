@@ -42,10 +42,18 @@ STENCIL(CHECK_SIGNALS) {
 
 STENCIL(POLL_SIGNALS) {
     SLOT(0).i = (int64_t)OPARG(1);
-    /* Let other threads run, as the interpreter does every switch interval:
-     * a timer thread may be the one that interrupts this loop.  The frame
-     * stack stays this thread's (see JitFrameStack). */
-    PyEval_RestoreThread(PyEval_SaveThread());
+    /* OPERAND0 is a Python function that does nothing: calling it runs the
+     * interpreter's eval breaker, which gives the GIL to a thread that asked
+     * for it (a timer thread may be the one that interrupts this loop) and
+     * runs signal handlers, exactly as between two bytecodes.  Releasing the
+     * GIL here by hand would not do: a waiting thread asks for the GIL only
+     * after a switch interval without a switch, and each release counts as
+     * one.  The frame stack stays this thread's (see JitFrameStack). */
+    PyObject *nothing = PyObject_Vectorcall((PyObject *)OPERAND(0), 0, 0, 0);
+    if (nothing == 0) {
+        ERROR();
+    }
+    Py_DECREF(nothing);
     if (PyErr_CheckSignals() < 0) {
         ERROR();
     }

@@ -31,8 +31,13 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
     /* A call counts against the recursion limit, as a Python call does: the
      * generic tier calls compiled functions through their callable objects,
      * so deep recursion comes back here, and must raise RecursionError
-     * rather than exhaust the C stack. */
-    if (Py_EnterRecursiveCall("")) {
+     * rather than exhaust the C stack.  The counter is adjusted inline while
+     * it is above the limit (see JitFrameStack). */
+    int32_t *remaining = stack->recursion_counter_offset
+        ? (int32_t *)((char *)thread + stack->recursion_counter_offset) : 0;
+    if (remaining != 0 && *remaining > 0) {
+        (*remaining)--;
+    } else if (Py_EnterRecursiveCall("")) {
         return 0;
     }
     stack->top = frame + frame_size;
@@ -46,7 +51,11 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
      * popped after the chain returns. */
     PyObject *result = _JIT_CONTINUE(frame);
     stack->top = frame;
-    Py_LeaveRecursiveCall();
+    if (remaining != 0) {
+        (*remaining)++;
+    } else {
+        Py_LeaveRecursiveCall();
+    }
     return result;
 }
 

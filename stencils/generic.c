@@ -66,10 +66,44 @@ static inline int object_truth(PyObject *value) {
     return PyObject_IsTrue(value);
 }
 
+/* a OP b for two numbers of one C type, op being Py_LT ... Py_GE.  A C
+ * comparison of doubles gives Python's answers for NaN. */
+#define COMPARE_AS(TYPE)                                                      \
+    static inline __attribute__((always_inline)) int compare_##TYPE(TYPE x, TYPE y, int op) { \
+        switch (op) {                                                         \
+        case Py_LT: return x < y;                                             \
+        case Py_LE: return x <= y;                                            \
+        case Py_EQ: return x == y;                                            \
+        case Py_NE: return x != y;                                            \
+        case Py_GT: return x > y;                                             \
+        default: return x >= y;                                               \
+        }                                                                     \
+    }
+COMPARE_AS(int64_t)
+COMPARE_AS(double)
+
+/* Whether an exact int is "compact" (one 30-bit digit), the ints CPython's
+ * specializing interpreter compares inline. */
+static inline __attribute__((always_inline)) int compact_int(PyObject *value, int64_t *result) {
+    int overflow;
+    *result = PyLong_AsLongLongAndOverflow(value, &overflow);
+    return !overflow && *result > -(1LL << 30) && *result < (1LL << 30);
+}
+
 /* bool(a OP b), as `if a < b:` computes it.  Not PyObject_RichCompareBool: its
  * identity shortcut makes `x == x` true for a NaN x, where Python's `==` is
- * false. */
-static inline int comparison_truth(PyObject *a, PyObject *b, int op) {
+ * false.  Two exact floats or two compact ints are compared inline, as the
+ * specializing interpreter does (COMPARE_OP_FLOAT/INT): faster, and without
+ * PyObject_RichCompare's recursion check, so that deep recursion stops where
+ * the interpreter's stops, with its message. */
+static inline __attribute__((always_inline)) int comparison_truth(PyObject *a, PyObject *b, int op) {
+    if (Py_TYPE(a) == &PyFloat_Type && Py_TYPE(b) == &PyFloat_Type) {
+        return compare_double(PyFloat_AsDouble(a), PyFloat_AsDouble(b), op);
+    }
+    int64_t x, y;
+    if (Py_TYPE(a) == &PyLong_Type && Py_TYPE(b) == &PyLong_Type && compact_int(a, &x) && compact_int(b, &y)) {
+        return compare_int64_t(x, y, op);
+    }
     PyObject *result = PyObject_RichCompare(a, b, op);
     if (result == 0) {
         return -1;

@@ -45,6 +45,10 @@ typedef struct {
     JitSlot *limit;
     JitSlot *base;
     PyThreadState *owner;
+    /* Where in the owner's thread state the counter is that Py_EnterRecursiveCall
+     * decrements (found at run time by jit/backend/frames.py), or 0: then the
+     * C-API functions are called. */
+    int64_t recursion_counter_offset;
 } JitFrameStack;
 
 /* Every stencil of a chain has this prototype: musttail needs them identical. */
@@ -136,8 +140,6 @@ extern PyObject *PyObject_RichCompare(PyObject *, PyObject *, int);
 extern int PyObject_RichCompareBool(PyObject *, PyObject *, int);
 extern int PyObject_IsTrue(PyObject *);
 extern PyThreadState *PyThreadState_Get(void);
-extern PyThreadState *PyEval_SaveThread(void);
-extern void PyEval_RestoreThread(PyThreadState *);
 extern int Py_EnterRecursiveCall(const char *where);
 extern void Py_LeaveRecursiveCall(void);
 extern PyObject *PyObject_Vectorcall(PyObject *, PyObject *const *, size_t, PyObject *);

@@ -131,6 +131,26 @@ def uses_import(n: Any) -> Any:
     return n + len(os.sep)
 
 
+COUNTER = 0
+
+
+def uses_global(n: Any) -> Any:
+    total = n + 1
+    global COUNTER  # noqa: PLW0602  # refused
+    return total + COUNTER
+
+
+def make_closure(k: Any) -> Callable[[Any], Any]:
+    def closure(n: Any) -> Any:
+        total = n + 1
+        return total + k  # refused
+
+    return closure
+
+
+uses_closure = make_closure(3)
+
+
 REFUSED: dict[Callable[..., Any], str] = {
     uses_list: "'[total]' is not supported",
     uses_try: "'try' is not supported",
@@ -142,6 +162,8 @@ REFUSED: dict[Callable[..., Any], str] = {
     uses_maybe_unbound: "local variable 'value' may be read before it is assigned",
     uses_attribute: "attribute access n.real is not supported",
     uses_import: "'import' is not supported",
+    uses_global: "'global COUNTER' is not supported",
+    uses_closure: "closure variable 'k' is not supported",
 }
 
 

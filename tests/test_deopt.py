@@ -109,6 +109,14 @@ def square_plus_one(x: Any) -> Any:
     return square(x) + 1
 
 
+def sum_of_callee_squares(n: Any) -> Any:
+    # The callee overflows from some iteration on: the caller's loop continues with its boxed result.
+    total = 0
+    for i in range(n):
+        total += square(i * 1000003)
+    return total
+
+
 def fibonacci(n: Any) -> Any:
     a, b = 0, 1
     for _ in range(n):
@@ -194,6 +202,7 @@ GUARDS = [
     Guard("range-zero-step", range_sum, (10, 3), (10, 0)),
     Guard("recursive-result-overflows", factorial, (20,), (25,)),
     Guard("callee-deoptimized", square_plus_one, (3,), (2**32,)),
+    Guard("callee-deoptimized-in-a-loop", sum_of_callee_squares, (10,), (3100,)),
     Guard("fibonacci-200", fibonacci, (90,), (200,)),
     Guard("loop-live-values-true", live_values, (2, 3.0), (10, 3.0)),
     Guard("loop-live-values-false", live_values, (2, 3.0), (11, 3.0)),

@@ -9,6 +9,7 @@ subnormals, zero divisors) and from exhaustive grids of edge values.
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import types
@@ -38,9 +39,6 @@ def outcome(func: Callable[..., Any], args: Sequence[object]) -> Outcome:
     return ("returned", type(value), value if type(value) is int else repr(value))
 
 
-_compiled: dict[tuple[object, tuple[type, ...]], Any] = {}
-
-
 def compiled_for(func: Callable[..., Any], args: Sequence[object]) -> Any:
     """The compiled function that runs ``args``.
 
@@ -52,12 +50,14 @@ def compiled_for(func: Callable[..., Any], args: Sequence[object]) -> Any:
     assert isinstance(func, types.FunctionType)
     if func.__code__.co_argcount <= 1:
         return jit.compile(func)
-    key = (func, tuple(type(a) for a in args))
-    if key not in _compiled:
+    # Kept on the function itself, so that the copies go when it goes (a generated program, say).
+    copies: dict[tuple[type, ...], Any] = func.__dict__.setdefault("_compiled_copies", {})
+    key = tuple(type(a) for a in args)
+    if key not in copies:
         copy = types.FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__)
         copy.__qualname__ = func.__qualname__
-        _compiled[key] = jit.compile(copy)
-    return _compiled[key]
+        copies[key] = jit.compile(copy)
+    return copies[key]
 
 
 def assert_same(func: Callable[..., Any], *args: object, compiled: bool = True) -> Any:
@@ -430,6 +430,10 @@ def module_constants(x: Any) -> Any:
     return x * SCALE + OFFSET if ENABLED else x
 
 
+def calls_module_constants(x: Any) -> Any:
+    return module_constants(x) + 1
+
+
 def huge_constant(x: Any) -> Any:
     return x + HUGE
 
@@ -498,6 +502,26 @@ def sum_of_squares(a: Any, b: Any) -> Any:
     return square(a) + square(b)
 
 
+def zero_arguments() -> Any:
+    return 5
+
+
+def calls_zero_arguments(x: Any) -> Any:
+    return zero_arguments() * x
+
+
+def calls_with_too_many_arguments(x: Any) -> Any:
+    return square(x, x)  # type: ignore[call-arg]
+
+
+def calls_with_too_few_arguments(x: Any) -> Any:
+    return sum_of_squares(x)  # type: ignore[call-arg]
+
+
+def calls_with_no_arguments(x: Any) -> Any:
+    return square() + x  # type: ignore[call-arg]
+
+
 def factorial(n: Any) -> Any:
     if n <= 1:
         return 1
@@ -555,7 +579,7 @@ PAIRS = [*ARITHMETIC, *COMPARISONS, minimum, maximum, logical_and, logical_or, c
          nested_conditional]
 UNARY = [negate, negate_twice, logical_not, absolute, to_int, to_float, sign, module_constants, huge_constant,
          square_root, floor_ceil_trunc, exponential, logarithm, trigonometry, predicates, math_constants, square,
-         halvings, digits, collatz_steps, bool_constants]
+         halvings, digits, collatz_steps, bool_constants, calls_zero_arguments]
 
 CASES: list[Case] = [
     *cases((numbers, numbers), *PAIRS, two_argument_math, float_modulo, math_power, logarithm_base, sum_of_squares),
@@ -569,9 +593,9 @@ CASES: list[Case] = [
     *cases((range_starts, st.integers(-30, 60), steps), range_three),
     *cases((st.integers(-3, 40), st.integers(-2, 45)), break_and_continue, for_else, while_else),
     *cases((numbers, numbers, numbers), rotate),
-    *cases((st.one_of(st.integers(-3, 30), bools),), factorial),
+    *cases((st.one_of(st.integers(-3, 30), bools, st.floats(-3, 30)),), factorial),
     *cases((st.one_of(st.integers(0, 60), bools),), is_even),
-    *cases((st.one_of(st.integers(-3, 18), bools),), fibonacci_recursive),
+    *cases((st.one_of(st.integers(-3, 18), bools, st.floats(-3, 16)),), fibonacci_recursive),
 ]
 
 
@@ -649,6 +673,18 @@ def test_module_constant_rebinding_is_seen(monkeypatch: pytest.MonkeyPatch) -> N
         assert len(fast.__jit_dispatcher__.specializations) == 3
 
 
+def test_rebinding_a_global_of_a_compiled_callee_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The caller calls the callee's machine code directly: the callee's guards must still hold for that code.
+    fast: Any = jit.compile(calls_module_constants)
+    for x in (2, 2.5):
+        assert outcome(fast, (x,)) == outcome(calls_module_constants, (x,))
+    for scale, offset in [(10, 0.5), (2.5, 1), (10**30, 0.0)]:
+        monkeypatch.setitem(module_constants.__globals__, "SCALE", scale)
+        monkeypatch.setitem(module_constants.__globals__, "OFFSET", offset)
+        for x in (2, 2.5):
+            assert outcome(fast, (x,)) == outcome(calls_module_constants, (x,)), (scale, offset, x)
+
+
 def test_recursion_and_calls_are_compiled_not_interpreted() -> None:
     calls: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
         (factorial, (20,)), (factorial, (25,)), (fibonacci_recursive, (15,)), (sum_of_squares, (3, 4)),
@@ -659,6 +695,20 @@ def test_recursion_and_calls_are_compiled_not_interpreted() -> None:
     for func in (factorial, square):
         fast: Any = jit.compile(func)
         assert fast.__jit_dispatcher__.fallbacks == {}
+    # The specialized tier calls compiled code directly, not through the Python calling machinery.
+    compiled_factorial: Any = jit.compile(factorial)  # held: a compiled function that nobody holds is freed
+    assert compiled_factorial(20) == factorial(20)
+    text = jit.explain(compiled_factorial, file=io.StringIO())
+    assert any(line.split()[:2] == ["specialized", "CALL_JIT"] for line in text.splitlines())
+
+
+def test_calls_with_the_wrong_number_of_arguments_raise_the_interpreters_type_error() -> None:
+    for func in (calls_with_too_many_arguments, calls_with_too_few_arguments, calls_with_no_arguments):
+        for value in (3, 2.5):
+            fast = assert_same(func, value, compiled=False)
+            # Compiled (the TypeError raised by the call at run time) or refused with a reason; never a crash.
+            reasons = " ".join(fast.__jit_dispatcher__.fallbacks.values())
+            assert "internal compiler error" not in reasons, reasons
 
 
 def test_recursion_without_a_base_case_raises_recursion_error() -> None:
@@ -666,4 +716,6 @@ def test_recursion_without_a_base_case_raises_recursion_error() -> None:
     assert_same(count_up, -5)
     assert_same(count_up, 5)
     assert_same(no_base_case, 5.0)
+    assert_same(is_even, -1)  # mutual recursion, through Python calls
+    assert_same(factorial, math.nan)
     assert jit.stats()["frame_slots_in_use"] == 0

@@ -5,7 +5,8 @@ parameters, with locals, bounded loops (for over range, while with a counter), b
 arithmetic, comparisons, calls of builtins, of math functions and of a second generated function, and returns.
 The module is written to a file and imported, so that the compiler finds its source through linecache.  The
 compiled function must give the interpreter's outcome (value or exception) on random arguments.  Programs that
-read a local that may be unbound must run in the interpreter with a recorded reason instead.
+read a local that may be unbound must run in the interpreter with a recorded reason instead.  Each program is
+also called with arguments of two signatures in turn, through one compiled object.
 
 Int values cannot explode: a product has a parameter or a constant on one side, parameters are never multiplied in
 place, a power has a constant exponent and such a base, and loops run at most a few times, so ints stay far below a
@@ -25,13 +26,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from test_differential import FLOAT_EDGES, INT_EDGES, assert_same
+from test_differential import FLOAT_EDGES, INT_EDGES, assert_same, outcome
 
 import jit
 
 PROGRAMS_PER_BATCH = 15
 BATCHES = 30
-SLOW_SEEDS = (PROGRAMS_PER_BATCH * BATCHES, 5000)  # beyond the seeds of the fast batches
+SLOW_SEEDS = (PROGRAMS_PER_BATCH * BATCHES, 3500)  # beyond the seeds of the fast batches
 ARGUMENT_SETS = 8
 MAX_LOOP_DEPTH = 2
 
@@ -334,6 +335,15 @@ def check_program(seed: int, directory: Path, tally: Tally) -> None:
             fast = assert_same(module.generated, *args, compiled=False)
         except AssertionError as error:
             raise AssertionError(f"seed {seed}, program:\n{source}\n{error}") from None
+    # One compiled object, two signatures in turn: the dispatcher picks the specialization by argument types.
+    shared: Any = jit.compile(module.generated)
+    other = [generator.rng.choice(ARGUMENT_TYPES) for _ in range(parameter_count)]
+    for round_ in range(ARGUMENT_SETS):
+        args = [random_argument(generator.rng, kind) for kind in (kinds, other)[round_ % 2]]
+        expected, got = outcome(module.generated, args), outcome(shared, args)
+        assert got == expected, f"seed {seed}, program:\n{source}\ngenerated{tuple(args)}: {expected} != {got}"
+    for reason in shared.__jit_dispatcher__.fallbacks.values():
+        assert f"generated_{seed}.py, line " in reason, f"seed {seed}: reason without a place: {reason!r}"
     dispatcher = fast.__jit_dispatcher__
     if dispatcher.fallbacks:
         # Never silently: each signature that runs in the interpreter says why, naming the generated file.

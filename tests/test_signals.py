@@ -1,9 +1,10 @@
-"""Compiled loops answer Ctrl-C: signals are checked on back edges, in both tiers.
+"""Compiled loops answer Ctrl-C: signals are checked on back edges, in both tiers, and other threads run.
 
 Each loop would run for about three seconds; KeyboardInterrupt is made to arrive after 0.2 s, from a timer thread
 (``_thread.interrupt_main`` or ``os.kill``), from another process (SIGINT, as Ctrl-C in a terminal) or from a
 SIGALRM whose handler raises.  The exception must come out of the compiled function within a second, as the
 interpreter would raise it, with the frame stack released, and the function must work normally afterwards.
+Meanwhile other Python threads get the GIL, and compiled code running in several threads gives each its answer.
 """
 
 from __future__ import annotations
@@ -207,4 +208,56 @@ def test_exception_of_a_signal_handler_comes_out_of_compiled_code() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert raised.value.args == (signal.SIGALRM,)
+    assert jit.stats()["frame_slots_in_use"] == 0
+
+
+def mix(n: Any, seed: Any) -> Any:
+    total = seed
+    for i in range(n):
+        total = (total * 31 + i) % 1000003
+    return total
+
+
+def test_other_threads_run_while_a_compiled_loop_runs() -> None:
+    # As in the interpreter, a long compiled loop gives the GIL to threads that ask for it.
+    fast: Any = jit.compile(spin)
+    iterations = iterations_for(fast, 1.0)
+    ticks: list[float] = []
+    stop = threading.Event()
+
+    def ticker() -> None:
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=ticker)
+    thread.start()
+    try:
+        time.sleep(0.05)
+        started = time.perf_counter()
+        fast(iterations)
+        ended = time.perf_counter()
+    finally:
+        stop.set()
+        thread.join()
+    during = [t for t in ticks if started < t < ended]
+    assert len(during) >= (ended - started) / 0.1, f"{len(during)} ticks in {ended - started:.2f} s"
+
+
+def test_compiled_code_in_several_threads_gives_each_its_answer() -> None:
+    fast: Any = jit.compile(mix)
+    iterations = 300_000
+    expected = {seed: mix(iterations, seed) for seed in range(4)}
+    answers: dict[int, list[object]] = {seed: [] for seed in expected}
+
+    def run(seed: int) -> None:
+        for _ in range(10):
+            answers[seed].append(fast(iterations, seed))
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in expected]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == {seed: [value] * 10 for seed, value in expected.items()}
     assert jit.stats()["frame_slots_in_use"] == 0

@@ -599,10 +599,10 @@ def test_check_signals(machine: Machine, monkeypatch: pytest.MonkeyPatch) -> Non
     out = machine.run("CHECK_SIGNALS", {S0: ibits(1)})
     assert_continue(out, {}, {S0: ibits(0)})
     assert out.calls == []
-    # The poll lets other threads run (the GIL goes and comes back), then checks for signals.
-    polled = ["PyEval_SaveThread", "PyEval_RestoreThread", "PyErr_CheckSignals"]
-    monkeypatch.setitem(machine.stub_results, "PyEval_SaveThread", 0x7E57)
-    monkeypatch.setitem(machine.stub_results, "PyEval_RestoreThread", 0)
+    # The poll calls a Python no-op (the interpreter's eval breaker runs), then checks for signals.
+    polled = ["PyObject_Vectorcall", "PyErr_CheckSignals"]
+    # The no-op's result (None): a fake object in mapped memory, whose count the poll then drops.
+    monkeypatch.setitem(machine.stub_results, "PyObject_Vectorcall", FRAME_BASE + PAGE // 2)
     out = machine.run("POLL_SIGNALS", {S0: ibits(0)})
     assert_continue(out, {}, {S0: ibits(interval)})
     assert out.calls == polled

@@ -141,6 +141,10 @@ class Assembler:
         return instructions, [p.line for p in self.pending], [p.tier for p in self.pending]
 
 
+def run_eval_breaker() -> None:
+    """Called by POLL_SIGNALS: entering any Python function runs the eval breaker (GIL hand-over, signals)."""
+
+
 def double_bits(value: float) -> int:
     return int.from_bytes(struct.pack("<d", value), "little")
 
@@ -563,14 +567,15 @@ class Lowering:
         loop_jump = self.function.ops[index + 1]
         assert loop_jump.opcode is Opcode.JUMP, "the frontend puts a JUMP after every CHECK_SIGNALS"
         self.asm.emit("CHECK_SIGNALS", self.signal_slot, jump=self.target(loop_jump, tier))
-        self.asm.emit("POLL_SIGNALS", self.signal_slot, SIGNAL_CHECK_INTERVAL, error=error)
+        self.asm.emit("POLL_SIGNALS", self.signal_slot, SIGNAL_CHECK_INTERVAL,
+                      operands=(self.context.address(run_eval_breaker),), error=error)
 
     def generic_call(self, dst: int, function: object, slots: list[int]) -> None:
         operands = (self.context.address(function),)
-        if len(slots) <= 2:
+        if 1 <= len(slots) <= 2:
             self.asm.emit(f"CALL_{len(slots)}", dst, *slots, operands=operands, error="generic_error")
             return
-        # Vectorcall takes the arguments from consecutive slots.
+        # Vectorcall takes the arguments from consecutive slots (none, for a call without arguments).
         first = self.scratch(0)
         for position, slot in enumerate(slots):
             self.asm.emit("COPY_OBJECT", first + position, slot)

@@ -7,6 +7,7 @@ import linecache
 import symtable
 import textwrap
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from jit.errors import UnsupportedError
@@ -55,6 +56,17 @@ def parse_definition(func: types.FunctionType) -> tuple[str, ast.Module | None]:
     return text, None
 
 
+def first_node(root: ast.FunctionDef, wanted: Callable[[ast.AST], bool]) -> ast.stmt | ast.expr | ast.FunctionDef:
+    """The first node in source order that ``wanted`` accepts, else ``root`` (for an error's line)."""
+    found = [n for n in ast.walk(root) if wanted(n) and isinstance(n, (ast.stmt, ast.expr))]
+    return min(found, key=lambda n: (n.lineno, n.col_offset)) if found else root
+
+
+def declares(name: str) -> Callable[[ast.AST], bool]:
+    """Whether a node is the `global` or `nonlocal` statement that names ``name``."""
+    return lambda node: isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names
+
+
 def read_source(func: types.FunctionType) -> FunctionSource:
     code = func.__code__
     filename = code.co_filename
@@ -71,16 +83,20 @@ def read_source(func: types.FunctionType) -> FunctionSource:
     node = module.body[0]
     line_offset = first_line - 1
     if code.co_freevars:
-        raise UnsupportedError(f"closure variable {code.co_freevars[0]!r} is not supported", filename,
-                               node.lineno + line_offset, "frontend")
+        name = code.co_freevars[0]
+        use = first_node(node, lambda n: isinstance(n, ast.Name) and n.id == name)
+        raise UnsupportedError(f"closure variable {name!r} is not supported", filename,
+                               use.lineno + line_offset, "frontend")
     table = symtable.symtable(text, filename, "exec")
     function_table = next(child for child in table.get_children() if child.get_name() == node.name)
     local_names = set()
     for symbol in function_table.get_symbols():
         if symbol.is_declared_global() or symbol.is_nonlocal():
             keyword = "global" if symbol.is_declared_global() else "nonlocal"
-            raise UnsupportedError(f"'{keyword} {symbol.get_name()}' is not supported", filename,
-                                   node.lineno + line_offset, "frontend")
+            name = symbol.get_name()
+            statement = first_node(node, declares(name))
+            raise UnsupportedError(f"'{keyword} {name}' is not supported", filename,
+                                   statement.lineno + line_offset, "frontend")
         if symbol.is_local():
             local_names.add(symbol.get_name())
     return FunctionSource(func, filename, node, line_offset, frozenset(local_names))
