@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_differential import assert_same, outcome
+from test_differential import add, assert_same, floordiv, mul, outcome, sub
 
 import jit
 
@@ -28,22 +28,6 @@ def deoptimizations() -> int:
 
 
 # --- functions, one or more guards each ------------------------------------------------------------------------
-
-
-def add(a: Any, b: Any) -> Any:
-    return a + b
-
-
-def sub(a: Any, b: Any) -> Any:
-    return a - b
-
-
-def mul(a: Any, b: Any) -> Any:
-    return a * b
-
-
-def floordiv(a: Any, b: Any) -> Any:
-    return a // b
 
 
 def mod(a: Any, b: Any) -> Any:

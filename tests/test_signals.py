@@ -92,9 +92,9 @@ class Alarm(Exception):
 
 
 @contextmanager
-def timer_thread_interrupt_main() -> Iterator[None]:
+def timer_thread(action: Callable[[], object]) -> Iterator[None]:
     # A Python thread needs the GIL to run: this one can only fire if compiled loops let other threads run.
-    timer = threading.Timer(DELAY, _thread.interrupt_main)
+    timer = threading.Timer(DELAY, action)
     timer.start()
     try:
         yield
@@ -102,14 +102,12 @@ def timer_thread_interrupt_main() -> Iterator[None]:
         timer.join()
 
 
-@contextmanager
-def timer_thread_sigint() -> Iterator[None]:
-    timer = threading.Timer(DELAY, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.join()
+def timer_thread_interrupt_main() -> AbstractContextManager[None]:
+    return timer_thread(_thread.interrupt_main)
+
+
+def timer_thread_sigint() -> AbstractContextManager[None]:
+    return timer_thread(lambda: os.kill(os.getpid(), signal.SIGINT))
 
 
 @contextmanager
