@@ -30,7 +30,6 @@ from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
 from jit.optimizer import Facts, function_passes, optimize, signature_passes
-from jit.optimizer.types import INT64
 
 ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, bool: ir.Type.BOOL}
 PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
@@ -131,7 +130,6 @@ class Dispatcher:
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
         self.ir: ir.Function | None = None
         self.function_facts = Facts(())
-        self.ir_error: UnsupportedError | None = None
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
         self.slow_path_object = self.slow_path  # a bound method made once: its address goes into code
         self.frame_size = self.parameter_count  # the largest frame of the specializations
@@ -396,7 +394,3 @@ def compile_function(func: object, strict: bool = False) -> Any:
         if strict:
             dispatcher.function_ir()  # refuse now what can never compile
     return dispatcher.callable
-
-
-def int64(value: int) -> bool:
-    return value in INT64

@@ -98,15 +98,6 @@ def binary_operator(arg: str) -> str:
     return arg.removesuffix("=")
 
 
-BRANCHES = frozenset(
-    {
-        Opcode.JUMP,
-        Opcode.POP_JUMP_IF_TRUE,
-        Opcode.POP_JUMP_IF_FALSE,
-        Opcode.COMPARE_AND_BRANCH,
-        Opcode.FOR_ITER_RANGE,
-    }
-)
 TERMINATORS = frozenset({Opcode.JUMP, Opcode.RETURN_VALUE})
 
 

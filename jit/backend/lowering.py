@@ -172,7 +172,6 @@ class Lowering:
             for operand in op.args:
                 if isinstance(operand, ir.Const):
                     self.constant_slots(operand)
-        self.constant_base = variables
         self.signal_slot = variables + len(self.constants)
         self.scratch_base = self.signal_slot + 1
         self.scratch_count = 4 + max((len(op.args) for op in function.ops), default=0)
