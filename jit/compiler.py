@@ -78,7 +78,7 @@ def holes_of(stencil: str) -> frozenset[str]:
     return frozenset(hole.symbol for hole in found.code_holes + found.data_holes)
 
 
-@dataclass
+@dataclass(eq=False)  # one specialization is one piece of machine code: compared by identity
 class Specialization:
     """The machine code of one function for one signature of argument types."""
 
@@ -96,13 +96,13 @@ class Specialization:
     def guards(self) -> list[ir.GlobalGuard]:
         """What this code assumes: its own globals, and those of the callees it calls directly."""
         found: list[ir.GlobalGuard] = []
-        pending, seen = [self], {id(self)}
+        pending, seen = [self], {self}
         while pending:
             spec = pending.pop()
             found.extend(spec.function.guards)
             for callee in spec.callees:
-                if id(callee) not in seen:
-                    seen.add(id(callee))
+                if callee not in seen:
+                    seen.add(callee)
                     pending.append(callee)
         return found
 
@@ -274,7 +274,7 @@ class Dispatcher:
         spec = self.callee_specialization(callee, signature)
         if spec is None:
             return ir.Type.OBJECT
-        if any(spec is own for own in self.in_progress.values()):
+        if spec in self.in_progress.values():
             return spec.facts.return_type  # recursion: the previous round's result (UNKNOWN at first)
         return spec.facts.return_type if spec.direct_callable else ir.Type.OBJECT
 
