@@ -24,7 +24,7 @@ from typing import Any
 
 from jit import ir
 from jit.backend import callable as jit_callable
-from jit.backend import frames, lowering
+from jit.backend import frames, layout, lowering
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
 from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
@@ -93,9 +93,9 @@ class Specialization:
     callees: list[Specialization] = field(default_factory=list)  # called directly, by their machine code
     compile_seconds: float = 0.0
 
-    def guards(self) -> list[ir.GlobalGuard]:
-        """What this code assumes: its own globals, and those of the callees it calls directly."""
-        found: list[ir.GlobalGuard] = []
+    def guards(self) -> list[ir.Guard]:
+        """What this code assumes: its own globals and metadata, and those of the callees it calls directly."""
+        found: list[ir.Guard] = []
         pending, seen = [self], {self}
         while pending:
             spec = pending.pop()
@@ -125,6 +125,7 @@ class Dispatcher:
         self.strict = strict
         self.signature = inspect.signature(func)
         self.parameter_count = func.__code__.co_argcount
+        self.metadata = function_metadata(func)
         self.specializations: dict[tuple[ir.Type, ...], Specialization] = {}
         self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
@@ -153,6 +154,8 @@ class Dispatcher:
     # --- calls that the machine code does not take --------------------------------------
 
     def slow_path(self, *args: object, **kwargs: object) -> object:
+        with _lock:
+            self.revalidate()  # first: the binding below uses the function's defaults as they are now
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError:
@@ -167,8 +170,8 @@ class Dispatcher:
                 if signature is not None and self.specialize(signature) is None:
                     self.fallbacks.setdefault(key, self.fallbacks.get(None, "not compiled"))
         # The interpreter runs what has no machine code, and calls the machine code cannot take now: another
-        # thread has frames on the frame stack (it let the GIL go in compiled code), or the stack is full.
-        if key in self.fallbacks or not frames.can_enter(self.frame_size):
+        # thread has frames on the frame stack (it let the GIL go in compiled code).
+        if key in self.fallbacks or not frames.can_enter():
             return self.func(*args, **kwargs)
         return self.callable(*positional)
 
@@ -185,15 +188,20 @@ class Dispatcher:
         return None
 
     def revalidate(self) -> None:
-        """Forget the specializations if a global they (or the callees they call directly) assumed changed."""
-        if not all(guard.holds() for spec in self.specializations.values() for guard in spec.guards()):
+        """Forget the specializations if a global or function metadata they (or the callees they call
+        directly) assumed changed, or if the function's own code or defaults changed."""
+        if not all(guard.holds() for guard in self.metadata) or \
+                not all(guard.holds() for spec in self.specializations.values() for guard in spec.guards()):
             self.invalidate()
 
     def invalidate(self) -> None:
-        """A global the code assumed was rebound: forget every specialization."""
+        """Something the code assumed changed: forget every specialization, and what was read of the function."""
         self.specializations.clear()
         self.fallbacks.clear()
         self.ir = None
+        self.metadata = function_metadata(self.func)
+        self.signature = inspect.signature(self.func)
+        self.parameter_count = self.func.__code__.co_argcount
         self.rebuild()
 
     # --- compiling ----------------------------------------------------------------------
@@ -257,6 +265,7 @@ class Dispatcher:
                                        function.first_line, "optimizer:type-inference")
             context = lowering.Context(
                 frame_stack=frames.frame_stack_address(),
+                call_countdown=frames.call_countdown_address(),
                 holes_of=holes_of,
                 callee=self.callee_for,
                 keep_alive=spec.keep_alive,
@@ -319,10 +328,16 @@ class Dispatcher:
         self.frame_size = max([count, *(s.lowered.frame_size for s in specs if s.lowered)])
         code: list[Instruction] = [Instruction("ENTRY", (self.frame_size, count),
                                                (frames.frame_stack_address(), id(self.slow_path_object)))]
-        guards = {(id(g.namespace), g.name): g for s in specs for g in s.guards()}
+        guards = {guard_key(g): g for s in specs for g in s.guards()}
         keep: list[object] = []
         slow = 1 + len(guards) + sum(count + 1 for _ in specs)
         for guard in guards.values():
+            if isinstance(guard, ir.MetadataGuard):
+                expected = 0 if guard.value is None else id(guard.value)
+                keep.append(guard)
+                code.append(Instruction("GUARD_FIELD", (), (layout.field_address(guard.function, guard.name),
+                                                             expected), side_exit=slow))
+                continue
             expected = 0 if guard.value is ir.MISSING else id(guard.value)
             cell = (ctypes.c_void_p * 3)(id(guard.namespace), id(guard.name), expected)
             keep.append((cell, guard.name, guard.namespace, guard.value))
@@ -338,6 +353,18 @@ class Dispatcher:
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
         self.codes.append(compiled)
         jit_callable.set_entry(self.callable, compiled.entry)
+
+
+def function_metadata(func: types.FunctionType) -> list[ir.MetadataGuard]:
+    """What a call of ``func`` depends on besides its globals (kept alive, so compared by identity)."""
+    return ir.metadata_guards(func)
+
+
+def guard_key(guard: ir.Guard) -> tuple[int, str]:
+    """Guards with the same key check the same thing: the dispatcher checks each once."""
+    if isinstance(guard, ir.MetadataGuard):
+        return (id(guard.function), guard.name)
+    return (id(guard.namespace), guard.name)
 
 
 def dispatcher_of(func: object) -> Dispatcher:

@@ -152,6 +152,33 @@ class GlobalGuard:
         return self.namespace.get(self.name, MISSING) is self.value
 
 
+FUNCTION_METADATA = ("__code__", "__defaults__", "__kwdefaults__")  # what a call of a function depends on
+
+
+@dataclass(frozen=True)
+class MetadataGuard:
+    """The compiled code assumed ``getattr(function, name) is value`` for a function's code or defaults.
+
+    CPython keeps them in fixed fields of the function object, so machine code checks one word
+    (GUARD_FIELD, at the offset found by jit/backend/layout.py); None is kept there as NULL.
+    """
+
+    function: object
+    name: str  # one of FUNCTION_METADATA
+    value: object
+
+    def holds(self) -> bool:
+        return getattr(self.function, self.name) is self.value
+
+
+Guard = GlobalGuard | MetadataGuard
+
+
+def metadata_guards(function: object) -> list[MetadataGuard]:
+    """Guards that ``function`` keeps the code and defaults it has now."""
+    return [MetadataGuard(function, name, getattr(function, name)) for name in FUNCTION_METADATA]
+
+
 @dataclass
 class Function:
     """A function's IR: its ops in order, labels, and variables."""
@@ -164,7 +191,7 @@ class Function:
     labels: dict[Label, int] = field(default_factory=dict)  # label -> index of the op it marks
     variables: list[Var] = field(default_factory=list)
     label_count: int = 0
-    guards: list[GlobalGuard] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
 
     def new_var(self, name: str) -> Var:
         var = Var(len(self.variables), name)

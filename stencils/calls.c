@@ -2,8 +2,6 @@
  * into specializations, generic calls of any callable, and global guards. */
 #include "jit_stencil.h"
 
-extern void PyErr_SetString(PyObject *type, const char *message);
-extern PyObject *PyExc_RecursionError;
 extern PyObject *PyDict_GetItem(PyObject *dict, PyObject *key);
 
 typedef JitResult JitChain(JitSlot *frame);
@@ -37,36 +35,44 @@ RETURN_SPECIALIZED(FLOAT, PyFloat_FromDouble(frame[0].f))
 RETURN_SPECIALIZED(BOOL, jit_new_bool(frame[0].i != 0))
 RETURN_SPECIALIZED(OBJECT, result)
 
-/* dst = callee(args...), the arguments already unboxed in the slots from SLOT1 on.
- * OPERAND0 is the address of a cell holding the callee's entry (filled once
- * the callee is emitted, so that a function can call itself), OPARG2 the
- * callee's frame size, OPERAND1 the frame stack.  The call counts against the
- * recursion limit as a Python call does. */
+/* dst = callee(args...), the OPARG3 arguments already unboxed in the slots
+ * from SLOT1 on, where the callee's frame starts.  OPERAND0 is the address of
+ * a cell holding the callee's entry (filled once the callee is emitted, so
+ * that a function can call itself), OPARG2 the callee's frame size, OPERAND1
+ * the frame stack.  The call counts against the recursion limit as a Python
+ * call does, and raises RecursionError where the C stack runs low. */
 STENCIL(CALL_JIT) {
     JitSlot *callee_frame = SLOT_ADDRESS(1);
     JitFrameStack *stack = (JitFrameStack *)OPERAND(1);
+    size_t size = OPARG(2);
     JitSlot *caller_top = stack->top;
-    if ((size_t)(stack->limit - callee_frame) < OPARG(2)) {
-        PyErr_SetString(PyExc_RecursionError, "maximum recursion depth exceeded");
+    /* The owner's floor: its outermost ENTRY measured it. */
+    if (jit_c_stack_exhausted(stack->c_floor)) {
         ERROR();
     }
-    /* Py_EnterRecursiveCall's own counter, adjusted inline while it is above
-     * its limit; at the limit the C-API function decides (and raises). */
-    int32_t *remaining = stack->recursion_counter_offset
-        ? (int32_t *)((char *)stack->owner + stack->recursion_counter_offset) : 0;
-    if (remaining != 0 && *remaining > 0) {
-        (*remaining)--;
-    } else if (Py_EnterRecursiveCall("")) {
+    int32_t *remaining = jit_recursion_counter(stack, stack->owner);
+    if (jit_enter_recursive_call(remaining)) {
         ERROR();
     }
-    stack->top = callee_frame + OPARG(2);
+    if ((size_t)(stack->limit - callee_frame) < size) {
+        JitSlot *moved = jit_next_chunk(stack, size);
+        if (moved == 0) {
+            jit_leave_recursive_call(remaining);
+            ERROR();
+        }
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+        for (size_t i = 0; i < OPARG(3); i++) {
+            moved[i] = callee_frame[i];
+        }
+        callee_frame = moved;
+    }
+    stack->top = callee_frame + size;
     JitResult result = (*(JitChain **)OPERAND(0))(callee_frame);
     stack->top = caller_top;
-    if (remaining != 0) {
-        (*remaining)++;
-    } else {
-        Py_LeaveRecursiveCall();
+    if (callee_frame != SLOT_ADDRESS(1)) {
+        jit_previous_chunk(stack);
     }
+    jit_leave_recursive_call(remaining);
     if (result == RAW_RESULT(callee_frame)) {
         SLOT(0) = callee_frame[0];
         CONTINUE();
@@ -100,6 +106,17 @@ typedef struct {
 STENCIL(GUARD_GLOBAL) {
     JitGlobalGuard *guard = (JitGlobalGuard *)OPERAND(0);
     if (PyDict_GetItem(guard->namespace, guard->name) != guard->expected) {
+        SIDE_EXIT();
+    }
+    CONTINUE();
+}
+
+/* Leave (to the slow path) when a word of an object no longer holds what the
+ * code assumed: OPERAND0 is its address (a function's __code__ or
+ * __defaults__, found at run time by jit/backend/layout.py), OPERAND1 the
+ * pointer expected there (NULL for None). */
+STENCIL(GUARD_FIELD) {
+    if (*(PyObject **)OPERAND(0) != (PyObject *)OPERAND(1)) {
         SIDE_EXIT();
     }
     CONTINUE();

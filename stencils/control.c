@@ -32,7 +32,11 @@ FOR_ITER_RANGE_STENCIL(FOR_ITER_RANGE_UP, counter >= stop)
  * on every iteration.  CHECK_SIGNALS is the back edge itself: it jumps to the
  * loop head while the count lasts, else falls into POLL_SIGNALS, placed right
  * after it and followed by a jump to the head, so the common path is one
- * decrement and one taken branch, with no register saves for the call. */
+ * decrement and one taken branch, with no register saves for the call.
+ * CHECK_SIGNALS_ON_CALL and POLL_SIGNALS_ON_CALL are the same at the entry of
+ * a function that makes calls, on one count shared by all of them (the int64
+ * at OPERAND0 and OPERAND1): recursion without loops answers Ctrl-C too.  The
+ * count restarts in the poll, off the common path. */
 STENCIL(CHECK_SIGNALS) {
     if (--SLOT(0).i > 0) {
         JUMP();
@@ -40,21 +44,40 @@ STENCIL(CHECK_SIGNALS) {
     CONTINUE();
 }
 
-STENCIL(POLL_SIGNALS) {
-    SLOT(0).i = (int64_t)OPARG(1);
-    /* OPERAND0 is a Python function that does nothing: calling it runs the
-     * interpreter's eval breaker, which gives the GIL to a thread that asked
-     * for it (a timer thread may be the one that interrupts this loop) and
-     * runs signal handlers, exactly as between two bytecodes.  Releasing the
-     * GIL here by hand would not do: a waiting thread asks for the GIL only
-     * after a switch interval without a switch, and each release counts as
-     * one.  The frame stack stays this thread's (see JitFrameStack). */
-    PyObject *nothing = PyObject_Vectorcall((PyObject *)OPERAND(0), 0, 0, 0);
+STENCIL(CHECK_SIGNALS_ON_CALL) {
+    if (--*(int64_t *)OPERAND(0) > 0) {
+        JUMP();
+    }
+    CONTINUE();
+}
+
+/* OPERAND0 is a Python function that does nothing: calling it runs the
+ * interpreter's eval breaker, which gives the GIL to a thread that asked for
+ * it (a timer thread may be the one that interrupts this loop) and runs signal
+ * handlers, exactly as between two bytecodes.  Releasing the GIL here by hand
+ * would not do: a waiting thread asks for the GIL only after a switch interval
+ * without a switch, and each release counts as one.  The frame stack stays
+ * this thread's (see JitFrameStack).  0 when an exception is set. */
+static inline int jit_poll(PyObject *run_eval_breaker) {
+    PyObject *nothing = PyObject_Vectorcall(run_eval_breaker, 0, 0, 0);
     if (nothing == 0) {
-        ERROR();
+        return 0;
     }
     Py_DECREF(nothing);
-    if (PyErr_CheckSignals() < 0) {
+    return PyErr_CheckSignals() >= 0;
+}
+
+STENCIL(POLL_SIGNALS) {
+    SLOT(0).i = (int64_t)OPARG(1);
+    if (!jit_poll((PyObject *)OPERAND(0))) {
+        ERROR();
+    }
+    CONTINUE();
+}
+
+STENCIL(POLL_SIGNALS_ON_CALL) {
+    *(int64_t *)OPERAND(1) = (int64_t)OPARG(0);
+    if (!jit_poll((PyObject *)OPERAND(0))) {
         ERROR();
     }
     CONTINUE();

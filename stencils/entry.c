@@ -17,28 +17,48 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
     PyObject *slowpath = (PyObject *)(uintptr_t)OPERAND(1);
     size_t nargs = nargsf & ~PY_VECTORCALL_ARGUMENTS_OFFSET;
     size_t frame_size = OPARG(0);
-    JitSlot *frame = stack->top;
     PyThreadState *thread = PyThreadState_Get();
-    /* Compared as a count of free slots: forming frame + frame_size past the
-     * limit would already be undefined.  The stack is this thread's if it
-     * owns it, or if nobody has frames on it. */
-    if (kwnames != 0 || nargs != OPARG(1) ||
-        (size_t)(stack->limit - frame) < frame_size ||
-        (stack->owner != thread && frame != stack->base)) {
+    /* Before the frame stack is looked at: the measure is Python code, during
+     * which other threads may run compiled code. */
+    JitStackFloor *floor = jit_stack_floor(stack, thread);
+    if (floor->thread != thread) {
+        stack->stack_address = (char *)__builtin_stack_address();
+        PyObject *measured = PyObject_Vectorcall(stack->measure_c_stack, 0, 0, 0);
+        if (measured == 0) {
+            return 0;
+        }
+        Py_DECREF(measured);
+    }
+    JitSlot *top = stack->top;
+    /* The stack is this thread's if it owns it, or if nobody has frames on it;
+     * and its floor is known (the measure never evicts the floor of a thread
+     * with live frames, which its direct calls read). */
+    if (kwnames != 0 || nargs != OPARG(1) || (stack->owner != thread && top != stack->base) ||
+        floor->thread != thread) {
         return PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
     }
+    if (jit_c_stack_exhausted(floor->floor)) {
+        return 0;
+    }
     stack->owner = thread;
+    stack->c_floor = floor->floor;
     /* A call counts against the recursion limit, as a Python call does: the
      * generic tier calls compiled functions through their callable objects,
      * so deep recursion comes back here, and must raise RecursionError
-     * rather than exhaust the C stack.  The counter is adjusted inline while
-     * it is above the limit (see JitFrameStack). */
-    int32_t *remaining = stack->recursion_counter_offset
-        ? (int32_t *)((char *)thread + stack->recursion_counter_offset) : 0;
-    if (remaining != 0 && *remaining > 0) {
-        (*remaining)--;
-    } else if (Py_EnterRecursiveCall("")) {
+     * rather than exhaust the C stack. */
+    int32_t *remaining = jit_recursion_counter(stack, thread);
+    if (jit_enter_recursive_call(remaining)) {
         return 0;
+    }
+    /* Compared as a count of free slots: forming top + frame_size past the
+     * limit would already be undefined. */
+    JitSlot *frame = top;
+    if ((size_t)(stack->limit - top) < frame_size) {
+        frame = jit_next_chunk(stack, frame_size);
+        if (frame == 0) {
+            jit_leave_recursive_call(remaining);
+            return 0;
+        }
     }
     stack->top = frame + frame_size;
     /* Arguments are borrowed: the caller keeps them alive for the call.  Few
@@ -50,12 +70,11 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
     /* A plain call, not a tail call: the prototypes differ, and the frame is
      * popped after the chain returns. */
     PyObject *result = _JIT_CONTINUE(frame);
-    stack->top = frame;
-    if (remaining != 0) {
-        (*remaining)++;
-    } else {
-        Py_LeaveRecursiveCall();
+    stack->top = top;
+    if (frame != top) {
+        jit_previous_chunk(stack);
     }
+    jit_leave_recursive_call(remaining);
     return result;
 }
 

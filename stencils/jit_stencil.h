@@ -38,17 +38,53 @@ typedef union {
  * top, a direct call puts its callee's frame after the caller's and moves the
  * top past it, so that any entry from within gets fresh slots.  One thread
  * owns it while it has live frames: an entry from another thread (possible
- * whenever compiled code lets the GIL go) takes the slow path instead. */
+ * whenever compiled code lets the GIL go) takes the slow path instead.
+ *
+ * The slots live in chunks: a frame that does not fit in the rest of the
+ * current chunk goes to the start of the next one (made with PyMem_Malloc the
+ * first time, then kept for reuse), so compiled recursion is limited by the
+ * recursion limit and the C stack, never by a fixed size.  A frame's size
+ * includes the slots its direct calls pass arguments in, so a frame never
+ * straddles two chunks. */
 typedef struct _ts PyThreadState;
+typedef struct JitChunk JitChunk;
+struct JitChunk {
+    JitChunk *next;      /* the chunk after this one once made, else NULL */
+    JitChunk *previous;  /* the chunk before it (NULL for the first) */
+    JitSlot *limit;      /* one past its last slot */
+    JitSlot slots[];
+};
+
+/* Compiled calls run on the C stack (3.11's Python-to-Python calls do not):
+ * below a thread's floor a call raises RecursionError instead of running off
+ * the end of the stack.  The floors of the last few threads are cached here,
+ * found by the thread state's address; measure_c_stack (a Python callable)
+ * fills the entry of the running thread when ENTRY finds it missing. */
+#define JIT_STACK_FLOORS 8
+typedef struct {
+    PyThreadState *thread;
+    char *floor;
+} JitStackFloor;
+
 typedef struct {
     JitSlot *top;
-    JitSlot *limit;
-    JitSlot *base;
+    JitSlot *limit; /* the end of the current chunk */
+    JitSlot *base;  /* the first slot of the first chunk: top == base when no frame is live */
     PyThreadState *owner;
     /* Where in the owner's thread state the counter is that Py_EnterRecursiveCall
      * decrements (found at run time by jit/backend/frames.py), or 0: then the
      * C-API functions are called. */
     int64_t recursion_counter_offset;
+    JitChunk *chunk;        /* the chunk top is in */
+    char *c_floor;          /* the owner's floor (see JitStackFloor), set when it takes the stack */
+    int64_t chunk_slots;    /* the size of a new chunk (more if a frame needs more) */
+    PyObject *measure_c_stack;
+    char *stack_address;    /* where ENTRY was when it called measure_c_stack */
+    /* Function entries count down from it and poll for signals when it runs
+     * out, as the interpreter's eval breaker does at every call: recursion
+     * without loops must answer Ctrl-C and let other threads run too. */
+    int64_t call_countdown;
+    JitStackFloor floors[JIT_STACK_FLOORS];
 } JitFrameStack;
 
 /* Every stencil of a chain has this prototype: musttail needs them identical. */
@@ -143,6 +179,10 @@ extern PyThreadState *PyThreadState_Get(void);
 extern int Py_EnterRecursiveCall(const char *where);
 extern void Py_LeaveRecursiveCall(void);
 extern PyObject *PyObject_Vectorcall(PyObject *, PyObject *const *, size_t, PyObject *);
+extern void *PyMem_Malloc(size_t);
+extern PyObject *PyErr_NoMemory(void);
+extern void PyErr_SetString(PyObject *type, const char *message);
+extern PyObject *PyExc_RecursionError;
 
 /* Fixed values of the stable ABI: rich-comparison opcodes and the vectorcall
  * flag that lets a callee borrow args[-1]. */
@@ -171,6 +211,79 @@ static inline void Py_XDECREF(PyObject *op) {
     if (op != 0) {
         Py_DECREF(op);
     }
+}
+
+/* The cache entry of a thread's C stack floor (see JitFrameStack). */
+static inline JitStackFloor *jit_stack_floor(JitFrameStack *stack, PyThreadState *thread) {
+    return &stack->floors[((uintptr_t)thread >> 4) % JIT_STACK_FLOORS];
+}
+
+/* Whether a compiled call here would go below the running thread's floor:
+ * then it raises RecursionError, as the interpreter does at its limit. */
+static inline __attribute__((always_inline)) int jit_c_stack_exhausted(char *floor) {
+    if ((char *)__builtin_stack_address() < floor) {
+        PyErr_SetString(PyExc_RecursionError, "maximum recursion depth exceeded");
+        return 1;
+    }
+    return 0;
+}
+
+/* The first slot of a frame of `size` slots that does not fit in the rest of
+ * the current chunk: the start of the next chunk, made if there is none or it
+ * is too small (a smaller one stays linked after the new one).  NULL with
+ * MemoryError set when no memory is left.  When the frame is popped, the
+ * caller goes back with jit_previous_chunk: the common path, a frame that
+ * fits, saves and restores nothing. */
+static inline __attribute__((always_inline)) JitSlot *jit_next_chunk(JitFrameStack *stack, size_t size) {
+    JitChunk *next = stack->chunk->next;
+    if (next == 0 || (size_t)(next->limit - next->slots) < size) {
+        size_t slots = size > (size_t)stack->chunk_slots ? size : (size_t)stack->chunk_slots;
+        JitChunk *made = (JitChunk *)PyMem_Malloc(sizeof(JitChunk) + slots * sizeof(JitSlot));
+        if (made == 0) {
+            PyErr_NoMemory();
+            return 0;
+        }
+        made->next = next;
+        made->previous = stack->chunk;
+        made->limit = made->slots + slots;
+        if (next != 0) {
+            next->previous = made;
+        }
+        stack->chunk->next = made;
+        next = made;
+    }
+    stack->chunk = next;
+    stack->limit = next->limit;
+    return next->slots;
+}
+
+static inline void jit_previous_chunk(JitFrameStack *stack) {
+    stack->chunk = stack->chunk->previous;
+    stack->limit = stack->chunk->limit;
+}
+
+/* Py_EnterRecursiveCall's own counter, adjusted inline while it is above its
+ * limit; at the limit the C-API function decides (and raises).  0 when the
+ * call may go ahead. */
+static inline int jit_enter_recursive_call(int32_t *remaining) {
+    if (remaining != 0 && *remaining > 0) {
+        (*remaining)--;
+        return 0;
+    }
+    return Py_EnterRecursiveCall("");
+}
+
+static inline void jit_leave_recursive_call(int32_t *remaining) {
+    if (remaining != 0) {
+        (*remaining)++;
+    } else {
+        Py_LeaveRecursiveCall();
+    }
+}
+
+static inline int32_t *jit_recursion_counter(JitFrameStack *stack, PyThreadState *thread) {
+    return stack->recursion_counter_offset
+        ? (int32_t *)((char *)thread + stack->recursion_counter_offset) : 0;
 }
 
 /* Store an owned reference into a generic-tier slot, then release what it held

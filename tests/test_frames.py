@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 import jit
 from jit.backend import frames
@@ -48,3 +54,86 @@ def test_direct_calls_hit_the_recursion_limit_where_python_calls_do() -> None:
     finally:
         sys.setrecursionlimit(limit)
     assert frames.frames_in_use() == 0
+
+
+# --- deep recursion: the interpreter's answer or its RecursionError, never a crash ------------------------
+
+
+def run_script(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+    """Run ``body`` (a module that defines and calls compiled functions) in a fresh interpreter."""
+    script = tmp_path / "deep.py"
+    script.write_text(textwrap.dedent(body))
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(jit.__file__).parent.parent)})
+
+
+RECURSIVE = """
+    import sys, threading
+    import jit
+
+    @jit.compile
+    def f(n):
+        return 0 if n <= 0 else 1 + f(n - 1)
+
+    def outcome(n):
+        try:
+            return f(n)
+        except RecursionError as error:
+            return str(error)
+"""
+
+
+def test_deep_recursion_under_a_huge_limit_gives_the_answer_or_recursion_error(tmp_path: Path) -> None:
+    done = run_script(tmp_path, RECURSIVE + """
+    sys.setrecursionlimit(10**6)
+    for n in (1000, 30000, 100000, 300000):
+        print(n, outcome(n))
+    print("ok", jit.stats()["frame_slots_in_use"])
+    """)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split("\n")
+    assert lines[0] == "1000 1000"
+    for line, n in zip(lines[1:4], (30000, 100000, 300000), strict=True):
+        assert line in (f"{n} {n}", f"{n} maximum recursion depth exceeded")
+    assert lines[4] == "ok 0"
+
+
+@pytest.mark.parametrize(("stack_kib", "depth"), [(256, 5000), (1024, 20000), (256, 200)])
+def test_recursion_in_a_thread_with_a_small_stack(tmp_path: Path, stack_kib: int, depth: int) -> None:
+    done = run_script(tmp_path, RECURSIVE + f"""
+    sys.setrecursionlimit(10**6)
+    threading.stack_size({stack_kib} * 1024)
+    results = []
+    thread = threading.Thread(target=lambda: results.append(outcome({depth})))
+    thread.start()
+    thread.join()
+    print(results[0])
+    print(outcome({depth}))  # the main thread's floor is its own
+    """)
+    assert done.returncode == 0, done.stderr
+    in_thread, in_main = done.stdout.split("\n")[:2]
+    assert in_thread in (str(depth), "maximum recursion depth exceeded")
+    assert in_main == str(depth)
+    if depth <= 200:
+        assert in_thread == str(depth)  # a few calls fit in any stack
+
+
+def test_frames_larger_than_a_chunk_and_deeper_than_one_chunk(tmp_path: Path) -> None:
+    # 400 constants make a frame of more than 800 slots; 900 levels need more slots than one chunk holds.
+    terms = " + ".join(f"n * {k}" for k in range(1, 401))
+    done = run_script(tmp_path, f"""
+    import jit
+    from jit.backend import frames
+
+    def g(n):
+        if n <= 0:
+            return 0
+        return g(n - 1) + ({terms}) % 7
+
+    fast = jit.compile(g)
+    print(fast(900) == g(900), fast(900))
+    print(frames.chunk_count() > 1, frames.frames_in_use())
+    print(fast.__jit_dispatcher__.fallbacks)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == [f"True {sum((n * 80200) % 7 for n in range(1, 901))}", "True 0", "{}"]

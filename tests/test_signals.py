@@ -64,6 +64,14 @@ def spin_in_callee(n: Any) -> Any:
     return spin(n) + 1
 
 
+def tree(n: Any) -> Any:
+    """About 2n calls, no loop, recursion log2(n) deep: only polls at function entries can interrupt it."""
+    if n <= 1:
+        return n
+    half = n // 2
+    return tree(half) + tree(n - half)
+
+
 @dataclass(frozen=True)
 class Loop:
     name: str
@@ -80,6 +88,7 @@ LOOPS = [
     Loop("deoptimized", spin_after_deopt, "specialized tier"),
     Loop("while", spin_while, "specialized tier"),
     Loop("callee", spin_in_callee, "specialized tier"),
+    Loop("recursion", tree, "specialized tier"),
 ]
 
 
@@ -216,9 +225,10 @@ def mix(n: Any, seed: Any) -> Any:
     return total
 
 
-def test_other_threads_run_while_a_compiled_loop_runs() -> None:
-    # As in the interpreter, a long compiled loop gives the GIL to threads that ask for it.
-    fast: Any = jit.compile(spin)
+@pytest.mark.parametrize("func", [spin, tree], ids=["loop", "recursion"])
+def test_other_threads_run_while_a_compiled_loop_runs(func: Callable[[int], int]) -> None:
+    # As in the interpreter, a long compiled loop or recursion gives the GIL to threads that ask for it.
+    fast: Any = jit.compile(func)
     iterations = iterations_for(fast, 1.0)
     ticks: list[float] = []
     stop = threading.Event()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from jit import ir
+from jit.backend import frames
 from jit.backend.emitter import Instruction
 from jit.ir import Opcode, Type
 from jit.optimizer import Facts
@@ -57,6 +58,7 @@ class Context:
     """What lowering needs from the driver and the run time."""
 
     frame_stack: int  # address of the process-wide frame stack
+    call_countdown: int  # address of the count of function entries between two polls for signals
     holes_of: Callable[[str], frozenset[str]]  # the holes a stencil has
     callee: Callable[[ir.Op, tuple[Type, ...]], Callee]  # a direct call's target
     deopt_counter: int  # address of an int64 counting deoptimizations
@@ -106,12 +108,12 @@ class Assembler:
         """Put what ``emit`` emits at ``position``, before what is there (labels there move with it)."""
         tail = self.pending[position:]
         del self.pending[position:]
+        moved = [key for key, index in self.labels.items() if index >= position]
         emit()
         inserted = len(self.pending) - position
         self.pending.extend(tail)
-        for key, index in self.labels.items():
-            if index >= position:
-                self.labels[key] = index + inserted
+        for key in moved:  # labels placed by ``emit`` itself are already where they belong
+            self.labels[key] += inserted
 
     def here(self) -> int:
         return len(self.pending)
@@ -176,7 +178,12 @@ class Lowering:
         self.scratch_base = self.signal_slot + 1
         self.scratch_count = 4 + max((len(op.args) for op in function.ops), default=0)
         self.return_slot = self.scratch_base  # the generic tier's value being returned
-        self.frame_size = self.scratch_base + self.scratch_count
+        # Direct calls pass their arguments in the slots after these, where the callee's frame starts: they
+        # belong to this frame, so that a frame never straddles two chunks of the frame stack.
+        self.outgoing = self.scratch_base + self.scratch_count
+        calls = [len(op.args) for op in function.ops if op.opcode is Opcode.CALL_FUNCTION]
+        self.frame_size = self.outgoing + max(calls, default=0)
+        self.makes_calls = bool(calls)
         self.conversions = 0  # scratch doubles used by the current op
 
     # --- slots -------------------------------------------------------------------
@@ -260,6 +267,18 @@ class Lowering:
         for key in sorted(self.unboxed_constants_read, key=lambda key: self.constants[key]):
             self.asm.emit("LOAD_CONST", self.constants[key], operands=(key[1],))  # type: ignore[arg-type]
         self.load_signal_counter()
+        self.poll_on_call("specialized", "return_null")
+
+    def poll_on_call(self, tier: str, error: str) -> None:
+        """A function that makes calls counts its entries and polls for signals, as the eval breaker does:
+        recursion without loops must answer Ctrl-C and let other threads run."""
+        if not self.makes_calls:
+            return
+        polled = (tier, "entry_polled")
+        self.asm.emit("CHECK_SIGNALS_ON_CALL", operands=(self.context.call_countdown,), jump=polled)
+        self.asm.emit("POLL_SIGNALS_ON_CALL", frames.CALL_POLL_INTERVAL,
+                      operands=(self.context.address(run_eval_breaker), self.context.call_countdown), error=error)
+        self.asm.label(polled)
 
     def load_signal_counter(self) -> None:
         if any(op.opcode is Opcode.CHECK_SIGNALS for op in self.function.ops):
@@ -273,6 +292,7 @@ class Lowering:
         self.asm.emit("SET_NULL_RANGE", self.scratch_base, self.scratch_count)
         self.load_object_constants()
         self.load_signal_counter()
+        self.poll_on_call("generic", "generic_error")
 
     def load_object_constants(self) -> None:
         for key, slot in sorted(self.constants.items(), key=lambda item: item[1]):
@@ -282,7 +302,7 @@ class Lowering:
         # Every object slot is released; the value returned is the return slot's reference.
         self.asm.label("generic_return")
         self.asm.emit("CLEAR_RANGE", 0, self.signal_slot)
-        self.asm.emit("CLEAR_RANGE", self.return_slot + 1, self.frame_size - self.return_slot - 1)
+        self.asm.emit("CLEAR_RANGE", self.return_slot + 1, self.outgoing - self.return_slot - 1)
         self.asm.emit("RETURN_OBJECT", self.return_slot)
         self.asm.label("generic_error")
         self.asm.emit("CLEAR_RANGE", 0, self.signal_slot)
@@ -329,7 +349,7 @@ class Lowering:
                 entries.append((var.slot, DEOPT_NULL, 0))
         for key, slot in self.constants.items():
             entries.append((slot, DEOPT_CONSTANT, self.context.address(self.constant_object(key))))
-        entries.extend((slot, DEOPT_NULL, 0) for slot in range(self.scratch_base, self.frame_size))
+        entries.extend((slot, DEOPT_NULL, 0) for slot in range(self.scratch_base, self.outgoing))
         data = struct.pack("=QQ" + "IIQ" * len(entries), len(entries), self.context.deopt_counter,
                            *(field for entry in entries for field in entry))
         table = ctypes.create_string_buffer(data, len(data))
@@ -380,8 +400,8 @@ class Lowering:
             assert op.dst is not None
             callee = self.context.callee(op, tuple(types))
             for position, argument in enumerate(op.args):
-                emit("COPY", self.frame_size + position, self.slot(argument))
-            emit("CALL_JIT", op.dst.slot, self.frame_size, callee.frame_size,
+                emit("COPY", self.outgoing + position, self.slot(argument))
+            emit("CALL_JIT", op.dst.slot, self.outgoing, callee.frame_size, len(op.args),
                  operands=(callee.internal_entry, self.context.frame_stack),
                  exit=self.exit_to_generic(index, after=True), error="return_null")
         elif op.opcode is Opcode.GET_RANGE:

@@ -71,6 +71,8 @@ class Builder:
         self.source = source
         node = source.node
         self.function = ir.Function(node.name, source.filename, source.line(node), [])
+        # The code is the code object's, its defaults are the function's now: guarded like globals.
+        self.function.guards.extend(ir.metadata_guards(source.func))
         self.locals: dict[str, ir.Var] = {}
         self.loops: list[tuple[ir.Label, ir.Label]] = []  # (continue target, break target)
         self.line = source.line(node)

@@ -1,0 +1,85 @@
+"""What compiled code assumed about functions is checked as the interpreter would see it: code and defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import jit
+
+
+@pytest.fixture
+def restore() -> Iterator[Callable[[object, str], None]]:
+    """restore(obj, name): put obj.name back as it is now when the test ends."""
+    saved: list[tuple[object, str, object]] = []
+    yield lambda obj, name: saved.append((obj, name, getattr(obj, name)))
+    for obj, name, value in reversed(saved):
+        setattr(obj, name, value)
+
+
+def add(x: Any, y: Any = 1) -> Any:
+    return x + y
+
+
+def double(x: Any) -> Any:
+    return x * 2
+
+
+def triple(x: Any) -> Any:
+    return x * 3
+
+
+def test_changed_defaults_are_used(restore: Any) -> None:
+    restore(add, "__defaults__")
+    fast: Any = jit.compile(add)
+    assert fast(1) == add(1) == 2
+    assert fast(1, 2) == 3
+    add.__defaults__ = (5,)
+    assert fast(1) == add(1) == 6
+    assert fast(1, 2) == 3
+    add.__defaults__ = None
+    assert not fast.__jit_dispatcher__.fallbacks
+    for func in (add, fast):
+        try:
+            func(1)
+        except TypeError as error:
+            message = str(error)
+        else:
+            raise AssertionError("no TypeError")
+        assert message == "add() missing 1 required positional argument: 'y'"
+
+
+def test_replaced_code_runs(restore: Any) -> None:
+    restore(double, "__code__")
+    fast: Any = jit.compile(double)
+    assert fast(5) == 10
+    double.__code__ = triple.__code__
+    assert fast(5) == double(5) == 15
+    assert fast(2.5) == 7.5
+
+
+def caller(x: Any) -> Any:
+    return double(x) + 1
+
+
+def test_replaced_code_of_a_directly_called_callee_runs(restore: Any) -> None:
+    restore(double, "__code__")
+    fast: Any = jit.compile(caller)
+    assert fast(5) == 11
+    assert fast.__jit_dispatcher__.specializations  # int -> int: double is called directly, unboxed
+    double.__code__ = triple.__code__
+    assert fast(5) == caller(5) == 16
+
+
+def keyword_defaults(x: Any, *, k: Any = 1) -> Any:
+    return x + k
+
+
+def test_changed_keyword_defaults_are_used(restore: Any) -> None:
+    restore(keyword_defaults, "__kwdefaults__")
+    fast: Any = jit.compile(keyword_defaults)
+    assert fast(1) == 2
+    keyword_defaults.__kwdefaults__ = {"k": 10}
+    assert fast(1) == keyword_defaults(1) == 11
