@@ -1,0 +1,234 @@
+"""Liveness and frame slots: which variables the rest of the function may still read, and where they live.
+
+* Liveness: the variables live at each block's end (a backward worklist over
+  basic blocks, on Python sets); within a block it follows op by op with
+  ``blocks.kills`` and ``blocks.uses``.  The deoptimization tables box
+  exactly the variables live where the generic tier resumes: it reads nothing
+  else before writing it.  (A variable live at a reachable op is surely
+  assigned there, since definite assignment checked every read.)
+* Slots: a variable's live range is cut into *webs*, the parts that its
+  assignments and the reads of their values connect (two assignments of ``x``
+  whose values never meet are two webs), and webs whose extents do not
+  overlap share a frame slot (linear scan).  So the frame, and every deopt
+  table, is as large as the number of values live at once, not as the number
+  of variables, which grows with the length of the function.
+
+Everything is linear in the ops, times the number of variables live at a
+block boundary (which does not grow with the length of the function).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from dataclasses import dataclass, field
+
+from jit import ir
+from jit.optimizer import Facts
+from jit.optimizer.blocks import Block, basic_blocks, kills, reachable, uses
+
+ENTRY = -1  # the point before op 0, where the arguments arrive in slots 0..n-1
+
+
+@dataclass
+class Liveness:
+    blocks: list[Block]
+    reached: list[bool]  # per block
+    live_out: list[frozenset[ir.Var]]  # per block: the variables live after its last op
+    block_at: list[int]  # op index -> block number
+    homes_at: list[dict[ir.Var, int]]  # op index -> the slots of the variables it reads and writes
+    variable_slots: int  # frame slots the variables need
+    rounds: int  # blocks the fixpoint processed (how much work it took)
+    # Per variable: its intervals of op indices (sorted, disjoint) and the slot of each, for home().
+    starts: dict[ir.Var, list[int]] = field(default_factory=dict)
+    ends: dict[ir.Var, list[int]] = field(default_factory=dict)
+    slots: dict[ir.Var, list[int]] = field(default_factory=dict)
+
+    def home(self, var: ir.Var, index: int) -> int:
+        """The slot of ``var`` at op ``index`` (or ENTRY), where ``var`` is read, written or live."""
+        found = self.homes_at[index].get(var) if index >= 0 else None
+        if found is not None:
+            return found
+        starts = self.starts[var]
+        position = bisect.bisect_right(starts, index) - 1
+        assert position >= 0 and index <= self.ends[var][position], f"{var} has no slot at op {index}"
+        return self.slots[var][position]
+
+
+class _Intervals:
+    """Intervals of variables over op indices, joined into webs with union-find."""
+
+    def __init__(self) -> None:
+        self.var: list[ir.Var] = []
+        self.start: list[int] = []
+        self.end: list[int] = []
+        self.parent: list[int] = []
+
+    def add(self, var: ir.Var, start: int, end: int) -> int:
+        self.var.append(var)
+        self.start.append(start)
+        self.end.append(end)
+        self.parent.append(len(self.parent))
+        return len(self.parent) - 1
+
+    def root(self, interval: int) -> int:
+        parent = self.parent
+        while parent[interval] != interval:
+            parent[interval] = parent[parent[interval]]
+            interval = parent[interval]
+        return interval
+
+    def join(self, a: int, b: int) -> None:
+        a, b = self.root(a), self.root(b)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+
+def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[ir.Var]], int]:
+    """Live-out sets per block, and the number of blocks processed.
+
+    A worklist of blocks, the last one first (a heap on the block number): for
+    structured code a block's successors then come before it, except along
+    back edges, so each block is processed about once per enclosing loop.
+    """
+    ops = function.ops
+    used: list[frozenset[ir.Var]] = []  # read before any write in the block
+    killed: list[frozenset[ir.Var]] = []
+    for block in blocks:
+        read: set[ir.Var] = set()
+        written: set[ir.Var] = set()
+        for index in range(block.start, block.end + 1):
+            op = ops[index]
+            read.update(var for var in uses(op) if var not in written)
+            target = kills(op)
+            if target is not None:
+                written.add(target)
+        used.append(frozenset(read))
+        killed.append(frozenset(written))
+    live_in = list(used)
+    live_out: list[frozenset[ir.Var]] = [frozenset()] * len(blocks)
+    pending = [-position for position in range(len(blocks))]
+    heapq.heapify(pending)
+    queued = [True] * len(blocks)
+    rounds = 0
+    while pending:
+        position = -heapq.heappop(pending)
+        queued[position] = False
+        rounds += 1
+        out = frozenset().union(*(live_in[s] for s in blocks[position].successors))
+        live_out[position] = out
+        new_in = used[position] | (out - killed[position])
+        if new_in != live_in[position]:
+            live_in[position] = new_in
+            for predecessor in blocks[position].predecessors:
+                if not queued[predecessor]:
+                    queued[predecessor] = True
+                    heapq.heappush(pending, -predecessor)
+    return live_out, rounds
+
+
+def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozenset[ir.Var]],
+              occurrences: list[list[tuple[ir.Var, int]]]) -> tuple[_Intervals, dict[ir.Var, int]]:
+    """Every variable's intervals, from a write or its block's start to its last read or its block's end,
+    joined across the edges it is live on, and across ops that read and write it (the op names one slot).
+
+    ``occurrences`` gets, per op, the interval of each variable it reads or writes.  Returns the intervals
+    and those of the variables live at the entry.
+    """
+    ops = function.ops
+    found = _Intervals()
+    entering: list[dict[ir.Var, int]] = []  # per block: the interval of each variable live at its start
+    leaving: list[dict[ir.Var, int]] = []  # per block: ... at its end
+    for position, block in enumerate(blocks):
+        # The interval of each variable live at the op being visited (its start is set when it closes).
+        open_at = {var: found.add(var, block.start, block.end) for var in live_out[position]}
+        leaving.append(dict(open_at))
+        for index in range(block.end, block.start - 1, -1):
+            op = ops[index]
+            read = uses(op)
+            here = occurrences[index]
+            target = op.dst
+            if target is not None and target not in read:
+                interval = open_at.get(target)
+                if interval is None:  # a value nobody reads, or FOR_ITER_RANGE's target read only in the loop
+                    interval = found.add(target, index, index)
+                elif kills(op) is target:
+                    found.start[interval] = index
+                    del open_at[target]
+                here.append((target, interval))
+            for var in read:
+                interval = open_at.get(var)
+                if interval is None:
+                    interval = open_at[var] = found.add(var, block.start, index)
+                here.append((var, interval))
+        entering.append(open_at)  # their starts stay the block's
+    for position, block in enumerate(blocks):
+        for successor in block.successors:
+            for var, interval in entering[successor].items():
+                found.join(leaving[position][var], interval)
+    return found, entering[0] if entering else {}
+
+
+def allocate(function: ir.Function, found: _Intervals, at_entry: dict[ir.Var, int]) -> tuple[dict[int, int], int]:
+    """A slot per web (root interval), by linear scan over the webs' extents; parameters keep 0..n-1."""
+    low: dict[int, int] = {}
+    high: dict[int, int] = {}
+    for interval in range(len(found.parent)):
+        web = found.root(interval)
+        start, end = found.start[interval], found.end[interval]
+        if web in low:
+            low[web] = min(low[web], start)
+            high[web] = max(high[web], end)
+        else:
+            low[web], high[web] = start, end
+    slot_of: dict[int, int] = {}
+    active: list[tuple[int, int]] = []  # (last op, slot) of the webs holding a slot
+    for position, param in enumerate(function.params):
+        web = found.root(at_entry[param])
+        slot_of[web] = position
+        heapq.heappush(active, (high[web], position))
+    free: list[int] = []
+    count = len(function.params)
+    for web in sorted((w for w in low if w not in slot_of), key=lambda w: (low[w], high[w])):
+        while active and active[0][0] < low[web]:
+            heapq.heappush(free, heapq.heappop(active)[1])
+        if free:
+            slot = heapq.heappop(free)
+        else:
+            slot, count = count, count + 1
+        slot_of[web] = slot
+        heapq.heappush(active, (high[web], slot))
+    return slot_of, count
+
+
+def analyse(function: ir.Function) -> Liveness:
+    blocks = basic_blocks(function)
+    live_out, rounds = solve(function, blocks)
+    occurrences: list[list[tuple[ir.Var, int]]] = [[] for _ in function.ops]
+    found, live_at_entry = intervals(function, blocks, live_out, occurrences)
+    # The arguments arrive before op 0: each parameter's web starts at ENTRY, and goes on if op 0 needs it.
+    at_entry: dict[ir.Var, int] = {}
+    for param in function.params:
+        at_entry[param] = found.add(param, ENTRY, ENTRY)
+        if param in live_at_entry:
+            found.join(at_entry[param], live_at_entry[param])
+    slot_of, count = allocate(function, found, at_entry)
+    root = found.root
+    homes_at = [{var: slot_of[root(interval)] for var, interval in here} for here in occurrences]
+    block_at = [0] * len(function.ops)
+    for position, block in enumerate(blocks):
+        block_at[block.start : block.end + 1] = [position] * (block.end - block.start + 1)
+    liveness = Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, count, rounds)
+    per_var: dict[ir.Var, list[tuple[int, int, int]]] = {}
+    for interval, var in enumerate(found.var):
+        per_var.setdefault(var, []).append((found.start[interval], found.end[interval], slot_of[root(interval)]))
+    for var, extents in per_var.items():
+        extents.sort()
+        liveness.starts[var] = [start for start, _, _ in extents]
+        liveness.ends[var] = [end for _, end, _ in extents]
+        liveness.slots[var] = [slot for _, _, slot in extents]
+    return liveness
+
+
+def run(function: ir.Function, facts: Facts) -> None:
+    facts.liveness = analyse(function)
