@@ -213,7 +213,7 @@ class Lowering:
 
     def home(self, var: ir.Var) -> int:
         """The slot of a variable at the op being lowered."""
-        return self.liveness.home(var, self.index)
+        return self.liveness.home(var.slot, self.index)
 
     def slot(self, operand: ir.Operand, as_type: Type | None = None) -> int:
         """The slot of an operand in the specialized tier, as_type FLOAT converting an int constant."""
@@ -349,7 +349,8 @@ class Lowering:
                 if after:
                     assert op.dst is not None
                     changed = bytearray(data)  # the callee's result is already an object: kept as it is
-                    struct.pack_into("=I", changed, self.kind_offset(self.liveness.home(op.dst, index)), DEOPT_KEEP)
+                    struct.pack_into("=I", changed, self.kind_offset(self.liveness.home(op.dst.slot, index)),
+                                     DEOPT_KEEP)
                     data = bytes(changed)
                 if data not in tables:
                     tables[data] = self.keep_table(data)
@@ -373,7 +374,7 @@ class Lowering:
         types = self.facts.types
         template = DEOPT_HEADER.pack(liveness.variable_slots, ctypes.addressof(self.uncounted)) + b"".join(
             DEOPT_ENTRY.pack(slot, DEOPT_NULL, 0) for slot in range(liveness.variable_slots))
-        box = {var: DEOPT_BOX.get(kind, DEOPT_NULL) for var, kind in types.items()}
+        box = [DEOPT_BOX.get(types[var], DEOPT_NULL) for var in self.function.variables]  # by number
         by_block: dict[int, list[int]] = {}
         for index in resumes:
             by_block.setdefault(liveness.block_at[index], []).append(index)
@@ -394,7 +395,7 @@ class Lowering:
                 op = ops[index]
                 homes = liveness.homes_at[index]
                 killed = kills(op)
-                if killed is not None:
+                if killed >= 0:
                     pack("=I", data, offset(homes[killed]), DEOPT_NULL)
                 for var in uses(op):
                     pack("=I", data, offset(homes[var]), box[var])

@@ -20,14 +20,19 @@ class Block:
     predecessors: list[int] = field(default_factory=list)
 
 
-def kills(op: ir.Op) -> ir.Var | None:
-    """The variable ``op`` surely overwrites: its destination, except FOR_ITER_RANGE's (assigned only when
-    the loop goes on, so the old value may still be read after the loop)."""
-    return op.dst if op.opcode is not ir.Opcode.FOR_ITER_RANGE else None
+# The data-flow passes name a variable by its number (Var.slot, its index in Function.variables): ints hash
+# in constant time, a Var (a frozen dataclass) through a Python-level __hash__.
 
 
-def uses(op: ir.Op) -> list[ir.Var]:
-    return [operand for operand in op.args if isinstance(operand, ir.Var)]
+def kills(op: ir.Op) -> int:
+    """The variable ``op`` surely overwrites (-1: none): its destination, except FOR_ITER_RANGE's (assigned
+    only when the loop goes on, so the old value may still be read after the loop)."""
+    return op.dst.slot if op.dst is not None and op.opcode is not ir.Opcode.FOR_ITER_RANGE else -1
+
+
+def uses(op: ir.Op) -> list[int]:
+    """The variables ``op`` reads."""
+    return [operand.slot for operand in op.args if isinstance(operand, ir.Var)]
 
 
 def basic_blocks(function: ir.Function) -> list[Block]:

@@ -32,26 +32,28 @@ ENTRY = -1  # the point before op 0, where the arguments arrive in slots 0..n-1
 
 @dataclass
 class Liveness:
+    """Variables are named by their numbers (``Var.slot``), as in jit.optimizer.blocks."""
+
     blocks: list[Block]
     reached: list[bool]  # per block
-    live_out: list[frozenset[ir.Var]]  # per block: the variables live after its last op
+    live_out: list[frozenset[int]]  # per block: the variables live after its last op
     block_at: list[int]  # op index -> block number
-    homes_at: list[dict[ir.Var, int]]  # op index -> the slots of the variables it reads and writes
+    homes_at: list[dict[int, int]]  # op index -> the slots of the variables it reads and writes
     variable_slots: int  # frame slots the variables need
     rounds: int  # blocks the fixpoint processed (how much work it took)
     # Per variable: its intervals of op indices (sorted, disjoint) and the slot of each, for home().
-    starts: dict[ir.Var, list[int]] = field(default_factory=dict)
-    ends: dict[ir.Var, list[int]] = field(default_factory=dict)
-    slots: dict[ir.Var, list[int]] = field(default_factory=dict)
+    starts: dict[int, list[int]] = field(default_factory=dict)
+    ends: dict[int, list[int]] = field(default_factory=dict)
+    slots: dict[int, list[int]] = field(default_factory=dict)
 
-    def home(self, var: ir.Var, index: int) -> int:
-        """The slot of ``var`` at op ``index`` (or ENTRY), where ``var`` is read, written or live."""
+    def home(self, var: int, index: int) -> int:
+        """The slot of variable ``var`` at op ``index`` (or ENTRY), where it is read, written or live."""
         found = self.homes_at[index].get(var) if index >= 0 else None
         if found is not None:
             return found
         starts = self.starts[var]
         position = bisect.bisect_right(starts, index) - 1
-        assert position >= 0 and index <= self.ends[var][position], f"{var} has no slot at op {index}"
+        assert position >= 0 and index <= self.ends[var][position], f"variable {var} has no slot at op {index}"
         return self.slots[var][position]
 
 
@@ -59,12 +61,12 @@ class _Intervals:
     """Intervals of variables over op indices, joined into webs with union-find."""
 
     def __init__(self) -> None:
-        self.var: list[ir.Var] = []
+        self.var: list[int] = []
         self.start: list[int] = []
         self.end: list[int] = []
         self.parent: list[int] = []
 
-    def add(self, var: ir.Var, start: int, end: int) -> int:
+    def add(self, var: int, start: int, end: int) -> int:
         self.var.append(var)
         self.start.append(start)
         self.end.append(end)
@@ -84,7 +86,7 @@ class _Intervals:
             self.parent[max(a, b)] = min(a, b)
 
 
-def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[ir.Var]], int]:
+def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[int]], int]:
     """Live-out sets per block, and the number of blocks processed.
 
     A worklist of blocks, the last one first (a heap on the block number): for
@@ -92,21 +94,20 @@ def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[ir
     back edges, so each block is processed about once per enclosing loop.
     """
     ops = function.ops
-    used: list[frozenset[ir.Var]] = []  # read before any write in the block
-    killed: list[frozenset[ir.Var]] = []
+    used: list[frozenset[int]] = []  # read before any write in the block
+    killed: list[frozenset[int]] = []
     for block in blocks:
-        read: set[ir.Var] = set()
-        written: set[ir.Var] = set()
+        read: set[int] = set()
+        written: set[int] = set()
         for index in range(block.start, block.end + 1):
             op = ops[index]
             read.update(var for var in uses(op) if var not in written)
-            target = kills(op)
-            if target is not None:
-                written.add(target)
+            written.add(kills(op))
+        written.discard(-1)
         used.append(frozenset(read))
         killed.append(frozenset(written))
     live_in = list(used)
-    live_out: list[frozenset[ir.Var]] = [frozenset()] * len(blocks)
+    live_out: list[frozenset[int]] = [frozenset()] * len(blocks)
     pending = [-position for position in range(len(blocks))]
     heapq.heapify(pending)
     queued = [True] * len(blocks)
@@ -127,8 +128,8 @@ def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[ir
     return live_out, rounds
 
 
-def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozenset[ir.Var]],
-              occurrences: list[list[tuple[ir.Var, int]]]) -> tuple[_Intervals, dict[ir.Var, int]]:
+def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozenset[int]],
+              occurrences: list[list[tuple[int, int]]]) -> tuple[_Intervals, dict[int, int]]:
     """Every variable's intervals, from a write or its block's start to its last read or its block's end,
     joined across the edges it is live on, and across ops that read and write it (the op names one slot).
 
@@ -137,8 +138,8 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
     """
     ops = function.ops
     found = _Intervals()
-    entering: list[dict[ir.Var, int]] = []  # per block: the interval of each variable live at its start
-    leaving: list[dict[ir.Var, int]] = []  # per block: ... at its end
+    entering: list[dict[int, int]] = []  # per block: the interval of each variable live at its start
+    leaving: list[dict[int, int]] = []  # per block: ... at its end
     for position, block in enumerate(blocks):
         # The interval of each variable live at the op being visited (its start is set when it closes).
         open_at = {var: found.add(var, block.start, block.end) for var in live_out[position]}
@@ -147,12 +148,12 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
             op = ops[index]
             read = uses(op)
             here = occurrences[index]
-            target = op.dst
-            if target is not None and target not in read:
+            if op.dst is not None and op.dst.slot not in read:
+                target = op.dst.slot
                 interval = open_at.get(target)
                 if interval is None:  # a value nobody reads, or FOR_ITER_RANGE's target read only in the loop
                     interval = found.add(target, index, index)
-                elif kills(op) is target:
+                elif kills(op) == target:
                     found.start[interval] = index
                     del open_at[target]
                 here.append((target, interval))
@@ -169,22 +170,24 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
     return found, entering[0] if entering else {}
 
 
-def allocate(function: ir.Function, found: _Intervals, at_entry: dict[ir.Var, int]) -> tuple[dict[int, int], int]:
-    """A slot per web (root interval), by linear scan over the webs' extents; parameters keep 0..n-1."""
+def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int]) -> tuple[list[int], int]:
+    """A slot per interval (the same for a web), by linear scan over the webs' extents; parameters keep
+    slots 0..n-1."""
+    root = [found.root(interval) for interval in range(len(found.parent))]
     low: dict[int, int] = {}
     high: dict[int, int] = {}
-    for interval in range(len(found.parent)):
-        web = found.root(interval)
-        start, end = found.start[interval], found.end[interval]
+    for web, start, end in zip(root, found.start, found.end, strict=True):
         if web in low:
-            low[web] = min(low[web], start)
-            high[web] = max(high[web], end)
+            if start < low[web]:
+                low[web] = start
+            if end > high[web]:
+                high[web] = end
         else:
             low[web], high[web] = start, end
     slot_of: dict[int, int] = {}
     active: list[tuple[int, int]] = []  # (last op, slot) of the webs holding a slot
     for position, param in enumerate(function.params):
-        web = found.root(at_entry[param])
+        web = root[at_entry[param.slot]]
         slot_of[web] = position
         heapq.heappush(active, (high[web], position))
     free: list[int] = []
@@ -198,30 +201,29 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[ir.Var, in
             slot, count = count, count + 1
         slot_of[web] = slot
         heapq.heappush(active, (high[web], slot))
-    return slot_of, count
+    return [slot_of[web] for web in root], count
 
 
 def analyse(function: ir.Function) -> Liveness:
     blocks = basic_blocks(function)
     live_out, rounds = solve(function, blocks)
-    occurrences: list[list[tuple[ir.Var, int]]] = [[] for _ in function.ops]
+    occurrences: list[list[tuple[int, int]]] = [[] for _ in function.ops]
     found, live_at_entry = intervals(function, blocks, live_out, occurrences)
     # The arguments arrive before op 0: each parameter's web starts at ENTRY, and goes on if op 0 needs it.
-    at_entry: dict[ir.Var, int] = {}
+    at_entry: dict[int, int] = {}
     for param in function.params:
-        at_entry[param] = found.add(param, ENTRY, ENTRY)
-        if param in live_at_entry:
-            found.join(at_entry[param], live_at_entry[param])
+        at_entry[param.slot] = found.add(param.slot, ENTRY, ENTRY)
+        if param.slot in live_at_entry:
+            found.join(at_entry[param.slot], live_at_entry[param.slot])
     slot_of, count = allocate(function, found, at_entry)
-    root = found.root
-    homes_at = [{var: slot_of[root(interval)] for var, interval in here} for here in occurrences]
+    homes_at = [{var: slot_of[interval] for var, interval in here} for here in occurrences]
     block_at = [0] * len(function.ops)
     for position, block in enumerate(blocks):
         block_at[block.start : block.end + 1] = [position] * (block.end - block.start + 1)
     liveness = Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, count, rounds)
-    per_var: dict[ir.Var, list[tuple[int, int, int]]] = {}
-    for interval, var in enumerate(found.var):
-        per_var.setdefault(var, []).append((found.start[interval], found.end[interval], slot_of[root(interval)]))
+    per_var: dict[int, list[tuple[int, int, int]]] = {}
+    for var, start, end, slot in zip(found.var, found.start, found.end, slot_of, strict=True):
+        per_var.setdefault(var, []).append((start, end, slot))
     for var, extents in per_var.items():
         extents.sort()
         liveness.starts[var] = [start for start, _, _ in extents]
