@@ -123,26 +123,30 @@ class Assembler:
 
     def emit(self, stencil: str, *opargs: int, operands: Iterable[int] = (), jump: object = None,
              exit: object = None, error: object = None) -> None:  # noqa: A002 - the side exit's name here
-        self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands), jump, exit, error,
-                                    self.line, self.tier))
+        self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands) if operands else (),
+                                    jump, exit, error, self.line, self.tier))
 
-    def resolve(self, index: int, item: Pending, holes: frozenset[str], hole: str, key: object) -> int | None:
-        """The index a control hole goes to; None when the stencil does not have that hole."""
-        if hole not in holes:
-            return None
+    def resolve(self, index: int, item: Pending, hole: str, key: object) -> int:
+        """The index a control hole of ``item`` goes to."""
         if key is None:
             raise AssertionError(f"instruction {index} ({item.stencil}) needs a target for {hole}")
         return self.labels[key]
 
     def finish(self) -> tuple[list[Instruction], list[int], list[str]]:
+        controls: dict[str, tuple[bool, bool, bool]] = {}  # per stencil: which control holes it has
         instructions = []
         for index, item in enumerate(self.pending):
-            holes = self.holes_of(item.stencil)
+            has = controls.get(item.stencil)
+            if has is None:
+                holes = self.holes_of(item.stencil)
+                has = controls[item.stencil] = ("_JIT_JUMP_TARGET" in holes, "_JIT_SIDE_EXIT" in holes,
+                                                "_JIT_ERROR" in holes)
+            jump, side, error = has
             instructions.append(Instruction(
                 item.stencil, item.opargs, item.operands,
-                self.resolve(index, item, holes, "_JIT_JUMP_TARGET", item.jump),
-                self.resolve(index, item, holes, "_JIT_SIDE_EXIT", item.exit),
-                self.resolve(index, item, holes, "_JIT_ERROR", item.error)))
+                self.resolve(index, item, "_JIT_JUMP_TARGET", item.jump) if jump else None,
+                self.resolve(index, item, "_JIT_SIDE_EXIT", item.exit) if side else None,
+                self.resolve(index, item, "_JIT_ERROR", item.error) if error else None))
         return instructions, [p.line for p in self.pending], [p.tier for p in self.pending]
 
 
@@ -172,6 +176,7 @@ class Lowering:
         assert facts.liveness is not None, "lowering needs the liveness pass"
         self.liveness: Liveness = facts.liveness
         self.index = ENTRY  # the op being lowered: where its variables live
+        self.kinds = [facts.types[var] for var in function.variables]  # by variable number: no Var hashing
         variables = self.liveness.variable_slots
         self.constants: dict[tuple[Type, object], int] = {}  # constant_key -> slot
         self.constant_values: dict[tuple[Type, object], object] = {}
@@ -209,7 +214,7 @@ class Lowering:
     def type_of(self, operand: ir.Operand) -> Type:
         if isinstance(operand, ir.Const):
             return constant_type(operand.value)
-        return self.facts.types[operand]
+        return self.kinds[operand.slot]
 
     def home(self, var: ir.Var) -> int:
         """The slot of a variable at the op being lowered."""
@@ -371,10 +376,9 @@ class Lowering:
         """
         liveness = self.liveness
         ops = self.function.ops
-        types = self.facts.types
         template = DEOPT_HEADER.pack(liveness.variable_slots, ctypes.addressof(self.uncounted)) + b"".join(
             DEOPT_ENTRY.pack(slot, DEOPT_NULL, 0) for slot in range(liveness.variable_slots))
-        box = [DEOPT_BOX.get(types[var], DEOPT_NULL) for var in self.function.variables]  # by number
+        box = [DEOPT_BOX.get(kind, DEOPT_NULL) for kind in self.kinds]  # by variable number
         by_block: dict[int, list[int]] = {}
         for index in resumes:
             by_block.setdefault(liveness.block_at[index], []).append(index)
@@ -423,12 +427,12 @@ class Lowering:
         types = [self.type_of(a) for a in op.args]
         if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
             assert op.dst is not None
-            if self.facts.types[op.dst] is not Type.UNKNOWN:
+            if self.kinds[op.dst.slot] is not Type.UNKNOWN:
                 emit("COPY", self.home(op.dst), self.slot(op.args[0]))
         elif op.opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
-            kind = "INT" if self.facts.types[op.dst] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
+            kind = "INT" if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
                 else "FLOAT"
             slots = [self.numeric(a, Type.FLOAT if kind == "FLOAT" else Type.INT) for a in op.args]
             emit(f"BINARY_OP_{BINARY_NAME[operator]}_{kind}", self.home(op.dst), *slots, exit=exit_here,
@@ -515,7 +519,7 @@ class Lowering:
         assert op.dst is not None and op.arg is not None
         emit = self.asm.emit
         dst = self.home(op.dst)
-        result = self.facts.types[op.dst]
+        result = self.kinds[op.dst.slot]
         name = op.arg
         if name == "abs":
             emit(f"UNARY_ABS_{UNBOXED_NAME[types[0]]}", dst, self.slot(op.args[0]), exit=exit_here)

@@ -112,12 +112,15 @@ def run(function: ir.Function, facts: Facts) -> None:
     evaluation sees what a pass in program order would (which matters for calls: see CALL_FUNCTION below).
     """
     ops = function.ops
-    types: dict[ir.Var, Type] = dict(zip(function.params, facts.signature, strict=True))
-    readers: dict[ir.Var, list[int]] = {}
+    # By variable number (Var.slot): an int indexes a list, a Var hashes through Python code.
+    known = [Type.UNKNOWN] * len(function.variables)
+    for param, kind in zip(function.params, facts.signature, strict=True):
+        known[param.slot] = kind
+    readers: list[list[int]] = [[] for _ in function.variables]
     for index, op in enumerate(ops):
         if op.dst is not None:
-            for operand in dict.fromkeys(a for a in op.args if isinstance(a, ir.Var)):
-                readers.setdefault(operand, []).append(index)
+            for number in {a.slot for a in op.args if isinstance(a, ir.Var)}:
+                readers[number].append(index)
     pending = collections.deque(index for index, op in enumerate(ops) if op.dst is not None)
     queued = [op.dst is not None for op in ops]
     steps = 0
@@ -127,19 +130,19 @@ def run(function: ir.Function, facts: Facts) -> None:
         steps += 1
         op = ops[index]
         assert op.dst is not None
-        operand_types = [operand_type(a, types) for a in op.args]
+        operand_types = [known[a.slot] if isinstance(a, ir.Var) else constant_type(a.value) for a in op.args]
         if Type.UNKNOWN in operand_types and op.opcode is not ir.Opcode.CALL_FUNCTION:
             continue  # not reached by any assignment yet: evaluated again when an operand gets a type
-        new = types.get(op.dst, Type.UNKNOWN).join(result_type(op, operand_types, facts))
-        if new is not types.get(op.dst, Type.UNKNOWN):
-            types[op.dst] = new
-            for reader in readers.get(op.dst, ()):
+        number = op.dst.slot
+        new = known[number].join(result_type(op, operand_types, facts))
+        if new is not known[number]:
+            known[number] = new
+            for reader in readers[number]:
                 if not queued[reader]:
                     queued[reader] = True
                     pending.append(reader)
     facts.type_steps = steps
-    for var in function.variables:
-        types.setdefault(var, Type.UNKNOWN)
+    types = dict(zip(function.variables, known, strict=True))
     facts.types = types
     returned = Type.UNKNOWN
     for op in function.ops:
