@@ -132,7 +132,7 @@ def reassigned(n: int) -> int:
 def test_a_variable_assigned_twice_is_two_webs_and_parameters_keep_their_slots() -> None:
     function, liveness = webs_of(reassigned)
     (n,) = function.params
-    assert liveness.home(n.slot, -1) == 0
+    assert liveness.home(n.slot, 0) == 0  # op 0 reads n where the argument arrived
     assert jit.compile(reassigned)(10) == reassigned(10)
 
 

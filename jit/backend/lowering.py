@@ -391,8 +391,8 @@ class Lowering:
                 continue
             block = liveness.blocks[position]
             data = bytearray(template)
-            for var in liveness.live_out[position]:
-                pack("=I", data, offset(liveness.home(var, block.end)), box[var])
+            for var, slot in liveness.homes_out[position].items():
+                pack("=I", data, offset(slot), box[var])
             first = min(wanted)
             asked = set(wanted)
             for index in range(block.end, first - 1, -1):

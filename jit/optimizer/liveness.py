@@ -19,9 +19,8 @@ block boundary (which does not grow with the length of the function).
 
 from __future__ import annotations
 
-import bisect
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from jit import ir
 from jit.optimizer import Facts
@@ -39,22 +38,13 @@ class Liveness:
     live_out: list[frozenset[int]]  # per block: the variables live after its last op
     block_at: list[int]  # op index -> block number
     homes_at: list[dict[int, int]]  # op index -> the slots of the variables it reads and writes
+    homes_out: list[dict[int, int]]  # per block: the slots of the variables live after its last op
     variable_slots: int  # frame slots the variables need
     rounds: int  # blocks the fixpoint processed (how much work it took)
-    # Per variable: its intervals of op indices (sorted, disjoint) and the slot of each, for home().
-    starts: dict[int, list[int]] = field(default_factory=dict)
-    ends: dict[int, list[int]] = field(default_factory=dict)
-    slots: dict[int, list[int]] = field(default_factory=dict)
 
     def home(self, var: int, index: int) -> int:
-        """The slot of variable ``var`` at op ``index`` (or ENTRY), where it is read, written or live."""
-        found = self.homes_at[index].get(var) if index >= 0 else None
-        if found is not None:
-            return found
-        starts = self.starts[var]
-        position = bisect.bisect_right(starts, index) - 1
-        assert position >= 0 and index <= self.ends[var][position], f"variable {var} has no slot at op {index}"
-        return self.slots[var][position]
+        """The slot of variable ``var`` at op ``index``, which reads or writes it."""
+        return self.homes_at[index][var]
 
 
 class _Intervals:
@@ -129,20 +119,21 @@ def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[in
 
 
 def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozenset[int]],
-              occurrences: list[list[tuple[int, int]]]) -> tuple[_Intervals, dict[int, int]]:
+              occurrences: list[list[tuple[int, int]]]) -> tuple[_Intervals, dict[int, int], list[dict[int, int]]]:
     """Every variable's intervals, from a write or its block's start to its last read or its block's end,
     joined across the edges it is live on, and across ops that read and write it (the op names one slot).
 
-    ``occurrences`` gets, per op, the interval of each variable it reads or writes.  Returns the intervals
-    and those of the variables live at the entry.
+    ``occurrences`` gets, per op, the interval of each variable it reads or writes.  Returns the intervals,
+    those of the variables live at the entry, and per block those of the variables live at its end.
     """
     ops = function.ops
     found = _Intervals()
+    add = found.add
     entering: list[dict[int, int]] = []  # per block: the interval of each variable live at its start
     leaving: list[dict[int, int]] = []  # per block: ... at its end
     for position, block in enumerate(blocks):
         # The interval of each variable live at the op being visited (its start is set when it closes).
-        open_at = {var: found.add(var, block.start, block.end) for var in live_out[position]}
+        open_at = {var: add(var, block.start, block.end) for var in live_out[position]}
         leaving.append(dict(open_at))
         for index in range(block.end, block.start - 1, -1):
             op = ops[index]
@@ -152,7 +143,7 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
                 target = op.dst.slot
                 interval = open_at.get(target)
                 if interval is None:  # a value nobody reads, or FOR_ITER_RANGE's target read only in the loop
-                    interval = found.add(target, index, index)
+                    interval = add(target, index, index)
                 elif kills(op) == target:
                     found.start[interval] = index
                     del open_at[target]
@@ -160,14 +151,14 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
             for var in read:
                 interval = open_at.get(var)
                 if interval is None:
-                    interval = open_at[var] = found.add(var, block.start, index)
+                    interval = open_at[var] = add(var, block.start, index)
                 here.append((var, interval))
         entering.append(open_at)  # their starts stay the block's
     for position, block in enumerate(blocks):
         for successor in block.successors:
             for var, interval in entering[successor].items():
                 found.join(leaving[position][var], interval)
-    return found, entering[0] if entering else {}
+    return found, entering[0] if entering else {}, leaving
 
 
 def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int]) -> tuple[list[int], int]:
@@ -208,7 +199,7 @@ def analyse(function: ir.Function) -> Liveness:
     blocks = basic_blocks(function)
     live_out, rounds = solve(function, blocks)
     occurrences: list[list[tuple[int, int]]] = [[] for _ in function.ops]
-    found, live_at_entry = intervals(function, blocks, live_out, occurrences)
+    found, live_at_entry, leaving = intervals(function, blocks, live_out, occurrences)
     # The arguments arrive before op 0: each parameter's web starts at ENTRY, and goes on if op 0 needs it.
     at_entry: dict[int, int] = {}
     for param in function.params:
@@ -217,19 +208,11 @@ def analyse(function: ir.Function) -> Liveness:
             found.join(at_entry[param.slot], live_at_entry[param.slot])
     slot_of, count = allocate(function, found, at_entry)
     homes_at = [{var: slot_of[interval] for var, interval in here} for here in occurrences]
+    homes_out = [{var: slot_of[interval] for var, interval in out.items()} for out in leaving]
     block_at = [0] * len(function.ops)
     for position, block in enumerate(blocks):
         block_at[block.start : block.end + 1] = [position] * (block.end - block.start + 1)
-    liveness = Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, count, rounds)
-    per_var: dict[int, list[tuple[int, int, int]]] = {}
-    for var, start, end, slot in zip(found.var, found.start, found.end, slot_of, strict=True):
-        per_var.setdefault(var, []).append((start, end, slot))
-    for var, extents in per_var.items():
-        extents.sort()
-        liveness.starts[var] = [start for start, _, _ in extents]
-        liveness.ends[var] = [end for _, end, _ in extents]
-        liveness.slots[var] = [slot for _, _, slot in extents]
-    return liveness
+    return Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, homes_out, count, rounds)
 
 
 def run(function: ir.Function, facts: Facts) -> None:
