@@ -5,7 +5,8 @@ The layout of one specialization's code::
     external entry   unbox the arguments (borrowed objects in slots 0..n-1)
     internal entry   load unboxed constants, then the specialized tier: one or a
                      few stencils per IR op, on int64/double slots
-    deopt stubs      one per op that can leave: box what is assigned, jump into
+    deopt stubs      one per op that can leave: load the constants' objects, box
+                     what the generic tier may still read (liveness), jump into
                      the generic tier at the same op
     generic entry    own the arguments, load object constants
     generic tier     the same IR ops on PyObject* slots through the C API
