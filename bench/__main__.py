@@ -1,9 +1,12 @@
-"""``python -m bench``: the kernel suite in the interpreter and compiled, side by side.
+"""``python -m bench``: the kernel suite in the interpreter and compiled, side by side; the compile-scaling series.
 
 Prints the machine, progress while it runs, the table of times, speedups,
-compile times and machine-code sizes, the geometric-mean speedup, and the
-compile-speed comparison with LLVM (and Numba when installed); writes the
-results as JSON and the speedups as a PNG bar chart (with matplotlib).
+compile times and machine-code sizes, the geometric-mean speedup, the
+compile-speed comparison with LLVM (and Numba when installed), and the
+compile-scaling series (compile time per statement of functions of 100 to
+5000 statements, bench.scaling); writes the results as JSON and the speedups
+as a PNG bar chart (with matplotlib).  ``--suite kernels`` or ``--suite
+scaling`` runs one of the two alone.
 """
 
 from __future__ import annotations
@@ -17,18 +20,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bench import measure, report
+from bench import measure, report, scaling
 from bench.kernels import KERNELS, Kernel
 from bench.suite import WRONG, KernelResult, Settings, run_kernel
 
 QUICK = Settings(quick=True, rounds=3, min_sample=0.005, compiles=3)
 FULL = Settings()
+SUITES = ("all", "kernels", "scaling")
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description="cpjit's kernel suite in the interpreter and compiled, side by side.")
     parser.add_argument("--quick", action="store_true", help="small inputs and fewer rounds (seconds, not minutes)")
+    parser.add_argument("--suite", choices=SUITES, default="all",
+                        help="the kernels, the compile-scaling series, or both (default: %(default)s)")
     parser.add_argument("--kernels", metavar="A,B", help="run only these kernels: " +
                         ", ".join(k.name for k in KERNELS))
     parser.add_argument("--repeat", type=int, metavar="N", help="timed rounds per kernel "
@@ -107,27 +113,40 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     print(report.format_machine(machine), file=out)
     print(f"{settings.label} inputs; times per call: median (and minimum) of {settings.rounds} interleaved rounds; "
           "speedup: median of the rounds' ratios", file=out)
-    progress = Progress(err, len(arguments.selected))
+    kernels = arguments.selected if arguments.suite in ("all", "kernels") else []
+    progress = Progress(err, len(kernels))
     results: list[KernelResult] = []
-    for index, kernel in enumerate(arguments.selected, 1):
+    for index, kernel in enumerate(kernels, 1):
         progress.kernel(index, kernel.name)
         started = time.perf_counter()
         result = run_kernel(kernel, settings, progress)
         progress.done(result.status, time.perf_counter() - started)
         results.append(result)
     stitch = None
-    if settings.baselines:
+    if kernels and settings.baselines:
         progress.prefix = "copy-and-patch"
         progress("stitching 1000 stencils")
         started = time.perf_counter()
         stitch = stitch_figures(settings, out)
         progress.done("measured", time.perf_counter() - started)
-    print("", report.main_table(results), "", report.compile_table(results, stitch), sep="\n", file=out)
-    report.write_json(arguments.json, report.to_json(results, settings, machine, command, date, stitch))
+    points: list[scaling.ScalingPoint] = []
+    if arguments.suite in ("all", "scaling"):
+        progress.prefix = "compile scaling"
+        started = time.perf_counter()
+        points = scaling.run_series(scaling.QUICK_SIZES if settings.quick else scaling.SIZES, settings.compiles,
+                                    progress)
+        progress.done("measured", time.perf_counter() - started)
+    if kernels:
+        print("", report.main_table(results), "", report.compile_table(results, stitch), sep="\n", file=out)
+    if points:
+        print("", report.scaling_table(points), sep="\n", file=out)
+    report.write_json(arguments.json, report.to_json(results, settings, machine, command, date, stitch, points))
     print(f"\nresults: {arguments.json}", file=out)
-    chart = report.write_chart(arguments.png, results, f"cpjit {date[:10]}: {report.format_machine(machine)}")
-    print(f"chart: {chart}" if chart else report.CHART_HINT, file=out)
+    if kernels:
+        chart = report.write_chart(arguments.png, results, f"cpjit {date[:10]}: {report.format_machine(machine)}")
+        print(f"chart: {chart}" if chart else report.CHART_HINT, file=out)
     wrong = [r.kernel.name for r in results if r.status == WRONG]
+    wrong += [f"{p.statements}-statement function" for p in points if p.status == WRONG]
     if wrong:
         print(f"cpjit gave a wrong result for: {', '.join(wrong)}", file=out)
         return 1

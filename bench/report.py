@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jit
+from bench.scaling import ScalingPoint
 from bench.suite import BASELINES, CPJIT, FALLBACK, INTERPRETER, LLVM_O0, LLVM_O2, NUMBA, KernelResult, Settings
 from bench.suite import geometric_mean as geomean
 
@@ -156,8 +157,24 @@ def compile_table(results: Sequence[KernelResult], stitch: dict[str, Any] | None
     return "\n".join(lines)
 
 
+def scaling_table(points: Sequence[ScalingPoint]) -> str:
+    """The compile-scaling series: compile time per statement must stay flat as functions grow."""
+    if not points:
+        return ""
+    first = points[0].per_statement
+    rows = [[f"{p.statements:,}", format_seconds(p.median), format_seconds(p.per_statement),
+             format_ratio(p.per_statement / first), f"{p.stencils:,}" if p.stencils else "-", p.status]
+            for p in points]
+    headers = ["statements", "compile", "per statement", f"vs {points[0].statements:,}", "stencils", "result"]
+    return "\n".join([
+        "Compile scaling: first-call compile of a straight-line function (bench.long_functions), median of "
+        "fresh compiles, end to end;\nthe cost per statement stays flat when compile time is linear in the "
+        "function's length",
+        format_table(headers, rows)])
+
+
 def to_json(results: Sequence[KernelResult], settings: Settings, machine: dict[str, Any], command: str,
-            date: str, stitch: dict[str, Any] | None) -> dict[str, Any]:
+            date: str, stitch: dict[str, Any] | None, scaling: Sequence[ScalingPoint] = ()) -> dict[str, Any]:
     return {
         "schema": JSON_SCHEMA,
         "date": date,
@@ -167,6 +184,7 @@ def to_json(results: Sequence[KernelResult], settings: Settings, machine: dict[s
         "geometric_mean_speedup": speedups(results),
         "stitch": stitch,
         "kernels": [r.to_json() for r in results],
+        "compile_scaling": [p.to_json() for p in scaling],
     }
 
 

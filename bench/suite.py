@@ -106,18 +106,23 @@ def without_paths(text: str, kernel: Kernel) -> str:
     return text.replace(folder + os.sep, "")
 
 
-def cpjit_status(compiled: object, args: Sequence[object], kernel: Kernel) -> tuple[str, str]:
-    """Whether the call with ``args`` ran machine code, and if not, why."""
+def cpjit_status_of(compiled: object, args: Sequence[object]) -> tuple[str, str]:
+    """Whether the call with ``args`` ran machine code, and if not, why (the reason as cpjit gives it)."""
     dispatcher = measure.dispatcher_of(compiled)
     key = tuple(type(value) for value in args)
     signature = dispatcher.signature_of(key)
     spec = dispatcher.specializations.get(signature) if signature is not None else None
     if spec is None:
-        reason = dispatcher.fallbacks.get(key) or dispatcher.fallbacks.get(None) or "not compiled"
-        return FALLBACK, without_paths(reason, kernel)
+        return FALLBACK, dispatcher.fallbacks.get(key) or dispatcher.fallbacks.get(None) or "not compiled"
     if not spec.facts.specializable:
-        return GENERIC, without_paths(spec.facts.generic_reason, kernel)
+        return GENERIC, spec.facts.generic_reason
     return COMPILED, ""
+
+
+def cpjit_status(compiled: object, args: Sequence[object], kernel: Kernel) -> tuple[str, str]:
+    """cpjit_status_of a kernel, its reason without the kernels' folder."""
+    status, reason = cpjit_status_of(compiled, args)
+    return status, without_paths(reason, kernel)
 
 
 def llvm_variants(kernel: Kernel, args: tuple[object, ...], settings: Settings,

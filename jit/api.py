@@ -101,8 +101,7 @@ def _explain_specialization(spec: compiler.Specialization) -> list[str]:
 
 def stats() -> dict[str, float | int]:
     """Counters of this process: compiles, compile time, code bytes, deoptimizations, fallbacks."""
-    dispatchers = compiler.live_dispatchers()
-    deopts = sum(spec.deopt_counter.value for d in dispatchers for spec in d.specializations.values())
+    deopts = compiler.deoptimization_count()
     return {
         "compiles": compiler.STATISTICS.compiles,
         "compile_seconds": compiler.STATISTICS.compile_seconds,

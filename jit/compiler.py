@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import gc
 import inspect
 import threading
 import time
 import types
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,10 +47,43 @@ class Statistics:
     compile_seconds: float = 0.0
     code_bytes: int = 0
     fallbacks: int = 0
+    retired_deoptimizations: int = 0  # of specializations already freed
+
+
+# Every specialization's counter counts in jit.stats() for the whole process: while it lives, read here;
+# when it is freed, added to the retired count (so the total never goes down when code is collected).
+_specializations: weakref.WeakSet[Specialization] = weakref.WeakSet()
+
+
+def _retire(counter: ctypes.c_int64) -> None:
+    STATISTICS.retired_deoptimizations += counter.value
+
+
+def deoptimization_count() -> int:
+    """Deoptimizations in this process so far, by every specialization ever compiled."""
+    return STATISTICS.retired_deoptimizations + sum(spec.deopt_counter.value for spec in list(_specializations))
 
 
 STATISTICS = Statistics()
 _lock = threading.RLock()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while compiling.
+
+    A compile allocates objects in proportion to the function (ops, instructions, tables) and frees them
+    by reference counting; with the collector on, each generation-2 collection it triggers walks every
+    object of the process again, which made compile time grow faster than the function.  The collector
+    resumes afterwards (unless it was off already: then it stays off, as the program wants).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @functools.cache
@@ -92,6 +128,7 @@ class Specialization:
     keep_alive: list[object] = field(default_factory=list)
     callees: list[Specialization] = field(default_factory=list)  # called directly, by their machine code
     compile_seconds: float = 0.0
+    frame_bound: int = 0  # an upper bound of the frame size, while the code is being made (0: not computed)
 
     def guards(self) -> list[ir.Guard]:
         """What this code assumes: its own globals and metadata, and those of the callees it calls directly."""
@@ -224,7 +261,8 @@ class Dispatcher:
             return None
         started = time.perf_counter()
         try:
-            spec = self.compile_specialization(signature)
+            with collector_paused():
+                spec = self.compile_specialization(signature)
         except Exception as error:
             # Never a crash: what cannot be compiled runs in the interpreter, and explain() says why.
             if self.strict:
@@ -244,15 +282,17 @@ class Dispatcher:
 
     def compile_specialization(self, signature: tuple[ir.Type, ...]) -> Specialization:
         function = self.function_ir()
-        spec = Specialization(signature, function, Facts(signature))
+        spec = Specialization(signature, function, Facts(signature, liveness=self.function_facts.liveness))
         spec.entry_cell = ctypes.c_void_p(0)
         spec.deopt_counter = ctypes.c_int64(0)
+        _specializations.add(spec)
+        weakref.finalize(spec, _retire, spec.deopt_counter)
         self.in_progress[signature] = spec
         try:
             recursive = any(op.opcode is ir.Opcode.CALL_FUNCTION and op.callee is self.func for op in function.ops)
             assumed = ir.Type.UNKNOWN
             for _ in range(TYPE_ROUNDS):
-                facts = Facts(signature, assigned_before=self.function_facts.assigned_before,
+                facts = Facts(signature, liveness=self.function_facts.liveness,
                               callee_return_type=self.callee_return_type)
                 optimize(function, facts, signature_passes())
                 spec.facts = facts
@@ -314,10 +354,17 @@ class Dispatcher:
 
     @staticmethod
     def frame_size_estimate(spec: Specialization) -> int:
-        # A function calling itself is lowered before its own frame size is known: use an upper bound.
-        function = spec.function
-        constants = sum(len(op.args) for op in function.ops)
-        return len(function.variables) + 2 * constants + 1 + 4 + max((len(op.args) for op in function.ops), default=0)
+        # A function calling itself is lowered before its own frame size is known: use an upper bound,
+        # computed once per specialization (each recursive call site asks).
+        if not spec.frame_bound:
+            function = spec.function
+            assert spec.facts.liveness is not None
+            constants = sum(len(op.args) for op in function.ops)
+            widest = max((len(op.args) for op in function.ops), default=0)
+            # Variables, constants (each also as a double), the signal counter, the scratch slots, and the
+            # slots that direct calls pass their arguments in.
+            spec.frame_bound = spec.facts.liveness.variable_slots + 2 * constants + 1 + 4 + 2 * widest
+        return spec.frame_bound
 
     # --- the dispatcher's machine code ----------------------------------------------------
 

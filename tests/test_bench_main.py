@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as bench_main
+from bench import scaling
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -67,3 +68,17 @@ def test_bad_options_are_refused_with_a_message(argv: list[str], message: str,
 def test_kernels_keep_the_order_given() -> None:
     assert [k.name for k in bench_main.select_kernels("sieve, fib_rec")] == ["sieve", "fib_rec"]
     assert len(bench_main.select_kernels(None)) == len(bench_main.KERNELS)
+
+
+def test_the_scaling_suite_runs_alone_and_checks_each_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scaling, "QUICK_SIZES", (20, 40))  # the series' shape, in a fraction of a second
+    results = tmp_path / "r.json"
+    status, out, err = run(["--quick", "--suite", "scaling", "--json", str(results), "--png", str(tmp_path / "c.png")])
+    assert status == 0
+    assert "Compile scaling" in out and "geometric mean speedup" not in out and "chart" not in out
+    assert "compile scaling: 40 statements" in err
+    data = json.loads(results.read_text())
+    assert data["kernels"] == [] and [p["statements"] for p in data["compile_scaling"]] == [20, 40]
+    assert all(p["status"] == "compiled" and len(p["samples_seconds"]) == bench_main.QUICK.compiles
+               for p in data["compile_scaling"])
+    assert not (tmp_path / "c.png").exists()

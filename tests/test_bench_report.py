@@ -11,6 +11,7 @@ import pytest
 from bench import report, suite
 from bench.kernels import Kernel, add1, sieve
 from bench.measure import Samples
+from bench.scaling import ScalingPoint
 
 
 def results() -> list[suite.KernelResult]:
@@ -95,3 +96,25 @@ def test_without_matplotlib_there_is_no_chart(tmp_path: Path, monkeypatch: pytes
     assert report.write_chart(path, results(), "title") is None
     assert not path.exists()
     assert "pip install cpjit[bench]" in report.CHART_HINT
+
+
+def scaling_points() -> list[ScalingPoint]:
+    return [ScalingPoint(100, suite.COMPILED, [0.015, 0.016, 0.014], 1700, 90_000),
+            ScalingPoint(1000, suite.COMPILED, [0.18, 0.16, 0.17], 17_000, 900_000)]
+
+
+def test_scaling_table_shows_the_cost_per_statement_and_its_ratio_to_the_smallest_size() -> None:
+    text = report.scaling_table(scaling_points())
+    header = next(line for line in text.splitlines() if line.startswith("statements"))
+    assert "per statement" in header and "vs 100" in header
+    row = next(line for line in text.splitlines() if line.startswith("1,000"))
+    assert "170 ms" in row and "170 us" in row and "1.13x" in row and "17,000" in row and "compiled" in row
+    assert report.scaling_table([]) == ""
+
+
+def test_json_has_the_scaling_series() -> None:
+    data = report.to_json([], suite.Settings(), report.machine_info(), "python -m bench --suite scaling",
+                          "2026-01-01", None, scaling_points())
+    first = data["compile_scaling"][0]
+    assert first["statements"] == 100 and first["median_seconds"] == pytest.approx(0.015)
+    assert first["seconds_per_statement"] == pytest.approx(150e-6) and first["stencils"] == 1700

@@ -5,14 +5,16 @@ The layout of one specialization's code::
     external entry   unbox the arguments (borrowed objects in slots 0..n-1)
     internal entry   load unboxed constants, then the specialized tier: one or a
                      few stencils per IR op, on int64/double slots
-    deopt stubs      one per op that can leave: box what is assigned, jump into
+    deopt stubs      one per op that can leave: load the constants' objects, box
+                     what the generic tier may still read (liveness), jump into
                      the generic tier at the same op
     generic entry    own the arguments, load object constants
     generic tier     the same IR ops on PyObject* slots through the C API
     epilogues        return (release every slot) and error (release, return NULL)
 
-Frame slots: the function's variables, then constants, the signal counter,
-scratch slots; a direct call's callee frame starts right after.
+Frame slots: the variables' slots (shared by values never live at once, see
+jit/optimizer/liveness.py), then constants, the signal counter, scratch
+slots; a direct call's callee frame starts right after.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from jit.backend import frames
 from jit.backend.emitter import Instruction
 from jit.ir import Opcode, Type
 from jit.optimizer import Facts
+from jit.optimizer.blocks import kills, uses
+from jit.optimizer.liveness import ENTRY, Liveness
 from jit.optimizer.types import constant_type
 
 UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
@@ -42,6 +46,8 @@ UINT64 = (1 << 64) - 1
 # What a deoptimization table says a slot becomes (stencils/deopt.c).
 DEOPT_NULL, DEOPT_CONSTANT, DEOPT_KEEP = 0, 4, 5
 DEOPT_BOX = {Type.INT: 1, Type.FLOAT: 2, Type.BOOL: 3}
+DEOPT_HEADER = struct.Struct("=QQ")  # entries, address of the counter
+DEOPT_ENTRY = struct.Struct("=IIQ")  # slot, kind, constant
 
 
 @dataclass(frozen=True)
@@ -120,26 +126,30 @@ class Assembler:
 
     def emit(self, stencil: str, *opargs: int, operands: Iterable[int] = (), jump: object = None,
              exit: object = None, error: object = None) -> None:  # noqa: A002 - the side exit's name here
-        self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands), jump, exit, error,
-                                    self.line, self.tier))
+        self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands) if operands else (),
+                                    jump, exit, error, self.line, self.tier))
 
-    def resolve(self, index: int, item: Pending, holes: frozenset[str], hole: str, key: object) -> int | None:
-        """The index a control hole goes to; None when the stencil does not have that hole."""
-        if hole not in holes:
-            return None
+    def resolve(self, index: int, item: Pending, hole: str, key: object) -> int:
+        """The index a control hole of ``item`` goes to."""
         if key is None:
             raise AssertionError(f"instruction {index} ({item.stencil}) needs a target for {hole}")
         return self.labels[key]
 
     def finish(self) -> tuple[list[Instruction], list[int], list[str]]:
+        controls: dict[str, tuple[bool, bool, bool]] = {}  # per stencil: which control holes it has
         instructions = []
         for index, item in enumerate(self.pending):
-            holes = self.holes_of(item.stencil)
+            has = controls.get(item.stencil)
+            if has is None:
+                holes = self.holes_of(item.stencil)
+                has = controls[item.stencil] = ("_JIT_JUMP_TARGET" in holes, "_JIT_SIDE_EXIT" in holes,
+                                                "_JIT_ERROR" in holes)
+            jump, side, error = has
             instructions.append(Instruction(
                 item.stencil, item.opargs, item.operands,
-                self.resolve(index, item, holes, "_JIT_JUMP_TARGET", item.jump),
-                self.resolve(index, item, holes, "_JIT_SIDE_EXIT", item.exit),
-                self.resolve(index, item, holes, "_JIT_ERROR", item.error)))
+                self.resolve(index, item, "_JIT_JUMP_TARGET", item.jump) if jump else None,
+                self.resolve(index, item, "_JIT_SIDE_EXIT", item.exit) if side else None,
+                self.resolve(index, item, "_JIT_ERROR", item.error) if error else None))
         return instructions, [p.line for p in self.pending], [p.tier for p in self.pending]
 
 
@@ -166,7 +176,11 @@ class Lowering:
         self.facts = facts
         self.context = context
         self.asm = Assembler(context.holes_of)
-        variables = len(function.variables)
+        assert facts.liveness is not None, "lowering needs the liveness pass"
+        self.liveness: Liveness = facts.liveness
+        self.index = ENTRY  # the op being lowered: where its variables live
+        self.kinds = [facts.types[var] for var in function.variables]  # by variable number: no Var hashing
+        variables = self.liveness.variable_slots
         self.constants: dict[tuple[Type, object], int] = {}  # constant_key -> slot
         self.constant_values: dict[tuple[Type, object], object] = {}
         self.unboxed_constants_read: set[tuple[Type, object]] = set()
@@ -185,6 +199,9 @@ class Lowering:
         self.frame_size = self.outgoing + max(calls, default=0)
         self.makes_calls = bool(calls)
         self.conversions = 0  # scratch doubles used by the current op
+        # The variables' tables count nothing: the shared table of the same exit counts the deoptimization.
+        self.uncounted = ctypes.c_int64(0)
+        context.keep_alive.append(self.uncounted)
 
     # --- slots -------------------------------------------------------------------
 
@@ -196,7 +213,7 @@ class Lowering:
         for kind in kinds:
             key = constant_key(kind, const.value)
             if key not in self.constants:
-                self.constants[key] = len(self.function.variables) + len(self.constants)
+                self.constants[key] = self.liveness.variable_slots + len(self.constants)
                 self.constant_values[key] = const.value
 
     def scratch(self, index: int) -> int:
@@ -205,12 +222,16 @@ class Lowering:
     def type_of(self, operand: ir.Operand) -> Type:
         if isinstance(operand, ir.Const):
             return constant_type(operand.value)
-        return self.facts.types[operand]
+        return self.kinds[operand.slot]
+
+    def home(self, var: ir.Var) -> int:
+        """The slot of a variable at the op being lowered."""
+        return self.liveness.home(var.slot, self.index)
 
     def slot(self, operand: ir.Operand, as_type: Type | None = None) -> int:
         """The slot of an operand in the specialized tier, as_type FLOAT converting an int constant."""
         if isinstance(operand, ir.Var):
-            return operand.slot
+            return self.home(operand)
         key = constant_key(as_type if as_type is Type.FLOAT else constant_type(operand.value), operand.value)
         self.unboxed_constants_read.add(key)
         return self.constants[key]
@@ -222,7 +243,7 @@ class Lowering:
 
     def object_slot(self, operand: ir.Operand) -> int:
         if isinstance(operand, ir.Var):
-            return operand.slot
+            return self.home(operand)
         return self.constants[constant_key(constant_type(operand.value), operand.value)]
 
     # --- the whole specialization ---------------------------------------------------
@@ -231,15 +252,17 @@ class Lowering:
         params = self.function.params
         if self.facts.specializable:
             self.asm.tier = "specialized"
-            for index, (param, kind) in enumerate(zip(params, self.facts.signature, strict=True)):
-                self.asm.emit(UNBOX_STENCIL[kind], self.scratch(index), param.slot, exit="generic_entry",
+            # The arguments are in slots 0..n-1 (the parameters' homes at ENTRY).
+            for index, kind in enumerate(self.facts.signature):
+                self.asm.emit(UNBOX_STENCIL[kind], self.scratch(index), index, exit="generic_entry",
                               error="return_null")
-            for index, param in enumerate(params):
-                self.asm.emit("COPY", param.slot, self.scratch(index))
+            for index in range(len(params)):
+                self.asm.emit("COPY", index, self.scratch(index))
             internal_entry = self.asm.here()
             for index, op in enumerate(self.function.ops):
                 self.asm.label(("specialized", index))
                 self.asm.line = op.line
+                self.index = index
                 self.specialized_op(index, op)
             self.asm.line = 0
             # Only now is it known which unboxed constants the code reads.
@@ -257,6 +280,7 @@ class Lowering:
         for index, op in enumerate(self.function.ops):
             self.asm.label(("generic", index))
             self.asm.line = op.line
+            self.index = index
             self.generic_op(index, op)
         self.asm.line = 0
         self.generic_epilogues()
@@ -317,44 +341,103 @@ class Lowering:
         return ("deopt", index, after)
 
     def deopt_stubs(self) -> None:
-        """A DEOPT for each exit some instruction takes (a stencil without the hole never takes it)."""
+        """Code for each exit some instruction takes (a stencil without the hole never takes it).
+
+        An exit is two DEOPTs and a jump.  The first DEOPT's table is the same for every exit: the constants'
+        objects and NULL scratch slots (it never fails, and it counts the deoptimization).  The second's
+        says what each variable slot becomes: a box of the value of the variable living there if the
+        generic tier may still read it (liveness), the object a deoptimized callee already returned, else
+        NULL.  So a table is as long as the frame's variable slots, which linear scan keeps to the values
+        live at once; exits with the same table share it.
+        """
         used = sorted({
             key for item in self.asm.pending for key, hole in ((item.exit, "_JIT_SIDE_EXIT"),
                                                                  (item.jump, "_JIT_JUMP_TARGET"))
             if isinstance(key, tuple) and key[0] == "deopt" and hole in self.asm.holes_of(item.stencil)
         })
+        if not used:
+            return
+        shared = self.table([(slot, DEOPT_CONSTANT, self.context.address(self.constant_object(key)))
+                             for key, slot in self.constants.items()]
+                            + [(slot, DEOPT_NULL, 0) for slot in range(self.scratch_base, self.outgoing)],
+                            self.context.deopt_counter)
+        resumes = {index + 1 if after else index for _, index, after in used}
+        states = self.variable_states(resumes)
+        tables: dict[bytes, int] = {}
         for label in used:
             _, index, after = label
             op = self.function.ops[index]
             self.asm.label(label)
             self.asm.line = op.line
-            table = self.deopt_table(index, op.dst if after else None)
-            self.asm.emit("DEOPT", operands=(ctypes.addressof(table),), error="generic_error")
+            self.asm.emit("DEOPT", operands=(shared,), error="generic_error")
+            if self.liveness.variable_slots:
+                data = states[index + 1 if after else index]
+                if after:
+                    assert op.dst is not None
+                    changed = bytearray(data)  # the callee's result is already an object: kept as it is
+                    struct.pack_into("=I", changed, self.kind_offset(self.liveness.home(op.dst.slot, index)),
+                                     DEOPT_KEEP)
+                    data = bytes(changed)
+                if data not in tables:
+                    tables[data] = self.keep_table(data)
+                self.asm.emit("DEOPT", operands=(tables[data],), error="generic_error")
             self.asm.emit("JUMP", jump=("generic", index + 1 if after else index))
         self.asm.line = 0
 
-    def deopt_table(self, index: int, boxed_already: ir.Var | None) -> ctypes.Array[ctypes.c_char]:
-        """What each object slot holds when the generic tier takes over before op ``index``.
+    @staticmethod
+    def kind_offset(slot: int) -> int:
+        return DEOPT_HEADER.size + DEOPT_ENTRY.size * slot + 4
 
-        Layout (stencils/deopt.c): count, counter address, then (slot u32, kind u32, constant) entries.
+    def variable_states(self, resumes: set[int]) -> dict[int, bytes]:
+        """The variable slots' table for resuming the generic tier before each op of ``resumes``.
+
+        Built backward through each block that has such an op, one change per variable an op reads or
+        writes: a write makes the variable's slot NULL before the op, a read makes it a box.  So the work
+        is linear in the ops, not in the exits times the live variables; each table is one copy.
         """
-        assigned = self.facts.assigned_before[index]
-        entries: list[tuple[int, int, int]] = []
-        for var in self.function.variables:
-            if var == boxed_already:
-                entries.append((var.slot, DEOPT_KEEP, 0))
-            elif var in assigned and self.facts.types[var].unboxed:
-                entries.append((var.slot, DEOPT_BOX[self.facts.types[var]], 0))
-            else:
-                entries.append((var.slot, DEOPT_NULL, 0))
-        for key, slot in self.constants.items():
-            entries.append((slot, DEOPT_CONSTANT, self.context.address(self.constant_object(key))))
-        entries.extend((slot, DEOPT_NULL, 0) for slot in range(self.scratch_base, self.outgoing))
-        data = struct.pack("=QQ" + "IIQ" * len(entries), len(entries), self.context.deopt_counter,
-                           *(field for entry in entries for field in entry))
+        liveness = self.liveness
+        ops = self.function.ops
+        template = DEOPT_HEADER.pack(liveness.variable_slots, ctypes.addressof(self.uncounted)) + b"".join(
+            DEOPT_ENTRY.pack(slot, DEOPT_NULL, 0) for slot in range(liveness.variable_slots))
+        box = [DEOPT_BOX.get(kind, DEOPT_NULL) for kind in self.kinds]  # by variable number
+        by_block: dict[int, list[int]] = {}
+        for index in resumes:
+            by_block.setdefault(liveness.block_at[index], []).append(index)
+        states: dict[int, bytes] = {}
+        pack = struct.pack_into
+        offset = self.kind_offset
+        for position, wanted in by_block.items():
+            if not liveness.reached[position]:
+                states.update((index, template) for index in wanted)  # never runs
+                continue
+            block = liveness.blocks[position]
+            data = bytearray(template)
+            for var, slot in liveness.homes_out[position].items():
+                pack("=I", data, offset(slot), box[var])
+            first = min(wanted)
+            asked = set(wanted)
+            for index in range(block.end, first - 1, -1):
+                op = ops[index]
+                homes = liveness.homes_at[index]
+                killed = kills(op)
+                if killed >= 0:
+                    pack("=I", data, offset(homes[killed]), DEOPT_NULL)
+                for var in uses(op):
+                    pack("=I", data, offset(homes[var]), box[var])
+                if index in asked:
+                    states[index] = bytes(data)
+        return states
+
+    def table(self, entries: list[tuple[int, int, int]], counter: int) -> int:
+        """The address of a deoptimization table (stencils/deopt.c): count, counter address, then
+        (slot u32, kind u32, constant) entries."""
+        data = DEOPT_HEADER.pack(len(entries), counter) + b"".join(DEOPT_ENTRY.pack(*entry) for entry in entries)
+        return self.keep_table(data)
+
+    def keep_table(self, data: bytes) -> int:
         table = ctypes.create_string_buffer(data, len(data))
         self.context.keep_alive.append(table)
-        return table
+        return ctypes.addressof(table)
 
     # --- the specialized tier -------------------------------------------------------------
 
@@ -365,25 +448,25 @@ class Lowering:
         types = [self.type_of(a) for a in op.args]
         if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
             assert op.dst is not None
-            if self.facts.types[op.dst] is not Type.UNKNOWN:
-                emit("COPY", op.dst.slot, self.slot(op.args[0]))
+            if self.kinds[op.dst.slot] is not Type.UNKNOWN:
+                emit("COPY", self.home(op.dst), self.slot(op.args[0]))
         elif op.opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
-            kind = "INT" if self.facts.types[op.dst] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
+            kind = "INT" if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
                 else "FLOAT"
             slots = [self.numeric(a, Type.FLOAT if kind == "FLOAT" else Type.INT) for a in op.args]
-            emit(f"BINARY_OP_{BINARY_NAME[operator]}_{kind}", op.dst.slot, *slots, exit=exit_here,
+            emit(f"BINARY_OP_{BINARY_NAME[operator]}_{kind}", self.home(op.dst), *slots, exit=exit_here,
                  error="return_null")
         elif op.opcode is Opcode.UNARY_OP:
             assert op.dst is not None
             kind = UNBOXED_NAME[types[0]]
             name = "UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE"
-            emit(f"{name}_{kind}", op.dst.slot, self.slot(op.args[0]), exit=exit_here)
+            emit(f"{name}_{kind}", self.home(op.dst), self.slot(op.args[0]), exit=exit_here)
         elif op.opcode is Opcode.COMPARE_OP:
             assert op.dst is not None and op.arg is not None
             kind, slots = self.comparison_operands(op, exit_here)
-            emit(f"COMPARE_OP_{kind}_{COMPARE_NAME[op.arg]}", op.dst.slot, *slots)
+            emit(f"COMPARE_OP_{kind}_{COMPARE_NAME[op.arg]}", self.home(op.dst), *slots)
         elif op.opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
             kind, slots = self.comparison_operands(op, exit_here)
@@ -401,20 +484,20 @@ class Lowering:
             callee = self.context.callee(op, tuple(types))
             for position, argument in enumerate(op.args):
                 emit("COPY", self.outgoing + position, self.slot(argument))
-            emit("CALL_JIT", op.dst.slot, self.outgoing, callee.frame_size, len(op.args),
+            emit("CALL_JIT", self.home(op.dst), self.outgoing, callee.frame_size, len(op.args),
                  operands=(callee.internal_entry, self.context.frame_stack),
                  exit=self.exit_to_generic(index, after=True), error="return_null")
         elif op.opcode is Opcode.GET_RANGE:
             step = op.args[2]
             if isinstance(step, ir.Var):
-                emit("JUMP_IF_FALSE_INT", step.slot, jump=exit_here)  # range() raises for a zero step
+                emit("JUMP_IF_FALSE_INT", self.home(step), jump=exit_here)  # range() raises for a zero step
             elif step.value == 0:
                 emit("JUMP", jump=exit_here)
         elif op.opcode is Opcode.FOR_ITER_RANGE:
             assert op.dst is not None
             step = op.args[2]
             ascending = isinstance(step, ir.Const) and step.value > 0
-            emit("FOR_ITER_RANGE_UP" if ascending else "FOR_ITER_RANGE", op.dst.slot,
+            emit("FOR_ITER_RANGE_UP" if ascending else "FOR_ITER_RANGE", self.home(op.dst),
                  *(self.slot(a) for a in op.args), jump=self.target(op))
         elif op.opcode is Opcode.CHECK_SIGNALS:
             self.back_edge(index, "specialized", "return_null")
@@ -433,7 +516,7 @@ class Lowering:
                 return self.slot(operand, Type.FLOAT)
             scratch = self.scratch(self.conversions)
             self.conversions += 1
-            self.asm.emit("INT_TO_FLOAT", scratch, operand.slot)
+            self.asm.emit("INT_TO_FLOAT", scratch, self.home(operand))
             return scratch
         return self.slot(operand)
 
@@ -450,14 +533,14 @@ class Lowering:
                 if abs(operand.value) > 2**53:
                     self.asm.emit("JUMP", jump=exit_here)  # no double holds it: the generic tier compares
             else:
-                self.asm.emit("GUARD_INT_FITS_FLOAT", operand.slot, exit=exit_here)
+                self.asm.emit("GUARD_INT_FITS_FLOAT", self.home(operand), exit=exit_here)
         return "FLOAT", [self.numeric(a, Type.FLOAT) for a in op.args]
 
     def specialized_intrinsic(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
         assert op.dst is not None and op.arg is not None
         emit = self.asm.emit
-        dst = op.dst.slot
-        result = self.facts.types[op.dst]
+        dst = self.home(op.dst)
+        result = self.kinds[op.dst.slot]
         name = op.arg
         if name == "abs":
             emit(f"UNARY_ABS_{UNBOXED_NAME[types[0]]}", dst, self.slot(op.args[0]), exit=exit_here)
@@ -494,7 +577,7 @@ class Lowering:
             emit("CLEAR", box)
         unbox_failed = ("unbox_failed", id(op))
         unbox_error = ("unbox_error", id(op))
-        emit(UNBOX_STENCIL[result], op.dst.slot, returned, exit=unbox_failed, error=unbox_error)
+        emit(UNBOX_STENCIL[result], self.home(op.dst), returned, exit=unbox_failed, error=unbox_error)
         emit("CLEAR", returned)
         done = ("boxed_call_done", id(op))
         emit("JUMP", jump=done)
@@ -520,7 +603,7 @@ class Lowering:
             self.asm.emit("RETURN_CONST", operands=(self.context.address(value.value),))
         else:
             kind = self.type_of(value)
-            self.asm.emit(f"RETURN_{'BOOL' if kind is Type.BOOL else UNBOXED_NAME[kind]}", value.slot)
+            self.asm.emit(f"RETURN_{'BOOL' if kind is Type.BOOL else UNBOXED_NAME[kind]}", self.home(value))
 
     # --- the generic tier ------------------------------------------------------------------
 
@@ -530,18 +613,18 @@ class Lowering:
         slots = [self.object_slot(a) for a in op.args]
         if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
             assert op.dst is not None
-            emit("COPY_OBJECT", op.dst.slot, slots[0])
+            emit("COPY_OBJECT", self.home(op.dst), slots[0])
         elif op.opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
             augmented = "INPLACE_" if operator != op.arg else ""
-            emit(f"BINARY_OP_{augmented}{BINARY_NAME[operator]}", op.dst.slot, *slots, error=error)
+            emit(f"BINARY_OP_{augmented}{BINARY_NAME[operator]}", self.home(op.dst), *slots, error=error)
         elif op.opcode is Opcode.UNARY_OP:
             assert op.dst is not None
-            emit("UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE", op.dst.slot, *slots, error=error)
+            emit("UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE", self.home(op.dst), *slots, error=error)
         elif op.opcode is Opcode.COMPARE_OP:
             assert op.dst is not None and op.arg is not None
-            emit("COMPARE_OP", op.dst.slot, *slots, RICH_COMPARE[op.arg], error=error)
+            emit("COMPARE_OP", self.home(op.dst), *slots, RICH_COMPARE[op.arg], error=error)
         elif op.opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
             name = "JUMP_IF_COMPARE" if op.jump_if else "JUMP_IF_NOT_COMPARE"
@@ -555,14 +638,14 @@ class Lowering:
             assert op.dst is not None and op.arg is not None
             simple = {"abs": "UNARY_ABS", "min": "MIN", "max": "MAX", "int": "CONVERT_INT", "float": "CONVERT_FLOAT"}
             if op.arg in simple:
-                emit(simple[op.arg], op.dst.slot, *slots, error=error)
+                emit(simple[op.arg], self.home(op.dst), *slots, error=error)
             else:
                 function = getattr(math, op.arg.removeprefix("math."))
-                self.generic_call(op.dst.slot, function, slots)
+                self.generic_call(self.home(op.dst), function, slots)
         elif op.opcode is Opcode.CALL_FUNCTION:
             assert op.dst is not None
             types = tuple(self.type_of(a) for a in op.args)
-            self.generic_call(op.dst.slot, self.context.callee(op, types).python_callable, slots)
+            self.generic_call(self.home(op.dst), self.context.callee(op, types).python_callable, slots)
         elif op.opcode is Opcode.GET_RANGE:
             # range() itself checks the arguments, with its own messages.
             result = self.scratch(len(slots))
@@ -570,7 +653,7 @@ class Lowering:
             emit("CLEAR", result)
         elif op.opcode is Opcode.FOR_ITER_RANGE:
             assert op.dst is not None
-            emit("FOR_ITER_RANGE_OBJECT", op.dst.slot, *slots, operands=(self.context.address(0),),
+            emit("FOR_ITER_RANGE_OBJECT", self.home(op.dst), *slots, operands=(self.context.address(0),),
                  jump=self.target(op, "generic"), error=error)
         elif op.opcode is Opcode.CHECK_SIGNALS:
             self.back_edge(index, "generic", error)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from jit import ir
 from jit.errors import UnsupportedError
+
+if TYPE_CHECKING:
+    from jit.optimizer.liveness import Liveness
 
 
 @dataclass
@@ -21,7 +25,8 @@ class Facts:
     signature: tuple[ir.Type, ...]
     types: dict[ir.Var, ir.Type] = field(default_factory=dict)
     return_type: ir.Type = ir.Type.UNKNOWN
-    assigned_before: list[frozenset[ir.Var]] = field(default_factory=list)  # per op: vars surely assigned
+    liveness: Liveness | None = None  # live variables and frame slots (a function pass: shared by signatures)
+    type_steps: int = 0  # ops the type-inference worklist evaluated (linear in the ops)
     specializable: bool = True
     # The return type of a call of a Python function with these argument types (given by the driver,
     # which compiles callees; recursion sees the current assumption).
@@ -34,9 +39,10 @@ Pass = Callable[[ir.Function, Facts], None]
 
 def function_passes() -> tuple[tuple[str, Pass], ...]:
     """Passes that do not depend on the argument types: run once per function."""
-    from jit.optimizer import assignment, constants  # noqa: PLC0415 - the passes import Facts from here
+    from jit.optimizer import assignment, constants, liveness  # noqa: PLC0415 - the passes import Facts from here
 
-    return (("constant-folding", constants.run), ("definite-assignment", assignment.run))
+    return (("constant-folding", constants.run), ("definite-assignment", assignment.run),
+            ("liveness", liveness.run))
 
 
 def signature_passes() -> tuple[tuple[str, Pass], ...]:

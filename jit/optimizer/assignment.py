@@ -1,45 +1,75 @@
-"""Definite assignment: which variables surely hold a value before each op.
+"""Definite assignment: a read of a variable that may be unbound is refused.
 
-The deoptimizer boxes exactly those; a read of a variable that may be unbound
-(which would raise UnboundLocalError in the interpreter) is refused, so that
-such functions run in the interpreter instead of reading garbage.
+Such a read would raise UnboundLocalError in the interpreter, so the function
+runs there instead of the compiled code reading garbage.  The analysis is a
+must-analysis over basic blocks: the set of surely assigned variables at a
+block's entry is the intersection over its predecessors, kept as a bit set
+(an int, bit ``var.slot``), so a round costs one pass over the blocks.  Only
+the reads are checked; deoptimization uses liveness instead (a variable live
+at a reachable op is surely assigned there, since every read is).
 """
 
 from __future__ import annotations
 
+import heapq
+
 from jit import ir
 from jit.errors import UnsupportedError
 from jit.optimizer import Facts
+from jit.optimizer.blocks import basic_blocks
 
 
 def run(function: ir.Function, facts: Facts) -> None:
-    everything = frozenset(function.variables)
-    before: list[frozenset[ir.Var]] = [everything] * len(function.ops)  # top of the must-lattice
-    if function.ops:
-        before[0] = frozenset(function.params)
-    reached = [False] * len(function.ops)
-    if function.ops:
-        reached[0] = True
-    worklist = [0] if function.ops else []
-    while worklist:
-        index = worklist.pop()
-        op = function.ops[index]
-        for successor in function.successors(index):
+    blocks = basic_blocks(function)
+    if not blocks:
+        return
+    ops = function.ops
+    # Per block: the variables it assigns before its last op, and that op's own destination.
+    assigned_within = []
+    for block in blocks:
+        bits = 0
+        for index in range(block.start, block.end):
+            if ops[index].dst is not None:
+                bits |= 1 << ops[index].dst.slot  # type: ignore[union-attr]
+        assigned_within.append(bits)
+    entry: list[int | None] = [None] * len(blocks)  # None: not reached yet (top of the must-lattice)
+    entry[0] = sum(1 << param.slot for param in set(function.params))
+    # Blocks in the order of their ops (for structured code, an order in which a block's predecessors come
+    # first except along back edges), so that each is processed about once per enclosing loop.
+    pending = [0]
+    queued = {0}
+    while pending:
+        position = heapq.heappop(pending)
+        queued.discard(position)
+        block = blocks[position]
+        before_last = entry[position] | assigned_within[position]  # type: ignore[operator]
+        last = ops[block.end]
+        for successor in block.successors:
             # FOR_ITER_RANGE assigns its target only when it does not leave the loop.
-            taken_exit = op.opcode is ir.Opcode.FOR_ITER_RANGE and successor == function.target_index(op)
-            after = before[index] if taken_exit else before[index] | ({op.dst} if op.dst is not None else set())
-            merged = after if not reached[successor] else before[successor] & after
-            if not reached[successor] or merged != before[successor]:
-                reached[successor] = True
-                before[successor] = merged
-                worklist.append(successor)
-    for index, op in enumerate(function.ops):
-        if not reached[index]:
-            before[index] = frozenset()
-            continue
-        for operand in op.args:
-            if isinstance(operand, ir.Var) and operand not in before[index]:
-                raise UnsupportedError(
-                    f"local variable {operand.name!r} may be read before it is assigned",
-                    function.filename, op.line)
-    facts.assigned_before = before
+            taken_exit = last.opcode is ir.Opcode.FOR_ITER_RANGE and blocks[successor].start == \
+                function.target_index(last)
+            after = before_last if taken_exit or last.dst is None else before_last | 1 << last.dst.slot
+            known = entry[successor]
+            merged = after if known is None else known & after
+            if merged != known:
+                entry[successor] = merged
+                if successor not in queued:
+                    queued.add(successor)
+                    heapq.heappush(pending, successor)
+    for position, block in enumerate(blocks):
+        reached = entry[position]
+        if reached is None:
+            continue  # unreachable: never runs
+        assigned: set[ir.Var] = set()
+        as_bytes = reached.to_bytes(len(function.variables) // 8 + 1, "little")  # a bit's test in constant time
+        for index in range(block.start, block.end + 1):
+            op = ops[index]
+            for operand in op.args:
+                if isinstance(operand, ir.Var) and operand not in assigned:
+                    if not as_bytes[operand.slot >> 3] >> (operand.slot & 7) & 1:
+                        raise UnsupportedError(
+                            f"local variable {operand.name!r} may be read before it is assigned",
+                            function.filename, op.line)
+                    assigned.add(operand)  # checked once per block
+            if op.dst is not None:
+                assigned.add(op.dst)

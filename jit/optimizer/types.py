@@ -11,6 +11,8 @@ OBJECT variable runs only in the generic tier.
 
 from __future__ import annotations
 
+import collections
+
 from jit import ir
 from jit.ir import Type
 from jit.optimizer import Facts
@@ -104,22 +106,43 @@ def operand_type(operand: ir.Operand, types: dict[ir.Var, Type]) -> Type:
 
 
 def run(function: ir.Function, facts: Facts) -> None:
-    types: dict[ir.Var, Type] = dict(zip(function.params, facts.signature, strict=True))
-    changed = True
-    while changed:
-        changed = False
-        for op in function.ops:
-            if op.dst is None:
-                continue
-            operand_types = [operand_type(a, types) for a in op.args]
-            if Type.UNKNOWN in operand_types and op.opcode is not ir.Opcode.CALL_FUNCTION:
-                continue  # not reached by any assignment yet; a later round sees it
-            new = types.get(op.dst, Type.UNKNOWN).join(result_type(op, operand_types, facts))
-            if new is not types.get(op.dst, Type.UNKNOWN):
-                types[op.dst] = new
-                changed = True
-    for var in function.variables:
-        types.setdefault(var, Type.UNKNOWN)
+    """The least fixpoint of the joins, by a worklist of ops: an op is evaluated again only when the type of
+    a variable it reads changed, and a type changes at most twice (UNKNOWN, a number, OBJECT), so the work
+    is linear in the ops and their operands.  The ops are first taken in order, so each op's first
+    evaluation sees what a pass in program order would (which matters for calls: see CALL_FUNCTION below).
+    """
+    ops = function.ops
+    # By variable number (Var.slot): an int indexes a list, a Var hashes through Python code.
+    known = [Type.UNKNOWN] * len(function.variables)
+    for param, kind in zip(function.params, facts.signature, strict=True):
+        known[param.slot] = kind
+    readers: list[list[int]] = [[] for _ in function.variables]
+    for index, op in enumerate(ops):
+        if op.dst is not None:
+            for number in {a.slot for a in op.args if isinstance(a, ir.Var)}:
+                readers[number].append(index)
+    pending = collections.deque(index for index, op in enumerate(ops) if op.dst is not None)
+    queued = [op.dst is not None for op in ops]
+    steps = 0
+    while pending:
+        index = pending.popleft()
+        queued[index] = False
+        steps += 1
+        op = ops[index]
+        assert op.dst is not None
+        operand_types = [known[a.slot] if isinstance(a, ir.Var) else constant_type(a.value) for a in op.args]
+        if Type.UNKNOWN in operand_types and op.opcode is not ir.Opcode.CALL_FUNCTION:
+            continue  # not reached by any assignment yet: evaluated again when an operand gets a type
+        number = op.dst.slot
+        new = known[number].join(result_type(op, operand_types, facts))
+        if new is not known[number]:
+            known[number] = new
+            for reader in readers[number]:
+                if not queued[reader]:
+                    queued[reader] = True
+                    pending.append(reader)
+    facts.type_steps = steps
+    types = dict(zip(function.variables, known, strict=True))
     facts.types = types
     returned = Type.UNKNOWN
     for op in function.ops:

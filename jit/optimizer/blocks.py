@@ -1,0 +1,65 @@
+"""Basic blocks of a function's IR, for the passes that solve data-flow problems.
+
+A block is a maximal run of ops entered only at its first op and left only at
+its last; a pass then works once per op and iterates only over blocks, so
+its cost is linear in the ops times the number of rounds its lattice needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jit import ir
+
+
+@dataclass
+class Block:
+    start: int  # index of its first op
+    end: int  # index of its last op (inclusive)
+    successors: list[int] = field(default_factory=list)  # block numbers
+    predecessors: list[int] = field(default_factory=list)
+
+
+# The data-flow passes name a variable by its number (Var.slot, its index in Function.variables): ints hash
+# in constant time, a Var (a frozen dataclass) through a Python-level __hash__.
+
+
+def kills(op: ir.Op) -> int:
+    """The variable ``op`` surely overwrites (-1: none): its destination, except FOR_ITER_RANGE's (assigned
+    only when the loop goes on, so the old value may still be read after the loop)."""
+    return op.dst.slot if op.dst is not None and op.opcode is not ir.Opcode.FOR_ITER_RANGE else -1
+
+
+def uses(op: ir.Op) -> list[int]:
+    """The variables ``op`` reads."""
+    return [operand.slot for operand in op.args if isinstance(operand, ir.Var)]
+
+
+def basic_blocks(function: ir.Function) -> list[Block]:
+    ops = function.ops
+    leaders = {0, *function.labels.values()} if ops else set()
+    for index, op in enumerate(ops):
+        if op.target is not None or op.opcode in ir.TERMINATORS:
+            leaders.add(index + 1)
+    starts = sorted(leader for leader in leaders if leader < len(ops))
+    number = {start: position for position, start in enumerate(starts)}
+    blocks = [Block(start, end - 1) for start, end in zip(starts, [*starts[1:], len(ops)], strict=True)]
+    for position, block in enumerate(blocks):
+        for successor in function.successors(block.end):
+            if number[successor] not in block.successors:
+                block.successors.append(number[successor])
+                blocks[number[successor]].predecessors.append(position)
+    return blocks
+
+
+def reachable(blocks: list[Block]) -> list[bool]:
+    """Which blocks the entry reaches."""
+    reached = [False] * len(blocks)
+    pending = [0] if blocks else []
+    while pending:
+        position = pending.pop()
+        if reached[position]:
+            continue
+        reached[position] = True
+        pending.extend(s for s in blocks[position].successors if not reached[s])
+    return reached

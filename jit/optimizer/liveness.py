@@ -1,0 +1,219 @@
+"""Liveness and frame slots: which variables the rest of the function may still read, and where they live.
+
+* Liveness: the variables live at each block's end (a backward worklist over
+  basic blocks, on Python sets); within a block it follows op by op with
+  ``blocks.kills`` and ``blocks.uses``.  The deoptimization tables box
+  exactly the variables live where the generic tier resumes: it reads nothing
+  else before writing it.  (A variable live at a reachable op is surely
+  assigned there, since definite assignment checked every read.)
+* Slots: a variable's live range is cut into *webs*, the parts that its
+  assignments and the reads of their values connect (two assignments of ``x``
+  whose values never meet are two webs), and webs whose extents do not
+  overlap share a frame slot (linear scan).  So the frame, and every deopt
+  table, is as large as the number of values live at once, not as the number
+  of variables, which grows with the length of the function.
+
+Everything is linear in the ops, times the number of variables live at a
+block boundary (which does not grow with the length of the function).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+from jit import ir
+from jit.optimizer import Facts
+from jit.optimizer.blocks import Block, basic_blocks, kills, reachable, uses
+
+ENTRY = -1  # the point before op 0, where the arguments arrive in slots 0..n-1
+
+
+@dataclass
+class Liveness:
+    """Variables are named by their numbers (``Var.slot``), as in jit.optimizer.blocks."""
+
+    blocks: list[Block]
+    reached: list[bool]  # per block
+    live_out: list[frozenset[int]]  # per block: the variables live after its last op
+    block_at: list[int]  # op index -> block number
+    homes_at: list[dict[int, int]]  # op index -> the slots of the variables it reads and writes
+    homes_out: list[dict[int, int]]  # per block: the slots of the variables live after its last op
+    variable_slots: int  # frame slots the variables need
+    rounds: int  # blocks the fixpoint processed (how much work it took)
+
+    def home(self, var: int, index: int) -> int:
+        """The slot of variable ``var`` at op ``index``, which reads or writes it."""
+        return self.homes_at[index][var]
+
+
+class _Intervals:
+    """Intervals of variables over op indices, joined into webs with union-find."""
+
+    def __init__(self) -> None:
+        self.var: list[int] = []
+        self.start: list[int] = []
+        self.end: list[int] = []
+        self.parent: list[int] = []
+
+    def add(self, var: int, start: int, end: int) -> int:
+        self.var.append(var)
+        self.start.append(start)
+        self.end.append(end)
+        self.parent.append(len(self.parent))
+        return len(self.parent) - 1
+
+    def root(self, interval: int) -> int:
+        parent = self.parent
+        while parent[interval] != interval:
+            parent[interval] = parent[parent[interval]]
+            interval = parent[interval]
+        return interval
+
+    def join(self, a: int, b: int) -> None:
+        a, b = self.root(a), self.root(b)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+
+def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[int]], int]:
+    """Live-out sets per block, and the number of blocks processed.
+
+    A worklist of blocks, the last one first (a heap on the block number): for
+    structured code a block's successors then come before it, except along
+    back edges, so each block is processed about once per enclosing loop.
+    """
+    ops = function.ops
+    used: list[frozenset[int]] = []  # read before any write in the block
+    killed: list[frozenset[int]] = []
+    for block in blocks:
+        read: set[int] = set()
+        written: set[int] = set()
+        for index in range(block.start, block.end + 1):
+            op = ops[index]
+            read.update(var for var in uses(op) if var not in written)
+            written.add(kills(op))
+        written.discard(-1)
+        used.append(frozenset(read))
+        killed.append(frozenset(written))
+    live_in = list(used)
+    live_out: list[frozenset[int]] = [frozenset()] * len(blocks)
+    pending = [-position for position in range(len(blocks))]
+    heapq.heapify(pending)
+    queued = [True] * len(blocks)
+    rounds = 0
+    while pending:
+        position = -heapq.heappop(pending)
+        queued[position] = False
+        rounds += 1
+        out = frozenset().union(*(live_in[s] for s in blocks[position].successors))
+        live_out[position] = out
+        new_in = used[position] | (out - killed[position])
+        if new_in != live_in[position]:
+            live_in[position] = new_in
+            for predecessor in blocks[position].predecessors:
+                if not queued[predecessor]:
+                    queued[predecessor] = True
+                    heapq.heappush(pending, -predecessor)
+    return live_out, rounds
+
+
+def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozenset[int]],
+              occurrences: list[list[tuple[int, int]]]) -> tuple[_Intervals, dict[int, int], list[dict[int, int]]]:
+    """Every variable's intervals, from a write or its block's start to its last read or its block's end,
+    joined across the edges it is live on, and across ops that read and write it (the op names one slot).
+
+    ``occurrences`` gets, per op, the interval of each variable it reads or writes.  Returns the intervals,
+    those of the variables live at the entry, and per block those of the variables live at its end.
+    """
+    ops = function.ops
+    found = _Intervals()
+    add = found.add
+    entering: list[dict[int, int]] = []  # per block: the interval of each variable live at its start
+    leaving: list[dict[int, int]] = []  # per block: ... at its end
+    for position, block in enumerate(blocks):
+        # The interval of each variable live at the op being visited (its start is set when it closes).
+        open_at = {var: add(var, block.start, block.end) for var in live_out[position]}
+        leaving.append(dict(open_at))
+        for index in range(block.end, block.start - 1, -1):
+            op = ops[index]
+            read = uses(op)
+            here = occurrences[index]
+            if op.dst is not None and op.dst.slot not in read:
+                target = op.dst.slot
+                interval = open_at.get(target)
+                if interval is None:  # a value nobody reads, or FOR_ITER_RANGE's target read only in the loop
+                    interval = add(target, index, index)
+                elif kills(op) == target:
+                    found.start[interval] = index
+                    del open_at[target]
+                here.append((target, interval))
+            for var in read:
+                interval = open_at.get(var)
+                if interval is None:
+                    interval = open_at[var] = add(var, block.start, index)
+                here.append((var, interval))
+        entering.append(open_at)  # their starts stay the block's
+    for position, block in enumerate(blocks):
+        for successor in block.successors:
+            for var, interval in entering[successor].items():
+                found.join(leaving[position][var], interval)
+    return found, entering[0] if entering else {}, leaving
+
+
+def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int]) -> tuple[list[int], int]:
+    """A slot per interval (the same for a web), by linear scan over the webs' extents; parameters keep
+    slots 0..n-1."""
+    root = [found.root(interval) for interval in range(len(found.parent))]
+    low: dict[int, int] = {}
+    high: dict[int, int] = {}
+    for web, start, end in zip(root, found.start, found.end, strict=True):
+        if web in low:
+            if start < low[web]:
+                low[web] = start
+            if end > high[web]:
+                high[web] = end
+        else:
+            low[web], high[web] = start, end
+    slot_of: dict[int, int] = {}
+    active: list[tuple[int, int]] = []  # (last op, slot) of the webs holding a slot
+    for position, param in enumerate(function.params):
+        web = root[at_entry[param.slot]]
+        slot_of[web] = position
+        heapq.heappush(active, (high[web], position))
+    free: list[int] = []
+    count = len(function.params)
+    for web in sorted((w for w in low if w not in slot_of), key=lambda w: (low[w], high[w])):
+        while active and active[0][0] < low[web]:
+            heapq.heappush(free, heapq.heappop(active)[1])
+        if free:
+            slot = heapq.heappop(free)
+        else:
+            slot, count = count, count + 1
+        slot_of[web] = slot
+        heapq.heappush(active, (high[web], slot))
+    return [slot_of[web] for web in root], count
+
+
+def analyse(function: ir.Function) -> Liveness:
+    blocks = basic_blocks(function)
+    live_out, rounds = solve(function, blocks)
+    occurrences: list[list[tuple[int, int]]] = [[] for _ in function.ops]
+    found, live_at_entry, leaving = intervals(function, blocks, live_out, occurrences)
+    # The arguments arrive before op 0: each parameter's web starts at ENTRY, and goes on if op 0 needs it.
+    at_entry: dict[int, int] = {}
+    for param in function.params:
+        at_entry[param.slot] = found.add(param.slot, ENTRY, ENTRY)
+        if param.slot in live_at_entry:
+            found.join(at_entry[param.slot], live_at_entry[param.slot])
+    slot_of, count = allocate(function, found, at_entry)
+    homes_at = [{var: slot_of[interval] for var, interval in here} for here in occurrences]
+    homes_out = [{var: slot_of[interval] for var, interval in out.items()} for out in leaving]
+    block_at = [0] * len(function.ops)
+    for position, block in enumerate(blocks):
+        block_at[block.start : block.end + 1] = [position] * (block.end - block.start + 1)
+    return Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, homes_out, count, rounds)
+
+
+def run(function: ir.Function, facts: Facts) -> None:
+    facts.liveness = analyse(function)
