@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import inspect
 import threading
 import time
 import types
@@ -22,7 +21,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from jit import ir
+from jit import _isolation, arguments, ir
 from jit.backend import callable as jit_callable
 from jit.backend import frames, lowering
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
@@ -65,7 +64,7 @@ def host_problem() -> str | None:
         emitter()
     except (UnsupportedHostError, ExecutableMemoryError) as error:
         return str(error)
-    return None
+    return _isolation.problem()  # after emitter(): the tables it loads are jit modules too
 
 
 @functools.cache
@@ -123,7 +122,6 @@ class Dispatcher:
     def __init__(self, func: types.FunctionType, strict: bool) -> None:
         self.func = func
         self.strict = strict
-        self.signature = inspect.signature(func)
         self.parameter_count = func.__code__.co_argcount
         self.specializations: dict[tuple[ir.Type, ...], Specialization] = {}
         self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
@@ -144,7 +142,7 @@ class Dispatcher:
                 return func(*args, **kwargs)
 
             self.callable = interpreted
-        functools.update_wrapper(self.callable, func)
+        arguments.copy_metadata(self.callable, func)
         self.callable.__jit_original__ = func
         self.callable.__jit_dispatcher__ = self
         if problem is None:
@@ -153,12 +151,9 @@ class Dispatcher:
     # --- calls that the machine code does not take --------------------------------------
 
     def slow_path(self, *args: object, **kwargs: object) -> object:
-        try:
-            bound = self.signature.bind(*args, **kwargs)
-        except TypeError:
-            return self.func(*args, **kwargs)  # the interpreter's own message
-        bound.apply_defaults()
-        positional = bound.args
+        positional = arguments.bind(self.func, args, kwargs)
+        if positional is None:
+            return self.func(*args, **kwargs)  # the interpreter's own message, or parameters never compiled
         key = tuple(type(value) for value in positional)
         with _lock:
             self.revalidate()
@@ -377,9 +372,9 @@ def check_compilable(func: object) -> types.FunctionType:
         raise TypeError(f"jit.compile() takes a Python function, not the builtin {func.__name__!r}")
     if not isinstance(func, types.FunctionType):
         raise TypeError(f"jit.compile() takes a Python function, not {type(func).__name__!r}")
-    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+    if arguments.is_generator(func):
         raise TypeError(f"jit.compile() cannot compile the generator function {func.__qualname__!r}")
-    if inspect.iscoroutinefunction(func):
+    if arguments.is_coroutine(func):
         raise TypeError(f"jit.compile() cannot compile the coroutine function {func.__qualname__!r}")
     return func
 

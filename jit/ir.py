@@ -18,7 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
-class Type(enum.Enum):
+class _Enum(enum.Enum):
+    """An enum hashed in C: Enum.__hash__ is Python code calling the real builtins' ``hash``, which user code
+    may rebind (jit/_isolation.py); members are singletons, so identity is the right hash."""
+
+    __hash__ = object.__hash__
+
+
+class Type(_Enum):
     """What a variable holds, for one specialization."""
 
     UNKNOWN = "unknown"  # bottom of the lattice: not assigned yet
@@ -73,7 +80,7 @@ class Label:
         return self.name
 
 
-class Opcode(enum.Enum):
+class Opcode(_Enum):
     """The IR's operations.  ``arg`` and ``target`` of :class:`Op` give their details."""
 
     LOAD_CONST = "LOAD_CONST"  # dst = const

@@ -332,7 +332,8 @@ class Lowering:
         entries.extend((slot, DEOPT_NULL, 0) for slot in range(self.scratch_base, self.frame_size))
         data = struct.pack("=QQ" + "IIQ" * len(entries), len(entries), self.context.deopt_counter,
                            *(field for entry in entries for field in entry))
-        table = ctypes.create_string_buffer(data, len(data))
+        # Not ctypes.create_string_buffer: Python code that calls the real builtins (jit/_isolation.py).
+        table = (ctypes.c_char * len(data)).from_buffer_copy(data)
         self.context.keep_alive.append(table)
         return table
 

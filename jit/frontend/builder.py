@@ -12,8 +12,7 @@ import ast
 import builtins
 import math
 import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from jit import ir
 from jit.frontend.source import FunctionSource, read_source
@@ -91,14 +90,8 @@ class Builder:
             self.locals[name] = self.function.new_var(name)
         return self.locals[name]
 
-    @contextmanager
-    def at(self, node: ast.AST) -> Iterator[None]:
-        saved = self.line
-        self.line = self.source.line(node)
-        try:
-            yield
-        finally:
-            self.line = saved
+    def at(self, node: ast.AST) -> _At:
+        return _At(self, self.source.line(node))
 
     # --- the function ------------------------------------------------------------
 
@@ -479,3 +472,20 @@ def describe(node: ast.AST) -> str:
 def describe_value(value: object) -> str:
     name = getattr(value, "__qualname__", None) or type(value).__name__
     return f"{name!r} ({type(value).__name__})"
+
+
+class _At:
+    """``with builder.at(node):`` the current line is the node's inside.  A class, not a
+    ``contextlib.contextmanager``, whose Python code calls the real builtins' ``next`` (jit/_isolation.py)."""
+
+    def __init__(self, builder: Builder, line: int) -> None:
+        self.builder = builder
+        self.line = line
+        self.saved = 0
+
+    def __enter__(self) -> None:
+        self.saved = self.builder.line
+        self.builder.line = self.line
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.builder.line = self.saved
