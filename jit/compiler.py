@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import threading
 import time
 import types
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from jit import _isolation, arguments, ir
+from jit import _isolation, arguments, ir, reentrancy
 from jit.backend import callable as jit_callable
 from jit.backend import frames, lowering
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
@@ -46,7 +45,10 @@ class Statistics:
 
 
 STATISTICS = Statistics()
-_lock = threading.RLock()
+# The compiler's state (dispatchers, specializations, the emitter, the arena) is changed under this lock.  A
+# signal handler or finalizer that runs on this thread in the middle of that work finds it busy() and must not
+# touch the state: its calls run the interpreter, its jit.compile defers (jit/reentrancy.py).
+_lock = reentrancy.Guard()
 
 
 @functools.cache
@@ -154,6 +156,8 @@ class Dispatcher:
         positional = arguments.bind(self.func, args, kwargs)
         if positional is None:
             return self.func(*args, **kwargs)  # the interpreter's own message, or parameters never compiled
+        if _lock.busy():  # a handler or finalizer interrupted the compiler: it must not compile now
+            return self.func(*args, **kwargs)
         key = tuple(type(value) for value in positional)
         with _lock:
             self.revalidate()
@@ -379,8 +383,39 @@ def check_compilable(func: object) -> types.FunctionType:
     return func
 
 
+class Deferred(jit_callable.JitFunctionBase):
+    """What jit.compile returns when it is called in the middle of the compiler's own work (by a signal handler
+    or a finalizer on the same thread): compiling there would deadlock or corrupt the interrupted work.  The
+    function is compiled at its first call made outside that work; calls made inside run the interpreter."""
+
+    def __init__(self, func: types.FunctionType, strict: bool) -> None:
+        arguments.copy_metadata(self, func)
+        self.__jit_original__ = func
+        self.strict = strict
+        self.compiled: Any = None
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        if _lock.busy():
+            return self.__jit_original__(*args, **kwargs)
+        return self.resolve()(*args, **kwargs)
+
+    def resolve(self) -> Any:
+        """The compiled function (made on first use, outside the compiler's work)."""
+        if self.compiled is None:
+            self.compiled = compile_function(self.__jit_original__, self.strict)
+        return self.compiled
+
+    @property
+    def __jit_dispatcher__(self) -> Dispatcher:
+        return dispatcher_of(self.resolve())
+
+
 def compile_function(func: object, strict: bool = False) -> Any:
     function = check_compilable(getattr(func, "__jit_original__", func))
+    if _lock.busy():
+        if strict:
+            optimize(build_ir(function), Facts(()), function_passes())  # refuse now what can never compile
+        return Deferred(function, strict)
     with _lock:
         dispatcher = registered(function)
         if dispatcher is None or dispatcher.strict != strict:

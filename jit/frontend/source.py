@@ -9,6 +9,7 @@ import textwrap
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from jit.errors import UnsupportedError
 
@@ -52,7 +53,7 @@ def parse_definition(func: types.FunctionType) -> tuple[str, ast.Module | None]:
         try:
             # compile() itself, as ast.parse does: ast.parse is Python code that calls the real builtins,
             # which user code may rebind (jit/_isolation.py).
-            module: ast.Module = compile(text, "<unknown>", "exec", ast.PyCF_ONLY_AST)
+            module = cast(ast.Module, compile(text, "<unknown>", "exec", ast.PyCF_ONLY_AST))
             return text, module
         except SyntaxError:
             continue
