@@ -84,6 +84,12 @@ def _all_names(code: types.CodeType) -> Iterator[str]:
             yield from _all_names(constant)
 
 
+def genuine(name: str) -> object | None:
+    """``builtins.name`` as a fresh interpreter has it; None when it was rebound before ``import jit`` (then the
+    frontend must not take a call of it for the builtin it compiles inline)."""
+    return None if name in _rebound else BUILTINS.get(name)
+
+
 def problem() -> str | None:
     """Why the compiler must not run: a builtin it reads was rebound before ``import jit``; or None."""
     if not _needed:

@@ -9,12 +9,11 @@ runs in the interpreter.
 from __future__ import annotations
 
 import ast
-import builtins
 import math
 import types
 from collections.abc import Callable
 
-from jit import ir
+from jit import _isolation, ir
 from jit.frontend.source import FunctionSource, read_source
 
 BINARY_OPERATORS: dict[type[ast.operator], str] = {
@@ -34,14 +33,15 @@ COMPARISONS: dict[type[ast.cmpop], str] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
 }
-# Builtins compiled as intrinsics, with the numbers of arguments they accept here.
+# Builtins compiled as intrinsics, with the numbers of arguments they accept here.  Keyed by the genuine
+# objects: a call of whatever a name is bound to when the function is compiled is inlined only if it is the
+# builtin itself (one rebound before `import jit` is an ordinary call, jit/_isolation.py).
 BUILTIN_INTRINSICS: dict[object, tuple[str, tuple[int, ...]]] = {
-    builtins.abs: ("abs", (1,)),
-    builtins.min: ("min", (2,)),
-    builtins.max: ("max", (2,)),
-    builtins.int: ("int", (1,)),
-    builtins.float: ("float", (1,)),
+    value: (name, counts)
+    for name, counts in (("abs", (1,)), ("min", (2,)), ("max", (2,)), ("int", (1,)), ("float", (1,)))
+    if (value := _isolation.genuine(name)) is not None
 }
+RANGE = _isolation.genuine("range")  # None (never matched) if rebound before import
 CONSTANT_TYPES = (bool, int, float)
 
 
@@ -215,7 +215,7 @@ class Builder:
         iterator = node.iter
         if not (isinstance(iterator, ast.Call) and isinstance(iterator.func, ast.Name)
                 and iterator.func.id not in self.source.local_names
-                and self.global_value(iterator.func) is builtins.range):
+                and RANGE is not None and self.global_value(iterator.func) is RANGE):
             raise self.unsupported("'for' over anything but range() is not supported", node)
         if iterator.keywords or not 1 <= len(iterator.args) <= 3:
             raise self.unsupported("range() takes 1 to 3 positional arguments here", node)
