@@ -94,7 +94,8 @@ class Opcode(_Enum):
     POP_JUMP_IF_TRUE = "POP_JUMP_IF_TRUE"  # if a: goto target
     POP_JUMP_IF_FALSE = "POP_JUMP_IF_FALSE"  # if not a: goto target
     COMPARE_AND_BRANCH = "COMPARE_AND_BRANCH"  # if (a <arg> b) == jump_if: goto target
-    GET_RANGE = "GET_RANGE"  # checks range(start, stop, step) the way range() does
+    INDEX = "INDEX"  # dst = operator.index(a): how range() converts each bound to an exact int
+    GET_RANGE = "GET_RANGE"  # checks range(start, stop, step) of exact ints: a zero step raises
     FOR_ITER_RANGE = "FOR_ITER_RANGE"  # dst = counter; counter += step; exit to target when done
     CHECK_SIGNALS = "CHECK_SIGNALS"  # a loop's back edge: answer Ctrl-C
     RETURN_VALUE = "RETURN_VALUE"  # return a

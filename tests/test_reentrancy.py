@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_arena import CHUNK, PAGE, RecordingMemory
 
 import jit
 from jit import compiler
 from jit.backend.arena import Arena
-from tests.test_arena import CHUNK, PAGE, RecordingMemory
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120

@@ -22,6 +22,7 @@ import math
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import index as python_index
 
 from jit import ir
 from jit.backend.emitter import Instruction
@@ -344,7 +345,7 @@ class Lowering:
         self.conversions = 0
         exit_here = self.exit_to_generic(index)
         types = [self.type_of(a) for a in op.args]
-        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
+        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: of an int64 (or bool 0/1)
             assert op.dst is not None
             if self.facts.types[op.dst] is not Type.UNKNOWN:
                 emit("COPY", op.dst.slot, self.slot(op.args[0]))
@@ -544,8 +545,11 @@ class Lowering:
             assert op.dst is not None
             types = tuple(self.type_of(a) for a in op.args)
             self.generic_call(op.dst.slot, self.context.callee(op, types).python_callable, slots)
+        elif op.opcode is Opcode.INDEX:
+            assert op.dst is not None
+            self.generic_call(op.dst.slot, python_index, slots)  # range()'s PyNumber_Index, its message
         elif op.opcode is Opcode.GET_RANGE:
-            # range() itself checks the arguments, with its own messages.
+            # range() itself checks the (exact int) bounds: a zero step raises its ValueError.
             result = self.scratch(len(slots))
             self.generic_call(result, range, slots)
             emit("CLEAR", result)

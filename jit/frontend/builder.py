@@ -221,16 +221,21 @@ class Builder:
             raise self.unsupported("range() takes 1 to 3 positional arguments here", node)
         if not isinstance(node.target, ast.Name):
             raise self.unsupported(f"'for' target {describe(node.target)} is not supported", node)
+        # The arguments are evaluated once, in order; then, as range() does, each bound becomes an exact int
+        # (__index__; its TypeError), in order, and a zero step raises.  The loop runs on those ints only:
+        # its variable is an exact int whatever the bounds were (a bool, an int subclass, a NumPy integer).
         values = [self.materialize(self.expression(argument)) for argument in iterator.args]
         start, stop, step = (
             (ir.Const(0), values[0], ir.Const(1)) if len(values) == 1
             else (values[0], values[1], values[2] if len(values) == 3 else ir.Const(1))
         )
         counter, limit, stride = self.temp(), self.temp(), self.temp()
-        self.emit(ir.Opcode.GET_RANGE, args=(start, stop, step))
         for var, value in ((counter, start), (limit, stop), (stride, step)):
-            opcode = ir.Opcode.LOAD_CONST if isinstance(value, ir.Const) else ir.Opcode.COPY
-            self.emit(opcode, dst=var, args=(value,))
+            if isinstance(value, ir.Const) and type(value.value) in (int, bool):
+                self.emit(ir.Opcode.LOAD_CONST, dst=var, args=(ir.Const(int(value.value)),))
+            else:
+                self.emit(ir.Opcode.INDEX, dst=var, args=(value,))
+        self.emit(ir.Opcode.GET_RANGE, args=(counter, limit, stride))
         head = self.function.new_label("for")
         orelse = self.function.new_label("for_else")
         end = self.function.new_label("for_end")
