@@ -402,6 +402,9 @@ class Deferred(jit_callable.JitFunctionBase):
     def resolve(self) -> Any:
         """The compiled function (made on first use, outside the compiler's work)."""
         if self.compiled is None:
+            if _lock.busy():
+                raise RuntimeError(f"{self.__jit_original__.__qualname__} cannot be compiled in a signal handler or "
+                                   "finalizer that interrupted the compiler; it is compiled at its next call")
             self.compiled = compile_function(self.__jit_original__, self.strict)
         return self.compiled
 

@@ -9,6 +9,7 @@ end-to-end cases run in subprocesses with a timeout (a deadlock must fail the te
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -175,6 +176,8 @@ def test_inside_the_compilers_work_calls_run_the_interpreter_and_compile_defers(
         deferred: Any = jit.compile(add_one)
         assert deferred(4) == 5 and deferred.__name__ == "add_one"
         assert type(deferred) is compiler.Deferred
+        with pytest.raises(RuntimeError, match="cannot be compiled in a signal handler"):
+            jit.explain(deferred, file=io.StringIO())  # explaining would mean compiling now
         with pytest.raises(jit.UnsupportedError):
             jit.compile(lambda: 0, strict=True)  # strict still refuses at once
     assert deferred(4) == 5  # outside: compiled now
