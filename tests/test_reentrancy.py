@@ -145,20 +145,17 @@ def nested_runs(output: str) -> tuple[int, int]:
     return int(calls), int(inside)
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="setitimer is POSIX")
 def test_a_timer_signal_handler_compiles_and_calls_while_the_main_thread_compiles(tmp_path: Path) -> None:
     calls, _ = nested_runs(run_script(tmp_path, "signal_handler", SIGNAL_HANDLER))
     assert calls >= 1
 
 
-@pytest.mark.slow
 def test_a_finalizer_compiles_and_calls_in_the_middle_of_compiling(tmp_path: Path) -> None:
     calls, inside = nested_runs(run_script(tmp_path, "finalizer", FINALIZER))
     assert calls >= 1 and inside >= 1  # collections triggered by the compiler's own allocations
 
 
-@pytest.mark.slow
 def test_a_gc_callback_compiles_and_calls_in_the_middle_of_compiling(tmp_path: Path) -> None:
     calls, inside = nested_runs(run_script(tmp_path, "gc_callback", GC_CALLBACK))
     assert calls >= 1 and inside >= 1
