@@ -35,6 +35,8 @@ _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes made by Python code; the genu
 _HOME_MODULES = ("builtins", "io", "_io")  # builtins.open is io.open
 _ALIASES = frozenset({"EnvironmentError", "IOError", "WindowsError"})  # names of OSError
 _LOADS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
+_IMPLICIT = {"LOAD_BUILD_CLASS": "__build_class__", "IMPORT_NAME": "__import__"}  # builtins that opcodes call
+_METADATA = frozenset({"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__debug__"})
 
 
 def _genuine(name: str, value: object) -> bool:
@@ -43,8 +45,8 @@ def _genuine(name: str, value: object) -> bool:
     The genuine callables are C functions of the builtins (or io) module and C types, under their own name;
     a user's rebinding is a Python function, a class, a callable object or a C function of another name.
     """
-    if name.startswith("__"):
-        return True  # module metadata (__loader__, __spec__...): the compiler reads none of it
+    if name in _METADATA:
+        return True  # the builtins module's own attributes: the compiler reads none of them
     if isinstance(value, types.BuiltinFunctionType):
         return value.__name__ == name and getattr(value.__self__, "__name__", None) in _HOME_MODULES
     if isinstance(value, type):
@@ -64,6 +66,8 @@ def _global_reads(code: types.CodeType) -> Iterator[str]:
     for instruction in dis.get_instructions(code):
         if instruction.opname in _LOADS:
             yield instruction.argval
+        elif instruction.opname in _IMPLICIT:
+            yield _IMPLICIT[instruction.opname]
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             yield from _global_reads(constant)
@@ -71,7 +75,7 @@ def _global_reads(code: types.CodeType) -> Iterator[str]:
 
 def _record(module: str, code: types.CodeType) -> None:
     # Only a module that names a builtin rebound before import needs the (slower) instruction walk.
-    if _rebound and not _rebound.keys().isdisjoint(_all_names(code)):
+    if _rebound and not _rebound.keys().isdisjoint({*_all_names(code), *_IMPLICIT.values()}):
         for name in _global_reads(code):
             if name in _rebound:
                 _needed.setdefault(name, module)
