@@ -187,7 +187,7 @@ class FunctionTranslator:
         """The value an op with a destination computes."""
         assert op.dst is not None
         code, dst_type = op.opcode, self.types[op.dst]
-        if code in (Opcode.LOAD_CONST, Opcode.COPY):
+        if code in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: range()'s bound, int64 or bool
             return self.value(op.args[0], dst_type)
         if code is Opcode.BINARY_OP:
             assert op.arg is not None

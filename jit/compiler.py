@@ -15,17 +15,13 @@ from __future__ import annotations
 import ctypes
 import functools
 import gc
-import inspect
-import threading
 import time
 import types
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from jit import ir
+from jit import _isolation, arguments, ir, reentrancy
 from jit.backend import callable as jit_callable
 from jit.backend import frames, layout, lowering
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
@@ -65,24 +61,28 @@ def deoptimization_count() -> int:
 
 
 STATISTICS = Statistics()
-_lock = threading.RLock()
+# The compiler's state (dispatchers, specializations, the emitter, the arena) is changed under this lock.  A
+# signal handler or finalizer that runs on this thread in the middle of that work finds it busy() and must not
+# touch the state: its calls run the interpreter, its jit.compile defers (jit/reentrancy.py).
+_lock = reentrancy.Guard()
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while compiling.
+class CollectorPaused:
+    """No cyclic garbage collection while compiling (``with CollectorPaused():``).
 
     A compile allocates objects in proportion to the function (ops, instructions, tables) and frees them
     by reference counting; with the collector on, each generation-2 collection it triggers walks every
     object of the process again, which made compile time grow faster than the function.  The collector
-    resumes afterwards (unless it was off already: then it stays off, as the program wants).
+    resumes afterwards (unless it was off already: then it stays off, as the program wants).  A class, not
+    contextlib.contextmanager, whose Python code would call the real builtins (jit/_isolation.py).
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+
+    def __enter__(self) -> None:
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
             gc.enable()
 
 
@@ -101,7 +101,7 @@ def host_problem() -> str | None:
         emitter()
     except (UnsupportedHostError, ExecutableMemoryError) as error:
         return str(error)
-    return None
+    return _isolation.problem()  # after emitter(): the tables it loads are jit modules too
 
 
 @functools.cache
@@ -160,7 +160,6 @@ class Dispatcher:
     def __init__(self, func: types.FunctionType, strict: bool) -> None:
         self.func = func
         self.strict = strict
-        self.signature = inspect.signature(func)
         self.parameter_count = func.__code__.co_argcount
         self.metadata = function_metadata(func)
         self.specializations: dict[tuple[ir.Type, ...], Specialization] = {}
@@ -182,7 +181,7 @@ class Dispatcher:
                 return func(*args, **kwargs)
 
             self.callable = interpreted
-        functools.update_wrapper(self.callable, func)
+        arguments.copy_metadata(self.callable, func)
         self.callable.__jit_original__ = func
         self.callable.__jit_dispatcher__ = self
         if problem is None:
@@ -191,14 +190,11 @@ class Dispatcher:
     # --- calls that the machine code does not take --------------------------------------
 
     def slow_path(self, *args: object, **kwargs: object) -> object:
-        with _lock:
-            self.revalidate()  # first: the binding below uses the function's defaults as they are now
-        try:
-            bound = self.signature.bind(*args, **kwargs)
-        except TypeError:
-            return self.func(*args, **kwargs)  # the interpreter's own message
-        bound.apply_defaults()
-        positional = bound.args
+        positional = arguments.bind(self.func, args, kwargs)
+        if positional is None:
+            return self.func(*args, **kwargs)  # the interpreter's own message, or parameters never compiled
+        if _lock.busy():  # a handler or finalizer interrupted the compiler: it must not compile now
+            return self.func(*args, **kwargs)
         key = tuple(type(value) for value in positional)
         with _lock:
             self.revalidate()
@@ -237,7 +233,6 @@ class Dispatcher:
         self.fallbacks.clear()
         self.ir = None
         self.metadata = function_metadata(self.func)
-        self.signature = inspect.signature(self.func)
         self.parameter_count = self.func.__code__.co_argcount
         self.rebuild()
 
@@ -261,7 +256,7 @@ class Dispatcher:
             return None
         started = time.perf_counter()
         try:
-            with collector_paused():
+            with CollectorPaused():
                 spec = self.compile_specialization(signature)
         except Exception as error:
             # Never a crash: what cannot be compiled runs in the interpreter, and explain() says why.
@@ -451,15 +446,49 @@ def check_compilable(func: object) -> types.FunctionType:
         raise TypeError(f"jit.compile() takes a Python function, not the builtin {func.__name__!r}")
     if not isinstance(func, types.FunctionType):
         raise TypeError(f"jit.compile() takes a Python function, not {type(func).__name__!r}")
-    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+    if arguments.is_generator(func):
         raise TypeError(f"jit.compile() cannot compile the generator function {func.__qualname__!r}")
-    if inspect.iscoroutinefunction(func):
+    if arguments.is_coroutine(func):
         raise TypeError(f"jit.compile() cannot compile the coroutine function {func.__qualname__!r}")
     return func
 
 
+class Deferred(jit_callable.JitFunctionBase):
+    """What jit.compile returns when it is called in the middle of the compiler's own work (by a signal handler
+    or a finalizer on the same thread): compiling there would deadlock or corrupt the interrupted work.  The
+    function is compiled at its first call made outside that work; calls made inside run the interpreter."""
+
+    def __init__(self, func: types.FunctionType, strict: bool) -> None:
+        arguments.copy_metadata(self, func)
+        self.__jit_original__ = func
+        self.strict = strict
+        self.compiled: Any = None
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        if _lock.busy():
+            return self.__jit_original__(*args, **kwargs)
+        return self.resolve()(*args, **kwargs)
+
+    def resolve(self) -> Any:
+        """The compiled function (made on first use, outside the compiler's work)."""
+        if self.compiled is None:
+            if _lock.busy():
+                raise RuntimeError(f"{self.__jit_original__.__qualname__} cannot be compiled in a signal handler or "
+                                   "finalizer that interrupted the compiler; it is compiled at its next call")
+            self.compiled = compile_function(self.__jit_original__, self.strict)
+        return self.compiled
+
+    @property
+    def __jit_dispatcher__(self) -> Dispatcher:
+        return dispatcher_of(self.resolve())
+
+
 def compile_function(func: object, strict: bool = False) -> Any:
     function = check_compilable(getattr(func, "__jit_original__", func))
+    if _lock.busy():
+        if strict:
+            optimize(build_ir(function), Facts(()), function_passes())  # refuse now what can never compile
+        return Deferred(function, strict)
     with _lock:
         dispatcher = registered(function)
         if dispatcher is None or dispatcher.strict != strict:

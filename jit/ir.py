@@ -18,7 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
-class Type(enum.Enum):
+class _Enum(enum.Enum):
+    """An enum hashed in C: Enum.__hash__ is Python code calling the real builtins' ``hash``, which user code
+    may rebind (jit/_isolation.py); members are singletons, so identity is the right hash."""
+
+    __hash__ = object.__hash__
+
+
+class Type(_Enum):
     """What a variable holds, for one specialization."""
 
     UNKNOWN = "unknown"  # bottom of the lattice: not assigned yet
@@ -73,7 +80,7 @@ class Label:
         return self.name
 
 
-class Opcode(enum.Enum):
+class Opcode(_Enum):
     """The IR's operations.  ``arg`` and ``target`` of :class:`Op` give their details."""
 
     LOAD_CONST = "LOAD_CONST"  # dst = const
@@ -87,7 +94,8 @@ class Opcode(enum.Enum):
     POP_JUMP_IF_TRUE = "POP_JUMP_IF_TRUE"  # if a: goto target
     POP_JUMP_IF_FALSE = "POP_JUMP_IF_FALSE"  # if not a: goto target
     COMPARE_AND_BRANCH = "COMPARE_AND_BRANCH"  # if (a <arg> b) == jump_if: goto target
-    GET_RANGE = "GET_RANGE"  # checks range(start, stop, step) the way range() does
+    INDEX = "INDEX"  # dst = operator.index(a): how range() converts each bound to an exact int
+    GET_RANGE = "GET_RANGE"  # checks range(start, stop, step) of exact ints: a zero step raises
     FOR_ITER_RANGE = "FOR_ITER_RANGE"  # dst = counter; counter += step; exit to target when done
     CHECK_SIGNALS = "CHECK_SIGNALS"  # a loop's back edge: answer Ctrl-C
     RETURN_VALUE = "RETURN_VALUE"  # return a

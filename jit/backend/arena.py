@@ -19,18 +19,22 @@ reuse.
 
 ``release`` may be called from a garbage-collection finalizer at any point,
 including inside another arena call on the same thread, so it never blocks:
-it queues the run, and whoever holds the lock next returns it.
+it queues the run, and whoever holds the lock next returns it.  ``allocate``
+may be re-entered the same way (a signal handler or finalizer that compiles
+while this thread is inside the arena): the nested call maps a mapping of its
+own, outside the chunk list it would otherwise corrupt, and queues it; whoever
+holds the lock next adopts it as an ordinary chunk (jit/reentrancy.py).
 """
 
 from __future__ import annotations
 
 import bisect
-import threading
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
 from jit.backend.memory import ExecutableMemory, host_memory
+from jit.reentrancy import Guard
 
 __all__ = ["Allocation", "Arena"]
 
@@ -96,8 +100,9 @@ class Arena:
         self.chunk_size = max(unit, -(-chunk_size // unit) * unit)
         self.spare_chunks = spare_chunks
         self._chunks: list[_Chunk] = []
-        self._lock = threading.Lock()
+        self._lock = Guard()
         self._pending: deque[Allocation] = deque()
+        self._adopt: deque[Allocation] = deque()  # made by nested calls, apart from the chunk list
         self._in_use = 0
         self._requested = 0
         self._live = 0
@@ -111,6 +116,8 @@ class Arena:
             raise ValueError(f"negative allocation size {size}")
         page = self.memory.page_size
         length = max(page, -(-size // page) * page)
+        if self._lock.busy():
+            return self._allocate_apart(size, length)
         with self._lock:
             self._drain()
             for chunk in self._chunks:
@@ -129,6 +136,18 @@ class Arena:
             self._requested += size
             self._live += 1
         return Allocation(chunk.address + offset, length, size, self, chunk)
+
+    def _allocate_apart(self, size: int, length: int) -> Allocation:
+        """An allocation for a call nested in this thread's own arena call: touches no shared state."""
+        unit = self.memory.granularity
+        chunk_bytes = -(-length // unit) * unit
+        chunk = _Chunk(self.memory.map(chunk_bytes), chunk_bytes, [(0, chunk_bytes)])
+        offset = chunk.take(length)
+        if offset is None:
+            raise AssertionError("a fresh mapping cannot hold its own allocation")  # pragma: no cover
+        allocation = Allocation(chunk.address + offset, length, size, self, chunk)
+        self._adopt.append(allocation)  # a deque's append is atomic: safe against the interrupted call
+        return allocation
 
     def _check(self, allocation: Allocation, offset: int, size: int) -> None:
         if allocation.arena is not self or not allocation.live:
@@ -158,14 +177,20 @@ class Arena:
             return
         allocation.live = False
         self._pending.append(allocation)
-        if self._lock.acquire(blocking=False):
+        if self._lock.try_enter():
             try:
                 self._drain()
             finally:
-                self._lock.release()
+                self._lock.exit()
 
     def _drain(self) -> None:
-        """Return queued runs to their chunks (lock held)."""
+        """Adopt the mappings of nested allocations, then return queued runs to their chunks (lock held)."""
+        while self._adopt:  # first: a queued release may be of an allocation not adopted yet
+            allocation = self._adopt.popleft()
+            self._chunks.append(allocation._chunk)  # noqa: SLF001 - the arena's own bookkeeping
+            self._in_use += allocation.size
+            self._requested += allocation.requested
+            self._live += 1
         while self._pending:
             allocation = self._pending.popleft()
             chunk = allocation._chunk  # noqa: SLF001 - the arena's own bookkeeping
@@ -179,6 +204,8 @@ class Arena:
                 self.memory.unmap(chunk.address, chunk.size)
 
     def _stat(self, name: str) -> int:
+        if self._lock.busy():  # asked from inside an arena call (a handler): the state as it stands
+            return int(getattr(self, name))
         with self._lock:
             self._drain()
             return int(getattr(self, name))
@@ -186,9 +213,8 @@ class Arena:
     @property
     def bytes_mapped(self) -> int:
         """Bytes of address space mapped by the arena (live, free and spare)."""
-        with self._lock:
-            self._drain()
-            return sum(chunk.size for chunk in self._chunks)
+        self._stat("_live")  # drains the queues
+        return sum(chunk.size for chunk in list(self._chunks))
 
     @property
     def bytes_in_use(self) -> int:

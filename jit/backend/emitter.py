@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from jit._isolation import BUILTINS
 from jit.backend.arena import Allocation, Arena
 from jit.backend.errors import PatchError, UnsupportedHostError
 from jit.backend.relocations import U64, GotEntry, Relocation, relocation
@@ -462,7 +463,8 @@ def _generate(variant: _Variant) -> Callable[..., None]:
             source.call(hole, relocation(hole.kind), "dat", "base + dat")
     body = "\n    ".join(source.lines)
     text = f"def patch_{variant.name}(buf, i, ins, addr, base, cx):\n    {body}\n"
-    namespace: dict[str, Any] = {"Fast": _FastPathFailed, **source.constants}
+    # The compiler's builtins, not the user's: a rebound abs or id would patch wrong values (jit/_isolation.py).
+    namespace: dict[str, Any] = {"__builtins__": BUILTINS, "Fast": _FastPathFailed, **source.constants}
     exec(compile(text, f"<stencil {variant.name}>", "exec"), namespace)
     function: Callable[..., None] = namespace[f"patch_{variant.name}"]
     return function

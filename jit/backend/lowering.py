@@ -24,6 +24,7 @@ import math
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import index as python_index
 
 from jit import ir
 from jit.backend import frames
@@ -435,7 +436,8 @@ class Lowering:
         return self.keep_table(data)
 
     def keep_table(self, data: bytes) -> int:
-        table = ctypes.create_string_buffer(data, len(data))
+        # Not ctypes.create_string_buffer: Python code that calls the real builtins (jit/_isolation.py).
+        table = (ctypes.c_char * len(data)).from_buffer_copy(data)
         self.context.keep_alive.append(table)
         return ctypes.addressof(table)
 
@@ -446,7 +448,7 @@ class Lowering:
         self.conversions = 0
         exit_here = self.exit_to_generic(index)
         types = [self.type_of(a) for a in op.args]
-        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
+        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: of an int64 (or bool 0/1)
             assert op.dst is not None
             if self.kinds[op.dst.slot] is not Type.UNKNOWN:
                 emit("COPY", self.home(op.dst), self.slot(op.args[0]))
@@ -646,8 +648,11 @@ class Lowering:
             assert op.dst is not None
             types = tuple(self.type_of(a) for a in op.args)
             self.generic_call(self.home(op.dst), self.context.callee(op, types).python_callable, slots)
+        elif op.opcode is Opcode.INDEX:
+            assert op.dst is not None
+            self.generic_call(self.home(op.dst), python_index, slots)  # range()'s PyNumber_Index, its message
         elif op.opcode is Opcode.GET_RANGE:
-            # range() itself checks the arguments, with its own messages.
+            # range() itself checks the (exact int) bounds: a zero step raises its ValueError.
             result = self.scratch(len(slots))
             self.generic_call(result, range, slots)
             emit("CLEAR", result)

@@ -76,13 +76,22 @@ ffi.cdef(
 
 _MAP_FAILED = (1 << 64) - 1
 
+# The C types are parsed now, and calls go straight to cffi's C backend: the FFI object's own methods are
+# Python code that resolves isinstance, len... in the real builtins, which user code may rebind after
+# `import jit` (jit/_isolation.py), and parsing a type string runs a whole C parser written in Python.
+_backend: Any = ffi._backend  # noqa: SLF001 - the documented FFI methods are thin wrappers over it
+_UINTPTR = ffi.typeof("uintptr_t")
+_VOID_P = ffi.typeof("void *")
+_CHAR_P = ffi.typeof("char *")
+_UINT32_P = ffi.typeof("uint32_t *")
+
 
 def _address(pointer: Any) -> int:
-    return int(ffi.cast("uintptr_t", pointer))
+    return int(_backend.cast(_UINTPTR, pointer))
 
 
 def _pointer(address: int) -> Any:
-    return ffi.cast("void *", address)
+    return _backend.cast(_VOID_P, address)
 
 
 class ExecutableMemory(ABC):
@@ -117,14 +126,14 @@ class ExecutableMemory(ABC):
 
     def write(self, address: int, data: bytes | bytearray) -> None:
         """Copy ``data`` to ``address`` (which must be writable)."""
-        ffi.memmove(_pointer(address), data, len(data))
+        _backend.memmove(_pointer(address), data, len(data))
 
     def read(self, address: int, size: int) -> bytes:
         """The ``size`` bytes at ``address`` (mapped pages are always readable)."""
-        return ffi.buffer(ffi.cast("char *", address), size)[:]
+        return _backend.buffer(_backend.cast(_CHAR_P, address), size)[:]
 
     def _error(self, call: str, address: int, size: int) -> ExecutableMemoryError:
-        errno = ffi.errno
+        errno = _backend.get_errno()
         return ExecutableMemoryError(errno, f"{call}({address:#x}, {size:#x}) failed")
 
 
@@ -159,7 +168,7 @@ class PosixMemory(ExecutableMemory):
     def make_executable(self, address: int, size: int) -> None:
         self._protect(address, size, PROT_READ | PROT_EXEC)
         if self._flush is not None:
-            self._flush(ffi.cast("char *", address), ffi.cast("char *", address + size))
+            self._flush(_backend.cast(_CHAR_P, address), _backend.cast(_CHAR_P, address + size))
 
     def make_writable(self, address: int, size: int) -> None:
         self._protect(address, size, PROT_READ | PROT_WRITE)
@@ -186,7 +195,7 @@ class DarwinJitMemory(ExecutableMemory):
         # The toggle is per thread: other threads keep executing these pages meanwhile.
         self.lib.pthread_jit_write_protect_np(0)
         try:
-            ffi.memmove(_pointer(address), data, len(data))
+            _backend.memmove(_pointer(address), data, len(data))
         finally:
             self.lib.pthread_jit_write_protect_np(1)
 
@@ -214,7 +223,7 @@ class WindowsMemory(ExecutableMemory):
             raise self._error("VirtualFree", address, size)
 
     def _protect(self, address: int, size: int, protect: int) -> None:
-        old = ffi.new("uint32_t *")
+        old = _backend.newp(_UINT32_P, None)
         if not self.lib.VirtualProtect(_pointer(address), size, protect, old):
             raise self._error("VirtualProtect", address, size)
 

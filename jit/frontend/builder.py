@@ -9,13 +9,11 @@ runs in the interpreter.
 from __future__ import annotations
 
 import ast
-import builtins
 import math
 import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
-from jit import ir
+from jit import _isolation, ir
 from jit.frontend.source import FunctionSource, read_source
 
 BINARY_OPERATORS: dict[type[ast.operator], str] = {
@@ -35,14 +33,15 @@ COMPARISONS: dict[type[ast.cmpop], str] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
 }
-# Builtins compiled as intrinsics, with the numbers of arguments they accept here.
+# Builtins compiled as intrinsics, with the numbers of arguments they accept here.  Keyed by the genuine
+# objects: a call of whatever a name is bound to when the function is compiled is inlined only if it is the
+# builtin itself (one rebound before `import jit` is an ordinary call, jit/_isolation.py).
 BUILTIN_INTRINSICS: dict[object, tuple[str, tuple[int, ...]]] = {
-    builtins.abs: ("abs", (1,)),
-    builtins.min: ("min", (2,)),
-    builtins.max: ("max", (2,)),
-    builtins.int: ("int", (1,)),
-    builtins.float: ("float", (1,)),
+    value: (name, counts)
+    for name, counts in (("abs", (1,)), ("min", (2,)), ("max", (2,)), ("int", (1,)), ("float", (1,)))
+    if (value := _isolation.genuine(name)) is not None
 }
+RANGE = _isolation.genuine("range")  # None (never matched) if rebound before import
 CONSTANT_TYPES = (bool, int, float)
 
 
@@ -93,14 +92,8 @@ class Builder:
             self.locals[name] = self.function.new_var(name)
         return self.locals[name]
 
-    @contextmanager
-    def at(self, node: ast.AST) -> Iterator[None]:
-        saved = self.line
-        self.line = self.source.line(node)
-        try:
-            yield
-        finally:
-            self.line = saved
+    def at(self, node: ast.AST) -> _At:
+        return _At(self, self.source.line(node))
 
     # --- the function ------------------------------------------------------------
 
@@ -224,22 +217,27 @@ class Builder:
         iterator = node.iter
         if not (isinstance(iterator, ast.Call) and isinstance(iterator.func, ast.Name)
                 and iterator.func.id not in self.source.local_names
-                and self.global_value(iterator.func) is builtins.range):
+                and RANGE is not None and self.global_value(iterator.func) is RANGE):
             raise self.unsupported("'for' over anything but range() is not supported", node)
         if iterator.keywords or not 1 <= len(iterator.args) <= 3:
             raise self.unsupported("range() takes 1 to 3 positional arguments here", node)
         if not isinstance(node.target, ast.Name):
             raise self.unsupported(f"'for' target {describe(node.target)} is not supported", node)
+        # The arguments are evaluated once, in order; then, as range() does, each bound becomes an exact int
+        # (__index__; its TypeError), in order, and a zero step raises.  The loop runs on those ints only:
+        # its variable is an exact int whatever the bounds were (a bool, an int subclass, a NumPy integer).
         values = [self.materialize(self.expression(argument)) for argument in iterator.args]
         start, stop, step = (
             (ir.Const(0), values[0], ir.Const(1)) if len(values) == 1
             else (values[0], values[1], values[2] if len(values) == 3 else ir.Const(1))
         )
         counter, limit, stride = self.temp(), self.temp(), self.temp()
-        self.emit(ir.Opcode.GET_RANGE, args=(start, stop, step))
         for var, value in ((counter, start), (limit, stop), (stride, step)):
-            opcode = ir.Opcode.LOAD_CONST if isinstance(value, ir.Const) else ir.Opcode.COPY
-            self.emit(opcode, dst=var, args=(value,))
+            if isinstance(value, ir.Const) and type(value.value) in (int, bool):
+                self.emit(ir.Opcode.LOAD_CONST, dst=var, args=(ir.Const(int(value.value)),))
+            else:
+                self.emit(ir.Opcode.INDEX, dst=var, args=(value,))
+        self.emit(ir.Opcode.GET_RANGE, args=(counter, limit, stride))
         head = self.function.new_label("for")
         orelse = self.function.new_label("for_else")
         end = self.function.new_label("for_end")
@@ -481,3 +479,20 @@ def describe(node: ast.AST) -> str:
 def describe_value(value: object) -> str:
     name = getattr(value, "__qualname__", None) or type(value).__name__
     return f"{name!r} ({type(value).__name__})"
+
+
+class _At:
+    """``with builder.at(node):`` the current line is the node's inside.  A class, not a
+    ``contextlib.contextmanager``, whose Python code calls the real builtins' ``next`` (jit/_isolation.py)."""
+
+    def __init__(self, builder: Builder, line: int) -> None:
+        self.builder = builder
+        self.line = line
+        self.saved = 0
+
+    def __enter__(self) -> None:
+        self.saved = self.builder.line
+        self.builder.line = self.line
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.builder.line = self.saved

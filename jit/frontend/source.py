@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import _symtable
 import ast
 import linecache
-import symtable
 import textwrap
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from jit.errors import UnsupportedError
 
@@ -50,7 +51,10 @@ def parse_definition(func: types.FunctionType) -> tuple[str, ast.Module | None]:
     for stop in range(end, min(len(lines), end + MAX_TRAILING_LINES) + 1):
         text = textwrap.dedent("".join(lines[start:stop]))
         try:
-            return text, ast.parse(text)
+            # compile() itself, as ast.parse does: ast.parse is Python code that calls the real builtins,
+            # which user code may rebind (jit/_isolation.py).
+            module = cast(ast.Module, compile(text, "<unknown>", "exec", ast.PyCF_ONLY_AST))
+            return text, module
         except SyntaxError:
             continue
     return text, None
@@ -87,16 +91,19 @@ def read_source(func: types.FunctionType) -> FunctionSource:
         use = first_node(node, lambda n: isinstance(n, ast.Name) and n.id == name)
         raise UnsupportedError(f"closure variable {name!r} is not supported", filename,
                                use.lineno + line_offset, "frontend")
-    table = symtable.symtable(text, filename, "exec")
-    function_table = next(child for child in table.get_children() if child.get_name() == node.name)
+    # The symbol table straight from the C module symtable.py wraps: its Python methods call the real
+    # builtins' bool, which user code may rebind (jit/_isolation.py).
+    table = _symtable.symtable(text, filename, "exec")
+    function_table = next(child for child in table.children if child.name == node.name)
     local_names = set()
-    for symbol in function_table.get_symbols():
-        if symbol.is_declared_global() or symbol.is_nonlocal():
-            keyword = "global" if symbol.is_declared_global() else "nonlocal"
-            name = symbol.get_name()
+    for name, flags in function_table.symbols.items():
+        scope = (flags >> _symtable.SCOPE_OFF) & _symtable.SCOPE_MASK
+        declared_global = scope == _symtable.GLOBAL_EXPLICIT
+        if declared_global or flags & _symtable.DEF_NONLOCAL:
+            keyword = "global" if declared_global else "nonlocal"
             statement = first_node(node, declares(name))
             raise UnsupportedError(f"'{keyword} {name}' is not supported", filename,
                                    statement.lineno + line_offset, "frontend")
-        if symbol.is_local():
-            local_names.add(symbol.get_name())
+        if scope in (_symtable.LOCAL, _symtable.CELL):
+            local_names.add(name)
     return FunctionSource(func, filename, node, line_offset, frozenset(local_names))

@@ -39,16 +39,12 @@ Pass = Callable[[ir.Function, Facts], None]
 
 def function_passes() -> tuple[tuple[str, Pass], ...]:
     """Passes that do not depend on the argument types: run once per function."""
-    from jit.optimizer import assignment, constants, liveness  # noqa: PLC0415 - the passes import Facts from here
-
     return (("constant-folding", constants.run), ("definite-assignment", assignment.run),
             ("liveness", liveness.run))
 
 
 def signature_passes() -> tuple[tuple[str, Pass], ...]:
     """Passes run for each signature of argument types."""
-    from jit.optimizer import types  # noqa: PLC0415 - the pass imports Facts from here
-
     return (("type-inference", types.run),)
 
 
@@ -63,3 +59,8 @@ def optimize(function: ir.Function, facts: Facts, passes: Sequence[tuple[str, Pa
             error.args = (f"{error.filename}, line {error.line}: {error.construct} [{error.stage}]",)
             raise
     return facts
+
+
+# The passes import Facts from here, so they come last.  Imported once, at import: an import statement run
+# during compilation goes through importlib's Python code, which calls the real builtins (jit/_isolation.py).
+from jit.optimizer import assignment, constants, liveness, types  # noqa: E402

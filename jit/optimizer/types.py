@@ -94,6 +94,8 @@ def result_type(op: ir.Op, operand_types: list[Type], facts: Facts) -> Type:
         return intrinsic_type(op.arg, operand_types)
     if opcode is ir.Opcode.CALL_FUNCTION:
         return facts.callee_return_type(op.callee, tuple(operand_types))
+    if opcode is ir.Opcode.INDEX:  # range()'s conversion: a bool becomes an int, a float raises
+        return Type.INT if operand_types[0] in INTEGRAL else Type.OBJECT
     if opcode is ir.Opcode.FOR_ITER_RANGE:
         return Type.INT if all(t in INTEGRAL for t in operand_types) else Type.OBJECT
     raise AssertionError(f"no result type for {opcode}")
@@ -155,11 +157,11 @@ def run(function: ir.Function, facts: Facts) -> None:
 def specializable(function: ir.Function, types: dict[ir.Var, Type], returned: Type) -> tuple[bool, str]:
     if returned is Type.UNKNOWN:
         return False, "the function never returns a value of a known type (it only recurses or raises)"
+    for op in function.ops:
+        if op.opcode is ir.Opcode.INDEX and operand_type(op.args[0], types) is Type.FLOAT:
+            return False, f"line {op.line}: range() of a float"
     for var in function.variables:
         if types[var] is Type.OBJECT:
             shown = "a temporary" if var.name.startswith("$") else f"variable {var.name!r}"
             return False, f"{shown} holds values of more than one type, or not a number"
-    for op in function.ops:
-        if op.opcode in (ir.Opcode.GET_RANGE,) and any(operand_type(a, types) is Type.FLOAT for a in op.args):
-            return False, f"line {op.line}: range() of a float"
     return True, ""
