@@ -1,4 +1,4 @@
-"""Executable memory through cffi in ABI mode: nothing is compiled when cpjit is installed.
+"""Executable memory through cffi in out-of-line ABI mode: nothing is compiled when cpjit is installed.
 
 Pages are never writable and executable at once.  On Linux, on x86-64 macOS
 and on Windows, pages are mapped read-write, written, then flipped to
@@ -22,8 +22,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-import cffi
-
+# The declarations (one set for every system: ABI mode looks a name up only when it is used) are in
+# jit/_build/ffi.py; cffi's out-of-line ABI mode pre-parsed them into this generated module, so importing
+# it needs neither pycparser (about 15 ms at every import) nor a C compiler.
+from jit.backend._memory_ffi import ffi
 from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.backend.target import Host, detect_host
 
@@ -51,28 +53,6 @@ MEM_RELEASE = 0x8000
 PAGE_READWRITE = 0x04
 PAGE_EXECUTE_READ = 0x20
 _WINDOWS_ALLOCATION_GRANULARITY = 1 << 16
-
-# One declaration set for every system: ABI mode looks a name up only when it
-# is used, and fixed-width types keep the Windows prototypes parseable here
-# (DWORD is 32 bits, BOOL an int, HANDLE a pointer; x64 and ARM64 Windows have
-# one calling convention each).
-ffi = cffi.FFI()
-ffi.cdef(
-    """
-    void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset);
-    int mprotect(void *addr, size_t length, int prot);
-    int munmap(void *addr, size_t length);
-    void __clear_cache(char *begin, char *end);
-    void __aarch64_sync_cache_range(char *begin, char *end);
-    void pthread_jit_write_protect_np(int enabled);
-    void sys_icache_invalidate(void *start, size_t length);
-    void *VirtualAlloc(void *address, size_t size, uint32_t allocation_type, uint32_t protect);
-    int VirtualProtect(void *address, size_t size, uint32_t new_protect, uint32_t *old_protect);
-    int VirtualFree(void *address, size_t size, uint32_t free_type);
-    void *GetCurrentProcess(void);
-    int FlushInstructionCache(void *process, const void *address, size_t size);
-    """
-)
 
 _MAP_FAILED = (1 << 64) - 1
 
