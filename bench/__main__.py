@@ -1,8 +1,9 @@
 """``python -m bench``: the kernel suite in the interpreter and compiled, side by side.
 
 Prints the machine, progress while it runs, the table of times, speedups,
-compile times and machine-code sizes, the geometric-mean speedup, and the
-compile-speed comparison with LLVM (and Numba when installed); writes the
+compile times and machine-code sizes, the geometric-mean speedup, the
+compile-speed comparison with LLVM (and Numba when installed), and the start-up
+costs (bench.startup, also ``python -m bench.startup`` alone); writes the
 results as JSON and the speedups as a PNG bar chart (with matplotlib).
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bench import measure, report
+from bench import measure, report, startup
 from bench.kernels import KERNELS, Kernel
 from bench.suite import WRONG, KernelResult, Settings, run_kernel
 
@@ -39,6 +40,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
                         help="where to draw the speedup chart (default: %(default)s; needs matplotlib)")
     parser.add_argument("--no-baselines", action="store_true",
                         help="skip the compile-speed comparison (LLVM, Numba, stitching)")
+    parser.add_argument("--no-startup", action="store_true",
+                        help="skip the start-up measurements (import jit, first compile in a fresh process)")
     arguments = parser.parse_args(argv)
     if arguments.repeat is not None and arguments.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -123,11 +126,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         stitch = stitch_figures(settings, out)
         progress.done("measured", time.perf_counter() - started)
     print("", report.main_table(results), "", report.compile_table(results, stitch), sep="\n", file=out)
-    report.write_json(arguments.json, report.to_json(results, settings, machine, command, date, stitch))
+    started_up = None
+    if not arguments.no_startup:
+        progress.prefix = "start-up"
+        started = time.perf_counter()
+        started_up = startup.measure_startup(
+            settings.rounds, on_round=lambda done: progress(f"fresh processes: round {done}/{settings.rounds}"))
+        progress.done("measured", time.perf_counter() - started)
+        print("", startup.startup_table(started_up), sep="\n", file=out)
+    data = report.to_json(results, settings, machine, command, date, stitch)
+    data["startup"] = started_up.to_json() if started_up is not None else None
+    report.write_json(arguments.json, data)
     print(f"\nresults: {arguments.json}", file=out)
     chart = report.write_chart(arguments.png, results, f"cpjit {date[:10]}: {report.format_machine(machine)}")
     print(f"chart: {chart}" if chart else report.CHART_HINT, file=out)
-    wrong = [r.kernel.name for r in results if r.status == WRONG]
+    wrong = [r.kernel.name for r in results if r.status == WRONG] + (started_up.wrong if started_up else [])
     if wrong:
         print(f"cpjit gave a wrong result for: {', '.join(wrong)}", file=out)
         return 1

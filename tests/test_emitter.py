@@ -364,7 +364,7 @@ def test_out_of_reach_values_name_kind_and_value() -> None:
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_real_stencil_stitches_and_disassembles_on_every_target(target: str) -> None:
     prepared = prepared_target(target)
-    names = sorted(prepared.variants)
+    names = sorted(prepared.stencils)
     program = [Instruction(name, (1, 2, 3, 4), (2**63 + 5, 7), jump_target=0, side_exit=1, error=2) for name in names]
     program.append(Instruction("RETURN_NULL"))
     image = stitch(target, program, BASE, lambda name: FAR_C + 16 * len(name))

@@ -70,10 +70,13 @@ _DATA = ".data"
 _GOT_SLOT = 8
 _VENEER_SIZE = 16
 _BRANCH_MARGIN = 1 << 12  # slack for addends when deciding whether a function is within branch reach
-# Uses of a stencil variant patched by the generic routine before its own is generated.  Generating one (an
-# exec) costs 0.15-0.25 ms, patching one instruction generically a few microseconds more than the generated
-# routine: the break-even is a few dozen uses, and a first compile uses most variants only once or twice.
-GENERATE_AFTER = 16
+# Uses of a stencil variant patched by the generic routine before its own routine is generated.  Measured on
+# the x86-64 Linux tables: generating one (compiling its source) costs 0.1-0.25 ms, the generic routine about
+# 3.5 us per stencil more than a generated one, so generating pays for itself after some 30-70 uses.  At the
+# lower end of that: a variant pays at most about its generation cost again before it is generated (the
+# rent-or-buy bound), a first compile, which uses a variant a few times, generates none, and a stencil in
+# steady use gets its routine within the first few compiles.
+GENERATE_AFTER = 32
 _VENEERS = {
     # jmp *0(%rip); .quad target  (two int3 of padding)
     "x86_64": (b"\xff\x25\x00\x00\x00\x00", b"\xcc\xcc"),
@@ -104,27 +107,20 @@ class _FastPathFailed(Exception):
 class _Variant:
     """A stencil as laid out: whole, or without its tail jump; patched generically, then by generated code."""
 
-    def __init__(self, target: PreparedTarget, stencil: Stencil, drop_tail: bool) -> None:
+    def __init__(self, target: PreparedTarget, stencil: Stencil, plan: tuple[_Step, ...], end: int) -> None:
         self.target = target
         self.stencil = stencil
         self.name = stencil.name
-        end = len(stencil.code) - (stencil.tail_jump if drop_tail else 0)
         self.code = stencil.code[:end]
-        self.holes = tuple(hole for hole in stencil.code_holes if hole.offset < end)
-        dropped = [hole for hole in stencil.code_holes if hole.offset >= end]
-        if any(hole.symbol != CONTINUE for hole in dropped):
-            raise PatchError(f"stencil {stencil.name}: its tail jump has a hole that is not {CONTINUE}")
-        self.size = len(self.code)
+        self.size = end
         self.data = stencil.data
         self.data_size = len(stencil.data)
         self.data_align = max(1, stencil.data_align)
         self.shared_data = not stencil.data_holes  # hole-free data is stored once per blob
-        self.plan = _plan(self.name, self.holes, stencil.data_holes)
-        self.got_slots = sum(kind.got is not GotEntry.NONE for _, kind, _ in self.plan)
+        self.plan = plan
+        self.got_slots = sum(kind.got is not GotEntry.NONE for _, kind, _ in plan)
         # Branches to an operand (a function address known per instruction) may need a veneer each.
-        self.operand_branches = sum(
-            bool(kind.reach) and hole.symbol.startswith(_OPERAND) for hole, kind, _ in self.plan
-        )
+        self.operand_branches = sum(bool(kind.reach) and hole.symbol.startswith(_OPERAND) for hole, kind, _ in plan)
         self.uses = 0
         self.fn: Callable[..., None] | None = None  # the generated routine, once made
 
@@ -138,13 +134,23 @@ class _Variant:
 
     def patch_generic(self, buf: bytearray, i: int, ins: Instruction, addr: list[int], base: int, cx: _Blob) -> None:
         """What the generated routine does, hole by hole through the checked relocation routines."""
-        at = addr[i] - base
-        buf[at : at + self.size] = self.code
-        for hole, kind, in_data in self.plan:
-            cx.patch_hole(buf, i, ins, hole, kind, cx.D[i] if in_data else at)
+        cx.patch_steps(buf, i, ins, addr[i] - base, self)
 
 
 _Step = tuple[Hole, Relocation, bool]  # a hole, its kind, whether it is in the data (else in the code)
+
+
+def _variants(target: PreparedTarget, stencil: Stencil) -> tuple[_Variant, _Variant]:
+    """The stencil whole, and without its tail jump (the same object when it has none)."""
+    plan = _plan(stencil.name, stencil.code_holes, stencil.data_holes)
+    whole = _Variant(target, stencil, plan, len(stencil.code))
+    if not stencil.tail_jump:
+        return whole, whole
+    end = len(stencil.code) - stencil.tail_jump
+    if any(hole.offset >= end and hole.symbol != CONTINUE for hole in stencil.code_holes):
+        raise PatchError(f"stencil {stencil.name}: its tail jump has a hole that is not {CONTINUE}")
+    kept = tuple(step for step in plan if step[2] or step[0].offset < end)
+    return whole, _Variant(target, stencil, kept, end)
 
 
 def _plan(name: str, code_holes: Sequence[Hole], data_holes: Sequence[Hole]) -> tuple[_Step, ...]:
@@ -167,21 +173,6 @@ def _plan(name: str, code_holes: Sequence[Hole], data_holes: Sequence[Hole]) -> 
         fields.append((hole, kind, False))
         position = hole.offset + struct.calcsize("<" + kind.field.fmt)
     return (*fields, *calls, *((hole, relocation(hole.kind), True) for hole in data_holes))
-
-
-class _Variants(dict[str, tuple[_Variant, _Variant]]):
-    """Stencil name -> (whole variant, variant without its tail jump), each pair made at its first use."""
-
-    def __init__(self, target: PreparedTarget) -> None:
-        super().__init__()
-        self.target = target
-
-    def __missing__(self, name: str) -> tuple[_Variant, _Variant]:
-        stencil = self.target.stencils[name]  # KeyError for an unknown stencil
-        whole = _Variant(self.target, stencil, drop_tail=False)
-        pair = (whole, _Variant(self.target, stencil, drop_tail=True) if stencil.tail_jump else whole)
-        self[name] = pair
-        return pair
 
 
 # _Layout and _OperandFamily are plain classes, not dataclasses: making a dataclass costs 0.3-0.6 ms at import
@@ -282,24 +273,16 @@ class _Blob:
 
     def value(self, i: int, ins: Instruction, symbol: str, kind: Relocation) -> int:
         """The checked value S of a hole of instruction i (a PatchError says what is wrong with it)."""
-        addresses = self.addresses
-        n = len(addresses)
-        if symbol == CONTINUE:
-            if i + 1 >= n:
-                raise PatchError("_JIT_CONTINUE of the last instruction has no next instruction")
-            return addresses[i + 1]
-        if symbol in _CONTROL:
-            target = getattr(ins, _CONTROL[symbol])
-            if target is None:
-                raise PatchError(f"missing hole value: Instruction.{_CONTROL[symbol]} is None")
-            if not isinstance(target, int) or not 0 <= target < n:
-                raise PatchError(f"{_CONTROL[symbol]} {target!r} is not an instruction index in [0, {n})")
-            return addresses[target]
-        if symbol == _DATA:
-            return self.base + self.D[i]
-        family = _operand_family(symbol)
-        if family is not None:
-            number = _operand_number(symbol, family.prefix)
+        source, detail = _source_of(symbol)
+        if source is _ValueSource.EXTERNAL:
+            k = self.index[symbol]
+            s = self.S[k]
+            if s is None:
+                reason = self.failures.get(symbol, "not resolved")
+                raise PatchError(f"cannot resolve symbol {symbol}: {reason}")
+            return (self.B[k] or self.veneer_for(k)) if kind.reach else s
+        if source is _ValueSource.OPERAND:
+            family, number = detail
             values = getattr(ins, family.field)
             if number >= len(values):
                 raise PatchError(f"missing hole value: Instruction.{family.field} has no item {number}")
@@ -309,22 +292,43 @@ class _Blob:
                     f"{family.field}[{number}] = {value!r} out of range [{family.low:#x}, {family.high:#x}]")
             value = family.encode(value)
             return self.near(value, kind.reach) if kind.reach and family.prefix == _OPERAND else value
-        k = self.index[symbol]
-        s = self.S[k]
-        if s is None:
-            reason = self.failures.get(symbol, "not resolved")
-            raise PatchError(f"cannot resolve symbol {symbol}: {reason}")
-        return (self.B[k] or self.veneer_for(k)) if kind.reach else s
+        addresses = self.addresses
+        n = len(addresses)
+        if source is _ValueSource.CONTINUE:
+            if i + 1 >= n:
+                raise PatchError("_JIT_CONTINUE of the last instruction has no next instruction")
+            return addresses[i + 1]
+        if source is _ValueSource.CONTROL:
+            target = getattr(ins, detail)
+            if target is None:
+                raise PatchError(f"missing hole value: Instruction.{detail} is None")
+            if not isinstance(target, int) or not 0 <= target < n:
+                raise PatchError(f"{detail} {target!r} is not an instruction index in [0, {n})")
+            return addresses[target]
+        return self.base + self.D[i]  # _ValueSource.DATA
 
-    def patch_hole(self, buf: bytearray, i: int, ins: Instruction, hole: Hole, kind: Relocation, at: int) -> None:
-        """Patch one hole of instruction i, whose code (or data) starts at offset ``at``, into ``buf``."""
-        s = self.value(i, ins, hole.symbol, kind)
-        g = 0
-        if kind.got is GotEntry.SYMBOL:
-            g = self.got(s)
-        elif kind.got is GotEntry.SYMBOL_ADDEND:
-            g = self.got(s + hole.addend)
-        kind.patch(buf, at + hole.offset, s, hole.addend, self.base + at + hole.offset, g)
+    def patch_steps(self, buf: bytearray, i: int, ins: Instruction, at: int, variant: _Variant) -> None:
+        """Copy the variant's code to offset ``at`` of ``buf`` and patch its holes in plan order, checked.
+
+        The generic routine (into the image) and the slow path (into a copy, to name what failed) both.
+        """
+        buf[at : at + variant.size] = variant.code
+        data_at = self.D[i] if self.D else 0
+        base = self.base
+        for hole, kind, in_data in variant.plan:
+            try:
+                s = self.value(i, ins, hole.symbol, kind)
+                g = 0
+                if kind.got is GotEntry.SYMBOL:
+                    g = self.got(s)
+                elif kind.got is GotEntry.SYMBOL_ADDEND:
+                    g = self.got(s + hole.addend)
+                offset = (data_at if in_data else at) + hole.offset
+                kind.patch(buf, offset, s, hole.addend, base + offset, g)
+            except PatchError as error:
+                raise error.in_context(
+                    stencil=variant.name, index=i, hole=hole.symbol, kind=hole.kind, offset=hole.offset
+                ) from None
 
     @property
     def end(self) -> int:
@@ -369,7 +373,8 @@ class PreparedTarget:
         self.externals = sorted(names)
         self.index = {name: k for k, name in enumerate(self.externals)}
         self.branch_reach = {self.index[name]: reach for name, reach in sorted(branch.items())}
-        self.variants = _Variants(self)
+        # Stencil name -> (whole variant, variant without its tail jump), each pair made at the stencil's first use.
+        self.variants: dict[str, tuple[_Variant, _Variant]] = {}
 
     def resolve_all(self, resolve: Callable[[str], int]) -> tuple[list[Any], dict[str, str]]:
         """Values of the external symbols (None where ``resolve`` failed) and why they failed."""
@@ -391,9 +396,10 @@ class PreparedTarget:
         table = self.variants
         try:
             variants = [table[ins.stencil][1] for ins in instructions]
-            variants[-1] = table[instructions[-1].stencil][0]  # nothing follows the last one
         except (KeyError, AttributeError, TypeError):
-            raise self._bad_instruction(instructions) from None
+            self._prepare(instructions)
+            variants = [table[ins.stencil][1] for ins in instructions]
+        variants[-1] = table[instructions[-1].stencil][0]  # nothing follows the last one
         offsets = [0] * n
         position = 0
         with_data = []
@@ -429,12 +435,17 @@ class PreparedTarget:
         bound = veneers + _VENEER_SIZE * count
         return _Layout(variants, offsets, code_size, data, blocks, data_end, got, veneers, bound)
 
-    def _bad_instruction(self, instructions: Sequence[Instruction]) -> PatchError:
+    def _prepare(self, instructions: Sequence[Instruction]) -> None:
+        """Make the variants of the stencils ``instructions`` use for the first time; PatchError for unknown ones.
+
+        Off the hot path: ``variants`` stays an exact dict, whose lookups the interpreter specializes.
+        """
         for i, ins in enumerate(instructions):
             name = getattr(ins, "stencil", None)
-            if not isinstance(name, str) or name not in self.variants:
-                return PatchError(f"unknown stencil {name!r} for target {self.name}", index=i, stencil=str(name))
-        raise AssertionError("no bad instruction found")  # pragma: no cover - layout failed for a reason
+            if not isinstance(name, str) or name not in self.stencils:
+                raise PatchError(f"unknown stencil {name!r} for target {self.name}", index=i, stencil=str(name))
+            if name not in self.variants:
+                self.variants[name] = _variants(self, self.stencils[name])
 
     def patch(
         self,
@@ -515,6 +526,31 @@ def _operand_number(symbol: str, prefix: str) -> int:
     if not suffix.isdigit():
         raise PatchError(f"malformed operand hole {symbol!r}", hole=symbol)
     return int(suffix)
+
+
+class _ValueSource:
+    """Where a hole's value comes from (see _source_of); plain objects compared by identity."""
+
+    EXTERNAL = object()  # a C-API symbol, resolved once per emitter
+    OPERAND = object()  # an operand of the instruction (detail: its family and number)
+    CONTINUE = object()  # the next instruction
+    CONTROL = object()  # a branch target (detail: the Instruction field)
+    DATA = object()  # the instruction's own read-only data
+
+
+@functools.cache  # asked for every hole the generic routine patches
+def _source_of(symbol: str) -> tuple[object, Any]:
+    """Where the value of holes named ``symbol`` comes from, and the detail that finds it."""
+    if symbol == CONTINUE:
+        return _ValueSource.CONTINUE, None
+    if symbol in _CONTROL:
+        return _ValueSource.CONTROL, _CONTROL[symbol]
+    if symbol == _DATA:
+        return _ValueSource.DATA, None
+    family = _operand_family(symbol)
+    if family is not None:
+        return _ValueSource.OPERAND, (family, _operand_number(symbol, family.prefix))
+    return _ValueSource.EXTERNAL, None
 
 
 # --- Code generation ---------------------------------------------------------
@@ -635,16 +671,10 @@ def _explain(layout: _Layout, instructions: Sequence[Instruction], blob: _Blob, 
 
     Patches a copy of the image hole by hole, in the plan's order, with the checked routines.
     """
-    variant = layout.variants[i]
-    ins = instructions[i]
-    scratch = bytearray(blob.buf)
-    code_at = layout.offsets[i]
-    scratch[code_at : code_at + variant.size] = variant.code  # the routine that failed may not have copied it
-    for hole, kind, in_data in variant.plan:
-        try:
-            blob.patch_hole(scratch, i, ins, hole, kind, layout.data[i] if in_data else code_at)
-        except PatchError as error:
-            return error.in_context(stencil=variant.name, index=i, hole=hole.symbol, kind=hole.kind, offset=hole.offset)
+    try:
+        blob.patch_steps(bytearray(blob.buf), i, instructions[i], layout.offsets[i], layout.variants[i])
+    except PatchError as error:
+        return error
     return None
 
 
