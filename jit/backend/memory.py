@@ -17,6 +17,7 @@ Windows (called on x86-64 Windows too, as its documentation asks).
 
 from __future__ import annotations
 
+import functools
 import mmap
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -218,11 +219,14 @@ def find_cache_flush(libraries: Sequence[Any]) -> Any:
     raise UnsupportedHostError("no instruction-cache flush (__clear_cache) in libgcc_s or the process")
 
 
-def _libgcc() -> list[Any]:
+@functools.cache
+def _libgcc() -> tuple[Any, ...]:
+    # Opened once and kept: in out-of-line ABI mode a library is closed when its Lib object is collected,
+    # which would leave the cache-flush function pointer taken from it dangling.
     try:
-        return [ffi.dlopen("libgcc_s.so.1")]
+        return (ffi.dlopen("libgcc_s.so.1"),)
     except OSError:
-        return []
+        return ()
 
 
 def memory_for(host: Host, lib: Any, page_size: int, flush: Any = None) -> ExecutableMemory:
