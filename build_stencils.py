@@ -37,7 +37,7 @@ import llvmlite.binding as llvm
 
 from jit._build import ffi
 from jit._build.extract import CONSTANT_SECTION_PREFIX, BuildError, Refusal, extract, hole_names
-from jit._build.tables import TABLE_SUFFIX, compare_tables, render_loader, render_table
+from jit._build.tables import compare_tables, render_loader, render_table, table_file
 from jit.backend.schema import Stencil, TargetInfo
 
 ROOT = Path(__file__).resolve().parent
@@ -85,7 +85,7 @@ class Target:
     @property
     def table_file(self) -> str:
         """Its table's file name in jit/_stencils/."""
-        return self.name.replace("-", "_") + TABLE_SUFFIX
+        return table_file(self.name)
 
     @property
     def all_flags(self) -> tuple[str, ...]:
@@ -356,7 +356,7 @@ def write_tables(results: Iterable[TargetResult], out_dir: Path) -> list[Path]:
     """Write the loader and one table file per result into ``out_dir``; the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     loader = out_dir / "__init__.py"
-    loader.write_text(render_loader({t.name: t.table_file for t in TARGETS.values()}))
+    loader.write_text(render_loader())
     written = [loader]
     for result in results:
         path = out_dir / TARGETS[result.target].table_file

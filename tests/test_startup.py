@@ -63,8 +63,8 @@ def test_import_loads_no_c_parser_no_tables_and_the_first_compile_only_the_hosts
     assert [m for m in imported if m.split(".")[0] in forbidden or m.startswith("jit._stencils")] == []
     assert "_cffi_backend" in imported and "jit.backend._memory_ffi" in imported  # the pre-parsed declarations
     compiled = report["compile"]
-    assert isinstance(compiled, list) and "jit._stencils" in compiled
-    assert not [m for m in compiled if m.split(".")[0] in ("cffi", "pycparser")]
+    assert isinstance(compiled, list)  # the tables are read as files, their package is not imported
+    assert not [m for m in compiled if m.split(".")[0] in ("cffi", "pycparser") or m.startswith("jit._stencils")]
     host_table = f"{target_name(detect_host()).replace('-', '_')}.bin"
     opened = report["opened"]
     assert isinstance(opened, list) and [Path(name).name for name in opened] == [host_table]

@@ -7,15 +7,13 @@ holes by offset, no paths and no timestamps, so that a check compares bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from jit.backend.schema import Stencil, TargetInfo
-from jit.backend.stencil_tables import GENERATED, StencilTable, TableFormatError, encode
+from jit.backend.stencil_tables import GENERATED, StencilTable, TableFormatError, encode, table_file
 
-__all__ = ["GENERATED", "TABLE_SUFFIX", "compare_tables", "render_loader", "render_table"]
-
-TABLE_SUFFIX = ".bin"
+__all__ = ["GENERATED", "compare_tables", "render_loader", "render_table", "table_file"]
 
 
 def render_table(info: TargetInfo, stencils: Sequence[Stencil]) -> bytes:
@@ -23,32 +21,16 @@ def render_table(info: TargetInfo, stencils: Sequence[Stencil]) -> bytes:
     return encode(info, stencils)
 
 
-def render_loader(files: Mapping[str, str]) -> str:
-    """jit/_stencils/__init__.py: ``load(target_name)`` over ``files`` (target name -> table file name)."""
-    targets = "".join(f'    "{name}": "{file}",\n' for name, file in files.items())
+def render_loader() -> str:
+    """jit/_stencils/__init__.py: what the directory is, and the loader re-exported for tools and tests."""
     return (
         f"# {GENERATED}.\n"
-        '"""The generated stencil tables: one data file per target, read at the first compile (docs/stencils.md).\n\n'
-        "Nothing here is imported by ``import jit``: the emitter loads the host's table when it first needs it.\n"
+        '"""The generated stencil tables: one data file per target (see docs/stencils.md).\n\n'
+        "The runtime reads them with jit.backend.stencil_tables.load at the first compile, without importing\n"
+        "this package; it re-exports that loader for tools and tests.\n"
         '"""\n\n'
-        "from __future__ import annotations\n\n"
-        "import os\n\n"
-        "from jit.backend.schema import TargetInfo\n"
-        "from jit.backend.stencil_tables import StencilTable\n\n"
-        '__all__ = ["TARGETS", "load"]\n\n'
-        "# target name -> its table file, beside this module\n"
-        f"TARGETS: dict[str, str] = {{\n{targets}}}\n\n\n"
-        "def load(target_name: str) -> tuple[TargetInfo, StencilTable]:\n"
-        '    """The tables of ``target_name`` (a key of TARGETS): its TargetInfo and its stencils by name."""\n'
-        "    try:\n"
-        "        file_name = TARGETS[target_name]\n"
-        "    except KeyError:\n"
-        '        known = ", ".join(TARGETS)\n'
-        '        raise ValueError(f"unknown stencil target {target_name!r}; known: {known}") from None\n'
-        "    path = os.path.join(os.path.dirname(__file__), file_name)\n"
-        '    with open(path, "rb") as file:\n'
-        "        table = StencilTable(file.read(), file_name)\n"
-        "    return table.info, table\n"
+        "from jit.backend.stencil_tables import TARGETS, load\n\n"
+        '__all__ = ["TARGETS", "load"]\n'
     )
 
 
@@ -81,7 +63,7 @@ def compare_tables(fresh_dir: Path, committed_dir: Path, file_names: Iterable[st
             problems.append(f"{file_name}: missing")
         elif fresh.read_bytes() == committed.read_bytes():
             continue
-        elif not file_name.endswith(TABLE_SUFFIX):
+        elif file_name == "__init__.py":
             problems.append(f"{file_name}: differs")
         else:
             problems += [f"{file_name}: {item}" for item in _table_differences(fresh, committed)]

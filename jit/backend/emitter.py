@@ -42,6 +42,7 @@ from jit.backend.errors import PatchError, UnsupportedHostError
 from jit.backend.relocations import U64, GotEntry, Relocation, relocation
 from jit.backend.schema import Hole, Stencil, TargetInfo
 from jit.backend.stencil_tables import StencilTable, symbol_kinds
+from jit.backend.stencil_tables import load as load_tables
 from jit.backend.target import arch_of, detect_host, target_name
 
 __all__ = [
@@ -743,9 +744,7 @@ def resolve_capi(name: str) -> int:
 @functools.cache
 def prepared_target(target: str) -> PreparedTarget:
     """The generated tables of ``target``, loaded and prepared once."""
-    from jit import _stencils  # noqa: PLC0415 - the generated tables load only when needed
-
-    info, stencils = _stencils.load(target)
+    info, stencils = load_tables(target)
     return PreparedTarget(target, stencils, info)
 
 
