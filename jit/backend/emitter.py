@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 
 from jit.backend.arena import Allocation, Arena
 from jit.backend.errors import PatchError, UnsupportedHostError
-from jit.backend.relocations import U64, GotEntry, Relocation, relocation
+from jit.backend.relocations import U64, GotEntry, IntField, Relocation, relocation
 from jit.backend.schema import Hole, Stencil, TargetInfo
 from jit.backend.stencil_tables import StencilTable, symbol_kinds
 from jit.backend.stencil_tables import load as load_tables
@@ -72,11 +72,12 @@ _GOT_SLOT = 8
 _VENEER_SIZE = 16
 _BRANCH_MARGIN = 1 << 12  # slack for addends when deciding whether a function is within branch reach
 # Uses of a stencil variant patched by the generic routine before its own routine is generated.  Measured on
-# the x86-64 Linux tables: generating one (compiling its source) costs 0.1-0.25 ms, the generic routine about
-# 3.5 us per stencil more than a generated one, so generating pays for itself after some 30-70 uses.  At the
-# lower end of that: a variant pays at most about its generation cost again before it is generated (the
+# the x86-64 Linux tables: generating one (compiling its source) costs 0.1-0.25 ms, and the generic routine
+# about 3 us per stencil against 0.7 us for a generated one, so generating pays for itself after some 40-100
+# uses.  Below that: a variant pays less than its generation cost again before it is generated (the
 # rent-or-buy bound), a first compile, which uses a variant a few times, generates none, and a stencil in
-# steady use gets its routine within the first few compiles.
+# steady use gets its routine within its first few dozen uses.  (Measured, 8 and 16 made both the first compile
+# and the next few slower: they generate routines that are then used a few times only.)
 GENERATE_AFTER = 32
 _VENEERS = {
     # jmp *0(%rip); .quad target  (two int3 of padding)
@@ -105,6 +106,10 @@ class _FastPathFailed(Exception):
     """A value check in generated code failed: the slow path finds out which and why."""
 
 
+_Step = tuple[Hole, Relocation, bool]  # a hole, its kind, whether it is in the data (else in the code)
+_Piece = tuple[Hole, Relocation, IntField]  # a plain integer field: its hole, its kind, the kind's field
+
+
 class _Variant:
     """A stencil as laid out: whole, or without its tail jump; patched generically, then by generated code."""
 
@@ -122,6 +127,24 @@ class _Variant:
         self.got_slots = sum(kind.got is not GotEntry.NONE for _, kind, _ in plan)
         # Branches to an operand (a function address known per instruction) may need a veneer each.
         self.operand_branches = sum(bool(kind.reach) and hole.symbol.startswith(_OPERAND) for hole, kind, _ in plan)
+        # The plain integer fields and the template bytes between them, packed by one struct call (both routines):
+        # pieces are template bytes or (hole, field) to compute; `calls` are the other steps, after the pack.
+        fields = [(hole, kind, kind.field) for hole, kind, in_data in plan if not in_data and kind.field is not None]
+        self.calls = tuple(step for step in plan if step[2] or step[1].field is None)
+        self.pieces: list[bytes | _Piece] = []
+        fmt = ["<"]
+        position = 0
+        for hole, kind, field in fields:
+            if hole.offset > position:
+                fmt.append(f"{hole.offset - position}s")
+                self.pieces.append(self.code[position : hole.offset])
+            fmt.append(field.fmt)
+            self.pieces.append((hole, kind, field))
+            position = hole.offset + struct.calcsize("<" + field.fmt)
+        if position < end:
+            fmt.append(f"{end - position}s")
+            self.pieces.append(self.code[position:])
+        self.pack = struct.Struct("".join(fmt)).pack_into
         self.uses = 0
         self.fn: Callable[..., None] | None = None  # the generated routine, once made
 
@@ -134,11 +157,33 @@ class _Variant:
         return self.patch_generic
 
     def patch_generic(self, buf: bytearray, i: int, ins: Instruction, addr: list[int], base: int, cx: _Blob) -> None:
-        """What the generated routine does, hole by hole through the checked relocation routines."""
-        cx.patch_steps(buf, i, ins, addr[i] - base, self)
+        """What the generated routine does, driven by the variant's pieces and plan instead of specialized code.
+
+        A value out of its field's range fails the pack (struct.error), as in the generated routine; the slow
+        path then names it.
+        """
+        here = addr[i]
+        value = cx.value
+        args = [
+            piece if isinstance(piece, bytes) else _field(piece, value(i, ins, piece[0].symbol, piece[1]), here)
+            for piece in self.pieces
+        ]
+        if args:
+            self.pack(buf, here - base, *args)
+        at = here - base
+        for hole, kind, in_data in self.calls:
+            cx.patch_hole(buf, i, ins, hole, kind, cx.D[i] if in_data else at)
 
 
-_Step = tuple[Hole, Relocation, bool]  # a hole, its kind, whether it is in the data (else in the code)
+
+
+
+
+def _field(piece: _Piece, s: int, here: int) -> int:
+    """What a plain integer field holds: IntField.expression, computed (its range is the pack's to check)."""
+    hole, _, field = piece
+    value = s + hole.addend - (here + hole.offset) if field.pc_relative else s + hole.addend
+    return value & U64 if field.wrap64 else value
 
 
 def _variants(target: PreparedTarget, stencil: Stencil) -> tuple[_Variant, _Variant]:
@@ -308,24 +353,26 @@ class _Blob:
             return addresses[target]
         return self.base + self.D[i]  # _ValueSource.DATA
 
-    def patch_steps(self, buf: bytearray, i: int, ins: Instruction, at: int, variant: _Variant) -> None:
-        """Copy the variant's code to offset ``at`` of ``buf`` and patch its holes in plan order, checked.
+    def patch_hole(self, buf: bytearray, i: int, ins: Instruction, hole: Hole, kind: Relocation, at: int) -> None:
+        """Patch one hole of instruction i, whose code (or data) starts at offset ``at``, with its checked routine."""
+        s = self.value(i, ins, hole.symbol, kind)
+        g = 0
+        if kind.got is GotEntry.SYMBOL:
+            g = self.got(s)
+        elif kind.got is GotEntry.SYMBOL_ADDEND:
+            g = self.got(s + hole.addend)
+        kind.patch(buf, at + hole.offset, s, hole.addend, self.base + at + hole.offset, g)
 
-        The generic routine (into the image) and the slow path (into a copy, to name what failed) both.
+    def patch_steps(self, buf: bytearray, i: int, ins: Instruction, at: int, variant: _Variant) -> None:
+        """Copy the variant's code to offset ``at`` of ``buf`` and patch every hole in plan order, checked.
+
+        The slow path: into a copy of the image, to name the hole that failed and why.
         """
         buf[at : at + variant.size] = variant.code
         data_at = self.D[i] if self.D else 0
-        base = self.base
         for hole, kind, in_data in variant.plan:
             try:
-                s = self.value(i, ins, hole.symbol, kind)
-                g = 0
-                if kind.got is GotEntry.SYMBOL:
-                    g = self.got(s)
-                elif kind.got is GotEntry.SYMBOL_ADDEND:
-                    g = self.got(s + hole.addend)
-                offset = (data_at if in_data else at) + hole.offset
-                kind.patch(buf, offset, s, hole.addend, base + offset, g)
+                self.patch_hole(buf, i, ins, hole, kind, data_at if in_data else at)
             except PatchError as error:
                 raise error.in_context(
                     stencil=variant.name, index=i, hole=hole.symbol, kind=hole.kind, offset=hole.offset
@@ -624,29 +671,17 @@ def _generate(variant: _Variant) -> Callable[..., None]:
     source = _Source(variant.target)
     source.lines.append("here = addr[i]")
     source.lines.append("at = here - base")
-    fmt = ["<"]
-    args: list[str] = []
-    position = 0
-    code_calls: list[tuple[Hole, Relocation]] = []
-    data_calls: list[tuple[Hole, Relocation]] = []
-    for hole, kind, in_data in variant.plan:
-        if in_data or kind.field is None:
-            (data_calls if in_data else code_calls).append((hole, kind))
-            continue
-        if hole.offset > position:
-            fmt.append(f"{hole.offset - position}s")
-            args.append(source.constant(variant.code[position : hole.offset]))
-        fmt.append(kind.field.fmt)
-        args.append(kind.field.expression(source.value(hole.symbol, kind), hole.addend, "here", hole.offset))
-        position = hole.offset + struct.calcsize("<" + kind.field.fmt)
-    if position < variant.size:
-        fmt.append(f"{variant.size - position}s")
-        args.append(source.constant(variant.code[position:]))
+    args = [
+        source.constant(piece) if isinstance(piece, bytes)
+        else piece[2].expression(source.value(piece[0].symbol, piece[1]), piece[0].addend, "here", piece[0].offset)
+        for piece in variant.pieces
+    ]
     if args:
-        pack = source.constant(struct.Struct("".join(fmt)).pack_into)
-        source.lines.append(f"{pack}(buf, at, {', '.join(args)})")
-    for hole, kind in code_calls:
-        source.call(hole, kind, "at", "here")
+        source.lines.append(f"{source.constant(variant.pack)}(buf, at, {', '.join(args)})")
+    data_calls = [(hole, kind) for hole, kind, in_data in variant.calls if in_data]
+    for hole, kind, in_data in variant.calls:
+        if not in_data:
+            source.call(hole, kind, "at", "here")
     if data_calls:
         source.lines.append("dat = cx.D[i]")
         for hole, kind in data_calls:
