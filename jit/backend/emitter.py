@@ -12,20 +12,20 @@ Layout of one blob (all offsets from its base)::
 
 Speed: a target's table is loaded at the first compile and prepared lazily,
 one stencil at a time, when an instruction first uses it.  A stencil variant
-(with or without its tail jump) is patched hole by hole by a generic routine
-driven by its hole table (the checked relocation routines) for its first
-GENERATE_AFTER uses; then it gets a small Python function, generated from the
-same hole table, that fills the whole stencil with one ``struct.pack_into``
-call: template bytes between holes, hole values in between, ranges enforced by
-the struct codes and explicit tests (relocations.IntField); holes that are not
-plain integers call their relocation routine.  Generating one costs about as
-much as patching a few dozen instructions generically, so a process that
-compiles a few functions never pays it, and a hot stencil pays it once.  Both
-routines visit the holes in one order (the variant's plan), so they make the
-same veneers and GOT slots in the same places: the bytes are identical.  When
-anything goes wrong, a slow path repeats the instruction hole by hole and
-raises the PatchError that names the stencil, instruction, hole, kind and
-value.
+(with or without its tail jump) fills the whole stencil with one
+``struct.pack_into`` call: template bytes between holes, the plain integer
+fields in between, ranges enforced by the struct codes (relocations.IntField);
+holes that are not plain integers call their relocation routine.  For its first
+GENERATE_AFTER uses a generic routine does that from the variant's hole table;
+then the variant gets a small Python function generated from the same table,
+with the values computed inline.  Generating one costs about as much as
+patching a few dozen instructions generically, so a process that compiles a few
+functions never pays it, and a hot stencil pays it once.  Both routines visit
+the holes in one order (the variant's plan), so they make the same veneers and
+GOT slots in the same places: the bytes are identical.  When anything goes
+wrong, a slow path repeats the instruction hole by hole with the checked
+routines and raises the PatchError that names the stencil, instruction, hole,
+kind and value.
 """
 
 from __future__ import annotations
