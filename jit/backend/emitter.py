@@ -128,7 +128,7 @@ class _Variant:
         # Branches to an operand (a function address known per instruction) may need a veneer each.
         self.operand_branches = sum(bool(kind.reach) and hole.symbol.startswith(_OPERAND) for hole, kind, _ in plan)
         # The plain integer fields and the template bytes between them, packed by one struct call (both routines):
-        # pieces are template bytes or (hole, field) to compute; `calls` are the other steps, after the pack.
+        # pieces are template bytes or fields to compute; `calls` are the other steps, patched after the pack.
         fields = [(hole, kind, kind.field) for hole, kind, in_data in plan if not in_data and kind.field is not None]
         self.calls = tuple(step for step in plan if step[2] or step[1].field is None)
         self.pieces: list[bytes | _Piece] = []
@@ -163,20 +163,16 @@ class _Variant:
         path then names it.
         """
         here = addr[i]
+        at = here - base
         value = cx.value
         args = [
             piece if isinstance(piece, bytes) else _field(piece, value(i, ins, piece[0].symbol, piece[1]), here)
             for piece in self.pieces
         ]
         if args:
-            self.pack(buf, here - base, *args)
-        at = here - base
+            self.pack(buf, at, *args)
         for hole, kind, in_data in self.calls:
             cx.patch_hole(buf, i, ins, hole, kind, cx.D[i] if in_data else at)
-
-
-
-
 
 
 def _field(piece: _Piece, s: int, here: int) -> int:
