@@ -183,3 +183,12 @@ def test_no_stencil_touches_x18_where_the_platform_reserves_it(target: str) -> N
             read, written = insn.regs_access()
             used = {insn.reg_name(r) for r in (*read, *written)}
             assert not used & {"x18", "w18"}, (stencil.name, insn.mnemonic, insn.op_str)
+
+
+def test_the_table_files_are_package_data() -> None:
+    # Data files are not modules: without this entry a wheel would ship no tables.
+    import tomllib  # noqa: PLC0415 - only this test reads pyproject.toml
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["jit._stencils"]
+    assert all(any(Path(name).match(p) for p in patterns) for name in TARGETS.values())
