@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the stencil tables: C -> LLVM IR -> ELF object -> holes -> jit/_stencils/<target>.py.
+"""Build the stencil tables: C -> LLVM IR -> ELF object -> holes -> jit/_stencils/<target>.bin.
 
 Every ``stencils/*.c`` is compiled for each of the six targets by the clang of
 the pinned ``ziglang`` wheel (``-S -emit-llvm``); llvmlite (pinned, LLVM 22)
@@ -8,6 +8,10 @@ symbols and relocations.  Each global function becomes one stencil: its code,
 the read-only data its code reaches, and one hole per relocation.  Whatever
 the runtime could not patch safely is refused with a message naming the
 target, the stencil and the symbol.  See docs/stencils.md.
+
+It also writes the other generated runtime file, jit/backend/_memory_ffi.py
+(cffi's pre-parsed declarations of jit/backend/memory.py, see jit/_build/ffi.py),
+and ``--check`` checks it too.
 
 Usage: ``python build_stencils.py [--target NAME]... [--check] [--clang PATH]``.
 """
@@ -31,8 +35,9 @@ from typing import Any
 import llvmlite
 import llvmlite.binding as llvm
 
+from jit._build import ffi
 from jit._build.extract import CONSTANT_SECTION_PREFIX, BuildError, Refusal, extract, hole_names
-from jit._build.tables import compare_tables, render_loader, render_module
+from jit._build.tables import compare_tables, render_loader, render_table, table_file
 from jit.backend.schema import Stencil, TargetInfo
 
 ROOT = Path(__file__).resolve().parent
@@ -78,8 +83,9 @@ class Target:
         return self.name.split("-", 1)[0]
 
     @property
-    def module(self) -> str:
-        return self.name.replace("-", "_")
+    def table_file(self) -> str:
+        """Its table's file name in jit/_stencils/."""
+        return table_file(self.name)
 
     @property
     def all_flags(self) -> tuple[str, ...]:
@@ -347,21 +353,21 @@ def build_target(
 
 
 def write_tables(results: Iterable[TargetResult], out_dir: Path) -> list[Path]:
-    """Write the loader and one module per result into ``out_dir``; the paths written."""
+    """Write the loader and one table file per result into ``out_dir``; the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     loader = out_dir / "__init__.py"
-    loader.write_text(render_loader({t.name: t.module for t in TARGETS.values()}))
+    loader.write_text(render_loader())
     written = [loader]
     for result in results:
-        path = out_dir / f"{TARGETS[result.target].module}.py"
-        path.write_text(render_module(result.info, result.stencils))
+        path = out_dir / TARGETS[result.target].table_file
+        path.write_bytes(render_table(result.info, result.stencils))
         written.append(path)
     return written
 
 
 def table_files(names: Iterable[str]) -> list[str]:
     """The files of jit/_stencils/ that the tables of ``names`` consist of."""
-    return ["__init__.py", *(f"{TARGETS[n].module}.py" for n in names)]
+    return ["__init__.py", *(TARGETS[n].table_file for n in names)]
 
 
 def build(
@@ -406,6 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="targets built in parallel (default 2)")
     parser.add_argument("--source-dir", type=Path, default=STENCILS_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--output-dir", type=Path, default=OUTPUT_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--ffi-output", type=Path, default=ffi.MODULE_PATH, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     names: list[str] = args.target or list(TARGETS)
     start = time.perf_counter()
@@ -426,18 +433,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="cpjit-check-") as tmp:
                 write_tables(results, Path(tmp))
                 problems = compare_tables(Path(tmp), args.output_dir, table_files(names))
+            stale_ffi = ffi.check(args.ffi_output)
+            problems += [stale_ffi] if stale_ffi else []
             if problems:
                 say("committed stencil tables are stale (run python build_stencils.py):")
                 for problem in problems:
                     say(f"  {problem}")
                 return 1
             say(
-                f"check ok: the committed tables of {len(names)} target(s) match the sources "
-                f"({time.perf_counter() - start:.1f} s)"
+                f"check ok: the committed tables of {len(names)} target(s) and {args.ffi_output.name} match the "
+                f"sources ({time.perf_counter() - start:.1f} s)"
             )
             return 0
         written = write_tables(results, args.output_dir)
-        say(f"wrote {len(written)} files to {args.output_dir.name}/ ({time.perf_counter() - start:.1f} s)")
+        ffi.write(args.ffi_output)
+        say(
+            f"wrote {len(written)} files to {args.output_dir.name}/ and {args.ffi_output.name} "
+            f"({time.perf_counter() - start:.1f} s)"
+        )
         return 0
     except BuildError as exc:
         print(f"build_stencils: error: {exc}", file=sys.stderr, flush=True)

@@ -2,11 +2,12 @@
 
 Prints the machine, progress while it runs, the table of times, speedups,
 compile times and machine-code sizes, the geometric-mean speedup, the
-compile-speed comparison with LLVM (and Numba when installed), and the
+compile-speed comparison with LLVM (and Numba when installed), the
 compile-scaling series (compile time per statement of functions of 100 to
-5000 statements, bench.scaling); writes the results as JSON and the speedups
-as a PNG bar chart (with matplotlib).  ``--suite kernels`` or ``--suite
-scaling`` runs one of the two alone.
+5000 statements, bench.scaling) and the start-up costs (bench.startup, also
+``python -m bench.startup`` alone); writes the results as JSON and the
+speedups as a PNG bar chart (with matplotlib).  ``--suite kernels``,
+``--suite scaling`` or ``--suite startup`` runs one of them alone.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bench import measure, report, scaling
+from bench import measure, report, scaling, startup
 from bench.kernels import KERNELS, Kernel
 from bench.suite import WRONG, KernelResult, Settings, run_kernel
 
 QUICK = Settings(quick=True, rounds=3, min_sample=0.005, compiles=3)
 FULL = Settings()
-SUITES = ("all", "kernels", "scaling")
+SUITES = ("all", "kernels", "scaling", "startup")
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -45,6 +46,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
                         help="where to draw the speedup chart (default: %(default)s; needs matplotlib)")
     parser.add_argument("--no-baselines", action="store_true",
                         help="skip the compile-speed comparison (LLVM, Numba, stitching)")
+    parser.add_argument("--no-startup", action="store_true",
+                        help="skip the start-up measurements (import jit, first compile in a fresh process)")
     arguments = parser.parse_args(argv)
     if arguments.repeat is not None and arguments.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -136,17 +139,29 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         points = scaling.run_series(scaling.QUICK_SIZES if settings.quick else scaling.SIZES, settings.compiles,
                                     progress)
         progress.done("measured", time.perf_counter() - started)
+    started_up = None
+    if arguments.suite in ("all", "startup") and not arguments.no_startup:
+        progress.prefix = "start-up"
+        started = time.perf_counter()
+        started_up = startup.measure_startup(
+            settings.rounds, on_round=lambda done: progress(f"fresh processes: round {done}/{settings.rounds}"))
+        progress.done("measured", time.perf_counter() - started)
     if kernels:
         print("", report.main_table(results), "", report.compile_table(results, stitch), sep="\n", file=out)
     if points:
         print("", report.scaling_table(points), sep="\n", file=out)
-    report.write_json(arguments.json, report.to_json(results, settings, machine, command, date, stitch, points))
+    if started_up is not None:
+        print("", startup.startup_table(started_up), sep="\n", file=out)
+    data = report.to_json(results, settings, machine, command, date, stitch, points)
+    data["startup"] = started_up.to_json() if started_up is not None else None
+    report.write_json(arguments.json, data)
     print(f"\nresults: {arguments.json}", file=out)
     if kernels:
         chart = report.write_chart(arguments.png, results, f"cpjit {date[:10]}: {report.format_machine(machine)}")
         print(f"chart: {chart}" if chart else report.CHART_HINT, file=out)
     wrong = [r.kernel.name for r in results if r.status == WRONG]
     wrong += [f"{p.statements}-statement function" for p in points if p.status == WRONG]
+    wrong += started_up.wrong if started_up else []
     if wrong:
         print(f"cpjit gave a wrong result for: {', '.join(wrong)}", file=out)
         return 1

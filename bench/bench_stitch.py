@@ -4,8 +4,9 @@ A sequence of 1000 instructions cycles through every stencil of the host's
 table with operands, slots and branch targets of the right shape.  Three
 measurements: ``stitch`` (layout and patching into a bytes image: the budget),
 ``emit`` (the same plus arena allocation, copy into executable memory, mprotect
-and the CompiledCode), and the first stitch of a fresh target (preparing the
-tables and generating each stencil's patch function; paid once per process).
+and the CompiledCode), and the first stitch of a fresh target (preparing each
+stencil at its first use and patching it with the generic routine, whose uses
+lead to the generation of the stencils' own routines; paid once per process).
 The per-stencil figure is in each benchmark's extra_info.
 """
 
@@ -48,7 +49,7 @@ def emitter() -> Emitter:
 
 @pytest.fixture(scope="module")
 def instructions(emitter: Emitter) -> list[Instruction]:
-    names = sorted(name for name in emitter.target.variants if name != "RETURN_NULL")
+    names = sorted(name for name in emitter.target.stencils if name != "RETURN_NULL")
     return program(names)
 
 

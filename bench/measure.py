@@ -200,7 +200,7 @@ def stitching(rounds: int, min_sample: float) -> dict[str, Any]:
     from bench import bench_stitch  # noqa: PLC0415 - the backend's own benchmark module, needs pytest
 
     emitter = Emitter()
-    instructions = bench_stitch.program(sorted(name for name in emitter.target.variants if name != "RETURN_NULL"))
+    instructions = bench_stitch.program(sorted(name for name in emitter.target.stencils if name != "RETURN_NULL"))
     samples = interleaved({"stitch": lambda: emitter.stitch(instructions, bench_stitch.BASE),
                            "emit": lambda: emitter.emit(instructions)}, (), rounds, min_sample)
     count = len(instructions)

@@ -24,7 +24,7 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 
 def test_quick_run_of_two_kernels_prints_tables_and_writes_json_and_chart(tmp_path: Path) -> None:
     results, chart = tmp_path / "r.json", tmp_path / "c.png"
-    status, out, err = run(["--quick", "--kernels", "call_add1,sieve", "--repeat", "2",
+    status, out, err = run(["--quick", "--kernels", "call_add1,sieve", "--repeat", "2", "--no-startup",
                             "--json", str(results), "--png", str(chart)])
     assert status == 0
     assert "CPython" in out and "python -m bench --quick --kernels call_add1,sieve" in out
@@ -34,6 +34,7 @@ def test_quick_run_of_two_kernels_prints_tables_and_writes_json_and_chart(tmp_pa
     assert [k["name"] for k in data["kernels"]] == ["call_add1", "sieve"]
     assert data["settings"] == {"quick": True, "rounds": 2, "min_sample": bench_main.QUICK.min_sample,
                                 "compiles": bench_main.QUICK.compiles, "baselines": True}
+    assert data["startup"] is None  # --no-startup; bench.startup has its own tests
     assert data["stitch"]["stencils"] > 1000 and 0 < data["stitch"]["seconds_per_stencil"] < 1e-3
     assert [len(k["timings"]["interpreter"]["samples_seconds"]) for k in data["kernels"]] == [2, 2]
     assert data["kernels"][1]["status"] == "interpreter" and "not supported" in data["kernels"][1]["reason"]
@@ -43,7 +44,8 @@ def test_quick_run_of_two_kernels_prints_tables_and_writes_json_and_chart(tmp_pa
 def test_python_dash_m_bench_runs_as_a_module(tmp_path: Path) -> None:
     results = tmp_path / "r.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--kernels", "fib_rec", "--no-baselines", "--json", str(results),
+        [sys.executable, "-m", "bench", "--quick", "--kernels", "fib_rec", "--no-baselines", "--no-startup",
+         "--json", str(results),
          "--png", str(tmp_path / "c.png")],
         cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
@@ -51,6 +53,18 @@ def test_python_dash_m_bench_runs_as_a_module(tmp_path: Path) -> None:
     kernel = json.loads(results.read_text())["kernels"][0]
     assert kernel["status"] == "compiled" and set(kernel["timings"]) == {"interpreter", "cpjit"}
     assert kernel["speedup"]["cpjit"] > 0 and kernel["code_bytes"] > 0
+
+
+@pytest.mark.slow
+def test_the_full_report_ends_with_the_start_up_table(tmp_path: Path) -> None:
+    results = tmp_path / "r.json"
+    status, out, err = run(["--quick", "--kernels", "call_add1", "--repeat", "1", "--no-baselines",
+                            "--json", str(results), "--png", str(tmp_path / "c.png")])
+    assert status == 0
+    assert "Start-up (fresh processes, median of 1 interleaved rounds" in out and "start-up: fresh processes" in err
+    startup = json.loads(results.read_text())["startup"]
+    assert startup["rounds"] == 1 and startup["wrong_results"] == []
+    assert {entry["kernel"] for entry in startup["first_compile"]} == {"fib_rec", "mandelbrot"}
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -8,6 +8,7 @@ comment what must be refused, where, and with which extra flags.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -20,9 +21,11 @@ import capstone
 import pytest
 
 import build_stencils as bs
+from jit._build import ffi
 from jit._build.extract import BuildError, hole_size, tail_jump
-from jit._build.tables import GENERATED, render_module
+from jit._build.tables import GENERATED, render_table
 from jit.backend.schema import Hole
+from jit.backend.stencil_tables import StencilTable, header_line
 
 TEST_DIR = bs.STENCILS_DIR / "test"
 GOLDEN_SOURCE = TEST_DIR / "golden.c"
@@ -82,10 +85,12 @@ def test_golden_holes(target: str, toolchain: bs.Toolchain) -> None:
 def test_golden_build_is_deterministic(toolchain: bs.Toolchain) -> None:
     first = bs.build_target("aarch64-unknown-linux", [GOLDEN_SOURCE], toolchain)
     second = bs.build_target("aarch64-unknown-linux", [GOLDEN_SOURCE], toolchain)
-    text = render_module(first.info, first.stencils)
-    assert text == render_module(second.info, second.stencils)
-    assert text.startswith(f"# {GENERATED}.\n# inputs sha256 {first.info.inputs_hash}\n")
-    assert str(bs.ROOT) not in text and tempfile.gettempdir() not in text
+    data = render_table(first.info, first.stencils)
+    assert data == render_table(second.info, second.stencils)
+    assert data.startswith(header_line(first.info)) and f"# {GENERATED}.".encode() in header_line(first.info)
+    assert str(bs.ROOT).encode() not in data and tempfile.gettempdir().encode() not in data
+    table = StencilTable(data)
+    assert table.info == first.info and [table[name] for name in table] == list(first.stencils)
 
 
 def test_inputs_hash_covers_sources_and_flags(toolchain: bs.Toolchain, tmp_path: Path) -> None:
@@ -181,12 +186,13 @@ def test_refusals_are_fatal_and_write_nothing(tmp_path: Path, capsys: pytest.Cap
     shutil.copy(GOLDEN_SOURCE, sources)
     shutil.copy(TEST_DIR / "bad" / "memcpy.c", sources)
     out = tmp_path / "out"
-    argv = ["--target", "x86_64-unknown-linux", "--jobs", "1", "--source-dir", str(sources), "--output-dir", str(out)]
+    argv = ["--target", "x86_64-unknown-linux", "--jobs", "1", "--source-dir", str(sources), "--output-dir", str(out),
+            "--ffi-output", str(tmp_path / "ffi.py")]
     assert bs.main(argv) == 1
     err = capsys.readouterr().err
     assert "x86_64-unknown-linux: stencil BAD_MEMCPY: hidden library function" in err
     assert "'memcpy'" in err
-    assert not out.exists()
+    assert not out.exists() and not (tmp_path / "ffi.py").exists()
 
 
 # ---------------------------------------------------------------- ABI facts
@@ -294,27 +300,41 @@ def test_check_names_the_differing_stencils(tmp_path: Path, capsys: pytest.Captu
     sources.mkdir()
     shutil.copy(GOLDEN_SOURCE, sources)
     out = tmp_path / "out"
-    argv = ["--target", "x86_64-pc-windows", "--jobs", "1", "--source-dir", str(sources), "--output-dir", str(out)]
+    ffi_module = tmp_path / "memory_ffi.py"
+    argv = ["--target", "x86_64-pc-windows", "--jobs", "1", "--source-dir", str(sources), "--output-dir", str(out),
+            "--ffi-output", str(ffi_module)]
     assert bs.main(argv) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["__init__.py", "x86_64_pc_windows.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["__init__.py", "x86_64_pc_windows.bin"]
+    assert ffi_module.read_text() == ffi.render()
     assert bs.main([*argv, "--check"]) == 0
     assert "check ok" in capsys.readouterr().out
 
-    module = out / "x86_64_pc_windows.py"
-    committed = module.read_text()
-    module.write_text(re.sub(r"tail_jump=\d+", "tail_jump=99", committed))
+    table = out / "x86_64_pc_windows.bin"
+    committed = table.read_bytes()
+    tables = StencilTable(committed)
+    changed = [dataclasses.replace(s, tail_jump=99) if s.name == "GOLDEN" else s for s in tables.values()]
+    table.write_bytes(render_table(tables.info, changed))
     assert bs.main([*argv, "--check"]) == 1
-    assert "x86_64_pc_windows.py: stencil GOLDEN differs" in capsys.readouterr().out
+    assert "x86_64_pc_windows.bin: stencil GOLDEN differs" in capsys.readouterr().out
 
-    module.write_text(committed)
+    table.write_bytes(b"# something else\n")
+    assert bs.main([*argv, "--check"]) == 1
+    assert "x86_64_pc_windows.bin: not a generated stencil table" in capsys.readouterr().out
+
+    table.write_bytes(committed)
+    ffi_module.write_text(ffi_module.read_text().replace("mmap", "mmap2"))
+    assert bs.main([*argv, "--check"]) == 1
+    assert "memory_ffi.py: stale" in capsys.readouterr().out
+
+    ffi_module.write_text(ffi.render())
     (sources / "golden.c").write_text((sources / "golden.c").read_text().replace("0.1", "0.25"))
     assert bs.main([*argv, "--check"]) == 1
     printed = capsys.readouterr().out
     assert "TargetInfo differs in inputs_hash" in printed and "stencil GOLDEN differs" in printed
 
-    module.unlink()
+    table.unlink()
     assert bs.main([*argv, "--check"]) == 1
-    assert "x86_64_pc_windows.py: missing" in capsys.readouterr().out
+    assert "x86_64_pc_windows.bin: missing" in capsys.readouterr().out
 
 
 def fake_clang(tmp_path: Path, version: str) -> Path:

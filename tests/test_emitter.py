@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import random
 import struct
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import capstone
 import pytest
 
 from jit.backend.arena import Arena
 from jit.backend.emitter import (
+    GENERATE_AFTER,
     CompiledCode,
     Emitter,
     Instruction,
@@ -149,6 +151,20 @@ def resolver(**addresses: int) -> Callable[[str], int]:
 
 X86 = PreparedTarget("x86_64-unknown-linux", X86_TABLES)
 A64 = PreparedTarget("aarch64-apple-darwin", A64_TABLES)
+NEVER = sys.maxsize  # generate_after: the generic routine only
+
+
+@pytest.fixture(autouse=True, params=["generic", "generated"])
+def routine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test of this module twice: stencils patched by the generic routine only, and by generated ones only."""
+    targets = [X86, A64, *(prepared_target(t) for t in TARGETS)]
+    saved = [t.generate_after for t in targets]
+    for target in targets:
+        target.generate_after = 0 if request.param == "generated" else NEVER
+        target.variants.clear()
+    yield request.param
+    for target, generate_after in zip(targets, saved, strict=True):
+        target.generate_after = generate_after
 
 
 def decode(target: PreparedTarget, code: bytes, address: int) -> list[tuple[int, str]]:
@@ -364,7 +380,7 @@ def test_out_of_reach_values_name_kind_and_value() -> None:
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_real_stencil_stitches_and_disassembles_on_every_target(target: str) -> None:
     prepared = prepared_target(target)
-    names = sorted(prepared.variants)
+    names = sorted(prepared.stencils)
     program = [Instruction(name, (1, 2, 3, 4), (2**63 + 5, 7), jump_target=0, side_exit=1, error=2) for name in names]
     program.append(Instruction("RETURN_NULL"))
     image = stitch(target, program, BASE, lambda name: FAR_C + 16 * len(name))
@@ -527,3 +543,59 @@ def test_memory_returns_to_the_arena_when_code_is_collected_or_freed() -> None:
     assert not code.alive and arena.bytes_in_use == 0
     with pytest.raises(ValueError, match="not live"):
         code.code_bytes()
+
+
+# --- The generic routine and the generated ones ------------------------------------------------------
+
+
+def test_a_variant_is_patched_generically_then_by_its_generated_routine() -> None:
+    target = PreparedTarget("x86_64-unknown-linux", X86_TABLES, generate_after=3)
+    program = [Instruction("SET", (0,), (7,)), Instruction("RET", (0,))]
+    images = [target.stitch(program, BASE, resolver()).image for _ in range(5)]
+    whole, dropped = target.variants["SET"]
+    assert dropped.uses == 4 and dropped.fn is not None  # generated at its 4th use, then used directly
+    assert whole.uses == 0 and whole.fn is None  # never laid out last: never used, never generated
+    assert len(set(images)) == 1
+    assert PreparedTarget("x86_64-unknown-linux", X86_TABLES).generate_after == GENERATE_AFTER
+
+
+def real_program(names: Sequence[str], rng: random.Random, count: int) -> list[Instruction]:
+    """``count`` instructions over ``names`` with operands of every size and branch targets in range."""
+    program = []
+    for i in range(count):
+        operands = (rng.choice([0, 1, 5, 2**15, 2**20 + 8, 2**40, 2**63 + 5, 2**64 - 1, FAR_C + 64, NEAR_C]),
+                    rng.getrandbits(rng.choice([8, 16, 32, 48, 64])))
+        opargs = tuple(rng.choice([0, 1, 3, 4095, 70000]) for _ in range(4))
+        program.append(Instruction(names[i % len(names)], opargs, operands, jump_target=rng.randrange(count + 1),
+                                   side_exit=rng.randrange(count + 1), error=rng.randrange(count + 1)))
+    return [*program, Instruction("RETURN_NULL")]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_generic_routine_patches_the_bytes_of_the_generated_ones_for_every_stencil(target: str) -> None:
+    tables = prepared_target(target).stencils
+    rng = random.Random(target)
+    names = sorted(tables)
+    rng.shuffle(names)
+    # C functions near the code and far from it: direct branches and veneers, relaxed GOT loads and GOT slots.
+    addresses = {name: rng.choice([NEAR_C + 16 * k, FAR_C + 16 * k, 0x1000 + 16 * k]) for k, name in enumerate(names)}
+
+    def resolve(name: str) -> int:
+        return addresses.setdefault(name, rng.choice([NEAR_C, FAR_C]) + 16 * len(addresses))
+
+    programs = [real_program(names, rng, len(names) * 2) for _ in range(3)]
+    programs += [[Instruction(name, (1, 2, 3, 4), (2**63 + 5, 7), 0, 0, 0)] for name in names]  # whole, alone
+    routines = [PreparedTarget(target, tables, generate_after=after) for after in (NEVER, 0, 3)]
+    for program in programs:
+        for base in (BASE, NEAR_C - 0x4000_0000):
+            outcomes: list[tuple[bytes | str, list[tuple[int, str, int]]]] = []
+            for prepared in routines:
+                try:
+                    image = prepared.stitch(program, base, resolve)
+                    outcomes.append((image.image, image.stencil_offsets()))
+                except PatchError as error:  # a lone non-terminal stencil has no next instruction
+                    outcomes.append((str(error), []))
+            assert outcomes[0] == outcomes[1] == outcomes[2], (target, program[0].stencil, hex(base))
+    generated = routines[1].variants
+    assert set(generated) == set(names) and all(v.fn is not None for pair in generated.values() for v in pair
+                                                if v.uses)

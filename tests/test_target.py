@@ -8,6 +8,7 @@ import sysconfig
 
 import pytest
 
+from jit.backend import target as backend_target
 from jit.backend.target import TARGETS, Host, UnsupportedHostError, arch_of, detect_host, target_name
 
 
@@ -75,8 +76,8 @@ def test_target_name_and_arch_of_reject_unknown_names() -> None:
 
 
 def test_detection_reads_the_running_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platform, "system", lambda: "Darwin")
-    monkeypatch.setattr(platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(backend_target, "_system", lambda: "Darwin")
+    monkeypatch.setattr(backend_target, "_machine", lambda: "arm64")
     assert detect_host() == Host("darwin", "aarch64")
     monkeypatch.setattr(sys, "maxsize", 2**31 - 1)
     with pytest.raises(UnsupportedHostError, match="32-bit"):
@@ -85,10 +86,19 @@ def test_detection_reads_the_running_interpreter(monkeypatch: pytest.MonkeyPatch
 
 def test_windows_asks_the_interpreter_build_not_the_processor(monkeypatch: pytest.MonkeyPatch) -> None:
     # An x64 interpreter emulated on ARM64 Windows runs x64 code.
-    monkeypatch.setattr(platform, "system", lambda: "Windows")
-    monkeypatch.setattr(platform, "machine", lambda: "ARM64")
+    monkeypatch.setattr(backend_target, "_system", lambda: "Windows")
+    monkeypatch.setattr(backend_target, "_machine", lambda: "ARM64")
     monkeypatch.setattr(sysconfig, "get_platform", lambda: "win-amd64")
     assert detect_host() == Host("windows", "x86_64")
     monkeypatch.setattr(sysconfig, "get_platform", lambda: "win32")
     with pytest.raises(UnsupportedHostError, match="unsupported processor 'win32'"):
         detect_host()
+
+
+def test_detection_without_the_platform_module_agrees_with_it() -> None:
+    # target.py reads uname and sys.implementation instead of importing platform (a millisecond per import).
+    assert backend_target._system() == platform.system()
+    if sys.platform != "win32":
+        assert backend_target._machine() == platform.machine()
+    assert backend_target._implementation() == platform.python_implementation()
+    assert backend_target._free_threaded() is bool(sysconfig.get_config_var("Py_GIL_DISABLED"))

@@ -10,15 +10,22 @@ Layout of one blob (all offsets from its base)::
     [GOT]             8-byte slots, one per distinct value loaded through a GOT relocation
     [veneers]         16 bytes per external function out of direct branch reach
 
-Speed: a target's tables are prepared once.  Each stencil variant (with or
-without its tail jump) gets a small Python function, generated from its hole
-table, that fills the whole stencil with one ``struct.pack_into`` call:
-template bytes between holes, hole values in between, ranges enforced by the
-struct codes and explicit tests (relocations.IntField); holes that are not
-plain integers call their relocation routine.  When anything goes wrong in
-that fast path, a slow path repeats the instruction hole by hole with the
-checked relocation routines and raises the PatchError that names the
-stencil, instruction, hole, kind and value.
+Speed: a target's table is loaded at the first compile and prepared lazily,
+one stencil at a time, when an instruction first uses it.  A stencil variant
+(with or without its tail jump) fills the whole stencil with one
+``struct.pack_into`` call: template bytes between holes, the plain integer
+fields in between, ranges enforced by the struct codes (relocations.IntField);
+holes that are not plain integers call their relocation routine.  For its first
+GENERATE_AFTER uses a generic routine does that from the variant's hole table;
+then the variant gets a small Python function generated from the same table,
+with the values computed inline.  Generating one costs about as much as
+patching a few dozen instructions generically, so a process that compiles a few
+functions never pays it, and a hot stencil pays it once.  Both routines visit
+the holes in one order (the variant's plan), so they make the same veneers and
+GOT slots in the same places: the bytes are identical.  When anything goes
+wrong, a slow path repeats the instruction hole by hole with the checked
+routines and raises the PatchError that names the stencil, instruction, hole,
+kind and value.
 """
 
 from __future__ import annotations
@@ -28,17 +35,19 @@ import functools
 import struct
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from jit._isolation import BUILTINS
 from jit.backend.arena import Allocation, Arena
 from jit.backend.errors import PatchError, UnsupportedHostError
-from jit.backend.relocations import U64, GotEntry, Relocation, relocation
+from jit.backend.relocations import U64, GotEntry, IntField, Relocation, relocation
 from jit.backend.schema import Hole, Stencil, TargetInfo
+from jit.backend.stencil_tables import StencilTable, symbol_kinds
+from jit.backend.stencil_tables import load as load_tables
 from jit.backend.target import arch_of, detect_host, target_name
 
 __all__ = [
+    "GENERATE_AFTER",
     "CompiledCode",
     "Emitter",
     "Instruction",
@@ -63,6 +72,14 @@ _DATA = ".data"
 _GOT_SLOT = 8
 _VENEER_SIZE = 16
 _BRANCH_MARGIN = 1 << 12  # slack for addends when deciding whether a function is within branch reach
+# Uses of a stencil variant patched by the generic routine before its own routine is generated.  Measured on
+# the x86-64 Linux tables: generating one (compiling its source) costs 0.1-0.25 ms, and the generic routine
+# about 3 us per stencil against 0.7 us for a generated one, so generating pays for itself after some 40-100
+# uses.  Below that: a variant pays less than its generation cost again before it is generated (the
+# rent-or-buy bound), a first compile, which uses a variant a few times, generates none, and a stencil in
+# steady use gets its routine within its first few dozen uses.  (Measured, 8 and 16 made both the first compile
+# and the next few slower: they generate routines that are then used a few times only.)
+GENERATE_AFTER = 32
 _VENEERS = {
     # jmp *0(%rip); .quad target  (two int3 of padding)
     "x86_64": (b"\xff\x25\x00\x00\x00\x00", b"\xcc\xcc"),
@@ -90,59 +107,165 @@ class _FastPathFailed(Exception):
     """A value check in generated code failed: the slow path finds out which and why."""
 
 
-class _Variant:
-    """A stencil as laid out: whole, or without its tail jump; its patch function is generated on first use."""
+_Step = tuple[Hole, Relocation, bool]  # a hole, its kind, whether it is in the data (else in the code)
+_Piece = tuple[Hole, Relocation, IntField]  # a plain integer field: its hole, its kind, the kind's field
 
-    def __init__(self, target: PreparedTarget, stencil: Stencil, drop_tail: bool) -> None:
+
+class _Variant:
+    """A stencil as laid out: whole, or without its tail jump; patched generically, then by generated code."""
+
+    def __init__(self, target: PreparedTarget, stencil: Stencil, plan: tuple[_Step, ...], end: int) -> None:
         self.target = target
         self.stencil = stencil
         self.name = stencil.name
-        end = len(stencil.code) - (stencil.tail_jump if drop_tail else 0)
         self.code = stencil.code[:end]
-        self.holes = tuple(hole for hole in stencil.code_holes if hole.offset < end)
-        dropped = [hole for hole in stencil.code_holes if hole.offset >= end]
-        if any(hole.symbol != CONTINUE for hole in dropped):
-            raise PatchError(f"stencil {stencil.name}: its tail jump has a hole that is not {CONTINUE}")
-        self.size = len(self.code)
+        self.size = end
         self.data = stencil.data
         self.data_size = len(stencil.data)
         self.data_align = max(1, stencil.data_align)
         self.shared_data = not stencil.data_holes  # hole-free data is stored once per blob
-        every = self.holes + stencil.data_holes
-        self.got_slots = sum(relocation(hole.kind).got is not GotEntry.NONE for hole in every)
+        self.plan = plan
+        self.got_slots = sum(kind.got is not GotEntry.NONE for _, kind, _ in plan)
         # Branches to an operand (a function address known per instruction) may need a veneer each.
-        self.operand_branches = sum(
-            bool(relocation(hole.kind).reach) and hole.symbol.startswith(_OPERAND) for hole in every
-        )
-        self.fn: Callable[..., None] | None = None
+        self.operand_branches = sum(bool(kind.reach) and hole.symbol.startswith(_OPERAND) for hole, kind, _ in plan)
+        # The plain integer fields and the template bytes between them, packed by one struct call (both routines):
+        # pieces are template bytes or fields to compute; `calls` are the other steps, patched after the pack.
+        fields = [(hole, kind, kind.field) for hole, kind, in_data in plan if not in_data and kind.field is not None]
+        self.calls = tuple(step for step in plan if step[2] or step[1].field is None)
+        self.pieces: list[bytes | _Piece] = []
+        fmt = ["<"]
+        position = 0
+        for hole, kind, field in fields:
+            if hole.offset > position:
+                fmt.append(f"{hole.offset - position}s")
+                self.pieces.append(self.code[position : hole.offset])
+            fmt.append(field.fmt)
+            self.pieces.append((hole, kind, field))
+            position = hole.offset + struct.calcsize("<" + field.fmt)
+        if position < end:
+            fmt.append(f"{end - position}s")
+            self.pieces.append(self.code[position:])
+        self.pack = struct.Struct("".join(fmt)).pack_into
+        self.uses = 0
+        self.fn: Callable[..., None] | None = None  # the generated routine, once made
 
-    def compile(self) -> Callable[..., None]:
-        self.fn = _generate(self)
-        return self.fn
+    def routine(self) -> Callable[..., None]:
+        """How to patch one more use: the generic routine, or (from the GENERATE_AFTER-th use on) generated code."""
+        self.uses += 1
+        if self.uses > self.target.generate_after:
+            self.fn = _generate(self)
+            return self.fn
+        return self.patch_generic
+
+    def patch_generic(self, buf: bytearray, i: int, ins: Instruction, addr: list[int], base: int, cx: _Blob) -> None:
+        """What the generated routine does, driven by the variant's pieces and plan instead of specialized code.
+
+        A value out of its field's range fails the pack (struct.error), as in the generated routine; the slow
+        path then names it.
+        """
+        here = addr[i]
+        at = here - base
+        value = cx.value
+        args = [
+            piece if isinstance(piece, bytes) else _field(piece, value(i, ins, piece[0].symbol, piece[1]), here)
+            for piece in self.pieces
+        ]
+        if args:
+            self.pack(buf, at, *args)
+        for hole, kind, in_data in self.calls:
+            cx.patch_hole(buf, i, ins, hole, kind, cx.D[i] if in_data else at)
 
 
-@dataclass
+def _field(piece: _Piece, s: int, here: int) -> int:
+    """What a plain integer field holds: IntField.expression, computed (its range is the pack's to check)."""
+    hole, _, field = piece
+    value = s + hole.addend - (here + hole.offset) if field.pc_relative else s + hole.addend
+    return value & U64 if field.wrap64 else value
+
+
+def _variants(target: PreparedTarget, stencil: Stencil) -> tuple[_Variant, _Variant]:
+    """The stencil whole, and without its tail jump (the same object when it has none)."""
+    plan = _plan(stencil.name, stencil.code_holes, stencil.data_holes)
+    whole = _Variant(target, stencil, plan, len(stencil.code))
+    if not stencil.tail_jump:
+        return whole, whole
+    end = len(stencil.code) - stencil.tail_jump
+    if any(hole.offset >= end and hole.symbol != CONTINUE for hole in stencil.code_holes):
+        raise PatchError(f"stencil {stencil.name}: its tail jump has a hole that is not {CONTINUE}")
+    kept = tuple(step for step in plan if step[2] or step[0].offset < end)
+    return whole, _Variant(target, stencil, kept, end)
+
+
+def _plan(name: str, code_holes: Sequence[Hole], data_holes: Sequence[Hole]) -> tuple[_Step, ...]:
+    """The order in which both routines patch a variant's holes: (hole, kind, in data).
+
+    Plain integer fields first, by offset (the generated routine packs them in one call), then the code holes
+    patched by their routine, by offset, then the data holes.  Veneers and GOT slots are made at first use,
+    so one order for both routines makes their bytes identical.
+    """
+    fields: list[_Step] = []
+    calls: list[_Step] = []
+    position = 0
+    for hole in sorted(code_holes, key=lambda h: h.offset):
+        kind = relocation(hole.kind)
+        if kind.field is None:
+            calls.append((hole, kind, False))
+            continue
+        if hole.offset < position:
+            raise PatchError(f"stencil {name}: holes overlap", kind=hole.kind, offset=hole.offset)
+        fields.append((hole, kind, False))
+        position = hole.offset + struct.calcsize("<" + kind.field.fmt)
+    return (*fields, *calls, *((hole, relocation(hole.kind), True) for hole in data_holes))
+
+
+# _Layout and _OperandFamily are plain classes, not dataclasses: making a dataclass costs 0.3-0.6 ms at import
+# (it compiles its methods), which every ``import jit`` would pay.
 class _Layout:
-    variants: list[_Variant]
-    offsets: list[int]  # code offset of each instruction
-    code_size: int
-    data: list[int]  # data offset of each instruction (0 where it has none)
-    blocks: list[tuple[int, bytes]]  # (offset, bytes) of each data block to copy
-    data_end: int
-    got: int  # offset of the GOT
-    veneers: int  # offset of the veneers
-    bound: int  # bytes the blob can need, veneers included
+    __slots__ = ("blocks", "bound", "code_size", "data", "data_end", "got", "offsets", "variants", "veneers")
+
+    def __init__(
+        self,
+        variants: list[_Variant],
+        offsets: list[int],  # code offset of each instruction
+        code_size: int,
+        data: list[int],  # data offset of each instruction (0 where it has none)
+        blocks: list[tuple[int, bytes]],  # (offset, bytes) of each data block to copy
+        data_end: int,
+        got: int,  # offset of the GOT
+        veneers: int,  # offset of the veneers
+        bound: int,  # bytes the blob can need, veneers included
+    ) -> None:
+        self.variants = variants
+        self.offsets = offsets
+        self.code_size = code_size
+        self.data = data
+        self.blocks = blocks
+        self.data_end = data_end
+        self.got = got
+        self.veneers = veneers
+        self.bound = bound
 
 
 class _Blob:
-    """Per-stitch state the generated functions share: symbol values, GOT, veneers."""
+    """Per-stitch state the patch routines share: addresses, symbol values, GOT, veneers."""
 
-    def __init__(self, target: PreparedTarget, layout: _Layout, buf: bytearray, base: int, symbols: list[Any]):
+    def __init__(
+        self,
+        target: PreparedTarget,
+        layout: _Layout,
+        buf: bytearray,
+        base: int,
+        symbols: list[Any],
+        failures: Mapping[str, str],
+    ):
         self.S = symbols
         self.buf = buf
         self.base = base
+        self.addresses = [base + offset for offset in layout.offsets]
         self.end_bound = base + layout.bound
         self.D = layout.data
+        self.index = target.index
+        self.failures = failures  # why symbols failed to resolve, for the messages
         self.got_at = layout.got
         self.got_slots: dict[int, int] = {}
         self.veneer_at = layout.veneers
@@ -191,6 +314,67 @@ class _Blob:
             address = self.veneers[target] = self.base + offset
         return address
 
+    def value(self, i: int, ins: Instruction, symbol: str, kind: Relocation) -> int:
+        """The checked value S of a hole of instruction i (a PatchError says what is wrong with it)."""
+        source, detail = _source_of(symbol)
+        if source is _ValueSource.EXTERNAL:
+            k = self.index[symbol]
+            s = self.S[k]
+            if s is None:
+                reason = self.failures.get(symbol, "not resolved")
+                raise PatchError(f"cannot resolve symbol {symbol}: {reason}")
+            return (self.B[k] or self.veneer_for(k)) if kind.reach else s
+        if source is _ValueSource.OPERAND:
+            family, number = detail
+            values = getattr(ins, family.field)
+            if number >= len(values):
+                raise PatchError(f"missing hole value: Instruction.{family.field} has no item {number}")
+            value = values[number]
+            if not isinstance(value, int) or not family.low <= value <= family.high:
+                raise PatchError(
+                    f"{family.field}[{number}] = {value!r} out of range [{family.low:#x}, {family.high:#x}]")
+            value = family.encode(value)
+            return self.near(value, kind.reach) if kind.reach and family.prefix == _OPERAND else value
+        addresses = self.addresses
+        n = len(addresses)
+        if source is _ValueSource.CONTINUE:
+            if i + 1 >= n:
+                raise PatchError("_JIT_CONTINUE of the last instruction has no next instruction")
+            return addresses[i + 1]
+        if source is _ValueSource.CONTROL:
+            target = getattr(ins, detail)
+            if target is None:
+                raise PatchError(f"missing hole value: Instruction.{detail} is None")
+            if not isinstance(target, int) or not 0 <= target < n:
+                raise PatchError(f"{detail} {target!r} is not an instruction index in [0, {n})")
+            return addresses[target]
+        return self.base + self.D[i]  # _ValueSource.DATA
+
+    def patch_hole(self, buf: bytearray, i: int, ins: Instruction, hole: Hole, kind: Relocation, at: int) -> None:
+        """Patch one hole of instruction i, whose code (or data) starts at offset ``at``, with its checked routine."""
+        s = self.value(i, ins, hole.symbol, kind)
+        g = 0
+        if kind.got is GotEntry.SYMBOL:
+            g = self.got(s)
+        elif kind.got is GotEntry.SYMBOL_ADDEND:
+            g = self.got(s + hole.addend)
+        kind.patch(buf, at + hole.offset, s, hole.addend, self.base + at + hole.offset, g)
+
+    def patch_steps(self, buf: bytearray, i: int, ins: Instruction, at: int, variant: _Variant) -> None:
+        """Copy the variant's code to offset ``at`` of ``buf`` and patch every hole in plan order, checked.
+
+        The slow path: into a copy of the image, to name the hole that failed and why.
+        """
+        buf[at : at + variant.size] = variant.code
+        data_at = self.D[i] if self.D else 0
+        for hole, kind, in_data in variant.plan:
+            try:
+                self.patch_hole(buf, i, ins, hole, kind, data_at if in_data else at)
+            except PatchError as error:
+                raise error.in_context(
+                    stencil=variant.name, index=i, hole=hole.symbol, kind=hole.kind, offset=hole.offset
+                ) from None
+
     @property
     def end(self) -> int:
         """Where the image ends: after the last veneer, GOT slot or data block used."""
@@ -204,30 +388,38 @@ class _Blob:
 class PreparedTarget:
     """A target's stencil tables, preprocessed for stitching."""
 
-    def __init__(self, name: str, stencils: Mapping[str, Stencil], info: TargetInfo | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        stencils: Mapping[str, Stencil],
+        info: TargetInfo | None = None,
+        *,
+        generate_after: int = GENERATE_AFTER,
+    ) -> None:
         self.name = name
         self.info = info
         self.arch = arch_of(name)
-        self.stencils = dict(stencils)
+        # A StencilTable decodes each stencil at its first use; anything else is copied.
+        self.stencils: Mapping[str, Stencil] = stencils if isinstance(stencils, StencilTable) else dict(stencils)
+        self.generate_after = generate_after  # generic uses of a variant before its routine is generated
         names: set[str] = set()
         branch: dict[str, int] = {}
-        for stencil in self.stencils.values():
-            for hole in stencil.code_holes + stencil.data_holes:
-                kind = relocation(hole.kind)  # unknown kinds fail here, at load
-                if _is_external(hole.symbol):
-                    names.add(hole.symbol)
-                    if kind.reach:
-                        branch[hole.symbol] = min(kind.reach, branch.get(hole.symbol, kind.reach))
+        self.has_got = self.has_operand_branches = False
+        for symbol, kind_name in sorted(symbol_kinds(self.stencils)):
+            kind = relocation(kind_name)  # unknown kinds fail here, at load
+            if kind.got is not GotEntry.NONE:
+                self.has_got = True
+            if kind.reach and symbol.startswith(_OPERAND):
+                self.has_operand_branches = True
+            if _is_external(symbol):
+                names.add(symbol)
+                if kind.reach:
+                    branch[symbol] = min(kind.reach, branch.get(symbol, kind.reach))
         self.externals = sorted(names)
         self.index = {name: k for k, name in enumerate(self.externals)}
-        self.branch_reach = {self.index[name]: reach for name, reach in branch.items()}
+        self.branch_reach = {self.index[name]: reach for name, reach in sorted(branch.items())}
+        # Stencil name -> (whole variant, variant without its tail jump), each pair made at the stencil's first use.
         self.variants: dict[str, tuple[_Variant, _Variant]] = {}
-        for stencil in self.stencils.values():
-            whole = _Variant(self, stencil, drop_tail=False)
-            dropped = _Variant(self, stencil, drop_tail=True) if stencil.tail_jump else whole
-            self.variants[stencil.name] = (whole, dropped)
-        self.has_got = any(v.got_slots for pair in self.variants.values() for v in pair)
-        self.has_operand_branches = any(v.operand_branches for pair in self.variants.values() for v in pair)
 
     def resolve_all(self, resolve: Callable[[str], int]) -> tuple[list[Any], dict[str, str]]:
         """Values of the external symbols (None where ``resolve`` failed) and why they failed."""
@@ -249,9 +441,10 @@ class PreparedTarget:
         table = self.variants
         try:
             variants = [table[ins.stencil][1] for ins in instructions]
-            variants[-1] = table[instructions[-1].stencil][0]  # nothing follows the last one
         except (KeyError, AttributeError, TypeError):
-            raise self._bad_instruction(instructions) from None
+            self._prepare(instructions)
+            variants = [table[ins.stencil][1] for ins in instructions]
+        variants[-1] = table[instructions[-1].stencil][0]  # nothing follows the last one
         offsets = [0] * n
         position = 0
         with_data = []
@@ -287,12 +480,17 @@ class PreparedTarget:
         bound = veneers + _VENEER_SIZE * count
         return _Layout(variants, offsets, code_size, data, blocks, data_end, got, veneers, bound)
 
-    def _bad_instruction(self, instructions: Sequence[Instruction]) -> PatchError:
+    def _prepare(self, instructions: Sequence[Instruction]) -> None:
+        """Make the variants of the stencils ``instructions`` use for the first time; PatchError for unknown ones.
+
+        Off the hot path: ``variants`` stays an exact dict, whose lookups the interpreter specializes.
+        """
         for i, ins in enumerate(instructions):
             name = getattr(ins, "stencil", None)
-            if not isinstance(name, str) or name not in self.variants:
-                return PatchError(f"unknown stencil {name!r} for target {self.name}", index=i, stencil=str(name))
-        raise AssertionError("no bad instruction found")  # pragma: no cover - layout failed for a reason
+            if not isinstance(name, str) or name not in self.stencils:
+                raise PatchError(f"unknown stencil {name!r} for target {self.name}", index=i, stencil=str(name))
+            if name not in self.variants:
+                self.variants[name] = _variants(self, self.stencils[name])
 
     def patch(
         self,
@@ -306,16 +504,15 @@ class PreparedTarget:
         buf = bytearray(layout.bound)
         for offset, block in layout.blocks:
             buf[offset : offset + len(block)] = block
-        blob = _Blob(self, layout, buf, base, symbols)
-        addresses = [base + offset for offset in layout.offsets]
-        functions = [v.fn or v.compile() for v in layout.variants]
+        blob = _Blob(self, layout, buf, base, symbols, failures or {})
+        addresses = blob.addresses
+        functions = [v.fn or v.routine() for v in layout.variants]
         i = 0
         try:
             for i, ins in enumerate(instructions):
                 functions[i](buf, i, ins, addresses, base, blob)
         except Exception as exc:
-            diagnosis = _Diagnosis(self, layout, instructions, addresses, blob, failures or {})
-            error = diagnosis.explain(i)
+            error = _explain(layout, instructions, blob, i)
             if error is None:
                 raise
             raise error from exc
@@ -332,17 +529,28 @@ def _is_external(symbol: str) -> bool:
     return not (internal or _operand_family(symbol) is not None)
 
 
-@dataclass(frozen=True)
 class _OperandFamily:
     """Holes whose values come from an Instruction's operands: which field, which range, which encoding."""
 
-    prefix: str
-    field: str  # the Instruction field holding the values
-    local: str  # prefix of the generated code's local variable
-    low: int
-    high: int
-    encoding: str  # an in-place Python statement tail ("*= 8"), empty for none: the generated fast path's
-    encode: Callable[[int], int]  # the same, for the slow path
+    __slots__ = ("encode", "encoding", "field", "high", "local", "low", "prefix")
+
+    def __init__(
+        self,
+        prefix: str,
+        field: str,  # the Instruction field holding the values
+        local: str,  # prefix of the generated code's local variable
+        low: int,
+        high: int,
+        encoding: str,  # an in-place Python statement tail ("*= 8"), empty for none: the generated routine's
+        encode: Callable[[int], int],  # the same, for the generic routine
+    ) -> None:
+        self.prefix = prefix
+        self.field = field
+        self.local = local
+        self.low = low
+        self.high = high
+        self.encoding = encoding
+        self.encode = encode
 
 
 _OPERAND_FAMILIES = (
@@ -352,15 +560,42 @@ _OPERAND_FAMILIES = (
 )
 
 
+@functools.cache  # asked for every hole the generic routine patches
 def _operand_family(symbol: str) -> _OperandFamily | None:
     return next((family for family in _OPERAND_FAMILIES if symbol.startswith(family.prefix)), None)
 
 
+@functools.cache
 def _operand_number(symbol: str, prefix: str) -> int:
     suffix = symbol[len(prefix) :]
     if not suffix.isdigit():
         raise PatchError(f"malformed operand hole {symbol!r}", hole=symbol)
     return int(suffix)
+
+
+class _ValueSource:
+    """Where a hole's value comes from (see _source_of); plain objects compared by identity."""
+
+    EXTERNAL = object()  # a C-API symbol, resolved once per emitter
+    OPERAND = object()  # an operand of the instruction (detail: its family and number)
+    CONTINUE = object()  # the next instruction
+    CONTROL = object()  # a branch target (detail: the Instruction field)
+    DATA = object()  # the instruction's own read-only data
+
+
+@functools.cache  # asked for every hole the generic routine patches
+def _source_of(symbol: str) -> tuple[object, Any]:
+    """Where the value of holes named ``symbol`` comes from, and the detail that finds it."""
+    if symbol == CONTINUE:
+        return _ValueSource.CONTINUE, None
+    if symbol in _CONTROL:
+        return _ValueSource.CONTROL, _CONTROL[symbol]
+    if symbol == _DATA:
+        return _ValueSource.DATA, None
+    family = _operand_family(symbol)
+    if family is not None:
+        return _ValueSource.OPERAND, (family, _operand_number(symbol, family.prefix))
+    return _ValueSource.EXTERNAL, None
 
 
 # --- Code generation ---------------------------------------------------------
@@ -429,126 +664,52 @@ class _Source:
 
 
 def _generate(variant: _Variant) -> Callable[..., None]:
+    """The variant's own patch routine: the generic routine's work, specialized into straight-line code."""
     source = _Source(variant.target)
     source.lines.append("here = addr[i]")
     source.lines.append("at = here - base")
-    fmt = ["<"]
-    args: list[str] = []
-    position = 0
-    calls: list[tuple[Hole, Relocation]] = []
-    for hole in sorted(variant.holes, key=lambda h: h.offset):
-        kind = relocation(hole.kind)
-        if kind.field is None:
-            calls.append((hole, kind))
-            continue
-        if hole.offset < position:
-            raise PatchError(f"stencil {variant.name}: holes overlap", kind=hole.kind, offset=hole.offset)
-        if hole.offset > position:
-            fmt.append(f"{hole.offset - position}s")
-            args.append(source.constant(variant.code[position : hole.offset]))
-        fmt.append(kind.field.fmt)
-        args.append(kind.field.expression(source.value(hole.symbol, kind), hole.addend, "here", hole.offset))
-        position = hole.offset + struct.calcsize("<" + kind.field.fmt)
-    if position < variant.size:
-        fmt.append(f"{variant.size - position}s")
-        args.append(source.constant(variant.code[position:]))
+    args = [
+        source.constant(piece) if isinstance(piece, bytes)
+        else piece[2].expression(source.value(piece[0].symbol, piece[1]), piece[0].addend, "here", piece[0].offset)
+        for piece in variant.pieces
+    ]
     if args:
-        pack = source.constant(struct.Struct("".join(fmt)).pack_into)
-        source.lines.append(f"{pack}(buf, at, {', '.join(args)})")
-    for hole, kind in calls:
-        source.call(hole, kind, "at", "here")
-    if variant.stencil.data_holes:
+        source.lines.append(f"{source.constant(variant.pack)}(buf, at, {', '.join(args)})")
+    data_calls = [(hole, kind) for hole, kind, in_data in variant.calls if in_data]
+    for hole, kind, in_data in variant.calls:
+        if not in_data:
+            source.call(hole, kind, "at", "here")
+    if data_calls:
         source.lines.append("dat = cx.D[i]")
-        for hole in variant.stencil.data_holes:
-            source.call(hole, relocation(hole.kind), "dat", "base + dat")
+        for hole, kind in data_calls:
+            source.call(hole, kind, "dat", "base + dat")
     body = "\n    ".join(source.lines)
     text = f"def patch_{variant.name}(buf, i, ins, addr, base, cx):\n    {body}\n"
-    # The compiler's builtins, not the user's: a rebound abs or id would patch wrong values (jit/_isolation.py).
-    namespace: dict[str, Any] = {"__builtins__": BUILTINS, "Fast": _FastPathFailed, **source.constants}
+    namespace = _exec_namespace(source.constants)
     exec(compile(text, f"<stencil {variant.name}>", "exec"), namespace)
     function: Callable[..., None] = namespace[f"patch_{variant.name}"]
     return function
 
 
+def _exec_namespace(constants: Mapping[str, object]) -> dict[str, Any]:
+    """The globals a generated routine runs in: the compiler's builtins, not the user's (a rebound abs or id
+    would patch wrong values: jit/_isolation.py), the fast path's failure signal and the routine's constants."""
+    return {"__builtins__": BUILTINS, "Fast": _FastPathFailed, **constants}
+
+
 # --- The slow path: find and name what failed -------------------------------
 
 
-class _Diagnosis:
-    def __init__(
-        self,
-        target: PreparedTarget,
-        layout: _Layout,
-        instructions: Sequence[Instruction],
-        addresses: list[int],
-        blob: _Blob,
-        failures: Mapping[str, str],
-    ) -> None:
-        self.target = target
-        self.layout = layout
-        self.instructions = instructions
-        self.addresses = addresses
-        self.blob = blob
-        self.failures = failures
+def _explain(layout: _Layout, instructions: Sequence[Instruction], blob: _Blob, i: int) -> PatchError | None:
+    """The PatchError for instruction i, or None if every hole patches (the failure was elsewhere).
 
-    def explain(self, i: int) -> PatchError | None:
-        """The PatchError for instruction i, or None if every hole patches (the failure was elsewhere)."""
-        variant = self.layout.variants[i]
-        ins = self.instructions[i]
-        scratch = bytearray(self.blob.buf)
-        base = self.blob.base
-        code_at = self.layout.offsets[i]
-        holes = [(hole, code_at) for hole in variant.holes]
-        if variant.stencil.data_holes:
-            holes += [(hole, self.layout.data[i]) for hole in variant.stencil.data_holes]
-        for hole, at in holes:
-            try:
-                kind = relocation(hole.kind)
-                s = self.value(i, ins, hole.symbol, kind)
-                g = 0
-                if kind.got is GotEntry.SYMBOL:
-                    g = self.blob.got(s)
-                elif kind.got is GotEntry.SYMBOL_ADDEND:
-                    g = self.blob.got(s + hole.addend)
-                kind.patch(scratch, at + hole.offset, s, hole.addend, base + at + hole.offset, g)
-            except PatchError as error:
-                return error.in_context(
-                    stencil=variant.name, index=i, hole=hole.symbol, kind=hole.kind, offset=hole.offset
-                )
-        return None
-
-    def value(self, i: int, ins: Instruction, symbol: str, kind: Relocation) -> int:
-        n = len(self.addresses)
-        if symbol == CONTINUE:
-            if i + 1 >= n:
-                raise PatchError("_JIT_CONTINUE of the last instruction has no next instruction")
-            return self.addresses[i + 1]
-        if symbol in _CONTROL:
-            target = getattr(ins, _CONTROL[symbol])
-            if target is None:
-                raise PatchError(f"missing hole value: Instruction.{_CONTROL[symbol]} is None")
-            if not isinstance(target, int) or not 0 <= target < n:
-                raise PatchError(f"{_CONTROL[symbol]} {target!r} is not an instruction index in [0, {n})")
-            return self.addresses[target]
-        if symbol == _DATA:
-            return self.blob.base + self.layout.data[i]
-        family = _operand_family(symbol)
-        if family is not None:
-            number = _operand_number(symbol, family.prefix)
-            values = getattr(ins, family.field)
-            if number >= len(values):
-                raise PatchError(f"missing hole value: Instruction.{family.field} has no item {number}")
-            value = values[number]
-            if not isinstance(value, int) or not family.low <= value <= family.high:
-                raise PatchError(
-                    f"{family.field}[{number}] = {value!r} out of range [{family.low:#x}, {family.high:#x}]")
-            value = family.encode(value)
-            return self.blob.near(value, kind.reach) if kind.reach and family.prefix == _OPERAND else value
-        k = self.target.index[symbol]
-        s = self.blob.S[k]
-        if s is None:
-            reason = self.failures.get(symbol, "not resolved")
-            raise PatchError(f"cannot resolve symbol {symbol}: {reason}")
-        return (self.blob.B[k] or self.blob.veneer_for(k)) if kind.reach else s
+    Patches a copy of the image hole by hole, in the plan's order, with the checked routines.
+    """
+    try:
+        blob.patch_steps(bytearray(blob.buf), i, instructions[i], layout.offsets[i], layout.variants[i])
+    except PatchError as error:
+        return error
+    return None
 
 
 # --- Results -------------------------------------------------------------------
@@ -616,9 +777,7 @@ def resolve_capi(name: str) -> int:
 @functools.cache
 def prepared_target(target: str) -> PreparedTarget:
     """The generated tables of ``target``, loaded and prepared once."""
-    from jit import _stencils  # noqa: PLC0415 - the generated tables load only when needed
-
-    info, stencils = _stencils.load(target)
+    info, stencils = load_tables(target)
     return PreparedTarget(target, stencils, info)
 
 

@@ -1,4 +1,4 @@
-"""Executable memory through cffi in ABI mode: nothing is compiled when cpjit is installed.
+"""Executable memory through cffi in out-of-line ABI mode: nothing is compiled when cpjit is installed.
 
 Pages are never writable and executable at once.  On Linux, on x86-64 macOS
 and on Windows, pages are mapped read-write, written, then flipped to
@@ -17,13 +17,18 @@ Windows (called on x86-64 Windows too, as its documentation asks).
 
 from __future__ import annotations
 
+import functools
 import mmap
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-import cffi
+import _cffi_backend
 
+# The declarations (one set for every system: ABI mode looks a name up only when it is used) are in
+# jit/_build/ffi.py; cffi's out-of-line ABI mode pre-parsed them into this generated module, so importing
+# it needs neither pycparser (about 15 ms at every import) nor a C compiler.
+from jit.backend._memory_ffi import ffi
 from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.backend.target import Host, detect_host
 
@@ -52,34 +57,12 @@ PAGE_READWRITE = 0x04
 PAGE_EXECUTE_READ = 0x20
 _WINDOWS_ALLOCATION_GRANULARITY = 1 << 16
 
-# One declaration set for every system: ABI mode looks a name up only when it
-# is used, and fixed-width types keep the Windows prototypes parseable here
-# (DWORD is 32 bits, BOOL an int, HANDLE a pointer; x64 and ARM64 Windows have
-# one calling convention each).
-ffi = cffi.FFI()
-ffi.cdef(
-    """
-    void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset);
-    int mprotect(void *addr, size_t length, int prot);
-    int munmap(void *addr, size_t length);
-    void __clear_cache(char *begin, char *end);
-    void __aarch64_sync_cache_range(char *begin, char *end);
-    void pthread_jit_write_protect_np(int enabled);
-    void sys_icache_invalidate(void *start, size_t length);
-    void *VirtualAlloc(void *address, size_t size, uint32_t allocation_type, uint32_t protect);
-    int VirtualProtect(void *address, size_t size, uint32_t new_protect, uint32_t *old_protect);
-    int VirtualFree(void *address, size_t size, uint32_t free_type);
-    void *GetCurrentProcess(void);
-    int FlushInstructionCache(void *process, const void *address, size_t size);
-    """
-)
-
 _MAP_FAILED = (1 << 64) - 1
 
-# The C types are parsed now, and calls go straight to cffi's C backend: the FFI object's own methods are
-# Python code that resolves isinstance, len... in the real builtins, which user code may rebind after
-# `import jit` (jit/_isolation.py), and parsing a type string runs a whole C parser written in Python.
-_backend: Any = ffi._backend  # noqa: SLF001 - the documented FFI methods are thin wrappers over it
+# The C types are looked up once, now, and calls go to cffi's C backend module: nothing on the way is
+# Python code that would resolve isinstance, len... in the real builtins, which user code may rebind after
+# `import jit` (jit/_isolation.py).
+_backend: Any = _cffi_backend
 _UINTPTR = ffi.typeof("uintptr_t")
 _VOID_P = ffi.typeof("void *")
 _CHAR_P = ffi.typeof("char *")
@@ -247,11 +230,14 @@ def find_cache_flush(libraries: Sequence[Any]) -> Any:
     raise UnsupportedHostError("no instruction-cache flush (__clear_cache) in libgcc_s or the process")
 
 
-def _libgcc() -> list[Any]:
+@functools.cache
+def _libgcc() -> tuple[Any, ...]:
+    # Opened once and kept: in out-of-line ABI mode a library is closed when its Lib object is collected,
+    # which would leave the cache-flush function pointer taken from it dangling.
     try:
-        return [ffi.dlopen("libgcc_s.so.1")]
+        return (ffi.dlopen("libgcc_s.so.1"),)
     except OSError:
-        return []
+        return ()
 
 
 def memory_for(host: Host, lib: Any, page_size: int, flush: Any = None) -> ExecutableMemory:

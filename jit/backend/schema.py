@@ -1,9 +1,9 @@
 """The stencil table schema shared by build_stencils.py (writer) and the runtime (reader).
 
-A generated module ``jit/_stencils/<target>.py`` defines ``TARGET`` (a
-:class:`TargetInfo`) and ``STENCILS`` (a dict name -> :class:`Stencil`).
-Everything here is plain data: the runtime imports the generated module without
-needing any compiler.
+A generated table file ``jit/_stencils/<target>.bin`` holds one
+:class:`TargetInfo` and the :class:`Stencil` of every micro-op (its format:
+jit/backend/stencil_tables.py).  Everything here is plain data: the runtime
+reads the tables without needing any compiler.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
-import sysconfig
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from jit.backend.errors import UnsupportedHostError
 
@@ -34,19 +33,48 @@ _ARCH_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Host:
-    """Operating system ("linux", "darwin", "windows") and architecture ("x86_64", "aarch64")."""
+class Host(NamedTuple):
+    """Operating system ("linux", "darwin", "windows") and architecture ("x86_64", "aarch64").
+
+    A named tuple rather than a frozen dataclass: as immutable, and made at import without the dataclass
+    machinery's cost (about half a millisecond per class, for every ``import jit``).
+    """
 
     os: str
     arch: str
 
 
+# What the platform module would say, without importing it (about 1 ms at every ``import jit``): its
+# system() and machine() are uname's fields on POSIX systems.
+def _system() -> str:
+    return "Windows" if sys.platform == "win32" else os.uname().sysname
+
+
+def _machine() -> str:
+    return os.uname().machine
+
+
+def _implementation() -> str:
+    name = sys.implementation.name
+    return {"cpython": "CPython", "pypy": "PyPy"}.get(name, name)
+
+
 def _windows_machine() -> str:
-    # platform.machine() reports the OS's processor, but an x64 interpreter
-    # emulated on ARM64 Windows needs x64 code: ask for the interpreter's build.
+    # The OS's processor is not the answer: an x64 interpreter emulated on ARM64 Windows needs x64 code, so
+    # ask for the interpreter's build.
+    import sysconfig  # noqa: PLC0415 - only Windows needs it
+
     plat = sysconfig.get_platform()  # "win-amd64", "win-arm64", "win32"
     return plat.partition("-")[2] or plat
+
+
+def _free_threaded() -> bool:
+    # Free-threaded builds exist from 3.13 on; asking sysconfig loads its data module (half a millisecond).
+    if sys.version_info < (3, 13):
+        return False
+    import sysconfig  # noqa: PLC0415 - see above
+
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def detect_host(
@@ -65,23 +93,23 @@ def detect_host(
     than CPython, or a CPython whose object header differs from the stable
     ABI's (free-threaded or Py_TRACE_REFS builds).
     """
-    system = (system if system is not None else platform.system()).lower()
+    system = (system if system is not None else _system()).lower()
     os_name = _OS_NAMES.get(system)
     if os_name is None:
         raise UnsupportedHostError(f"unsupported operating system {system!r}: cpjit runs on Linux, macOS and Windows")
     if machine is None:
-        machine = _windows_machine() if os_name == "windows" else platform.machine()
+        machine = _windows_machine() if os_name == "windows" else _machine()
     arch = _ARCH_NAMES.get(machine.lower())
     if not arch:
         raise UnsupportedHostError(f"unsupported processor {machine!r}: cpjit runs on x86-64 and ARM64")
     bits = pointer_bits if pointer_bits is not None else (64 if sys.maxsize > 2**32 else 32)
     if bits != 64:
         raise UnsupportedHostError(f"unsupported {bits}-bit interpreter on {machine}: cpjit needs a 64-bit one")
-    impl = implementation if implementation is not None else platform.python_implementation()
+    impl = implementation if implementation is not None else _implementation()
     if impl != "CPython":
         raise UnsupportedHostError(f"unsupported Python implementation {impl}: cpjit needs CPython's C API")
     if free_threaded is None:
-        free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+        free_threaded = _free_threaded()
     if free_threaded:
         raise UnsupportedHostError("unsupported free-threaded CPython: the stencils count references without atomics")
     if trace_refs is None:
