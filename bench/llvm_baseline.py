@@ -71,7 +71,8 @@ def specialization(func: Callable[..., object], signature: tuple[Type, ...]) -> 
     dispatcher = dispatcher_of(func)
     spec = dispatcher.specializations.get(signature)
     if spec is None:
-        reason = dispatcher.fallbacks.get(tuple(type_to_python(t) for t in signature), "not compiled yet")
+        key = tuple(type_to_python(t) for t in signature)
+        reason = dispatcher.fallbacks.get(key) or dispatcher.fallbacks.get(None) or "not compiled yet"
         raise BaselineUnsupported(f"{func.__qualname__}: no specialization: {reason}")
     if not spec.facts.specializable:
         raise BaselineUnsupported(f"{func.__qualname__}: generic tier only: {spec.facts.generic_reason}")

@@ -13,13 +13,16 @@ from jit.backend import frames
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_NOT_GIVEN: Any = object()  # jit.compile(strict=...) without a function: a decorator
+
+
 @overload
 def compile(func: F, *, strict: bool = False) -> F: ...
 @overload
 def compile(*, strict: bool = False) -> Callable[[F], F]: ...
 
 
-def compile(func: Any = None, *, strict: bool = False) -> Any:
+def compile(func: Any = _NOT_GIVEN, *, strict: bool = False) -> Any:
     """A drop-in replacement for ``func`` that runs machine code.
 
     Compilation is lazy and per signature of argument types (int, float,
@@ -28,7 +31,9 @@ def compile(func: Any = None, *, strict: bool = False) -> Any:
     :class:`jit.UnsupportedError` naming the file, line and construct.
     Usable as ``jit.compile(f)``, ``@jit.compile`` or ``@jit.compile(strict=True)``.
     """
-    if func is None:
+    if not isinstance(strict, bool):
+        raise TypeError(f"jit.compile() argument 'strict' must be True or False, not {type(strict).__name__}")
+    if func is _NOT_GIVEN:
         return lambda f: compiler.compile_function(f, strict)
     return compiler.compile_function(func, strict)
 

@@ -162,6 +162,7 @@ class Dispatcher:
         self.strict = strict
         self.parameter_count = func.__code__.co_argcount
         self.metadata = function_metadata(func)
+        self.refusal: str | None = None  # why the function itself cannot be compiled, once known
         self.specializations: dict[tuple[ir.Type, ...], Specialization] = {}
         self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
@@ -190,6 +191,8 @@ class Dispatcher:
     # --- calls that the machine code does not take --------------------------------------
 
     def slow_path(self, *args: object, **kwargs: object) -> object:
+        if self.refusal is not None:  # an older dispatcher's code, still running when the function was refused
+            return self.func(*args, **kwargs)
         positional = arguments.bind(self.func, args, kwargs)
         if positional is None:
             return self.func(*args, **kwargs)  # the interpreter's own message, or parameters never compiled
@@ -200,7 +203,7 @@ class Dispatcher:
             self.revalidate()
             if key not in self.fallbacks:
                 signature = self.signature_of(key)
-                if signature is not None and self.specialize(signature) is None:
+                if signature is not None and self.specialize(signature) is None and self.refusal is None:
                     self.fallbacks.setdefault(key, self.fallbacks.get(None, "not compiled"))
         # The interpreter runs what has no machine code, and calls the machine code cannot take now: another
         # thread has frames on the frame stack (it let the GIL go in compiled code).
@@ -218,6 +221,7 @@ class Dispatcher:
             code = self.func.__code__
             raise UnsupportedError(reason, code.co_filename, code.co_firstlineno, "dispatcher")
         self.fallbacks[key] = reason
+        STATISTICS.fallbacks += 1
         return None
 
     def revalidate(self) -> None:
@@ -231,6 +235,7 @@ class Dispatcher:
         """Something the code assumed changed: forget every specialization, and what was read of the function."""
         self.specializations.clear()
         self.fallbacks.clear()
+        self.refusal = None
         self.ir = None
         self.metadata = function_metadata(self.func)
         self.parameter_count = self.func.__code__.co_argcount
@@ -257,14 +262,21 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             with CollectorPaused():
+                self.function_ir()
+        except Exception as error:
+            # The function itself cannot be compiled, whatever its arguments: its calls go straight to it.
+            if self.strict:
+                raise
+            self.refuse(failure_reason(error))
+            return None
+        try:
+            with CollectorPaused():
                 spec = self.compile_specialization(signature)
         except Exception as error:
             # Never a crash: what cannot be compiled runs in the interpreter, and explain() says why.
             if self.strict:
                 raise
-            reason = str(error) if isinstance(error, UnsupportedError) else \
-                f"internal compiler error, please report: {type(error).__name__}: {error}"
-            self.fallbacks[tuple(PYTHON_TYPES[t] for t in signature)] = reason
+            self.fallbacks[tuple(PYTHON_TYPES[t] for t in signature)] = failure_reason(error)
             STATISTICS.fallbacks += 1
             return None
         spec.compile_seconds = time.perf_counter() - started
@@ -274,6 +286,14 @@ class Dispatcher:
         STATISTICS.code_bytes += len(spec.code.code_bytes()) if spec.code else 0
         self.rebuild()
         return spec
+
+    def refuse(self, reason: str) -> None:
+        """The function runs in the interpreter for good: the dispatcher becomes one FORWARD stencil, which
+        hands every call, keywords and all, to the original function."""
+        self.refusal = reason
+        self.fallbacks[None] = reason
+        STATISTICS.fallbacks += 1
+        self.rebuild()
 
     def compile_specialization(self, signature: tuple[ir.Type, ...]) -> Specialization:
         function = self.function_ir()
@@ -365,6 +385,11 @@ class Dispatcher:
 
     def rebuild(self) -> None:
         """Emit the dispatcher for the current specializations and point the callable at it."""
+        if self.refusal is not None:
+            forward = emitter().emit([Instruction("FORWARD", (), (id(self.func),))])
+            self.codes.append(forward)
+            jit_callable.set_entry(self.callable, forward.entry)
+            return
         count = self.parameter_count
         specs = list(self.specializations.values())
         self.frame_size = max([count, *(s.lowered.frame_size for s in specs if s.lowered)])
@@ -409,6 +434,13 @@ def guard_key(guard: ir.Guard) -> tuple[int, str]:
     return (id(guard.namespace), guard.name)
 
 
+def failure_reason(error: Exception) -> str:
+    """What explain() says of a compile that failed."""
+    if isinstance(error, UnsupportedError):
+        return str(error)
+    return f"internal compiler error, please report: {type(error).__name__}: {error}"
+
+
 def dispatcher_of(func: object) -> Dispatcher:
     """The dispatcher of a function, made (not strict) the first time a compiled function calls it."""
     original = getattr(func, "__jit_original__", func)
@@ -446,11 +478,7 @@ def check_compilable(func: object) -> types.FunctionType:
         raise TypeError(f"jit.compile() takes a Python function, not the builtin {func.__name__!r}")
     if not isinstance(func, types.FunctionType):
         raise TypeError(f"jit.compile() takes a Python function, not {type(func).__name__!r}")
-    if arguments.is_generator(func):
-        raise TypeError(f"jit.compile() cannot compile the generator function {func.__qualname__!r}")
-    if arguments.is_coroutine(func):
-        raise TypeError(f"jit.compile() cannot compile the coroutine function {func.__qualname__!r}")
-    return func
+    return func  # generators and coroutines too: they run in the interpreter (the frontend says why)
 
 
 class Deferred(jit_callable.JitFunctionBase):

@@ -85,3 +85,13 @@ STENCIL(CALL_SLOWPATH) {
     PyObject *slowpath = (PyObject *)(uintptr_t)OPERAND(0);
     return PyObject_Vectorcall(slowpath, &frame[0].o, OPARG(0), 0);
 }
+
+/* The whole entry of a function that cannot be compiled: its calls, in every
+ * form, go to the original Python function (OPERAND0) as they came, so that
+ * wrapping it costs one C call and nothing is counted twice (the recursion
+ * limit is the original's to count). */
+PyObject *FORWARD(PyObject *callable, PyObject *const *args, size_t nargsf,
+                  PyObject *kwnames) {
+    (void)callable;
+    return PyObject_Vectorcall((PyObject *)(uintptr_t)OPERAND(0), args, nargsf, kwnames);
+}

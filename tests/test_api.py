@@ -210,19 +210,67 @@ def test_compiling_a_compiled_function_does_not_wrap_it_twice() -> None:
 
 @pytest.mark.parametrize(("value", "mentioned"), [
     (42, "int"),
+    (None, "NoneType"),
     (len, "builtin"),
-    (generator, "generator"),
-    (coroutine, "coroutine"),
-    (async_generator, "generator"),
     (Holder, "class"),
     (Holder().method, "bound method"),
     (functools.partial(add, 1), "partial"),
-], ids=["number", "builtin", "generator", "coroutine", "async-generator", "class", "bound-method", "partial"])
+], ids=["number", "none", "builtin", "class", "bound-method", "partial"])
 def test_what_is_not_a_plain_function_is_a_type_error(value: object, mentioned: str) -> None:
     with pytest.raises(TypeError, match=mentioned):
         jit.compile(value)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match=mentioned):
         jit.compile(strict=True)(value)  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize("strict", ["no", 0, 1, None])
+def test_strict_must_be_a_bool(strict: object) -> None:
+    with pytest.raises(TypeError, match="'strict' must be True or False"):
+        jit.compile(add, strict=strict)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="'strict' must be True or False"):
+        jit.compile(strict=strict)  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(("func", "kind", "line"), [(generator, "generator", 1), (coroutine, "coroutine", 0),
+                                                    (async_generator, "generator", 1)],
+                         ids=["generator", "coroutine", "async-generator"])
+def test_generators_and_coroutines_run_in_the_interpreter_with_the_reason(func: Any, kind: str, line: int) -> None:
+    """The reason names the first yield or await (the def line when there is none)."""
+    fast: Any = jit.compile(func)  # decorating one must not break the module at import
+    before = jit.stats()["fallbacks"]
+    result, expected = fast(3), func(3)
+    assert type(result) is type(expected)
+    if hasattr(result, "__next__"):
+        assert list(result) == list(expected) == [3]
+    else:
+        for made in (result, expected):  # close both unawaited objects without a warning
+            made.aclose().close() if hasattr(made, "aclose") else made.close()
+    (reason,) = fast.__jit_dispatcher__.fallbacks.values()
+    assert f"is a {kind} function: generators, coroutines and async generators run in the interpreter" in reason
+    assert jit.stats()["fallbacks"] == before + 1
+    with pytest.raises(jit.UnsupportedError) as raised:
+        jit.compile(func, strict=True)
+    assert raised.value.filename == __file__ and raised.value.line == func.__code__.co_firstlineno + line
+
+
+def test_a_function_that_cannot_compile_forwards_every_call_form_to_the_original() -> None:
+    fast: Any = jit.compile(keyword_only)
+    assert fast(1) == 2
+    assert fast(1, b=5) == 6
+    assert fast.__jit_dispatcher__.refusal is not None
+    assert fast(a=2, b=3) == 5
+    with pytest.raises(TypeError) as raised:
+        fast(1, 2)
+    with pytest.raises(TypeError) as expected:
+        keyword_only(1, 2)  # type: ignore[misc]
+    assert str(raised.value) == str(expected.value)
+
+
+def test_argument_type_fallbacks_are_counted() -> None:
+    fast: Any = jit.compile(add)
+    before = jit.stats()["fallbacks"]
+    assert fast("a", "b") == "ab"
+    assert jit.stats()["fallbacks"] == before + 1
 
 
 def test_explain_of_something_not_compiled_is_a_type_error() -> None:

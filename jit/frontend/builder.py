@@ -13,8 +13,9 @@ import math
 import types
 from collections.abc import Callable
 
-from jit import _isolation, ir
-from jit.frontend.source import FunctionSource, read_source
+from jit import _isolation, arguments, ir
+from jit.errors import UnsupportedError
+from jit.frontend.source import FunctionSource, first_node, parse_definition, read_source
 
 BINARY_OPERATORS: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -62,7 +63,23 @@ def build_ir(func: Callable[..., object]) -> ir.Function:
     """The IR of ``func``; raises UnsupportedError for what it cannot compile."""
     if not isinstance(func, types.FunctionType):
         raise TypeError(f"build_ir() takes a Python function, not {type(func).__name__!r}")
+    kind = "generator" if arguments.is_generator(func) else "coroutine" if arguments.is_coroutine(func) else ""
+    if kind:
+        code = func.__code__
+        raise UnsupportedError(f"{func.__qualname__} is a {kind} function: generators, coroutines and async "
+                               "generators run in the interpreter", code.co_filename, suspension_line(func),
+                               "frontend")
     return Builder(read_source(func)).build()
+
+
+def suspension_line(func: types.FunctionType) -> int:
+    """The line of the first yield or await of a generator or coroutine (its def's line if none is found)."""
+    code = func.__code__
+    _, module = parse_definition(func)
+    if module is None or not module.body or not isinstance(module.body[0], ast.FunctionDef | ast.AsyncFunctionDef):
+        return code.co_firstlineno
+    node = first_node(module.body[0], lambda n: isinstance(n, ast.Yield | ast.YieldFrom | ast.Await))
+    return node.lineno + code.co_firstlineno - 1 if node is not module.body[0] else code.co_firstlineno
 
 
 class Builder:

@@ -1,6 +1,7 @@
 """Finding a function's source, its AST node and its symbol table."""
 
 from __future__ import annotations
+import __future__
 
 import _symtable
 import ast
@@ -60,7 +61,8 @@ def parse_definition(func: types.FunctionType) -> tuple[str, ast.Module | None]:
     return text, None
 
 
-def first_node(root: ast.FunctionDef, wanted: Callable[[ast.AST], bool]) -> ast.stmt | ast.expr | ast.FunctionDef:
+def first_node(root: ast.FunctionDef | ast.AsyncFunctionDef,
+               wanted: Callable[[ast.AST], bool]) -> ast.stmt | ast.expr | ast.FunctionDef | ast.AsyncFunctionDef:
     """The first node in source order that ``wanted`` accepts, else ``root`` (for an error's line)."""
     found = [n for n in ast.walk(root) if wanted(n) and isinstance(n, (ast.stmt, ast.expr))]
     return min(found, key=lambda n: (n.lineno, n.col_offset)) if found else root
@@ -80,6 +82,11 @@ def read_source(func: types.FunctionType) -> FunctionSource:
         # A lambda or a def inside an expression: only whole lines can be parsed.
         raise UnsupportedError(f"the source of {func.__qualname__} is not a plain 'def'", filename,
                                first_line, "frontend")
+    definition = module.body[0] if module.body else None
+    if func.__name__ != "<lambda>" and not (isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef)
+                                            and definition.name == code.co_name):
+        # The file's line where the code object starts does not hold its definition: the file changed.
+        raise UnsupportedError(STALE_SOURCE, filename, first_line, "frontend")
     if not module.body or not isinstance(module.body[0], ast.FunctionDef):
         kind = "an 'async def'" if module.body and isinstance(module.body[0], ast.AsyncFunctionDef) else "a lambda"
         raise UnsupportedError(f"{func.__qualname__} is {kind}, not a plain 'def'", filename,
@@ -106,4 +113,61 @@ def read_source(func: types.FunctionType) -> FunctionSource:
                                    statement.lineno + line_offset, "frontend")
         if scope in (_symtable.LOCAL, _symtable.CELL):
             local_names.add(name)
+    if not runs_this_code(func, linecache.getlines(filename, func.__globals__)):
+        raise UnsupportedError(STALE_SOURCE, filename, first_line, "frontend")
     return FunctionSource(func, filename, node, line_offset, frozenset(local_names))
+
+
+# A source file edited after its module was imported (or after a decorator ran) must not be compiled in place
+# of the code the interpreter runs: the file's text as it is now is compiled whole (once per text) and the
+# function's code object must be among what it makes.  Whole, because the code of a function depends on its
+# surroundings: a name imported at module level is read with LOAD_ATTR rather than LOAD_METHOD, private names
+# are mangled in a class body.
+STALE_SOURCE = "the source does not match the running code (was the file edited after it was imported?)"
+MAX_COMPILED_FILES = 32
+FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+
+class CompiledFiles:
+    """The code objects each source file's current text compiles to, most recent files kept."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[str, int, types.CodeType | None]] = {}
+
+    def code_of(self, filename: str, text: str, flags: int) -> types.CodeType | None:
+        cached = self.files.get(filename)
+        if cached is not None and cached[0] == text and cached[1] == flags:
+            return cached[2]
+        try:
+            compiled: types.CodeType | None = compile(text, filename, "exec", flags=flags, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            compiled = None
+        if len(self.files) >= MAX_COMPILED_FILES:
+            self.files.clear()
+        self.files[filename] = (text, flags, compiled)
+        return compiled
+
+
+_compiled_files = CompiledFiles()
+
+
+def runs_this_code(func: types.FunctionType, lines: list[str]) -> bool:
+    """Whether the text of the file, as ``lines`` gives it now, defines ``func``'s own code object."""
+    code = func.__code__
+    # The future features the code was compiled with: a file's own `from __future__` imports, or those that
+    # the caller of compile() or exec() passed on to code it made from a string.
+    module = _compiled_files.code_of(code.co_filename, "".join(lines), code.co_flags & FUTURE_FLAGS)
+    return module is not None and contains(module, code)
+
+
+def contains(outer: types.CodeType, wanted: types.CodeType) -> bool:
+    for constant in outer.co_consts:
+        if isinstance(constant, types.CodeType):
+            if constant.co_firstlineno == wanted.co_firstlineno and constant.co_name == wanted.co_name \
+                    and constant == wanted:
+                return True
+            if constant.co_firstlineno <= wanted.co_firstlineno and contains(constant, wanted):
+                return True
+    return False

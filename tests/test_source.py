@@ -1,0 +1,88 @@
+"""The frontend compiles the code the interpreter runs, never a source file edited since (jit/frontend/source.py)."""
+
+from __future__ import annotations
+
+import importlib
+import linecache
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import jit
+from jit.frontend.source import STALE_SOURCE
+
+
+@pytest.fixture
+def module_dir(tmp_path: Path) -> Iterator[Path]:
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield tmp_path
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def load(directory: Path, name: str, text: str) -> ModuleType:
+    (directory / f"{name}.py").write_text(text)
+    importlib.invalidate_caches()
+    module = importlib.import_module(name)
+    sys.modules.pop(name)
+    return module
+
+
+def edit(directory: Path, name: str, text: str) -> None:
+    path = directory / f"{name}.py"
+    path.write_text(text)
+    linecache.checkcache(str(path))  # what any traceback printed after the edit would also see
+
+
+def reasons(fast: Any) -> list[str]:
+    return list(fast.__jit_dispatcher__.fallbacks.values())
+
+
+def test_a_file_edited_after_import_is_not_compiled(module_dir: Path) -> None:
+    module = load(module_dir, "edited_body", "def f(x):\n    return x * 2\n")
+    fast: Any = jit.compile(module.f)  # compiled at the first call, after the edit
+    edit(module_dir, "edited_body", "def f(x):\n    return x * 3\n")
+    assert fast(5) == module.f(5) == 10
+    assert len(reasons(fast)) == 1
+    assert STALE_SOURCE in reasons(fast)[0]
+
+
+def test_a_definition_moved_down_is_reported_as_stale_not_as_a_lambda(module_dir: Path) -> None:
+    module = load(module_dir, "moved_def", "def f(x):\n    return x * 2\n")
+    fast: Any = jit.compile(module.f)
+    edit(module_dir, "moved_def", "\ndef f(x):\n    return x * 2\n")
+    assert fast(5) == 10
+    assert STALE_SOURCE in reasons(fast)[0]
+    with pytest.raises(jit.UnsupportedError, match="does not match the running code"):
+        jit.compile(module.f, strict=True)
+
+
+def test_an_unchanged_file_compiles_and_an_edit_below_a_function_does_not_matter(module_dir: Path) -> None:
+    text = "import math\n\ndef f(x):\n    return math.sqrt(x) * 2\n\ndef h(x):\n    return x + 1\n"
+    module = load(module_dir, "unchanged", text)
+    fast: Any = jit.compile(module.f)
+    assert fast(4.0) == 4.0
+    assert not reasons(fast)
+    edit(module_dir, "unchanged", text + "\ndef g():\n    return 1\n")  # h's lines and code are the same
+    other: Any = jit.compile(module.h)
+    assert other(9) == 10 and not reasons(other)
+
+
+def test_methods_with_private_names_and_nested_functions_match_their_code(module_dir: Path) -> None:
+    module = load(module_dir, "shapes", (
+        "class Box:\n"
+        "    def area(self, w, h):\n"
+        "        __scale = 2\n"
+        "        return w * h * __scale\n"
+        "def outer():\n"
+        "    def inner(a):\n"
+        "        return a + 1\n"
+        "    return inner\n"))
+    jit.compile(module.Box.area, strict=True)  # strict builds the IR now: the source check passed
+    inner: Any = jit.compile(module.outer())
+    assert inner(1) == 2 and not reasons(inner)
