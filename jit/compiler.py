@@ -34,6 +34,7 @@ ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, b
 PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
 RETURN_KIND = {ir.Type.INT: "INT", ir.Type.FLOAT: "FLOAT", ir.Type.BOOL: "BOOL"}
 MAX_SPECIALIZATIONS = 8  # per function: beyond, new signatures run in the interpreter
+MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code sends to the interpreter itself
 TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
 
 
@@ -169,7 +170,9 @@ class Dispatcher:
         self.ir: ir.Function | None = None
         self.function_facts = Facts(())
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
-        self.slow_path_object = self.slow_path  # a bound method made once: its address goes into code
+        # Bound methods made once: their addresses go into the dispatcher's code.
+        self.entry_path_object = self.entry_path
+        self.slow_path_object = self.slow_path
         self.frame_size = self.parameter_count  # the largest frame of the specializations
         problem = host_problem()
         if problem is None:
@@ -190,26 +193,46 @@ class Dispatcher:
 
     # --- calls that the machine code does not take --------------------------------------
 
-    def slow_path(self, *args: object, **kwargs: object) -> object:
+    def entry_path(self, *args: object, **kwargs: object) -> object:
+        """ENTRY's way out for calls it does not bind itself: keywords, defaults, another count of arguments."""
         if self.refusal is not None:  # an older dispatcher's code, still running when the function was refused
             return self.func(*args, **kwargs)
         positional = arguments.bind(self.func, args, kwargs)
         if positional is None:
             return self.func(*args, **kwargs)  # the interpreter's own message, or parameters never compiled
-        if _lock.busy():  # a handler or finalizer interrupted the compiler: it must not compile now
-            return self.func(*args, **kwargs)
         key = tuple(type(value) for value in positional)
+        if self.machine_code_takes(key, revalidate=False):
+            return self.callable(*positional)
+        return self.func(*args, **kwargs)
+
+    def slow_path(self, *positional: object) -> object:
+        """CALL_SLOWPATH's: the dispatcher's guards failed, or no specialization has these argument types."""
+        if self.refusal is None and self.machine_code_takes(tuple(type(value) for value in positional)):
+            return self.callable(*positional)
+        return self.func(*positional)
+
+    def machine_code_takes(self, key: tuple[type, ...], revalidate: bool = True) -> bool:
+        """Whether a call with arguments of these types should go to the machine code now (compiling it first
+        if needed), rather than to the interpreter."""
+        # The interpreter runs what has no machine code, and calls the machine code cannot take now: another
+        # thread has frames on the frame stack (it let the GIL go in compiled code), or a handler or finalizer
+        # interrupted the compiler, which must not compile now.
+        if key in self.fallbacks or not frames.can_enter() or _lock.busy():
+            return False
+        signature = tuple(ARGUMENT_TYPES.get(t, ir.Type.OBJECT) for t in key)
+        if not revalidate and signature in self.specializations:
+            return True  # its machine code checks the guards, and comes back to slow_path if one fails
         with _lock:
             self.revalidate()
             if key not in self.fallbacks:
-                signature = self.signature_of(key)
-                if signature is not None and self.specialize(signature) is None and self.refusal is None:
+                signature_or_none = self.signature_of(key)
+                if signature_or_none is not None and self.specialize(signature_or_none) is None \
+                        and self.refusal is None:
                     self.fallbacks.setdefault(key, self.fallbacks.get(None, "not compiled"))
-        # The interpreter runs what has no machine code, and calls the machine code cannot take now: another
-        # thread has frames on the frame stack (it let the GIL go in compiled code).
-        if key in self.fallbacks or not frames.can_enter():
-            return self.func(*args, **kwargs)
-        return self.callable(*positional)
+                if key in self.fallbacks and self.refusal is None and \
+                        sum(k is not None for k in self.fallbacks) <= MAX_INTERPRETED_SIGNATURES:
+                    self.rebuild()  # the next calls with these types go to the interpreter from machine code
+        return key not in self.fallbacks and self.refusal is None
 
     def signature_of(self, key: tuple[type, ...]) -> tuple[ir.Type, ...] | None:
         """The IR types of argument types; None (and the reason recorded) when they are not compiled."""
@@ -394,9 +417,13 @@ class Dispatcher:
         specs = list(self.specializations.values())
         self.frame_size = max([count, *(s.lowered.frame_size for s in specs if s.lowered)])
         code: list[Instruction] = [Instruction("ENTRY", (self.frame_size, count),
-                                               (frames.frame_stack_address(), id(self.slow_path_object)))]
+                                               (frames.frame_stack_address(), id(self.entry_path_object)))]
         guards = {guard_key(g): g for s in specs for g in s.guards()}
         keep: list[object] = []
+        # Argument types already known to run in the interpreter go to the original function from machine
+        # code (CALL_ORIGINAL), checked after the specializations; a failed guard lands there too.
+        interpreted = [key for key in self.fallbacks if key is not None and len(key) == count
+                       and all(isinstance(t, type) for t in key)][:MAX_INTERPRETED_SIGNATURES]
         slow = 1 + len(guards) + sum(count + 1 for _ in specs)
         for guard in guards.values():
             if isinstance(guard, ir.MetadataGuard):
@@ -415,7 +442,13 @@ class Dispatcher:
                 code.append(Instruction("GUARD_TYPE", (position,), (id(PYTHON_TYPES[kind]),), side_exit=next_spec))
             returns = RETURN_KIND.get(spec.facts.return_type, "OBJECT") if spec.facts.specializable else "OBJECT"
             code.append(Instruction(f"RETURN_SPECIALIZED_{returns}", (), (spec.external_entry,)))
-        code.append(Instruction("CALL_SLOWPATH", (count,), (id(self.slow_path_object),)))
+        for key in interpreted:
+            next_key = len(code) + count + 1
+            for position, python_type in enumerate(key):
+                code.append(Instruction("GUARD_TYPE", (position,), (id(python_type),), side_exit=next_key))
+            code.append(Instruction("CALL_ORIGINAL", (count,), (id(self.func), frames.frame_stack_address())))
+        keep.append(interpreted)
+        code.append(Instruction("CALL_SLOWPATH", (count,), (id(self.slow_path_object), frames.frame_stack_address())))
         compiled = emitter().emit(code)
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
         self.codes.append(compiled)

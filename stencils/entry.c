@@ -78,12 +78,34 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
     return result;
 }
 
-/* Terminal: the chain's entry guards found argument types it was not
- * specialized for.  The arguments are still untouched (borrowed) in slots
- * 0..nargs-1, which are consecutive pointers: JitSlot is pointer-sized. */
+/* Terminal: a call the dispatcher hands on, to the slow-path callable or to
+ * the original function (OPERAND0), with the OPARG0 arguments still untouched
+ * (borrowed) in slots 0..nargs-1, which are consecutive pointers: JitSlot is
+ * pointer-sized.  ENTRY counted the call against the recursion limit; the
+ * count goes back for the duration, since what is called counts itself.
+ * OPERAND1 is the frame stack. */
+static inline PyObject *jit_hand_on(JitSlot *frame) {
+    JitFrameStack *stack = (JitFrameStack *)OPERAND(1);
+    int32_t *remaining = jit_recursion_counter(stack, stack->owner);
+    if (remaining != 0) {
+        (*remaining)++;
+    }
+    PyObject *result = PyObject_Vectorcall((PyObject *)OPERAND(0), &frame[0].o, OPARG(0), 0);
+    if (remaining != 0) {
+        (*remaining)--;
+    }
+    return result;
+}
+
+/* The dispatcher's guards failed, or no specialization takes these argument
+ * types: the slow path decides (and may compile). */
 STENCIL(CALL_SLOWPATH) {
-    PyObject *slowpath = (PyObject *)(uintptr_t)OPERAND(0);
-    return PyObject_Vectorcall(slowpath, &frame[0].o, OPARG(0), 0);
+    return jit_hand_on(frame);
+}
+
+/* Argument types known to run in the interpreter: the original function. */
+STENCIL(CALL_ORIGINAL) {
+    return jit_hand_on(frame);
 }
 
 /* The whole entry of a function that cannot be compiled: its calls, in every

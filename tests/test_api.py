@@ -424,3 +424,34 @@ def test_stats_counters_move() -> None:
     assert jit.compile(refused)(1) == [1]
     assert jit.stats()["fallbacks"] == fallbacks + 1
     assert jit.stats()["frame_slots_in_use"] == 0
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.base = 10
+
+    @jit.compile
+    def bump(self, x: Any) -> Any:
+        return self.base + x
+
+
+def test_a_compiled_method_is_called_without_binding_and_still_binds() -> None:
+    counter = Counter()
+    assert counter.bump(1) == 11  # LOAD_METHOD calls it with self: the object type is a method descriptor
+    bound = counter.bump
+    assert bound.__self__ is counter and bound(2) == 12
+    assert Counter.bump(counter, 3) == 13
+    assert getattr(counter, "bump")(4) == 14  # noqa: B009 - the attribute path, not LOAD_METHOD
+
+
+def test_argument_types_that_fell_back_keep_the_interpreters_results_and_errors() -> None:
+    fast: Any = jit.compile(add)
+    for _ in range(3):  # the first call decides; the next ones are handed on by the machine code
+        assert fast("a", "b") == "ab"
+        assert fast([1], [2]) == [1, 2]
+        with pytest.raises(TypeError) as raised:
+            fast("a", 1)
+        with pytest.raises(TypeError) as expected:
+            add("a", 1)
+        assert str(raised.value) == str(expected.value)
+    assert fast(1, 2) == 3  # the specialization is still there

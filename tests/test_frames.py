@@ -137,3 +137,22 @@ def test_frames_larger_than_a_chunk_and_deeper_than_one_chunk(tmp_path: Path) ->
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:3] == [f"True {sum((n * 80200) % 7 for n in range(1, 901))}", "True 0", "{}"]
+
+
+def through_the_jit(text: Any, n: Any) -> Any:
+    """A str argument runs in the interpreter; its recursion goes through the compiled object each time."""
+    return text if n == 0 else THROUGH(text, n - 1)
+
+
+THROUGH: Any = jit.compile(through_the_jit)
+
+
+def test_calls_handed_to_the_interpreter_count_once_against_the_recursion_limit() -> None:
+    assert THROUGH("x", 3) == "x"  # the argument types fall back: the dispatcher hands them on from now on
+    stencils = [name for _, name, _ in THROUGH.__jit_dispatcher__.codes[-1].stencil_offsets()]
+    assert "CALL_ORIGINAL" in stencils
+
+    def interpreted(text: Any, n: Any) -> Any:
+        return text if n == 0 else interpreted(text, n - 1)
+
+    assert deepest(lambda n: THROUGH("x", n)) == deepest(lambda n: interpreted("x", n))

@@ -622,6 +622,7 @@ def catalog_names() -> set[str]:
              "CHECK_SIGNALS_ON_CALL", "POLL_SIGNALS_ON_CALL",
              "GUARD_TYPE", "INT_TO_FLOAT",
              "FLOAT_TO_INT", "SQRT_FLOAT", "BINARY_OP_TRUE_DIVIDE_INT", "ENTRY", "FORWARD", "CALL_SLOWPATH",
+             "CALL_ORIGINAL",
              "UNARY_NOT", "COMPARE_OP", "JUMP_IF_COMPARE", "JUMP_IF_NOT_COMPARE", "JUMP_IF_TRUE", "JUMP_IF_FALSE",
              "MIN", "MAX", "CALL_1", "CALL_2", "FOR_ITER_RANGE_OBJECT", "CONVERT_INT", "CONVERT_FLOAT",
              "BINARY_OP_POWER", "BINARY_OP_POWER_FLOAT"}  # fmt: skip

@@ -20,6 +20,9 @@ from typing import Any, cast
 Py_tp_call = 50
 Py_tp_members = 72
 Py_TPFLAGS_HAVE_VECTORCALL = 1 << 11
+# `obj.method(x)` calls the descriptor with (obj, x) instead of binding it first, as for a function: no bound
+# method object per call (the interpreter's LOAD_METHOD and the C API's PyObject_VectorcallMethod look at it).
+Py_TPFLAGS_METHOD_DESCRIPTOR = 1 << 17
 INHERITED_FLAGS = (1 << 4) | (1 << 3)  # MANAGED_DICT, MANAGED_WEAKREF (3.12+)
 T_PYSSIZET = 19
 READONLY = 1
@@ -75,7 +78,7 @@ def _make_type() -> tuple[type, int]:
     )
     # The base's layout flags (managed __dict__ ...), not its state flags (ready, heap type); garbage
     # collection and its traverse function are inherited from the base when not asked for here.
-    flags = (JitFunctionBase.__flags__ & INHERITED_FLAGS) | Py_TPFLAGS_HAVE_VECTORCALL
+    flags = (JitFunctionBase.__flags__ & INHERITED_FLAGS) | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR
     spec = PyTypeSpec(b"jit.JitFunction", base_size + ctypes.sizeof(ctypes.c_void_p), 0, flags, slots)
     api.PyType_FromSpecWithBases.restype = ctypes.py_object
     api.PyType_FromSpecWithBases.argtypes = [ctypes.POINTER(PyTypeSpec), ctypes.py_object]
