@@ -4,10 +4,11 @@ Prints the machine, progress while it runs, the table of times, speedups,
 compile times and machine-code sizes, the geometric-mean speedup, the
 compile-speed comparison with LLVM (and Numba when installed), the
 compile-scaling series (compile time per statement of functions of 100 to
-5000 statements, bench.scaling) and the start-up costs (bench.startup, also
-``python -m bench.startup`` alone); writes the results as JSON and the
+5000 statements, bench.scaling), the start-up costs (bench.startup, also
+``python -m bench.startup`` alone) and the cost of each way of calling a
+compiled function (bench.call_forms); writes the results as JSON and the
 speedups as a PNG bar chart (with matplotlib).  ``--suite kernels``,
-``--suite scaling`` or ``--suite startup`` runs one of them alone.
+``scaling``, ``startup`` or ``calls`` runs one of them alone.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bench import measure, report, scaling, startup
+from bench import call_forms, measure, report, scaling, startup
 from bench.kernels import KERNELS, Kernel
 from bench.suite import WRONG, KernelResult, Settings, run_kernel
 
 QUICK = Settings(quick=True, rounds=3, min_sample=0.005, compiles=3)
 FULL = Settings()
-SUITES = ("all", "kernels", "scaling", "startup")
+SUITES = ("all", "kernels", "scaling", "startup", "calls")
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -35,7 +36,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         prog="python -m bench", description="cpjit's kernel suite in the interpreter and compiled, side by side.")
     parser.add_argument("--quick", action="store_true", help="small inputs and fewer rounds (seconds, not minutes)")
     parser.add_argument("--suite", choices=SUITES, default="all",
-                        help="the kernels, the compile-scaling series, or both (default: %(default)s)")
+                        help="one suite (kernels, compile scaling, start-up, call forms) or all (default: %(default)s)")
     parser.add_argument("--kernels", metavar="A,B", help="run only these kernels: " +
                         ", ".join(k.name for k in KERNELS))
     parser.add_argument("--repeat", type=int, metavar="N", help="timed rounds per kernel "
@@ -146,14 +147,23 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         started_up = startup.measure_startup(
             settings.rounds, on_round=lambda done: progress(f"fresh processes: round {done}/{settings.rounds}"))
         progress.done("measured", time.perf_counter() - started)
+    calls: list[call_forms.FormResult] = []
+    if arguments.suite in ("all", "calls"):
+        progress.prefix = "call forms"
+        started = time.perf_counter()
+        calls = call_forms.measure_call_forms(settings.rounds, settings.quick)
+        progress.done("measured", time.perf_counter() - started)
     if kernels:
         print("", report.main_table(results), "", report.compile_table(results, stitch), sep="\n", file=out)
+    if calls:
+        print("", call_forms.call_forms_table(calls), sep="\n", file=out)
     if points:
         print("", report.scaling_table(points), sep="\n", file=out)
     if started_up is not None:
         print("", startup.startup_table(started_up), sep="\n", file=out)
     data = report.to_json(results, settings, machine, command, date, stitch, points)
     data["startup"] = started_up.to_json() if started_up is not None else None
+    data["call_forms"] = [result.to_json() for result in calls]
     report.write_json(arguments.json, data)
     print(f"\nresults: {arguments.json}", file=out)
     if kernels:
