@@ -438,7 +438,7 @@ class Counter:
 def test_a_compiled_method_is_called_without_binding_and_still_binds() -> None:
     counter = Counter()
     assert counter.bump(1) == 11  # LOAD_METHOD calls it with self: the object type is a method descriptor
-    bound = counter.bump
+    bound: Any = counter.bump
     assert bound.__self__ is counter and bound(2) == 12
     assert Counter.bump(counter, 3) == 13
     assert getattr(counter, "bump")(4) == 14  # noqa: B009 - the attribute path, not LOAD_METHOD
