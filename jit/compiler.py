@@ -34,6 +34,7 @@ ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, b
 PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
 RETURN_KIND = {ir.Type.INT: "INT", ir.Type.FLOAT: "FLOAT", ir.Type.BOOL: "BOOL"}
 MAX_SPECIALIZATIONS = 8  # per function: beyond, new signatures run in the interpreter
+CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08  # code flags, fixed since CPython 2
 MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code sends to the interpreter itself
 TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
 
@@ -406,6 +407,17 @@ class Dispatcher:
 
     # --- the dispatcher's machine code ----------------------------------------------------
 
+    def entry_table(self) -> ctypes.Array[ctypes.c_void_p]:
+        """The JitEntry of stencils/entry.c: what ENTRY needs to bind keywords and defaults itself."""
+        code = self.func.__code__
+        count = code.co_argcount
+        binds = not code.co_kwonlyargcount and not code.co_flags & (CO_VARARGS | CO_VARKEYWORDS)
+        names = [0 if index < code.co_posonlyargcount else id(name)  # no keyword names a positional-only one
+                 for index, name in enumerate(code.co_varnames[:count])]
+        return (ctypes.c_void_p * (6 + count))(
+            id(self.entry_path_object), id(self.func), layout.function_field_offset("__code__"), id(code),
+            layout.function_field_offset("__defaults__"), count if binds else (1 << 64) - 1, *names)
+
     def rebuild(self) -> None:
         """Emit the dispatcher for the current specializations and point the callable at it."""
         if self.refusal is not None:
@@ -416,10 +428,11 @@ class Dispatcher:
         count = self.parameter_count
         specs = list(self.specializations.values())
         self.frame_size = max([count, *(s.lowered.frame_size for s in specs if s.lowered)])
+        entry = self.entry_table()
         code: list[Instruction] = [Instruction("ENTRY", (self.frame_size, count),
-                                               (frames.frame_stack_address(), id(self.entry_path_object)))]
+                                               (frames.frame_stack_address(), ctypes.addressof(entry)))]
         guards = {guard_key(g): g for s in specs for g in s.guards()}
-        keep: list[object] = []
+        keep: list[object] = [entry, self.func.__code__]
         # Argument types already known to run in the interpreter go to the original function from machine
         # code (CALL_ORIGINAL), checked after the specializations; a failed guard lands there too.
         interpreted = [key for key in self.fallbacks if key is not None and len(key) == count

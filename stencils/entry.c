@@ -1,20 +1,79 @@
 /* The way into and out of a compiled chain from CPython's calling convention.
  *
- * ENTRY is the only stencil with the vectorcall prototype: the runtime wraps
- * its address in a callable object, so a call of the compiled function costs
- * one C call plus this prologue.  Frames come from one process-wide stack of
- * slots (bump allocation, released on return), so entering needs no malloc
- * and recursion needs nothing special.  Anything the chain does not handle
- * (keywords, a wrong argument count, an exhausted frame stack) goes to the
- * slow-path callable, which is the original Python function: its answer and
- * its exceptions (TypeError, RecursionError) are the interpreter's. */
+ * ENTRY is the stencil with the vectorcall prototype: the runtime wraps its
+ * address in a callable object, so a call of the compiled function costs one
+ * C call plus this prologue.  Frames come from the frame stack (bump
+ * allocation in chunks, released on return), so entering needs no malloc and
+ * recursion nothing special.  ENTRY binds keyword arguments and defaults
+ * itself, from a JitEntry the runtime fills for the function; what it does not
+ * bind (a keyword that names no parameter, a missing argument, too many, a
+ * function whose code changed) goes to the slow-path callable, which binds
+ * like the interpreter: its answer and its exceptions (TypeError,
+ * RecursionError) are the interpreter's. */
 #include "jit_stencil.h"
+
+extern Py_ssize_t PyTuple_Size(PyObject *);
+extern PyObject *PyTuple_GetItem(PyObject *, Py_ssize_t);
+
+/* What ENTRY knows of the function it enters (jit/compiler.py makes it). */
+typedef struct {
+    PyObject *slowpath;        /* a callable taking the call as it came */
+    PyObject *function;        /* the Python function */
+    int64_t code_offset;       /* where the function object keeps __code__ */
+    PyObject *code;            /* the code object the names below belong to */
+    int64_t defaults_offset;   /* where it keeps __defaults__ (NULL: none), read at each call */
+    int64_t parameters;        /* positional parameters, or -1: ENTRY binds nothing itself */
+    PyObject *names[];         /* their names (NULL for a positional-only one: no keyword names it) */
+} JitEntry;
+
+/* Bind a call's arguments to the function's positional parameters in frame
+ * slots 0..n-1 (borrowed references), as the interpreter would: positional
+ * ones first, keywords by name (the names are interned: compared by address,
+ * any other spelling goes to the slow path), then the defaults.  0 when the
+ * call is not one this binds (the slow path decides, with the interpreter's
+ * message for an error). */
+static inline __attribute__((always_inline)) int jit_bind(JitEntry *entry, JitSlot *frame, PyObject *const *args, size_t nargs,
+                           PyObject *kwnames) {
+    int64_t count = entry->parameters;
+    if (count < 0 || nargs > (size_t)count ||
+        *(PyObject **)((char *)entry->function + entry->code_offset) != entry->code) {
+        return 0;
+    }
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+    for (int64_t i = 0; i < count; i++) {
+        frame[i].o = (size_t)i < nargs ? args[i] : 0;
+    }
+    Py_ssize_t keywords = kwnames != 0 ? PyTuple_Size(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < keywords; k++) {
+        PyObject *name = PyTuple_GetItem(kwnames, k);
+        int64_t i = 0;
+        while (i < count && entry->names[i] != name) {
+            i++;
+        }
+        if (i == count || frame[i].o != 0) {
+            return 0; /* no such parameter, or given twice */
+        }
+        frame[i].o = args[nargs + (size_t)k];
+    }
+    PyObject *defaults = *(PyObject **)((char *)entry->function + entry->defaults_offset);
+    int64_t first_default = count - (defaults != 0 ? (int64_t)PyTuple_Size(defaults) : 0);
+    for (int64_t i = (int64_t)nargs; i < count; i++) {
+        if (frame[i].o == 0) {
+            if (i < first_default) {
+                return 0; /* missing: the interpreter's TypeError */
+            }
+            frame[i].o = PyTuple_GetItem(defaults, i - first_default);
+        }
+    }
+    return 1;
+}
 
 PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
                 PyObject *kwnames) {
     (void)callable;
     JitFrameStack *stack = (JitFrameStack *)(uintptr_t)OPERAND(0);
-    PyObject *slowpath = (PyObject *)(uintptr_t)OPERAND(1);
+    JitEntry *entry = (JitEntry *)(uintptr_t)OPERAND(1);
+    PyObject *slowpath = entry->slowpath;
     size_t nargs = nargsf & ~PY_VECTORCALL_ARGUMENTS_OFFSET;
     size_t frame_size = OPARG(0);
     PyThreadState *thread = PyThreadState_Get();
@@ -33,8 +92,8 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
     /* The stack is this thread's if it owns it, or if nobody has frames on it;
      * and its floor is known (the measure never evicts the floor of a thread
      * with live frames, which its direct calls read). */
-    if (kwnames != 0 || nargs != OPARG(1) || (stack->owner != thread && top != stack->base) ||
-        floor->thread != thread) {
+    int simple = kwnames == 0 && nargs == OPARG(1);
+    if ((stack->owner != thread && top != stack->base) || floor->thread != thread) {
         return PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
     }
     if (jit_c_stack_exhausted(floor->floor)) {
@@ -60,13 +119,21 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
             return 0;
         }
     }
-    stack->top = frame + frame_size;
     /* Arguments are borrowed: the caller keeps them alive for the call.  Few
      * arguments are usual, so a plain loop is smaller than vector code. */
+    if (simple) {
 #pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
-    for (size_t i = 0; i < nargs; i++) {
-        frame[i].o = args[i];
+        for (size_t i = 0; i < nargs; i++) {
+            frame[i].o = args[i];
+        }
+    } else if (!jit_bind(entry, frame, args, nargs, kwnames)) {
+        if (frame != top) {
+            jit_previous_chunk(stack);
+        }
+        jit_leave_recursive_call(remaining);
+        return PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
     }
+    stack->top = frame + frame_size;
     /* A plain call, not a tail call: the prototypes differ, and the frame is
      * popped after the chain returns. */
     PyObject *result = _JIT_CONTINUE(frame);

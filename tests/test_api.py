@@ -306,6 +306,39 @@ def test_keyword_calls_run_compiled_code() -> None:
     assert signatures == {("int", "int", "float", "bool")}
 
 
+def bound_in_machine_code(a: Any, b: Any = 2, c: Any = 3.5) -> Any:
+    return a * b + c
+
+
+KEYWORD_CALLS: list[tuple[tuple[object, ...], dict[str, object]]] = [
+    ((1,), {"c": 1.0}), ((), {"c": 1.0, "a": 4, "b": 5}), ((1, 2), {"c": 0.5}), ((1,), {}), ((), {"a": 1}),
+    # given twice, unknown, missing, too many: the interpreter's TypeErrors
+    ((1,), {"a": 2}), ((1, 2), {"b": 3}), ((1,), {"d": 3}), ((), {"b": 1}), ((1, 2, 3), {"c": 4}),
+    # a keyword whose name is not the interned string (built at run time): bound by the slow path
+    ((1,), {"".join(["b"]): 7}),
+]
+
+
+@pytest.mark.parametrize(("args", "kwargs"), KEYWORD_CALLS, ids=[f"{a}-{k}" for a, k in KEYWORD_CALLS])
+def test_entry_binds_keywords_and_defaults_as_the_interpreter(args: tuple[object, ...],
+                                                             kwargs: dict[str, object]) -> None:
+    fast: Any = jit.compile(bound_in_machine_code)
+    for _ in range(2):
+        assert called(fast, args, kwargs) == called(bound_in_machine_code, args, kwargs)
+
+
+def test_entry_reads_the_defaults_as_they_are_at_each_call() -> None:
+    def changing(a: Any, b: Any = 2) -> Any:
+        return a - b
+
+    fast: Any = jit.compile(changing)
+    assert fast(10) == 8 and fast(10, b=1) == 9
+    changing.__defaults__ = (7,)
+    assert fast(10) == changing(10) == 3
+    changing.__defaults__ = None
+    assert called(fast, (10,), {}) == called(changing, (10,), {})
+
+
 def test_keyword_only_parameters_fall_back_but_behave_as_the_original() -> None:
     fast: Any = jit.compile(keyword_only)
     calls: list[tuple[tuple[object, ...], dict[str, object]]] = [
