@@ -34,6 +34,7 @@ ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, b
 PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
 RETURN_KIND = {ir.Type.INT: "INT", ir.Type.FLOAT: "FLOAT", ir.Type.BOOL: "BOOL"}
 MAX_SPECIALIZATIONS = 8  # per function: beyond, new signatures run in the interpreter
+MAX_INVALIDATIONS = 8  # recompiles after a change of what the code assumed, before it runs in the interpreter
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08  # code flags, fixed since CPython 2
 MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code sends to the interpreter itself
 TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
@@ -165,6 +166,7 @@ class Dispatcher:
         self.parameter_count = func.__code__.co_argcount
         self.metadata = function_metadata(func)
         self.refusal: str | None = None  # why the function itself cannot be compiled, once known
+        self.invalidations = 0
         self.specializations: dict[tuple[ir.Type, ...], Specialization] = {}
         self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
@@ -256,13 +258,21 @@ class Dispatcher:
             self.invalidate()
 
     def invalidate(self) -> None:
-        """Something the code assumed changed: forget every specialization, and what was read of the function."""
+        """Something the code assumed changed: forget every specialization, and what was read of the function.
+
+        Bounded: a function whose globals or metadata keep changing would otherwise be compiled again at every
+        call and keep every dispatcher it ever had; after MAX_INVALIDATIONS it runs in the interpreter."""
         self.specializations.clear()
         self.fallbacks.clear()
         self.refusal = None
         self.ir = None
         self.metadata = function_metadata(self.func)
         self.parameter_count = self.func.__code__.co_argcount
+        self.invalidations += 1
+        if self.invalidations > MAX_INVALIDATIONS:
+            self.refuse(f"what it was compiled for changed {self.invalidations} times (a global rebound again and "
+                        "again, or its code or defaults): it runs in the interpreter")
+            return
         self.rebuild()
 
     # --- compiling ----------------------------------------------------------------------

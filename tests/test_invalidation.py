@@ -83,3 +83,32 @@ def test_changed_keyword_defaults_are_used(restore: Any) -> None:
     assert fast(1) == 2
     keyword_defaults.__kwdefaults__ = {"k": 10}
     assert fast(1) == keyword_defaults(1) == 11
+
+
+SCALE = 1
+
+
+def scaled(x: Any) -> Any:
+    return x * SCALE
+
+
+def test_a_global_rebound_again_and_again_stops_recompiling_and_memory_stays_flat() -> None:
+    global SCALE
+    from jit import compiler
+    from jit.backend.emitter import default_arena
+
+    fast: Any = jit.compile(scaled)
+    dispatcher = fast.__jit_dispatcher__
+    mapped: list[int] = []
+    try:
+        for i in range(20_000):
+            SCALE = i % 5 + 1
+            assert fast(3) == scaled(3)
+            if i % 5000 == 4999:
+                mapped.append(default_arena().bytes_mapped)
+    finally:
+        SCALE = 1
+    assert dispatcher.refusal is not None and "changed" in dispatcher.refusal
+    assert dispatcher.invalidations == compiler.MAX_INVALIDATIONS + 1
+    assert len(dispatcher.codes) <= 3 * (compiler.MAX_INVALIDATIONS + 1)  # no dispatcher per call
+    assert mapped[1:] == mapped[:-1], mapped  # executable memory reached its plateau
