@@ -35,8 +35,9 @@ FOR_ITER_RANGE_STENCIL(FOR_ITER_RANGE_UP, counter >= stop)
  * decrement and one taken branch, with no register saves for the call.
  * CHECK_SIGNALS_ON_CALL and POLL_SIGNALS_ON_CALL are the same at the entry of
  * a function that makes calls, on one count shared by all of them (the int64
- * at OPERAND0 and OPERAND1): recursion without loops answers Ctrl-C too.  The
- * count restarts in the poll, off the common path. */
+ * at OPERAND0 and OPERAND1): recursion without loops answers Ctrl-C too.  There
+ * the poll is out of line (the count-down jumps to it and it jumps back), and
+ * the count restarts in the poll, off the common path. */
 STENCIL(CHECK_SIGNALS) {
     if (--SLOT(0).i > 0) {
         JUMP();
@@ -45,8 +46,8 @@ STENCIL(CHECK_SIGNALS) {
 }
 
 STENCIL(CHECK_SIGNALS_ON_CALL) {
-    if (--*(int64_t *)OPERAND(0) > 0) {
-        JUMP();
+    if (--*(int64_t *)OPERAND(0) <= 0) {
+        JUMP(); /* to the poll, placed out of line: the common path falls through */
     }
     CONTINUE();
 }

@@ -200,6 +200,7 @@ class Lowering:
         self.frame_size = self.outgoing + max(calls, default=0)
         self.makes_calls = bool(calls)
         self.conversions = 0  # scratch doubles used by the current op
+        self.cold: list[Callable[[], None]] = []  # code placed after everything else (rarely taken paths)
         # The variables' tables count nothing: the shared table of the same exit counts the deoptimization.
         self.uncounted = ctypes.c_int64(0)
         context.keep_alive.append(self.uncounted)
@@ -285,6 +286,8 @@ class Lowering:
             self.generic_op(index, op)
         self.asm.line = 0
         self.generic_epilogues()
+        for emit_cold in self.cold:
+            emit_cold()
         instructions, lines, tiers = self.asm.finish()
         return Lowered(instructions, lines, tiers, internal_entry, generic_entry, self.frame_size)
 
@@ -299,11 +302,19 @@ class Lowering:
         recursion without loops must answer Ctrl-C and let other threads run."""
         if not self.makes_calls:
             return
-        polled = (tier, "entry_polled")
-        self.asm.emit("CHECK_SIGNALS_ON_CALL", operands=(self.context.call_countdown,), jump=polled)
-        self.asm.emit("POLL_SIGNALS_ON_CALL", frames.CALL_POLL_INTERVAL,
-                      operands=(self.context.address(run_eval_breaker), self.context.call_countdown), error=error)
+        poll, polled = (tier, "entry_poll"), (tier, "entry_polled")
+        # The count-down falls through; the poll is out of line, after everything else, and jumps back.
+        self.asm.emit("CHECK_SIGNALS_ON_CALL", operands=(self.context.call_countdown,), jump=poll)
         self.asm.label(polled)
+
+        def out_of_line() -> None:
+            self.asm.tier = tier
+            self.asm.label(poll)
+            self.asm.emit("POLL_SIGNALS_ON_CALL", frames.CALL_POLL_INTERVAL,
+                          operands=(self.context.address(run_eval_breaker), self.context.call_countdown), error=error)
+            self.asm.emit("JUMP", jump=polled)
+
+        self.cold.append(out_of_line)
 
     def load_signal_counter(self) -> None:
         if any(op.opcode is Opcode.CHECK_SIGNALS for op in self.function.ops):
