@@ -86,16 +86,11 @@ class Lowered:
     frame_size: int
 
 
-@dataclass(slots=True)
-class Pending:
-    stencil: str
-    opargs: tuple[int, ...]
-    operands: tuple[int, ...]
-    jump: object
-    exit: object
-    error: object
-    line: int
-    tier: str
+# Instructions are made as they are emitted, their control holes holding symbolic targets (label keys) until
+# ``finish`` resolves them; a stencil without a hole gets None there at once (what ``finish`` would give it).
+_make_instruction = tuple.__new__  # an Instruction from a ready tuple, without its Python-level __new__
+Controls = tuple[bool, bool, bool]  # whether a stencil has the jump-target, side-exit and error holes
+_CONTROL_HOLES = ("_JIT_JUMP_TARGET", "_JIT_SIDE_EXIT", "_JIT_ERROR")
 
 
 class Assembler:
@@ -103,22 +98,38 @@ class Assembler:
 
     def __init__(self, holes_of: Callable[[str], frozenset[str]]) -> None:
         self.holes_of = holes_of
-        self.pending: list[Pending] = []
+        # The instructions so far, and the source line and tier of each.  A long function makes tens of
+        # thousands: each is one tuple, made once (no intermediate object per instruction).
+        self.pending: list[Instruction] = []
+        self.lines: list[int] = []
+        self.tiers: list[str] = []
         self.labels: dict[object, int] = {}
         self.line = 0
         self.tier = ""
+        self.known_controls: dict[str, Controls] = {}
+
+    def controls(self, stencil: str) -> Controls:
+        """Which control holes ``stencil`` has (looked up once per stencil name)."""
+        has = self.known_controls.get(stencil)
+        if has is None:
+            holes = self.holes_of(stencil)
+            has = self.known_controls[stencil] = (_CONTROL_HOLES[0] in holes, _CONTROL_HOLES[1] in holes,
+                                                  _CONTROL_HOLES[2] in holes)
+        return has
 
     def label(self, key: object) -> None:
         self.labels[key] = len(self.pending)
 
     def insert(self, position: int, emit: Callable[[], None]) -> None:
         """Put what ``emit`` emits at ``position``, before what is there (labels there move with it)."""
-        tail = self.pending[position:]
-        del self.pending[position:]
+        tails = [(column, column[position:]) for column in (self.pending, self.lines, self.tiers)]
+        for column, _ in tails:
+            del column[position:]
         moved = [key for key, index in self.labels.items() if index >= position]
         emit()
         inserted = len(self.pending) - position
-        self.pending.extend(tail)
+        for column, tail in tails:
+            column.extend(tail)  # type: ignore[attr-defined]
         for key in moved:  # labels placed by ``emit`` itself are already where they belong
             self.labels[key] += inserted
 
@@ -127,31 +138,42 @@ class Assembler:
 
     def emit(self, stencil: str, *opargs: int, operands: Iterable[int] = (), jump: object = None,
              exit: object = None, error: object = None) -> None:  # noqa: A002 - the side exit's name here
-        self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands) if operands else (),
-                                    jump, exit, error, self.line, self.tier))
+        has = self.known_controls.get(stencil) or self.controls(stencil)
+        if has[0]:
+            if jump is None:
+                self.missing(stencil, 0)
+        else:
+            jump = None
+        if has[1]:
+            if exit is None:
+                self.missing(stencil, 1)
+        else:
+            exit = None  # noqa: A001
+        if has[2]:
+            if error is None:
+                self.missing(stencil, 2)
+        else:
+            error = None
+        self.pending.append(_make_instruction(Instruction, (
+            stencil, opargs, tuple(v & UINT64 for v in operands) if operands else (), jump, exit, error)))
+        self.lines.append(self.line)
+        self.tiers.append(self.tier)
 
-    def resolve(self, index: int, item: Pending, hole: str, key: object) -> int:
-        """The index a control hole of ``item`` goes to."""
-        if key is None:
-            raise AssertionError(f"instruction {index} ({item.stencil}) needs a target for {hole}")
-        return self.labels[key]
+    def missing(self, stencil: str, hole: int) -> None:
+        """A control hole without a target: a bug of the lowering, reported where the instruction is made."""
+        raise AssertionError(f"instruction {len(self.pending)} ({stencil}) needs a target for {_CONTROL_HOLES[hole]}")
 
     def finish(self) -> tuple[list[Instruction], list[int], list[str]]:
-        controls: dict[str, tuple[bool, bool, bool]] = {}  # per stencil: which control holes it has
-        instructions = []
-        for index, item in enumerate(self.pending):
-            has = controls.get(item.stencil)
-            if has is None:
-                holes = self.holes_of(item.stencil)
-                has = controls[item.stencil] = ("_JIT_JUMP_TARGET" in holes, "_JIT_SIDE_EXIT" in holes,
-                                                "_JIT_ERROR" in holes)
-            jump, side, error = has
-            instructions.append(Instruction(
-                item.stencil, item.opargs, item.operands,
-                self.resolve(index, item, "_JIT_JUMP_TARGET", item.jump) if jump else None,
-                self.resolve(index, item, "_JIT_SIDE_EXIT", item.exit) if side else None,
-                self.resolve(index, item, "_JIT_ERROR", item.error) if error else None))
-        return instructions, [p.line for p in self.pending], [p.tier for p in self.pending]
+        """The instructions with their targets resolved to indices, their lines and their tiers."""
+        labels = self.labels
+        instructions = self.pending
+        for index, (stencil, opargs, operands, jump, side, error) in enumerate(instructions):
+            if jump is None and side is None and error is None:  # no control hole (emit checked that)
+                continue
+            instructions[index] = _make_instruction(Instruction, (
+                stencil, opargs, operands, None if jump is None else labels[jump],
+                None if side is None else labels[side], None if error is None else labels[error]))
+        return instructions, self.lines, self.tiers
 
 
 def run_eval_breaker() -> None:
@@ -351,11 +373,13 @@ class Lowering:
         NULL.  So a table is as long as the frame's variable slots, which linear scan keeps to the values
         live at once; exits with the same table share it.
         """
-        used = sorted({
-            key for item in self.asm.pending for key, hole in ((item.exit, "_JIT_SIDE_EXIT"),
-                                                                 (item.jump, "_JIT_JUMP_TARGET"))
-            if isinstance(key, tuple) and key[0] == "deopt" and hole in self.asm.holes_of(item.stencil)
-        })
+        exits: set[tuple[str, int, bool]] = set()
+        for _, _, _, jump, side, _ in self.asm.pending:  # symbolic targets still, None where no hole
+            if type(side) is tuple and side[0] == "deopt":
+                exits.add(side)
+            if type(jump) is tuple and jump[0] == "deopt":
+                exits.add(jump)
+        used = sorted(exits)
         if not used:
             return
         shared = self.table([(slot, DEOPT_CONSTANT, self.context.address(self.constant_object(key)))
