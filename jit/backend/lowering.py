@@ -32,7 +32,7 @@ from jit.backend.emitter import Instruction
 from jit.ir import Opcode, Type
 from jit.optimizer import Facts
 from jit.optimizer.blocks import kills, uses
-from jit.optimizer.liveness import ENTRY, Liveness
+from jit.optimizer.liveness import Liveness
 from jit.optimizer.types import constant_type
 
 UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
@@ -49,6 +49,7 @@ DEOPT_NULL, DEOPT_CONSTANT, DEOPT_KEEP = 0, 4, 5
 DEOPT_BOX = {Type.INT: 1, Type.FLOAT: 2, Type.BOOL: 3}
 DEOPT_HEADER = struct.Struct("=QQ")  # entries, address of the counter
 DEOPT_ENTRY = struct.Struct("=IIQ")  # slot, kind, constant
+DEOPT_KIND = struct.Struct("=I")  # an entry's kind, 4 bytes after its slot
 
 
 @dataclass(frozen=True)
@@ -201,8 +202,8 @@ class Lowering:
         self.asm = Assembler(context.holes_of)
         assert facts.liveness is not None, "lowering needs the liveness pass"
         self.liveness: Liveness = facts.liveness
-        self.index = ENTRY  # the op being lowered: where its variables live
-        self.kinds = [facts.types[var] for var in function.variables]  # by variable number: no Var hashing
+        self.homes: dict[int, int] = {}  # where the variables the op being lowered reads and writes live
+        self.kinds = facts.kinds  # by variable number: no Var hashing
         variables = self.liveness.variable_slots
         self.constants: dict[tuple[Type, object], int] = {}  # constant_key -> slot
         self.constant_values: dict[tuple[Type, object], object] = {}
@@ -249,7 +250,7 @@ class Lowering:
 
     def home(self, var: ir.Var) -> int:
         """The slot of a variable at the op being lowered."""
-        return self.liveness.home(var.slot, self.index)
+        return self.homes[var.slot]
 
     def slot(self, operand: ir.Operand, as_type: Type | None = None) -> int:
         """The slot of an operand in the specialized tier, as_type FLOAT converting an int constant."""
@@ -273,6 +274,7 @@ class Lowering:
 
     def lower(self) -> Lowered:
         params = self.function.params
+        homes_at = self.liveness.homes_at  # the homes of the op being lowered go to self.homes (home())
         if self.facts.specializable:
             self.asm.tier = "specialized"
             # The arguments are in slots 0..n-1 (the parameters' homes at ENTRY).
@@ -282,10 +284,11 @@ class Lowering:
             for index in range(len(params)):
                 self.asm.emit("COPY", index, self.scratch(index))
             internal_entry = self.asm.here()
+            labels, pending = self.asm.labels, self.asm.pending
             for index, op in enumerate(self.function.ops):
-                self.asm.label(("specialized", index))
+                labels["specialized", index] = len(pending)
                 self.asm.line = op.line
-                self.index = index
+                self.homes = homes_at[index]
                 self.specialized_op(index, op)
             self.asm.line = 0
             # Only now is it known which unboxed constants the code reads.
@@ -300,10 +303,11 @@ class Lowering:
         self.asm.label("generic_entry")
         generic_entry = self.asm.here()
         self.generic_prologue()
+        labels, pending = self.asm.labels, self.asm.pending
         for index, op in enumerate(self.function.ops):
-            self.asm.label(("generic", index))
+            labels["generic", index] = len(pending)
             self.asm.line = op.line
-            self.index = index
+            self.homes = homes_at[index]
             self.generic_op(index, op)
         self.asm.line = 0
         self.generic_epilogues()
@@ -400,8 +404,7 @@ class Lowering:
                 if after:
                     assert op.dst is not None
                     changed = bytearray(data)  # the callee's result is already an object: kept as it is
-                    struct.pack_into("=I", changed, self.kind_offset(self.liveness.home(op.dst.slot, index)),
-                                     DEOPT_KEEP)
+                    DEOPT_KIND.pack_into(changed, self.kind_offset(self.liveness.home(op.dst.slot, index)), DEOPT_KEEP)
                     data = bytes(changed)
                 if data not in tables:
                     tables[data] = self.keep_table(data)
@@ -429,8 +432,9 @@ class Lowering:
         for index in resumes:
             by_block.setdefault(liveness.block_at[index], []).append(index)
         states: dict[int, bytes] = {}
-        pack = struct.pack_into
-        offset = self.kind_offset
+        kind_bytes = [DEOPT_KIND.pack(kind) for kind in range(DEOPT_KEEP + 1)]  # slice stores, not pack_into
+        start = self.kind_offset(0)  # the kind of slot s is at start + step * s
+        step = DEOPT_ENTRY.size
         for position, wanted in by_block.items():
             if not liveness.reached[position]:
                 states.update((index, template) for index in wanted)  # never runs
@@ -438,7 +442,8 @@ class Lowering:
             block = liveness.blocks[position]
             data = bytearray(template)
             for var, slot in liveness.homes_out[position].items():
-                pack("=I", data, offset(slot), box[var])
+                at = start + step * slot
+                data[at : at + 4] = kind_bytes[box[var]]
             first = min(wanted)
             asked = set(wanted)
             for index in range(block.end, first - 1, -1):
@@ -446,9 +451,11 @@ class Lowering:
                 homes = liveness.homes_at[index]
                 killed = kills(op)
                 if killed >= 0:
-                    pack("=I", data, offset(homes[killed]), DEOPT_NULL)
+                    at = start + step * homes[killed]
+                    data[at : at + 4] = kind_bytes[DEOPT_NULL]
                 for var in uses(op):
-                    pack("=I", data, offset(homes[var]), box[var])
+                    at = start + step * homes[var]
+                    data[at : at + 4] = kind_bytes[box[var]]
                 if index in asked:
                     states[index] = bytes(data)
         return states
