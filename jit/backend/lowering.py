@@ -92,6 +92,7 @@ class Lowered:
 _make_instruction = tuple.__new__  # an Instruction from a ready tuple, without its Python-level __new__
 Controls = tuple[bool, bool, bool]  # whether a stencil has the jump-target, side-exit and error holes
 _CONTROL_HOLES = ("_JIT_JUMP_TARGET", "_JIT_SIDE_EXIT", "_JIT_ERROR")
+_NO_CONTROLS: Controls = (False, False, False)  # the one object for stencils without control holes
 
 
 class Assembler:
@@ -114,8 +115,8 @@ class Assembler:
         has = self.known_controls.get(stencil)
         if has is None:
             holes = self.holes_of(stencil)
-            has = self.known_controls[stencil] = (_CONTROL_HOLES[0] in holes, _CONTROL_HOLES[1] in holes,
-                                                  _CONTROL_HOLES[2] in holes)
+            has = (_CONTROL_HOLES[0] in holes, _CONTROL_HOLES[1] in holes, _CONTROL_HOLES[2] in holes)
+            self.known_controls[stencil] = has = _NO_CONTROLS if has == _NO_CONTROLS else has
         return has
 
     def label(self, key: object) -> None:
@@ -140,6 +141,12 @@ class Assembler:
     def emit(self, stencil: str, *opargs: int, operands: Iterable[int] = (), jump: object = None,
              exit: object = None, error: object = None) -> None:  # noqa: A002 - the side exit's name here
         has = self.known_controls.get(stencil) or self.controls(stencil)
+        if has is _NO_CONTROLS:  # most stencils: nothing to check or resolve
+            self.pending.append(_make_instruction(Instruction, (
+                stencil, opargs, tuple(v & UINT64 for v in operands) if operands else (), None, None, None)))
+            self.lines.append(self.line)
+            self.tiers.append(self.tier)
+            return
         if has[0]:
             if jump is None:
                 self.missing(stencil, 0)
@@ -208,10 +215,13 @@ class Lowering:
         self.constants: dict[tuple[Type, object], int] = {}  # constant_key -> slot
         self.constant_values: dict[tuple[Type, object], object] = {}
         self.unboxed_constants_read: set[tuple[Type, object]] = set()
+        # Each constant operand's key, by its id (a Const hashes through Python code, and its key takes a
+        # few calls to compute): the operands live as long as the function, so their ids stay theirs.
+        self.key_of: dict[int, tuple[Type, object]] = {}
         for op in function.ops:
             for operand in op.args:
-                if isinstance(operand, ir.Const):
-                    self.constant_slots(operand)
+                if type(operand) is ir.Const:
+                    self.key_of[id(operand)] = self.constant_slots(operand)
         self.signal_slot = variables + len(self.constants)
         self.scratch_base = self.signal_slot + 1
         self.scratch_count = 4 + max((len(op.args) for op in function.ops), default=0)
@@ -229,24 +239,26 @@ class Lowering:
 
     # --- slots -------------------------------------------------------------------
 
-    def constant_slots(self, const: ir.Const) -> None:
+    def constant_slots(self, const: ir.Const) -> tuple[Type, object]:
+        """Give the constant its slots, and return the key of the one of its own type."""
         # A slot per type the constant is used as: int 2 and True may also be needed as 2.0 and 1.0.
         kinds = [constant_type(const.value)]
         if type(const.value) in (int, bool):
             kinds.append(Type.FLOAT)
-        for kind in kinds:
-            key = constant_key(kind, const.value)
+        keys = [constant_key(kind, const.value) for kind in kinds]
+        for key in keys:
             if key not in self.constants:
                 self.constants[key] = self.liveness.variable_slots + len(self.constants)
                 self.constant_values[key] = const.value
+        return keys[0]
 
     def scratch(self, index: int) -> int:
         return self.scratch_base + 1 + index  # scratch_base itself is the return slot
 
     def type_of(self, operand: ir.Operand) -> Type:
-        if isinstance(operand, ir.Const):
-            return constant_type(operand.value)
-        return self.kinds[operand.slot]
+        if type(operand) is ir.Var:
+            return self.kinds[operand.slot]
+        return self.key_of[id(operand)][0]
 
     def home(self, var: ir.Var) -> int:
         """The slot of a variable at the op being lowered."""
@@ -254,9 +266,9 @@ class Lowering:
 
     def slot(self, operand: ir.Operand, as_type: Type | None = None) -> int:
         """The slot of an operand in the specialized tier, as_type FLOAT converting an int constant."""
-        if isinstance(operand, ir.Var):
-            return self.home(operand)
-        key = constant_key(as_type if as_type is Type.FLOAT else constant_type(operand.value), operand.value)
+        if type(operand) is ir.Var:
+            return self.homes[operand.slot]
+        key = constant_key(Type.FLOAT, operand.value) if as_type is Type.FLOAT else self.key_of[id(operand)]
         self.unboxed_constants_read.add(key)
         return self.constants[key]
 
@@ -266,9 +278,9 @@ class Lowering:
         return float(value) if key[0] is Type.FLOAT else value  # type: ignore[arg-type]
 
     def object_slot(self, operand: ir.Operand) -> int:
-        if isinstance(operand, ir.Var):
-            return self.home(operand)
-        return self.constants[constant_key(constant_type(operand.value), operand.value)]
+        if type(operand) is ir.Var:
+            return self.homes[operand.slot]
+        return self.constants[self.key_of[id(operand)]]
 
     # --- the whole specialization ---------------------------------------------------
 
@@ -477,13 +489,14 @@ class Lowering:
     def specialized_op(self, index: int, op: ir.Op) -> None:
         emit = self.asm.emit
         self.conversions = 0
-        exit_here = self.exit_to_generic(index)
+        exit_here = ("deopt", index, False)  # exit_to_generic(index)
         types = [self.type_of(a) for a in op.args]
-        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: of an int64 (or bool 0/1)
+        opcode = op.opcode
+        if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: of an int64 (or bool 0/1)
             assert op.dst is not None
             if self.kinds[op.dst.slot] is not Type.UNKNOWN:
                 emit("COPY", self.home(op.dst), self.slot(op.args[0]))
-        elif op.opcode is Opcode.BINARY_OP:
+        elif opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
             kind = "INT" if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
@@ -491,28 +504,28 @@ class Lowering:
             slots = [self.numeric(a, Type.FLOAT if kind == "FLOAT" else Type.INT) for a in op.args]
             emit(f"BINARY_OP_{BINARY_NAME[operator]}_{kind}", self.home(op.dst), *slots, exit=exit_here,
                  error="return_null")
-        elif op.opcode is Opcode.UNARY_OP:
+        elif opcode is Opcode.UNARY_OP:
             assert op.dst is not None
             kind = UNBOXED_NAME[types[0]]
             name = "UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE"
             emit(f"{name}_{kind}", self.home(op.dst), self.slot(op.args[0]), exit=exit_here)
-        elif op.opcode is Opcode.COMPARE_OP:
+        elif opcode is Opcode.COMPARE_OP:
             assert op.dst is not None and op.arg is not None
             kind, slots = self.comparison_operands(op, exit_here)
             emit(f"COMPARE_OP_{kind}_{COMPARE_NAME[op.arg]}", self.home(op.dst), *slots)
-        elif op.opcode is Opcode.COMPARE_AND_BRANCH:
+        elif opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
             kind, slots = self.comparison_operands(op, exit_here)
             negated = "" if op.jump_if else "NOT_"
             emit(f"JUMP_IF_{negated}{kind}_{COMPARE_NAME[op.arg]}", *slots, jump=self.target(op))
-        elif op.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
+        elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
             truth = "TRUE" if op.opcode is Opcode.POP_JUMP_IF_TRUE else "FALSE"
             emit(f"JUMP_IF_{truth}_{UNBOXED_NAME[types[0]]}", self.slot(op.args[0]), jump=self.target(op))
-        elif op.opcode is Opcode.JUMP:
+        elif opcode is Opcode.JUMP:
             emit("JUMP", jump=self.target(op))
-        elif op.opcode is Opcode.CALL_INTRINSIC:
+        elif opcode is Opcode.CALL_INTRINSIC:
             self.specialized_intrinsic(op, types, exit_here)
-        elif op.opcode is Opcode.CALL_FUNCTION:
+        elif opcode is Opcode.CALL_FUNCTION:
             assert op.dst is not None
             callee = self.context.callee(op, tuple(types))
             for position, argument in enumerate(op.args):
@@ -520,21 +533,21 @@ class Lowering:
             emit("CALL_JIT", self.home(op.dst), self.outgoing, callee.frame_size, len(op.args),
                  operands=(callee.internal_entry, self.context.frame_stack),
                  exit=self.exit_to_generic(index, after=True), error="return_null")
-        elif op.opcode is Opcode.GET_RANGE:
+        elif opcode is Opcode.GET_RANGE:
             step = op.args[2]
             if isinstance(step, ir.Var):
                 emit("JUMP_IF_FALSE_INT", self.home(step), jump=exit_here)  # range() raises for a zero step
             elif step.value == 0:
                 emit("JUMP", jump=exit_here)
-        elif op.opcode is Opcode.FOR_ITER_RANGE:
+        elif opcode is Opcode.FOR_ITER_RANGE:
             assert op.dst is not None
             step = op.args[2]
             ascending = isinstance(step, ir.Const) and step.value > 0
             emit("FOR_ITER_RANGE_UP" if ascending else "FOR_ITER_RANGE", self.home(op.dst),
                  *(self.slot(a) for a in op.args), jump=self.target(op))
-        elif op.opcode is Opcode.CHECK_SIGNALS:
+        elif opcode is Opcode.CHECK_SIGNALS:
             self.back_edge(index, "specialized", "return_null")
-        elif op.opcode is Opcode.RETURN_VALUE:
+        elif opcode is Opcode.RETURN_VALUE:
             self.specialized_return(op)
         else:
             raise AssertionError(f"no specialized lowering for {op.opcode}")
@@ -644,30 +657,31 @@ class Lowering:
         emit = self.asm.emit
         error = "generic_error"
         slots = [self.object_slot(a) for a in op.args]
-        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
+        opcode = op.opcode
+        if opcode in (Opcode.LOAD_CONST, Opcode.COPY):
             assert op.dst is not None
             emit("COPY_OBJECT", self.home(op.dst), slots[0])
-        elif op.opcode is Opcode.BINARY_OP:
+        elif opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
             augmented = "INPLACE_" if operator != op.arg else ""
             emit(f"BINARY_OP_{augmented}{BINARY_NAME[operator]}", self.home(op.dst), *slots, error=error)
-        elif op.opcode is Opcode.UNARY_OP:
+        elif opcode is Opcode.UNARY_OP:
             assert op.dst is not None
             emit("UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE", self.home(op.dst), *slots, error=error)
-        elif op.opcode is Opcode.COMPARE_OP:
+        elif opcode is Opcode.COMPARE_OP:
             assert op.dst is not None and op.arg is not None
             emit("COMPARE_OP", self.home(op.dst), *slots, RICH_COMPARE[op.arg], error=error)
-        elif op.opcode is Opcode.COMPARE_AND_BRANCH:
+        elif opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
             name = "JUMP_IF_COMPARE" if op.jump_if else "JUMP_IF_NOT_COMPARE"
             emit(name, *slots, RICH_COMPARE[op.arg], jump=self.target(op, "generic"), error=error)
-        elif op.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
+        elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
             name = "JUMP_IF_TRUE" if op.opcode is Opcode.POP_JUMP_IF_TRUE else "JUMP_IF_FALSE"
             emit(name, *slots, jump=self.target(op, "generic"), error=error)
-        elif op.opcode is Opcode.JUMP:
+        elif opcode is Opcode.JUMP:
             emit("JUMP", jump=self.target(op, "generic"))
-        elif op.opcode is Opcode.CALL_INTRINSIC:
+        elif opcode is Opcode.CALL_INTRINSIC:
             assert op.dst is not None and op.arg is not None
             simple = {"abs": "UNARY_ABS", "min": "MIN", "max": "MAX", "int": "CONVERT_INT", "float": "CONVERT_FLOAT"}
             if op.arg in simple:
@@ -675,25 +689,25 @@ class Lowering:
             else:
                 function = getattr(math, op.arg.removeprefix("math."))
                 self.generic_call(self.home(op.dst), function, slots)
-        elif op.opcode is Opcode.CALL_FUNCTION:
+        elif opcode is Opcode.CALL_FUNCTION:
             assert op.dst is not None
             types = tuple(self.type_of(a) for a in op.args)
             self.generic_call(self.home(op.dst), self.context.callee(op, types).python_callable, slots)
-        elif op.opcode is Opcode.INDEX:
+        elif opcode is Opcode.INDEX:
             assert op.dst is not None
             self.generic_call(self.home(op.dst), python_index, slots)  # range()'s PyNumber_Index, its message
-        elif op.opcode is Opcode.GET_RANGE:
+        elif opcode is Opcode.GET_RANGE:
             # range() itself checks the (exact int) bounds: a zero step raises its ValueError.
             result = self.scratch(len(slots))
             self.generic_call(result, range, slots)
             emit("CLEAR", result)
-        elif op.opcode is Opcode.FOR_ITER_RANGE:
+        elif opcode is Opcode.FOR_ITER_RANGE:
             assert op.dst is not None
             emit("FOR_ITER_RANGE_OBJECT", self.home(op.dst), *slots, operands=(self.context.address(0),),
                  jump=self.target(op, "generic"), error=error)
-        elif op.opcode is Opcode.CHECK_SIGNALS:
+        elif opcode is Opcode.CHECK_SIGNALS:
             self.back_edge(index, "generic", error)
-        elif op.opcode is Opcode.RETURN_VALUE:
+        elif opcode is Opcode.RETURN_VALUE:
             emit("COPY_OBJECT", self.return_slot, slots[0])
             emit("JUMP", jump="generic_return")
         else:
