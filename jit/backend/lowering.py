@@ -124,14 +124,14 @@ class Assembler:
 
     def insert(self, position: int, emit: Callable[[], None]) -> None:
         """Put what ``emit`` emits at ``position``, before what is there (labels there move with it)."""
-        tails = [(column, column[position:]) for column in (self.pending, self.lines, self.tiers)]
-        for column, _ in tails:
-            del column[position:]
+        pending, lines, tiers = self.pending[position:], self.lines[position:], self.tiers[position:]
+        del self.pending[position:], self.lines[position:], self.tiers[position:]
         moved = [key for key, index in self.labels.items() if index >= position]
         emit()
         inserted = len(self.pending) - position
-        for column, tail in tails:
-            column.extend(tail)  # type: ignore[attr-defined]
+        self.pending += pending
+        self.lines += lines
+        self.tiers += tiers
         for key in moved:  # labels placed by ``emit`` itself are already where they belong
             self.labels[key] += inserted
 
@@ -266,7 +266,7 @@ class Lowering:
 
     def slot(self, operand: ir.Operand, as_type: Type | None = None) -> int:
         """The slot of an operand in the specialized tier, as_type FLOAT converting an int constant."""
-        if type(operand) is ir.Var:
+        if isinstance(operand, ir.Var):
             return self.homes[operand.slot]
         key = constant_key(Type.FLOAT, operand.value) if as_type is Type.FLOAT else self.key_of[id(operand)]
         self.unboxed_constants_read.add(key)
