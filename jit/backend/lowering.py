@@ -31,7 +31,6 @@ from jit.backend import frames
 from jit.backend.emitter import Instruction
 from jit.ir import Opcode, Type
 from jit.optimizer import Facts
-from jit.optimizer.blocks import kills, uses
 from jit.optimizer.liveness import Liveness
 from jit.optimizer.types import constant_type
 
@@ -436,7 +435,6 @@ class Lowering:
         is linear in the ops, not in the exits times the live variables; each table is one copy.
         """
         liveness = self.liveness
-        ops = self.function.ops
         template = DEOPT_HEADER.pack(liveness.variable_slots, ctypes.addressof(self.uncounted)) + b"".join(
             DEOPT_ENTRY.pack(slot, DEOPT_NULL, 0) for slot in range(liveness.variable_slots))
         box = [DEOPT_BOX.get(kind, DEOPT_NULL) for kind in self.kinds]  # by variable number
@@ -444,6 +442,7 @@ class Lowering:
         for index in resumes:
             by_block.setdefault(liveness.block_at[index], []).append(index)
         states: dict[int, bytes] = {}
+        homes_at, reads, kills = liveness.homes_at, liveness.reads, liveness.kills
         kind_bytes = [DEOPT_KIND.pack(kind) for kind in range(DEOPT_KEEP + 1)]  # slice stores, not pack_into
         start = self.kind_offset(0)  # the kind of slot s is at start + step * s
         step = DEOPT_ENTRY.size
@@ -458,14 +457,14 @@ class Lowering:
                 data[at : at + 4] = kind_bytes[box[var]]
             first = min(wanted)
             asked = set(wanted)
+            null = kind_bytes[DEOPT_NULL]
             for index in range(block.end, first - 1, -1):
-                op = ops[index]
-                homes = liveness.homes_at[index]
-                killed = kills(op)
+                homes = homes_at[index]
+                killed = kills[index]
                 if killed >= 0:
                     at = start + step * homes[killed]
-                    data[at : at + 4] = kind_bytes[DEOPT_NULL]
-                for var in uses(op):
+                    data[at : at + 4] = null
+                for var in reads[index]:
                     at = start + step * homes[var]
                     data[at : at + 4] = kind_bytes[box[var]]
                 if index in asked:

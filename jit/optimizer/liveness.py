@@ -2,7 +2,8 @@
 
 * Liveness: the variables live at each block's end (a backward worklist over
   basic blocks, on Python sets); within a block it follows op by op with
-  ``blocks.kills`` and ``blocks.uses`` (written out inline in the loops over every op).  The deoptimization tables box
+  ``blocks.kills`` and ``blocks.uses``, computed once for every op (``blocks.effects``, kept in
+  ``Liveness.reads`` and ``Liveness.kills`` for the lowering).  The deoptimization tables box
   exactly the variables live where the generic tier resumes: it reads nothing
   else before writing it.  (A variable live at a reachable op is surely
   assigned there, since definite assignment checked every read.)
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 from jit import ir
 from jit.optimizer import Facts
-from jit.optimizer.blocks import Block, basic_blocks, reachable
+from jit.optimizer.blocks import Block, basic_blocks, effects, reachable
 
 ENTRY = -1  # the point before op 0, where the arguments arrive in slots 0..n-1
 
@@ -39,6 +40,8 @@ class Liveness:
     block_at: list[int]  # op index -> block number
     homes_at: list[dict[int, int]]  # op index -> the slots of the variables it reads and writes
     homes_out: list[dict[int, int]]  # per block: the slots of the variables live after its last op
+    reads: list[list[int]]  # op index -> blocks.uses of the op
+    kills: list[int]  # op index -> blocks.kills of the op
     variable_slots: int  # frame slots the variables need
     rounds: int  # blocks the fixpoint processed (how much work it took)
 
@@ -76,25 +79,22 @@ class _Intervals:
             self.parent[max(a, b)] = min(a, b)
 
 
-def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[int]], int]:
+def solve(blocks: list[Block], reads: list[list[int]], kills: list[int]) -> tuple[list[frozenset[int]], int]:
     """Live-out sets per block, and the number of blocks processed.
 
     A worklist of blocks, the last one first (a heap on the block number): for
     structured code a block's successors then come before it, except along
     back edges, so each block is processed about once per enclosing loop.
     """
-    ops = function.ops
     used: list[frozenset[int]] = []  # read before any write in the block
     killed: list[frozenset[int]] = []
     for block in blocks:
         read: set[int] = set()
         written: set[int] = set()
-        for op in ops[block.start : block.end + 1]:
-            for operand in op.args:  # blocks.uses, inline
-                if type(operand) is ir.Var and operand.slot not in written:
-                    read.add(operand.slot)
-            if op.dst is not None and op.opcode is not ir.Opcode.FOR_ITER_RANGE:  # blocks.kills
-                written.add(op.dst.slot)
+        for index in range(block.start, block.end + 1):
+            read.update(var for var in reads[index] if var not in written)
+            written.add(kills[index])
+        written.discard(-1)
         used.append(frozenset(read))
         killed.append(frozenset(written))
     live_in = list(used)
@@ -120,7 +120,8 @@ def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[in
 
 
 def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozenset[int]],
-              occurrences: list[list[tuple[int, int]]]) -> tuple[_Intervals, dict[int, int], list[dict[int, int]]]:
+              occurrences: list[list[tuple[int, int]]], reads: list[list[int]],
+              kills: list[int]) -> tuple[_Intervals, dict[int, int], list[dict[int, int]]]:
     """Every variable's intervals, from a write or its block's start to its last read or its block's end,
     joined across the edges it is live on, and across ops that read and write it (the op names one slot).
 
@@ -146,7 +147,7 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
         leaving.append(dict(open_at))
         for index in range(last, first - 1, -1):
             op = ops[index]
-            read = [operand.slot for operand in op.args if type(operand) is ir.Var]  # blocks.uses
+            read = reads[index]
             here = occurrences[index]
             dst = op.dst
             if dst is not None and dst.slot not in read:
@@ -158,7 +159,7 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
                     start_of.append(index)
                     end_of.append(index)
                     parent.append(interval)
-                elif op.opcode is not ir.Opcode.FOR_ITER_RANGE:  # blocks.kills: the op surely writes it
+                elif kills[index] == target:
                     start_of[interval] = index
                     del open_at[target]
                 here.append((target, interval))
@@ -235,9 +236,10 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int])
 
 def analyse(function: ir.Function) -> Liveness:
     blocks = basic_blocks(function)
-    live_out, rounds = solve(function, blocks)
+    reads, kills = effects(function)
+    live_out, rounds = solve(blocks, reads, kills)
     occurrences: list[list[tuple[int, int]]] = [[] for _ in function.ops]
-    found, live_at_entry, leaving = intervals(function, blocks, live_out, occurrences)
+    found, live_at_entry, leaving = intervals(function, blocks, live_out, occurrences, reads, kills)
     # The arguments arrive before op 0: each parameter's web starts at ENTRY, and goes on if op 0 needs it.
     at_entry: dict[int, int] = {}
     for param in function.params:
@@ -250,7 +252,7 @@ def analyse(function: ir.Function) -> Liveness:
     block_at = [0] * len(function.ops)
     for position, block in enumerate(blocks):
         block_at[block.start : block.end + 1] = [position] * (block.end - block.start + 1)
-    return Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, homes_out, count, rounds)
+    return Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, homes_out, reads, kills, count, rounds)
 
 
 def run(function: ir.Function, facts: Facts) -> None:
