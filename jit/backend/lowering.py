@@ -142,7 +142,7 @@ class Assembler:
         has = self.known_controls.get(stencil) or self.controls(stencil)
         if has is _NO_CONTROLS:  # most stencils: nothing to check or resolve
             self.pending.append(_make_instruction(Instruction, (
-                stencil, opargs, tuple(v & UINT64 for v in operands) if operands else (), None, None, None)))
+                stencil, opargs, tuple(map(UINT64.__and__, operands)) if operands else (), None, None, None)))
             self.lines.append(self.line)
             self.tiers.append(self.tier)
             return
@@ -162,7 +162,7 @@ class Assembler:
         else:
             error = None
         self.pending.append(_make_instruction(Instruction, (
-            stencil, opargs, tuple(v & UINT64 for v in operands) if operands else (), jump, exit, error)))
+            stencil, opargs, tuple(map(UINT64.__and__, operands)) if operands else (), jump, exit, error)))
         self.lines.append(self.line)
         self.tiers.append(self.tier)
 
@@ -404,24 +404,28 @@ class Lowering:
         resumes = {index + 1 if after else index for _, index, after in used}
         states = self.variable_states(resumes)
         tables: dict[bytes, int] = {}
+        ops, asm, emit = self.function.ops, self.asm, self.asm.emit
+        labels, pending = asm.labels, asm.pending
         for label in used:
             _, index, after = label
-            op = self.function.ops[index]
-            self.asm.label(label)
-            self.asm.line = op.line
-            self.asm.emit("DEOPT", operands=(shared,), error="generic_error")
+            resume = index + 1 if after else index
+            labels[label] = len(pending)  # asm.label(label)
+            asm.line = ops[index].line
+            emit("DEOPT", operands=(shared,), error="generic_error")
             if self.liveness.variable_slots:
-                data = states[index + 1 if after else index]
+                data = states[resume]
                 if after:
-                    assert op.dst is not None
+                    dst = ops[index].dst
+                    assert dst is not None
                     changed = bytearray(data)  # the callee's result is already an object: kept as it is
-                    DEOPT_KIND.pack_into(changed, self.kind_offset(self.liveness.home(op.dst.slot, index)), DEOPT_KEEP)
+                    DEOPT_KIND.pack_into(changed, self.kind_offset(self.liveness.home(dst.slot, index)), DEOPT_KEEP)
                     data = bytes(changed)
-                if data not in tables:
-                    tables[data] = self.keep_table(data)
-                self.asm.emit("DEOPT", operands=(tables[data],), error="generic_error")
-            self.asm.emit("JUMP", jump=("generic", index + 1 if after else index))
-        self.asm.line = 0
+                table = tables.get(data)
+                if table is None:
+                    table = tables[data] = self.keep_table(data)
+                emit("DEOPT", operands=(table,), error="generic_error")
+            emit("JUMP", jump=("generic", resume))
+        asm.line = 0
 
     @staticmethod
     def kind_offset(slot: int) -> int:
