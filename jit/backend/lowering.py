@@ -39,6 +39,12 @@ BOX_STENCIL = {Type.INT: "BOX_INT", Type.BOOL: "BOX_BOOL", Type.FLOAT: "BOX_FLOA
 UNBOX_STENCIL = {Type.INT: "UNBOX_INT", Type.BOOL: "UNBOX_BOOL", Type.FLOAT: "UNBOX_FLOAT"}
 BINARY_NAME = {"+": "ADD", "-": "SUBTRACT", "*": "MULTIPLY", "/": "TRUE_DIVIDE", "//": "FLOOR_DIVIDE",
                "%": "REMAINDER", "**": "POWER"}
+# The stencils of BINARY_OP: specialized by operator and the tier's type (INT or FLOAT), generic by the
+# operator as written ("+=" is INPLACE_ADD).  Made once: the lowering picks one per op.
+SPECIALIZED_BINARY = {(operator, kind): f"BINARY_OP_{name}_{kind.name}" for operator, name in BINARY_NAME.items()
+                      for kind in (Type.INT, Type.FLOAT)}
+GENERIC_BINARY = {**{operator: f"BINARY_OP_{name}" for operator, name in BINARY_NAME.items()},
+                  **{f"{operator}=": f"BINARY_OP_INPLACE_{name}" for operator, name in BINARY_NAME.items()}}
 COMPARE_NAME = {"<": "LT", "<=": "LE", ">": "GT", ">=": "GE", "==": "EQ", "!=": "NE"}
 RICH_COMPARE = {"<": 0, "<=": 1, "==": 2, "!=": 3, ">": 4, ">=": 5}  # Py_LT ... Py_GE
 SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
@@ -502,10 +508,10 @@ class Lowering:
         elif opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
-            kind = "INT" if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
-                else "FLOAT"
-            slots = [self.numeric(a, Type.FLOAT if kind == "FLOAT" else Type.INT) for a in op.args]
-            emit(f"BINARY_OP_{BINARY_NAME[operator]}_{kind}", self.home(op.dst), *slots, exit=exit_here,
+            unboxed = Type.INT if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
+                else Type.FLOAT
+            slots = [self.numeric(a, unboxed) for a in op.args]
+            emit(SPECIALIZED_BINARY[operator, unboxed], self.homes[op.dst.slot], *slots, exit=exit_here,
                  error="return_null")
         elif opcode is Opcode.UNARY_OP:
             assert op.dst is not None
@@ -514,11 +520,11 @@ class Lowering:
             emit(f"{name}_{kind}", self.home(op.dst), self.slot(op.args[0]), exit=exit_here)
         elif opcode is Opcode.COMPARE_OP:
             assert op.dst is not None and op.arg is not None
-            kind, slots = self.comparison_operands(op, exit_here)
+            kind, slots = self.comparison_operands(op, types, exit_here)
             emit(f"COMPARE_OP_{kind}_{COMPARE_NAME[op.arg]}", self.home(op.dst), *slots)
         elif opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
-            kind, slots = self.comparison_operands(op, exit_here)
+            kind, slots = self.comparison_operands(op, types, exit_here)
             negated = "" if op.jump_if else "NOT_"
             emit(f"JUMP_IF_{negated}{kind}_{COMPARE_NAME[op.arg]}", *slots, jump=self.target(op))
         elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
@@ -569,8 +575,7 @@ class Lowering:
             return scratch
         return self.slot(operand)
 
-    def comparison_operands(self, op: ir.Op, exit_here: object) -> tuple[str, list[int]]:
-        types = [self.type_of(a) for a in op.args]
+    def comparison_operands(self, op: ir.Op, types: list[Type], exit_here: object) -> tuple[str, list[int]]:
         self.conversions = 0
         if Type.FLOAT not in types:
             return "INT", [self.slot(a) for a in op.args]
@@ -666,9 +671,7 @@ class Lowering:
             emit("COPY_OBJECT", self.home(op.dst), slots[0])
         elif opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
-            operator = ir.binary_operator(op.arg)
-            augmented = "INPLACE_" if operator != op.arg else ""
-            emit(f"BINARY_OP_{augmented}{BINARY_NAME[operator]}", self.home(op.dst), *slots, error=error)
+            emit(GENERIC_BINARY[op.arg], self.homes[op.dst.slot], *slots, error=error)
         elif opcode is Opcode.UNARY_OP:
             assert op.dst is not None
             emit("UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE", self.home(op.dst), *slots, error=error)
