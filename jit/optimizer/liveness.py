@@ -120,7 +120,7 @@ def solve(blocks: list[Block], reads: list[list[int]], kills: list[int]) -> tupl
 
 
 def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozenset[int]],
-              occurrences: list[list[tuple[int, int]]], reads: list[list[int]],
+              occurrences: list[dict[int, int]], reads: list[list[int]],
               kills: list[int]) -> tuple[_Intervals, dict[int, int], list[dict[int, int]]]:
     """Every variable's intervals, from a write or its block's start to its last read or its block's end,
     joined across the edges it is live on, and across ops that read and write it (the op names one slot).
@@ -162,7 +162,7 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
                 elif kills[index] == target:
                     start_of[interval] = index
                     del open_at[target]
-                here.append((target, interval))
+                here[target] = interval
             for var in read:
                 interval = open_at.get(var)
                 if interval is None:
@@ -171,7 +171,7 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
                     start_of.append(first)
                     end_of.append(index)
                     parent.append(interval)
-                here.append((var, interval))
+                here[var] = interval
         entering.append(open_at)  # their starts stay the block's
     # found.join, inline: an edge per block and a join per variable live across it.
     for position, block in enumerate(blocks):
@@ -238,7 +238,7 @@ def analyse(function: ir.Function) -> Liveness:
     blocks = basic_blocks(function)
     reads, kills = effects(function)
     live_out, rounds = solve(blocks, reads, kills)
-    occurrences: list[list[tuple[int, int]]] = [[] for _ in function.ops]
+    occurrences: list[dict[int, int]] = [{} for _ in function.ops]
     found, live_at_entry, leaving = intervals(function, blocks, live_out, occurrences, reads, kills)
     # The arguments arrive before op 0: each parameter's web starts at ENTRY, and goes on if op 0 needs it.
     at_entry: dict[int, int] = {}
@@ -247,7 +247,7 @@ def analyse(function: ir.Function) -> Liveness:
         if param.slot in live_at_entry:
             found.join(at_entry[param.slot], live_at_entry[param.slot])
     slot_of, count = allocate(function, found, at_entry)
-    homes_at = [{var: slot_of[interval] for var, interval in here} for here in occurrences]
+    homes_at = [{var: slot_of[interval] for var, interval in here.items()} for here in occurrences]
     homes_out = [{var: slot_of[interval] for var, interval in out.items()} for out in leaving]
     block_at = [0] * len(function.ops)
     for position, block in enumerate(blocks):
