@@ -510,7 +510,7 @@ class Lowering:
             operator = ir.binary_operator(op.arg)
             unboxed = Type.INT if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
                 else Type.FLOAT
-            slots = [self.numeric(a, unboxed) for a in op.args]
+            slots = [self.numeric(a, t, unboxed) for a, t in zip(op.args, types, strict=True)]
             emit(SPECIALIZED_BINARY[operator, unboxed], self.homes[op.dst.slot], *slots, exit=exit_here,
                  error="return_null")
         elif opcode is Opcode.UNARY_OP:
@@ -564,9 +564,10 @@ class Lowering:
     def target(self, op: ir.Op, tier: str = "specialized") -> object:
         return (tier, self.function.target_index(op))
 
-    def numeric(self, operand: ir.Operand, kind: Type) -> int:
-        """The slot of ``operand`` as an int64 or a double, converting an int to a scratch double."""
-        if kind is Type.FLOAT and self.type_of(operand) is not Type.FLOAT:
+    def numeric(self, operand: ir.Operand, own: Type, kind: Type) -> int:
+        """The slot of ``operand`` (of type ``own``) as an int64 or a double, converting an int to a scratch
+        double."""
+        if kind is Type.FLOAT and own is not Type.FLOAT:
             if isinstance(operand, ir.Const):
                 return self.slot(operand, Type.FLOAT)
             scratch = self.scratch(self.conversions)
@@ -588,7 +589,7 @@ class Lowering:
                     self.asm.emit("JUMP", jump=exit_here)  # no double holds it: the generic tier compares
             else:
                 self.asm.emit("GUARD_INT_FITS_FLOAT", self.home(operand), exit=exit_here)
-        return "FLOAT", [self.numeric(a, Type.FLOAT) for a in op.args]
+        return "FLOAT", [self.numeric(a, t, Type.FLOAT) for a, t in zip(op.args, types, strict=True)]
 
     def specialized_intrinsic(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
         assert op.dst is not None and op.arg is not None
@@ -606,7 +607,7 @@ class Lowering:
             else:
                 emit("COPY", dst, self.slot(op.args[0]))
         elif name == "float" or name == "math.sqrt":
-            source = self.numeric(op.args[0], Type.FLOAT)
+            source = self.numeric(op.args[0], types[0], Type.FLOAT)
             if name == "float":
                 emit("COPY", dst, source)
             else:
