@@ -115,8 +115,9 @@ def run(function: ir.Function, facts: Facts) -> None:
     readers: list[list[int]] = [[] for _ in function.variables]
     for index, op in enumerate(ops):
         if op.dst is not None:
-            for number in {a.slot for a in op.args if isinstance(a, ir.Var)}:
-                readers[number].append(index)
+            for operand in op.args:  # an op reading a variable twice is listed twice: queued once all the same
+                if type(operand) is ir.Var:
+                    readers[operand.slot].append(index)
     pending = collections.deque(index for index, op in enumerate(ops) if op.dst is not None)
     queued = [op.dst is not None for op in ops]
     steps = 0
