@@ -497,15 +497,16 @@ class Lowering:
 
     def specialized_op(self, index: int, op: ir.Op) -> None:
         emit = self.asm.emit
-        self.conversions = 0
-        exit_here = ("deopt", index, False)  # exit_to_generic(index)
-        types = [self.type_of(a) for a in op.args]
         opcode = op.opcode
         if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: of an int64 (or bool 0/1)
             assert op.dst is not None
             if self.kinds[op.dst.slot] is not Type.UNKNOWN:
                 emit("COPY", self.home(op.dst), self.slot(op.args[0]))
-        elif opcode is Opcode.BINARY_OP:
+            return  # a third of the ops: nothing else needed
+        self.conversions = 0
+        exit_here = ("deopt", index, False)  # exit_to_generic(index)
+        types = [self.type_of(a) for a in op.args]
+        if opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
             unboxed = Type.INT if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
