@@ -6,8 +6,7 @@ stencil has), then stitched at a fixed address with fixed symbol values.  The ad
 run to run are replaced by stable stand-ins: a deoptimization table by a digest of its contents (the
 addresses in it replaced in turn), any other address by the order in which it first appears.  What is
 digested is every instruction (stencil, opargs, operands, targets), the source lines and tiers, the
-entries, the frame size, and the stitched bytes.  (The source lines are part of it: moving the functions
-below within this file changes their digests.)
+entries, the frame size, and the stitched bytes.  (The source lines count from each function's ``def``.)
 
 A deliberate change of the generated code regenerates the file:
 ``CPJIT_UPDATE_GOLDEN=1 python -m pytest tests/test_generated_code.py``, and the diff shows which
@@ -22,6 +21,8 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from bench import long_functions
 from jit import ir
@@ -136,7 +137,8 @@ def digest(func: Callable[..., object], signature: tuple[ir.Type, ...]) -> str:
     symbols = {name: number for number, name in enumerate(prepared_target(TARGET).externals)}
     image = stitch(TARGET, instructions, BASE, lambda symbol: BASE + 0x20000000 + 64 * symbols[symbol])
     hasher = hashlib.sha256(repr(instructions).encode())
-    hasher.update(repr((lowered.lines, lowered.tiers, lowered.internal_entry, lowered.generic_entry,
+    lines = [line - function.first_line if line else 0 for line in lowered.lines]  # wherever the def is
+    hasher.update(repr((lines, lowered.tiers, lowered.internal_entry, lowered.generic_entry,
                         lowered.frame_size, typed.return_type, typed.specializable)).encode())
     hasher.update(image.image)
     return f"{len(instructions)} stencils {hasher.hexdigest()[:32]}"
@@ -155,3 +157,16 @@ def test_generated_code_is_unchanged() -> None:
     if UPDATE_GOLDEN:
         GOLDEN.write_text(found)
     assert found.splitlines() == GOLDEN.read_text().splitlines()
+
+
+def test_an_instruction_without_a_target_for_its_hole_is_refused_where_it_is_made() -> None:
+    holes = {"EXITS": frozenset({"_JIT_SIDE_EXIT", "_JIT_OPARG"}), "PLAIN": frozenset({"_JIT_OPARG"})}
+    assembler = lowering.Assembler(holes.__getitem__)
+    assembler.emit("PLAIN", 1, exit="ignored")  # a target for a hole the stencil lacks is dropped
+    assembler.emit("EXITS", 2, exit="out")
+    with pytest.raises(AssertionError, match=r"instruction 2 \(EXITS\) needs a target for _JIT_SIDE_EXIT"):
+        assembler.emit("EXITS", 3)
+    assembler.label("out")
+    instructions, lines, tiers = assembler.finish()
+    assert instructions == [Instruction("PLAIN", (1,)), Instruction("EXITS", (2,), side_exit=2)]
+    assert lines == [0, 0] and tiers == ["", ""]

@@ -146,35 +146,22 @@ class Assembler:
     def emit(self, stencil: str, *opargs: int, operands: Iterable[int] = (), jump: object = None,
              exit: object = None, error: object = None) -> None:  # noqa: A002 - the side exit's name here
         has = self.known_controls.get(stencil) or self.controls(stencil)
-        if has is _NO_CONTROLS:  # most stencils: nothing to check or resolve
-            self.pending.append(_make_instruction(Instruction, (
-                stencil, opargs, tuple(map(UINT64.__and__, operands)) if operands else (), None, None, None)))
-            self.lines.append(self.line)
-            self.tiers.append(self.tier)
-            return
-        if has[0]:
-            if jump is None:
-                self.missing(stencil, 0)
-        else:
-            jump = None
-        if has[1]:
-            if exit is None:
-                self.missing(stencil, 1)
-        else:
-            exit = None  # noqa: A001
-        if has[2]:
-            if error is None:
-                self.missing(stencil, 2)
-        else:
-            error = None
+        if has is _NO_CONTROLS:  # most stencils: nothing to check
+            jump = exit = error = None  # noqa: A001
+        elif (has[0] and jump is None) or (has[1] and exit is None) or (has[2] and error is None):
+            self.missing(stencil, has, (jump, exit, error))
+        else:  # a target given for a hole the stencil lacks is dropped: it never goes there
+            jump, exit, error = jump if has[0] else None, exit if has[1] else None, error if has[2] else None  # noqa: A001
         self.pending.append(_make_instruction(Instruction, (
             stencil, opargs, tuple(map(UINT64.__and__, operands)) if operands else (), jump, exit, error)))
         self.lines.append(self.line)
         self.tiers.append(self.tier)
 
-    def missing(self, stencil: str, hole: int) -> None:
+    def missing(self, stencil: str, has: Controls, targets: tuple[object, object, object]) -> None:
         """A control hole without a target: a bug of the lowering, reported where the instruction is made."""
-        raise AssertionError(f"instruction {len(self.pending)} ({stencil}) needs a target for {_CONTROL_HOLES[hole]}")
+        hole = next(name for name, present, key in zip(_CONTROL_HOLES, has, targets, strict=True)
+                    if present and key is None)
+        raise AssertionError(f"instruction {len(self.pending)} ({stencil}) needs a target for {hole}")
 
     def finish(self) -> tuple[list[Instruction], list[int], list[str]]:
         """The instructions with their targets resolved to indices, their lines and their tiers."""
