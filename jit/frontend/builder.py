@@ -93,7 +93,6 @@ class Builder:
             self.locals[name] = self.function.new_var(name)
         return self.locals[name]
 
-
     # --- the function ------------------------------------------------------------
 
     def build(self) -> ir.Function:
@@ -126,8 +125,7 @@ class Builder:
         method = STATEMENTS.get(type(node))
         if method is None:
             raise self.unsupported(f"'{describe(node)}' is not supported", node)
-        saved = self.line
-        self.line = node.lineno + self.line_offset
+        saved, self.line = self.line, node.lineno + self.line_offset
         method(self, node)
         self.line = saved  # not restored when it raises: the error has its own line, the build stops
 
@@ -270,8 +268,7 @@ class Builder:
 
     def condition(self, node: ast.expr, target: ir.Label, jump_if: bool) -> None:
         """Jump to ``target`` when the truth of ``node`` is ``jump_if``; else fall through."""
-        saved = self.line
-        self.line = node.lineno + self.line_offset
+        saved, self.line = self.line, node.lineno + self.line_offset
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             self.condition(node.operand, target, not jump_if)
         elif isinstance(node, ast.BoolOp):
@@ -309,8 +306,7 @@ class Builder:
         method = EXPRESSIONS.get(type(node))
         if method is None:
             raise self.unsupported(f"'{describe(node)}' is not supported", node)
-        saved = self.line
-        self.line = node.lineno + self.line_offset
+        saved, self.line = self.line, node.lineno + self.line_offset
         value = method(self, node)
         self.line = saved
         return value
