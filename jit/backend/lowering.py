@@ -31,8 +31,7 @@ from jit.backend import frames
 from jit.backend.emitter import Instruction
 from jit.ir import Opcode, Type
 from jit.optimizer import Facts
-from jit.optimizer.blocks import kills, uses
-from jit.optimizer.liveness import ENTRY, Liveness
+from jit.optimizer.liveness import Liveness
 from jit.optimizer.types import constant_type
 
 UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
@@ -40,6 +39,12 @@ BOX_STENCIL = {Type.INT: "BOX_INT", Type.BOOL: "BOX_BOOL", Type.FLOAT: "BOX_FLOA
 UNBOX_STENCIL = {Type.INT: "UNBOX_INT", Type.BOOL: "UNBOX_BOOL", Type.FLOAT: "UNBOX_FLOAT"}
 BINARY_NAME = {"+": "ADD", "-": "SUBTRACT", "*": "MULTIPLY", "/": "TRUE_DIVIDE", "//": "FLOOR_DIVIDE",
                "%": "REMAINDER", "**": "POWER"}
+# The stencils of BINARY_OP: specialized by operator and the tier's type (INT or FLOAT), generic by the
+# operator as written ("+=" is INPLACE_ADD).  Made once: the lowering picks one per op.
+SPECIALIZED_BINARY = {(operator, kind): f"BINARY_OP_{name}_{kind.name}" for operator, name in BINARY_NAME.items()
+                      for kind in (Type.INT, Type.FLOAT)}
+GENERIC_BINARY = {**{operator: f"BINARY_OP_{name}" for operator, name in BINARY_NAME.items()},
+                  **{f"{operator}=": f"BINARY_OP_INPLACE_{name}" for operator, name in BINARY_NAME.items()}}
 COMPARE_NAME = {"<": "LT", "<=": "LE", ">": "GT", ">=": "GE", "==": "EQ", "!=": "NE"}
 RICH_COMPARE = {"<": 0, "<=": 1, "==": 2, "!=": 3, ">": 4, ">=": 5}  # Py_LT ... Py_GE
 SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
@@ -49,6 +54,7 @@ DEOPT_NULL, DEOPT_CONSTANT, DEOPT_KEEP = 0, 4, 5
 DEOPT_BOX = {Type.INT: 1, Type.FLOAT: 2, Type.BOOL: 3}
 DEOPT_HEADER = struct.Struct("=QQ")  # entries, address of the counter
 DEOPT_ENTRY = struct.Struct("=IIQ")  # slot, kind, constant
+DEOPT_KIND = struct.Struct("=I")  # an entry's kind, 4 bytes after its slot
 
 
 @dataclass(frozen=True)
@@ -86,16 +92,12 @@ class Lowered:
     frame_size: int
 
 
-@dataclass(slots=True)
-class Pending:
-    stencil: str
-    opargs: tuple[int, ...]
-    operands: tuple[int, ...]
-    jump: object
-    exit: object
-    error: object
-    line: int
-    tier: str
+# Instructions are made as they are emitted, their control holes holding symbolic targets (label keys) until
+# ``finish`` resolves them; a stencil without a hole gets None there at once (what ``finish`` would give it).
+_make_instruction = tuple.__new__  # an Instruction from a ready tuple, without its Python-level __new__
+Controls = tuple[bool, bool, bool]  # whether a stencil has the jump-target, side-exit and error holes
+_CONTROL_HOLES = ("_JIT_JUMP_TARGET", "_JIT_SIDE_EXIT", "_JIT_ERROR")
+_NO_CONTROLS: Controls = (False, False, False)  # the one object for stencils without control holes
 
 
 class Assembler:
@@ -103,22 +105,38 @@ class Assembler:
 
     def __init__(self, holes_of: Callable[[str], frozenset[str]]) -> None:
         self.holes_of = holes_of
-        self.pending: list[Pending] = []
+        # The instructions so far, and the source line and tier of each.  A long function makes tens of
+        # thousands: each is one tuple, made once (no intermediate object per instruction).
+        self.pending: list[Instruction] = []
+        self.lines: list[int] = []
+        self.tiers: list[str] = []
         self.labels: dict[object, int] = {}
         self.line = 0
         self.tier = ""
+        self.known_controls: dict[str, Controls] = {}
+
+    def controls(self, stencil: str) -> Controls:
+        """Which control holes ``stencil`` has (looked up once per stencil name)."""
+        has = self.known_controls.get(stencil)
+        if has is None:
+            holes = self.holes_of(stencil)
+            has = (_CONTROL_HOLES[0] in holes, _CONTROL_HOLES[1] in holes, _CONTROL_HOLES[2] in holes)
+            self.known_controls[stencil] = has = _NO_CONTROLS if has == _NO_CONTROLS else has
+        return has
 
     def label(self, key: object) -> None:
         self.labels[key] = len(self.pending)
 
     def insert(self, position: int, emit: Callable[[], None]) -> None:
         """Put what ``emit`` emits at ``position``, before what is there (labels there move with it)."""
-        tail = self.pending[position:]
-        del self.pending[position:]
+        pending, lines, tiers = self.pending[position:], self.lines[position:], self.tiers[position:]
+        del self.pending[position:], self.lines[position:], self.tiers[position:]
         moved = [key for key, index in self.labels.items() if index >= position]
         emit()
         inserted = len(self.pending) - position
-        self.pending.extend(tail)
+        self.pending += pending
+        self.lines += lines
+        self.tiers += tiers
         for key in moved:  # labels placed by ``emit`` itself are already where they belong
             self.labels[key] += inserted
 
@@ -127,31 +145,35 @@ class Assembler:
 
     def emit(self, stencil: str, *opargs: int, operands: Iterable[int] = (), jump: object = None,
              exit: object = None, error: object = None) -> None:  # noqa: A002 - the side exit's name here
-        self.pending.append(Pending(stencil, opargs, tuple(v & UINT64 for v in operands) if operands else (),
-                                    jump, exit, error, self.line, self.tier))
+        has = self.known_controls.get(stencil) or self.controls(stencil)
+        if has is _NO_CONTROLS:  # most stencils: nothing to check
+            jump = exit = error = None  # noqa: A001
+        elif (has[0] and jump is None) or (has[1] and exit is None) or (has[2] and error is None):
+            self.missing(stencil, has, (jump, exit, error))
+        else:  # a target given for a hole the stencil lacks is dropped: it never goes there
+            jump, exit, error = jump if has[0] else None, exit if has[1] else None, error if has[2] else None  # noqa: A001
+        self.pending.append(_make_instruction(Instruction, (
+            stencil, opargs, tuple(map(UINT64.__and__, operands)) if operands else (), jump, exit, error)))
+        self.lines.append(self.line)
+        self.tiers.append(self.tier)
 
-    def resolve(self, index: int, item: Pending, hole: str, key: object) -> int:
-        """The index a control hole of ``item`` goes to."""
-        if key is None:
-            raise AssertionError(f"instruction {index} ({item.stencil}) needs a target for {hole}")
-        return self.labels[key]
+    def missing(self, stencil: str, has: Controls, targets: tuple[object, object, object]) -> None:
+        """A control hole without a target: a bug of the lowering, reported where the instruction is made."""
+        hole = next(name for name, present, key in zip(_CONTROL_HOLES, has, targets, strict=True)
+                    if present and key is None)
+        raise AssertionError(f"instruction {len(self.pending)} ({stencil}) needs a target for {hole}")
 
     def finish(self) -> tuple[list[Instruction], list[int], list[str]]:
-        controls: dict[str, tuple[bool, bool, bool]] = {}  # per stencil: which control holes it has
-        instructions = []
-        for index, item in enumerate(self.pending):
-            has = controls.get(item.stencil)
-            if has is None:
-                holes = self.holes_of(item.stencil)
-                has = controls[item.stencil] = ("_JIT_JUMP_TARGET" in holes, "_JIT_SIDE_EXIT" in holes,
-                                                "_JIT_ERROR" in holes)
-            jump, side, error = has
-            instructions.append(Instruction(
-                item.stencil, item.opargs, item.operands,
-                self.resolve(index, item, "_JIT_JUMP_TARGET", item.jump) if jump else None,
-                self.resolve(index, item, "_JIT_SIDE_EXIT", item.exit) if side else None,
-                self.resolve(index, item, "_JIT_ERROR", item.error) if error else None))
-        return instructions, [p.line for p in self.pending], [p.tier for p in self.pending]
+        """The instructions with their targets resolved to indices, their lines and their tiers."""
+        labels = self.labels
+        instructions = self.pending
+        for index, (stencil, opargs, operands, jump, side, error) in enumerate(instructions):
+            if jump is None and side is None and error is None:  # no control hole (emit checked that)
+                continue
+            instructions[index] = _make_instruction(Instruction, (
+                stencil, opargs, operands, None if jump is None else labels[jump],
+                None if side is None else labels[side], None if error is None else labels[error]))
+        return instructions, self.lines, self.tiers
 
 
 def run_eval_breaker() -> None:
@@ -179,16 +201,19 @@ class Lowering:
         self.asm = Assembler(context.holes_of)
         assert facts.liveness is not None, "lowering needs the liveness pass"
         self.liveness: Liveness = facts.liveness
-        self.index = ENTRY  # the op being lowered: where its variables live
-        self.kinds = [facts.types[var] for var in function.variables]  # by variable number: no Var hashing
+        self.homes: dict[int, int] = {}  # where the variables the op being lowered reads and writes live
+        self.kinds = facts.kinds  # by variable number: no Var hashing
         variables = self.liveness.variable_slots
         self.constants: dict[tuple[Type, object], int] = {}  # constant_key -> slot
         self.constant_values: dict[tuple[Type, object], object] = {}
         self.unboxed_constants_read: set[tuple[Type, object]] = set()
+        # Each constant operand's key, by its id (a Const hashes through Python code, and its key takes a
+        # few calls to compute): the operands live as long as the function, so their ids stay theirs.
+        self.key_of: dict[int, tuple[Type, object]] = {}
         for op in function.ops:
             for operand in op.args:
-                if isinstance(operand, ir.Const):
-                    self.constant_slots(operand)
+                if type(operand) is ir.Const:
+                    self.key_of[id(operand)] = self.constant_slots(operand)
         self.signal_slot = variables + len(self.constants)
         self.scratch_base = self.signal_slot + 1
         self.scratch_count = 4 + max((len(op.args) for op in function.ops), default=0)
@@ -207,34 +232,36 @@ class Lowering:
 
     # --- slots -------------------------------------------------------------------
 
-    def constant_slots(self, const: ir.Const) -> None:
+    def constant_slots(self, const: ir.Const) -> tuple[Type, object]:
+        """Give the constant its slots, and return the key of the one of its own type."""
         # A slot per type the constant is used as: int 2 and True may also be needed as 2.0 and 1.0.
         kinds = [constant_type(const.value)]
         if type(const.value) in (int, bool):
             kinds.append(Type.FLOAT)
-        for kind in kinds:
-            key = constant_key(kind, const.value)
+        keys = [constant_key(kind, const.value) for kind in kinds]
+        for key in keys:
             if key not in self.constants:
                 self.constants[key] = self.liveness.variable_slots + len(self.constants)
                 self.constant_values[key] = const.value
+        return keys[0]
 
     def scratch(self, index: int) -> int:
         return self.scratch_base + 1 + index  # scratch_base itself is the return slot
 
     def type_of(self, operand: ir.Operand) -> Type:
-        if isinstance(operand, ir.Const):
-            return constant_type(operand.value)
-        return self.kinds[operand.slot]
+        if type(operand) is ir.Var:
+            return self.kinds[operand.slot]
+        return self.key_of[id(operand)][0]
 
     def home(self, var: ir.Var) -> int:
         """The slot of a variable at the op being lowered."""
-        return self.liveness.home(var.slot, self.index)
+        return self.homes[var.slot]
 
     def slot(self, operand: ir.Operand, as_type: Type | None = None) -> int:
         """The slot of an operand in the specialized tier, as_type FLOAT converting an int constant."""
         if isinstance(operand, ir.Var):
-            return self.home(operand)
-        key = constant_key(as_type if as_type is Type.FLOAT else constant_type(operand.value), operand.value)
+            return self.homes[operand.slot]
+        key = constant_key(Type.FLOAT, operand.value) if as_type is Type.FLOAT else self.key_of[id(operand)]
         self.unboxed_constants_read.add(key)
         return self.constants[key]
 
@@ -244,14 +271,15 @@ class Lowering:
         return float(value) if key[0] is Type.FLOAT else value  # type: ignore[arg-type]
 
     def object_slot(self, operand: ir.Operand) -> int:
-        if isinstance(operand, ir.Var):
-            return self.home(operand)
-        return self.constants[constant_key(constant_type(operand.value), operand.value)]
+        if type(operand) is ir.Var:
+            return self.homes[operand.slot]
+        return self.constants[self.key_of[id(operand)]]
 
     # --- the whole specialization ---------------------------------------------------
 
     def lower(self) -> Lowered:
         params = self.function.params
+        homes_at = self.liveness.homes_at  # the homes of the op being lowered go to self.homes (home())
         if self.facts.specializable:
             self.asm.tier = "specialized"
             # The arguments are in slots 0..n-1 (the parameters' homes at ENTRY).
@@ -261,10 +289,11 @@ class Lowering:
             for index in range(len(params)):
                 self.asm.emit("COPY", index, self.scratch(index))
             internal_entry = self.asm.here()
+            labels, pending = self.asm.labels, self.asm.pending
             for index, op in enumerate(self.function.ops):
-                self.asm.label(("specialized", index))
+                labels["specialized", index] = len(pending)
                 self.asm.line = op.line
-                self.index = index
+                self.homes = homes_at[index]
                 self.specialized_op(index, op)
             self.asm.line = 0
             # Only now is it known which unboxed constants the code reads.
@@ -279,10 +308,11 @@ class Lowering:
         self.asm.label("generic_entry")
         generic_entry = self.asm.here()
         self.generic_prologue()
+        labels, pending = self.asm.labels, self.asm.pending
         for index, op in enumerate(self.function.ops):
-            self.asm.label(("generic", index))
+            labels["generic", index] = len(pending)
             self.asm.line = op.line
-            self.index = index
+            self.homes = homes_at[index]
             self.generic_op(index, op)
         self.asm.line = 0
         self.generic_epilogues()
@@ -362,11 +392,13 @@ class Lowering:
         NULL.  So a table is as long as the frame's variable slots, which linear scan keeps to the values
         live at once; exits with the same table share it.
         """
-        used = sorted({
-            key for item in self.asm.pending for key, hole in ((item.exit, "_JIT_SIDE_EXIT"),
-                                                                 (item.jump, "_JIT_JUMP_TARGET"))
-            if isinstance(key, tuple) and key[0] == "deopt" and hole in self.asm.holes_of(item.stencil)
-        })
+        exits: set[tuple[str, int, bool]] = set()
+        for _, _, _, jump, side, _ in self.asm.pending:  # symbolic targets still, None where no hole
+            if type(side) is tuple and side[0] == "deopt":
+                exits.add(side)
+            if type(jump) is tuple and jump[0] == "deopt":
+                exits.add(jump)
+        used = sorted(exits)
         if not used:
             return
         shared = self.table([(slot, DEOPT_CONSTANT, self.context.address(self.constant_object(key)))
@@ -376,25 +408,28 @@ class Lowering:
         resumes = {index + 1 if after else index for _, index, after in used}
         states = self.variable_states(resumes)
         tables: dict[bytes, int] = {}
+        ops, asm, emit = self.function.ops, self.asm, self.asm.emit
+        labels, pending = asm.labels, asm.pending
         for label in used:
             _, index, after = label
-            op = self.function.ops[index]
-            self.asm.label(label)
-            self.asm.line = op.line
-            self.asm.emit("DEOPT", operands=(shared,), error="generic_error")
+            resume = index + 1 if after else index
+            labels[label] = len(pending)  # asm.label(label)
+            asm.line = ops[index].line
+            emit("DEOPT", operands=(shared,), error="generic_error")
             if self.liveness.variable_slots:
-                data = states[index + 1 if after else index]
+                data = states[resume]
                 if after:
-                    assert op.dst is not None
+                    dst = ops[index].dst
+                    assert dst is not None
                     changed = bytearray(data)  # the callee's result is already an object: kept as it is
-                    struct.pack_into("=I", changed, self.kind_offset(self.liveness.home(op.dst.slot, index)),
-                                     DEOPT_KEEP)
+                    DEOPT_KIND.pack_into(changed, self.kind_offset(self.liveness.home(dst.slot, index)), DEOPT_KEEP)
                     data = bytes(changed)
-                if data not in tables:
-                    tables[data] = self.keep_table(data)
-                self.asm.emit("DEOPT", operands=(tables[data],), error="generic_error")
-            self.asm.emit("JUMP", jump=("generic", index + 1 if after else index))
-        self.asm.line = 0
+                table = tables.get(data)
+                if table is None:
+                    table = tables[data] = self.keep_table(data)
+                emit("DEOPT", operands=(table,), error="generic_error")
+            emit("JUMP", jump=("generic", resume))
+        asm.line = 0
 
     @staticmethod
     def kind_offset(slot: int) -> int:
@@ -408,7 +443,6 @@ class Lowering:
         is linear in the ops, not in the exits times the live variables; each table is one copy.
         """
         liveness = self.liveness
-        ops = self.function.ops
         template = DEOPT_HEADER.pack(liveness.variable_slots, ctypes.addressof(self.uncounted)) + b"".join(
             DEOPT_ENTRY.pack(slot, DEOPT_NULL, 0) for slot in range(liveness.variable_slots))
         box = [DEOPT_BOX.get(kind, DEOPT_NULL) for kind in self.kinds]  # by variable number
@@ -416,8 +450,10 @@ class Lowering:
         for index in resumes:
             by_block.setdefault(liveness.block_at[index], []).append(index)
         states: dict[int, bytes] = {}
-        pack = struct.pack_into
-        offset = self.kind_offset
+        homes_at, reads, kills = liveness.homes_at, liveness.reads, liveness.kills
+        kind_bytes = [DEOPT_KIND.pack(kind) for kind in range(DEOPT_KEEP + 1)]  # slice stores, not pack_into
+        start = self.kind_offset(0)  # the kind of slot s is at start + step * s
+        step = DEOPT_ENTRY.size
         for position, wanted in by_block.items():
             if not liveness.reached[position]:
                 states.update((index, template) for index in wanted)  # never runs
@@ -425,17 +461,20 @@ class Lowering:
             block = liveness.blocks[position]
             data = bytearray(template)
             for var, slot in liveness.homes_out[position].items():
-                pack("=I", data, offset(slot), box[var])
+                at = start + step * slot
+                data[at : at + 4] = kind_bytes[box[var]]
             first = min(wanted)
             asked = set(wanted)
+            null = kind_bytes[DEOPT_NULL]
             for index in range(block.end, first - 1, -1):
-                op = ops[index]
-                homes = liveness.homes_at[index]
-                killed = kills(op)
+                homes = homes_at[index]
+                killed = kills[index]
                 if killed >= 0:
-                    pack("=I", data, offset(homes[killed]), DEOPT_NULL)
-                for var in uses(op):
-                    pack("=I", data, offset(homes[var]), box[var])
+                    at = start + step * homes[killed]
+                    data[at : at + 4] = null
+                for var in reads[index]:
+                    at = start + step * homes[var]
+                    data[at : at + 4] = kind_bytes[box[var]]
                 if index in asked:
                     states[index] = bytes(data)
         return states
@@ -456,43 +495,45 @@ class Lowering:
 
     def specialized_op(self, index: int, op: ir.Op) -> None:
         emit = self.asm.emit
-        self.conversions = 0
-        exit_here = self.exit_to_generic(index)
-        types = [self.type_of(a) for a in op.args]
-        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: of an int64 (or bool 0/1)
+        opcode = op.opcode
+        if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: of an int64 (or bool 0/1)
             assert op.dst is not None
             if self.kinds[op.dst.slot] is not Type.UNKNOWN:
                 emit("COPY", self.home(op.dst), self.slot(op.args[0]))
-        elif op.opcode is Opcode.BINARY_OP:
+            return  # a third of the ops: nothing else needed
+        self.conversions = 0
+        exit_here = ("deopt", index, False)  # exit_to_generic(index)
+        types = [self.type_of(a) for a in op.args]
+        if opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
             operator = ir.binary_operator(op.arg)
-            kind = "INT" if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
-                else "FLOAT"
-            slots = [self.numeric(a, Type.FLOAT if kind == "FLOAT" else Type.INT) for a in op.args]
-            emit(f"BINARY_OP_{BINARY_NAME[operator]}_{kind}", self.home(op.dst), *slots, exit=exit_here,
+            unboxed = Type.INT if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
+                else Type.FLOAT
+            slots = [self.numeric(a, t, unboxed) for a, t in zip(op.args, types, strict=True)]
+            emit(SPECIALIZED_BINARY[operator, unboxed], self.homes[op.dst.slot], *slots, exit=exit_here,
                  error="return_null")
-        elif op.opcode is Opcode.UNARY_OP:
+        elif opcode is Opcode.UNARY_OP:
             assert op.dst is not None
             kind = UNBOXED_NAME[types[0]]
             name = "UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE"
             emit(f"{name}_{kind}", self.home(op.dst), self.slot(op.args[0]), exit=exit_here)
-        elif op.opcode is Opcode.COMPARE_OP:
+        elif opcode is Opcode.COMPARE_OP:
             assert op.dst is not None and op.arg is not None
-            kind, slots = self.comparison_operands(op, exit_here)
+            kind, slots = self.comparison_operands(op, types, exit_here)
             emit(f"COMPARE_OP_{kind}_{COMPARE_NAME[op.arg]}", self.home(op.dst), *slots)
-        elif op.opcode is Opcode.COMPARE_AND_BRANCH:
+        elif opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
-            kind, slots = self.comparison_operands(op, exit_here)
+            kind, slots = self.comparison_operands(op, types, exit_here)
             negated = "" if op.jump_if else "NOT_"
             emit(f"JUMP_IF_{negated}{kind}_{COMPARE_NAME[op.arg]}", *slots, jump=self.target(op))
-        elif op.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
+        elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
             truth = "TRUE" if op.opcode is Opcode.POP_JUMP_IF_TRUE else "FALSE"
             emit(f"JUMP_IF_{truth}_{UNBOXED_NAME[types[0]]}", self.slot(op.args[0]), jump=self.target(op))
-        elif op.opcode is Opcode.JUMP:
+        elif opcode is Opcode.JUMP:
             emit("JUMP", jump=self.target(op))
-        elif op.opcode is Opcode.CALL_INTRINSIC:
+        elif opcode is Opcode.CALL_INTRINSIC:
             self.specialized_intrinsic(op, types, exit_here)
-        elif op.opcode is Opcode.CALL_FUNCTION:
+        elif opcode is Opcode.CALL_FUNCTION:
             assert op.dst is not None
             callee = self.context.callee(op, tuple(types))
             for position, argument in enumerate(op.args):
@@ -500,21 +541,21 @@ class Lowering:
             emit("CALL_JIT", self.home(op.dst), self.outgoing, callee.frame_size, len(op.args),
                  operands=(callee.internal_entry, self.context.frame_stack),
                  exit=self.exit_to_generic(index, after=True), error="return_null")
-        elif op.opcode is Opcode.GET_RANGE:
+        elif opcode is Opcode.GET_RANGE:
             step = op.args[2]
             if isinstance(step, ir.Var):
                 emit("JUMP_IF_FALSE_INT", self.home(step), jump=exit_here)  # range() raises for a zero step
             elif step.value == 0:
                 emit("JUMP", jump=exit_here)
-        elif op.opcode is Opcode.FOR_ITER_RANGE:
+        elif opcode is Opcode.FOR_ITER_RANGE:
             assert op.dst is not None
             step = op.args[2]
             ascending = isinstance(step, ir.Const) and step.value > 0
             emit("FOR_ITER_RANGE_UP" if ascending else "FOR_ITER_RANGE", self.home(op.dst),
                  *(self.slot(a) for a in op.args), jump=self.target(op))
-        elif op.opcode is Opcode.CHECK_SIGNALS:
+        elif opcode is Opcode.CHECK_SIGNALS:
             self.back_edge(index, "specialized", "return_null")
-        elif op.opcode is Opcode.RETURN_VALUE:
+        elif opcode is Opcode.RETURN_VALUE:
             self.specialized_return(op)
         else:
             raise AssertionError(f"no specialized lowering for {op.opcode}")
@@ -522,9 +563,10 @@ class Lowering:
     def target(self, op: ir.Op, tier: str = "specialized") -> object:
         return (tier, self.function.target_index(op))
 
-    def numeric(self, operand: ir.Operand, kind: Type) -> int:
-        """The slot of ``operand`` as an int64 or a double, converting an int to a scratch double."""
-        if kind is Type.FLOAT and self.type_of(operand) is not Type.FLOAT:
+    def numeric(self, operand: ir.Operand, own: Type, kind: Type) -> int:
+        """The slot of ``operand`` (of type ``own``) as an int64 or a double, converting an int to a scratch
+        double."""
+        if kind is Type.FLOAT and own is not Type.FLOAT:
             if isinstance(operand, ir.Const):
                 return self.slot(operand, Type.FLOAT)
             scratch = self.scratch(self.conversions)
@@ -533,8 +575,7 @@ class Lowering:
             return scratch
         return self.slot(operand)
 
-    def comparison_operands(self, op: ir.Op, exit_here: object) -> tuple[str, list[int]]:
-        types = [self.type_of(a) for a in op.args]
+    def comparison_operands(self, op: ir.Op, types: list[Type], exit_here: object) -> tuple[str, list[int]]:
         self.conversions = 0
         if Type.FLOAT not in types:
             return "INT", [self.slot(a) for a in op.args]
@@ -547,7 +588,7 @@ class Lowering:
                     self.asm.emit("JUMP", jump=exit_here)  # no double holds it: the generic tier compares
             else:
                 self.asm.emit("GUARD_INT_FITS_FLOAT", self.home(operand), exit=exit_here)
-        return "FLOAT", [self.numeric(a, Type.FLOAT) for a in op.args]
+        return "FLOAT", [self.numeric(a, t, Type.FLOAT) for a, t in zip(op.args, types, strict=True)]
 
     def specialized_intrinsic(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
         assert op.dst is not None and op.arg is not None
@@ -565,7 +606,7 @@ class Lowering:
             else:
                 emit("COPY", dst, self.slot(op.args[0]))
         elif name == "float" or name == "math.sqrt":
-            source = self.numeric(op.args[0], Type.FLOAT)
+            source = self.numeric(op.args[0], types[0], Type.FLOAT)
             if name == "float":
                 emit("COPY", dst, source)
             else:
@@ -624,30 +665,29 @@ class Lowering:
         emit = self.asm.emit
         error = "generic_error"
         slots = [self.object_slot(a) for a in op.args]
-        if op.opcode in (Opcode.LOAD_CONST, Opcode.COPY):
+        opcode = op.opcode
+        if opcode in (Opcode.LOAD_CONST, Opcode.COPY):
             assert op.dst is not None
             emit("COPY_OBJECT", self.home(op.dst), slots[0])
-        elif op.opcode is Opcode.BINARY_OP:
+        elif opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
-            operator = ir.binary_operator(op.arg)
-            augmented = "INPLACE_" if operator != op.arg else ""
-            emit(f"BINARY_OP_{augmented}{BINARY_NAME[operator]}", self.home(op.dst), *slots, error=error)
-        elif op.opcode is Opcode.UNARY_OP:
+            emit(GENERIC_BINARY[op.arg], self.homes[op.dst.slot], *slots, error=error)
+        elif opcode is Opcode.UNARY_OP:
             assert op.dst is not None
             emit("UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE", self.home(op.dst), *slots, error=error)
-        elif op.opcode is Opcode.COMPARE_OP:
+        elif opcode is Opcode.COMPARE_OP:
             assert op.dst is not None and op.arg is not None
             emit("COMPARE_OP", self.home(op.dst), *slots, RICH_COMPARE[op.arg], error=error)
-        elif op.opcode is Opcode.COMPARE_AND_BRANCH:
+        elif opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
             name = "JUMP_IF_COMPARE" if op.jump_if else "JUMP_IF_NOT_COMPARE"
             emit(name, *slots, RICH_COMPARE[op.arg], jump=self.target(op, "generic"), error=error)
-        elif op.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
+        elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
             name = "JUMP_IF_TRUE" if op.opcode is Opcode.POP_JUMP_IF_TRUE else "JUMP_IF_FALSE"
             emit(name, *slots, jump=self.target(op, "generic"), error=error)
-        elif op.opcode is Opcode.JUMP:
+        elif opcode is Opcode.JUMP:
             emit("JUMP", jump=self.target(op, "generic"))
-        elif op.opcode is Opcode.CALL_INTRINSIC:
+        elif opcode is Opcode.CALL_INTRINSIC:
             assert op.dst is not None and op.arg is not None
             simple = {"abs": "UNARY_ABS", "min": "MIN", "max": "MAX", "int": "CONVERT_INT", "float": "CONVERT_FLOAT"}
             if op.arg in simple:
@@ -655,25 +695,25 @@ class Lowering:
             else:
                 function = getattr(math, op.arg.removeprefix("math."))
                 self.generic_call(self.home(op.dst), function, slots)
-        elif op.opcode is Opcode.CALL_FUNCTION:
+        elif opcode is Opcode.CALL_FUNCTION:
             assert op.dst is not None
             types = tuple(self.type_of(a) for a in op.args)
             self.generic_call(self.home(op.dst), self.context.callee(op, types).python_callable, slots)
-        elif op.opcode is Opcode.INDEX:
+        elif opcode is Opcode.INDEX:
             assert op.dst is not None
             self.generic_call(self.home(op.dst), python_index, slots)  # range()'s PyNumber_Index, its message
-        elif op.opcode is Opcode.GET_RANGE:
+        elif opcode is Opcode.GET_RANGE:
             # range() itself checks the (exact int) bounds: a zero step raises its ValueError.
             result = self.scratch(len(slots))
             self.generic_call(result, range, slots)
             emit("CLEAR", result)
-        elif op.opcode is Opcode.FOR_ITER_RANGE:
+        elif opcode is Opcode.FOR_ITER_RANGE:
             assert op.dst is not None
             emit("FOR_ITER_RANGE_OBJECT", self.home(op.dst), *slots, operands=(self.context.address(0),),
                  jump=self.target(op, "generic"), error=error)
-        elif op.opcode is Opcode.CHECK_SIGNALS:
+        elif opcode is Opcode.CHECK_SIGNALS:
             self.back_edge(index, "generic", error)
-        elif op.opcode is Opcode.RETURN_VALUE:
+        elif opcode is Opcode.RETURN_VALUE:
             emit("COPY_OBJECT", self.return_slot, slots[0])
             emit("JUMP", jump="generic_return")
         else:

@@ -92,6 +92,7 @@ class Builder:
         self.locals: dict[str, ir.Var] = {}
         self.loops: list[tuple[ir.Label, ir.Label]] = []  # (continue target, break target)
         self.line = source.line(node)
+        self.line_offset = source.line_offset  # a node's line is node.lineno + this (FunctionSource.line)
 
     # --- helpers -----------------------------------------------------------------
 
@@ -108,9 +109,6 @@ class Builder:
         if name not in self.locals:
             self.locals[name] = self.function.new_var(name)
         return self.locals[name]
-
-    def at(self, node: ast.AST) -> _At:
-        return _At(self, self.source.line(node))
 
     # --- the function ------------------------------------------------------------
 
@@ -137,14 +135,16 @@ class Builder:
 
     def statements(self, body: list[ast.stmt]) -> None:
         for statement in body:
-            with self.at(statement):
-                self.statement(statement)
+            self.statement(statement)
 
     def statement(self, node: ast.stmt) -> None:
-        method: Callable[[ast.stmt], None] | None = getattr(self, f"stmt_{type(node).__name__}", None)
+        """Build one statement; the ops it emits carry its line."""
+        method = STATEMENTS.get(type(node))
         if method is None:
             raise self.unsupported(f"'{describe(node)}' is not supported", node)
-        method(node)
+        saved, self.line = self.line, node.lineno + self.line_offset
+        method(self, node)
+        self.line = saved  # not restored when it raises: the error has its own line, the build stops
 
     def stmt_Pass(self, node: ast.Pass) -> None:
         pass
@@ -285,30 +285,31 @@ class Builder:
 
     def condition(self, node: ast.expr, target: ir.Label, jump_if: bool) -> None:
         """Jump to ``target`` when the truth of ``node`` is ``jump_if``; else fall through."""
-        with self.at(node):
-            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-                self.condition(node.operand, target, not jump_if)
-            elif isinstance(node, ast.BoolOp):
-                # 'a and b' jumps on false as soon as one is false, and on true only when the last is.
-                short_circuit_value = isinstance(node.op, ast.Or)
-                if jump_if == short_circuit_value:
-                    for value in node.values:
-                        self.condition(value, target, jump_if)
-                else:
-                    skip = self.function.new_label("bool")
-                    for value in node.values[:-1]:
-                        self.condition(value, skip, short_circuit_value)
-                    self.condition(node.values[-1], target, jump_if)
-                    self.function.place(skip)
-            elif isinstance(node, ast.Compare) and len(node.ops) == 1:
-                left = self.expression(node.left)
-                right = self.expression(node.comparators[0])
-                self.emit(ir.Opcode.COMPARE_AND_BRANCH, args=(left, right), arg=self.comparison(node.ops[0], node),
-                          target=target, jump_if=jump_if)
+        saved, self.line = self.line, node.lineno + self.line_offset
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            self.condition(node.operand, target, not jump_if)
+        elif isinstance(node, ast.BoolOp):
+            # 'a and b' jumps on false as soon as one is false, and on true only when the last is.
+            short_circuit_value = isinstance(node.op, ast.Or)
+            if jump_if == short_circuit_value:
+                for value in node.values:
+                    self.condition(value, target, jump_if)
             else:
-                truth = self.expression(node)
-                opcode = ir.Opcode.POP_JUMP_IF_TRUE if jump_if else ir.Opcode.POP_JUMP_IF_FALSE
-                self.emit(opcode, args=(truth,), target=target)
+                skip = self.function.new_label("bool")
+                for value in node.values[:-1]:
+                    self.condition(value, skip, short_circuit_value)
+                self.condition(node.values[-1], target, jump_if)
+                self.function.place(skip)
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+            left = self.expression(node.left)
+            right = self.expression(node.comparators[0])
+            self.emit(ir.Opcode.COMPARE_AND_BRANCH, args=(left, right), arg=self.comparison(node.ops[0], node),
+                      target=target, jump_if=jump_if)
+        else:
+            truth = self.expression(node)
+            opcode = ir.Opcode.POP_JUMP_IF_TRUE if jump_if else ir.Opcode.POP_JUMP_IF_FALSE
+            self.emit(opcode, args=(truth,), target=target)
+        self.line = saved
 
     def comparison(self, op: ast.cmpop, node: ast.AST) -> str:
         if type(op) not in COMPARISONS:
@@ -318,11 +319,14 @@ class Builder:
     # --- expressions -------------------------------------------------------------
 
     def expression(self, node: ast.expr) -> ir.Operand:
-        method: Callable[[ast.expr], ir.Operand] | None = getattr(self, f"expr_{type(node).__name__}", None)
+        """Build an expression; the ops it emits carry its line."""
+        method = EXPRESSIONS.get(type(node))
         if method is None:
             raise self.unsupported(f"'{describe(node)}' is not supported", node)
-        with self.at(node):
-            return method(node)
+        saved, self.line = self.line, node.lineno + self.line_offset
+        value = method(self, node)
+        self.line = saved
+        return value
 
     def expr_Constant(self, node: ast.Constant) -> ir.Operand:
         value = node.value
@@ -498,18 +502,13 @@ def describe_value(value: object) -> str:
     return f"{name!r} ({type(value).__name__})"
 
 
-class _At:
-    """``with builder.at(node):`` the current line is the node's inside.  A class, not a
-    ``contextlib.contextmanager``, whose Python code calls the real builtins' ``next`` (jit/_isolation.py)."""
-
-    def __init__(self, builder: Builder, line: int) -> None:
-        self.builder = builder
-        self.line = line
-        self.saved = 0
-
-    def __enter__(self) -> None:
-        self.saved = self.builder.line
-        self.builder.line = self.line
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.builder.line = self.saved
+# Dispatch by node type, one dict lookup per node: the builder's methods for the constructs it compiles
+# (``stmt_Assign`` builds ``ast.Assign``).  Anything else is refused.
+STATEMENTS: dict[type, Callable[[Builder, ast.stmt], None]] = {
+    getattr(ast, name.removeprefix("stmt_")): method for name, method in vars(Builder).items()
+    if name.startswith("stmt_")
+}
+EXPRESSIONS: dict[type, Callable[[Builder, ast.expr], ir.Operand]] = {
+    getattr(ast, name.removeprefix("expr_")): method for name, method in vars(Builder).items()
+    if name.startswith("expr_")
+}

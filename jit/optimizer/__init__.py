@@ -24,6 +24,7 @@ class Facts:
 
     signature: tuple[ir.Type, ...]
     types: dict[ir.Var, ir.Type] = field(default_factory=dict)
+    kinds: list[ir.Type] = field(default_factory=list)  # the same types by variable number (Var.slot)
     return_type: ir.Type = ir.Type.UNKNOWN
     liveness: Liveness | None = None  # live variables and frame slots (a function pass: shared by signatures)
     type_steps: int = 0  # ops the type-inference worklist evaluated (linear in the ops)

@@ -60,16 +60,17 @@ def run(function: ir.Function, facts: Facts) -> None:
         reached = entry[position]
         if reached is None:
             continue  # unreachable: never runs
-        assigned: set[ir.Var] = set()
+        assigned: set[int] = set()  # by variable number: a Var hashes through Python code
         as_bytes = reached.to_bytes(len(function.variables) // 8 + 1, "little")  # a bit's test in constant time
         for index in range(block.start, block.end + 1):
             op = ops[index]
             for operand in op.args:
-                if isinstance(operand, ir.Var) and operand not in assigned:
-                    if not as_bytes[operand.slot >> 3] >> (operand.slot & 7) & 1:
+                if type(operand) is ir.Var and operand.slot not in assigned:
+                    number = operand.slot
+                    if not as_bytes[number >> 3] >> (number & 7) & 1:
                         raise UnsupportedError(
                             f"local variable {operand.name!r} may be read before it is assigned",
                             function.filename, op.line)
-                    assigned.add(operand)  # checked once per block
+                    assigned.add(number)  # checked once per block
             if op.dst is not None:
-                assigned.add(op.dst)
+                assigned.add(op.dst.slot)

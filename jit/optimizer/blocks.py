@@ -35,6 +35,12 @@ def uses(op: ir.Op) -> list[int]:
     return [operand.slot for operand in op.args if isinstance(operand, ir.Var)]
 
 
+def effects(function: ir.Function) -> tuple[list[list[int]], list[int]]:
+    """``uses`` and ``kills`` of every op, computed once for the passes that walk the ops more than once."""
+    ops = function.ops
+    return [uses(op) for op in ops], [kills(op) for op in ops]
+
+
 def basic_blocks(function: ir.Function) -> list[Block]:
     ops = function.ops
     leaders = {0, *function.labels.values()} if ops else set()

@@ -2,7 +2,8 @@
 
 * Liveness: the variables live at each block's end (a backward worklist over
   basic blocks, on Python sets); within a block it follows op by op with
-  ``blocks.kills`` and ``blocks.uses``.  The deoptimization tables box
+  ``blocks.kills`` and ``blocks.uses``, computed once for every op (``blocks.effects``, kept in
+  ``Liveness.reads`` and ``Liveness.kills`` for the lowering).  The deoptimization tables box
   exactly the variables live where the generic tier resumes: it reads nothing
   else before writing it.  (A variable live at a reachable op is surely
   assigned there, since definite assignment checked every read.)
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 from jit import ir
 from jit.optimizer import Facts
-from jit.optimizer.blocks import Block, basic_blocks, kills, reachable, uses
+from jit.optimizer.blocks import Block, basic_blocks, effects, reachable
 
 ENTRY = -1  # the point before op 0, where the arguments arrive in slots 0..n-1
 
@@ -39,6 +40,8 @@ class Liveness:
     block_at: list[int]  # op index -> block number
     homes_at: list[dict[int, int]]  # op index -> the slots of the variables it reads and writes
     homes_out: list[dict[int, int]]  # per block: the slots of the variables live after its last op
+    reads: list[list[int]]  # op index -> blocks.uses of the op
+    kills: list[int]  # op index -> blocks.kills of the op
     variable_slots: int  # frame slots the variables need
     rounds: int  # blocks the fixpoint processed (how much work it took)
 
@@ -76,23 +79,21 @@ class _Intervals:
             self.parent[max(a, b)] = min(a, b)
 
 
-def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[int]], int]:
+def solve(blocks: list[Block], reads: list[list[int]], kills: list[int]) -> tuple[list[frozenset[int]], int]:
     """Live-out sets per block, and the number of blocks processed.
 
     A worklist of blocks, the last one first (a heap on the block number): for
     structured code a block's successors then come before it, except along
     back edges, so each block is processed about once per enclosing loop.
     """
-    ops = function.ops
     used: list[frozenset[int]] = []  # read before any write in the block
     killed: list[frozenset[int]] = []
     for block in blocks:
         read: set[int] = set()
         written: set[int] = set()
         for index in range(block.start, block.end + 1):
-            op = ops[index]
-            read.update(var for var in uses(op) if var not in written)
-            written.add(kills(op))
+            read.update(var for var in reads[index] if var not in written)
+            written.add(kills[index])
         written.discard(-1)
         used.append(frozenset(read))
         killed.append(frozenset(written))
@@ -119,7 +120,8 @@ def solve(function: ir.Function, blocks: list[Block]) -> tuple[list[frozenset[in
 
 
 def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozenset[int]],
-              occurrences: list[list[tuple[int, int]]]) -> tuple[_Intervals, dict[int, int], list[dict[int, int]]]:
+              occurrences: list[dict[int, int]], reads: list[list[int]],
+              kills: list[int]) -> tuple[_Intervals, dict[int, int], list[dict[int, int]]]:
     """Every variable's intervals, from a write or its block's start to its last read or its block's end,
     joined across the edges it is live on, and across ops that read and write it (the op names one slot).
 
@@ -128,54 +130,89 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
     """
     ops = function.ops
     found = _Intervals()
-    add = found.add
+    # The intervals' columns, appended to inline (_Intervals.add): a long function has tens of thousands.
+    var_of, start_of, end_of, parent = found.var, found.start, found.end, found.parent
     entering: list[dict[int, int]] = []  # per block: the interval of each variable live at its start
     leaving: list[dict[int, int]] = []  # per block: ... at its end
     for position, block in enumerate(blocks):
         # The interval of each variable live at the op being visited (its start is set when it closes).
-        open_at = {var: add(var, block.start, block.end) for var in live_out[position]}
+        first, last = block.start, block.end
+        live = live_out[position]
+        base = len(parent)
+        open_at = dict(zip(live, range(base, base + len(live)), strict=True))
+        var_of.extend(live)  # the same order as the dict's
+        start_of.extend([first] * len(live))
+        end_of.extend([last] * len(live))
+        parent.extend(range(base, base + len(live)))
         leaving.append(dict(open_at))
-        for index in range(block.end, block.start - 1, -1):
+        for index in range(last, first - 1, -1):
             op = ops[index]
-            read = uses(op)
+            read = reads[index]
             here = occurrences[index]
-            if op.dst is not None and op.dst.slot not in read:
-                target = op.dst.slot
+            dst = op.dst
+            if dst is not None and dst.slot not in read:
+                target = dst.slot
                 interval = open_at.get(target)
                 if interval is None:  # a value nobody reads, or FOR_ITER_RANGE's target read only in the loop
-                    interval = add(target, index, index)
-                elif kills(op) == target:
-                    found.start[interval] = index
+                    interval = len(parent)
+                    var_of.append(target)
+                    start_of.append(index)
+                    end_of.append(index)
+                    parent.append(interval)
+                elif kills[index] == target:
+                    start_of[interval] = index
                     del open_at[target]
-                here.append((target, interval))
+                here[target] = interval
             for var in read:
                 interval = open_at.get(var)
                 if interval is None:
-                    interval = open_at[var] = add(var, block.start, index)
-                here.append((var, interval))
+                    interval = open_at[var] = len(parent)
+                    var_of.append(var)
+                    start_of.append(first)
+                    end_of.append(index)
+                    parent.append(interval)
+                here[var] = interval
         entering.append(open_at)  # their starts stay the block's
+    # found.join, inline: an edge per block and a join per variable live across it.
     for position, block in enumerate(blocks):
+        out = leaving[position]
         for successor in block.successors:
             for var, interval in entering[successor].items():
-                found.join(leaving[position][var], interval)
+                a = out[var]
+                while parent[a] != a:
+                    parent[a] = parent[parent[a]]
+                    a = parent[a]
+                b = interval
+                while parent[b] != b:
+                    parent[b] = parent[parent[b]]
+                    b = parent[b]
+                if a < b:
+                    parent[b] = a
+                elif b < a:
+                    parent[a] = b
     return found, entering[0] if entering else {}, leaving
 
 
 def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int]) -> tuple[list[int], int]:
     """A slot per interval (the same for a web), by linear scan over the webs' extents; parameters keep
     slots 0..n-1."""
-    root = [found.root(interval) for interval in range(len(found.parent))]
-    low: dict[int, int] = {}
-    high: dict[int, int] = {}
-    for web, start, end in zip(root, found.start, found.end, strict=True):
-        if web in low:
-            if start < low[web]:
-                low[web] = start
-            if end > high[web]:
-                high[web] = end
-        else:
-            low[web], high[web] = start, end
-    slot_of: dict[int, int] = {}
+    # A web's root is its smallest interval and every interval's parent is smaller than itself (join links the
+    # larger root under the smaller, path halving only skips ancestors), so one pass in increasing order
+    # finds every root, and a web's extent, without walking any path.
+    root: list[int] = []
+    low = list(found.start)  # at a web's root: the extent of the whole web
+    high = list(found.end)
+    for interval, above in enumerate(found.parent):
+        if above == interval:
+            root.append(interval)
+            continue
+        web = root[above]
+        root.append(web)
+        if low[interval] < low[web]:
+            low[web] = low[interval]
+        if high[interval] > high[web]:
+            high[web] = high[interval]
+    slot_of = [-1] * len(root)  # per web root
     active: list[tuple[int, int]] = []  # (last op, slot) of the webs holding a slot
     for position, param in enumerate(function.params):
         web = root[at_entry[param.slot]]
@@ -183,7 +220,9 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int])
         heapq.heappush(active, (high[web], position))
     free: list[int] = []
     count = len(function.params)
-    for web in sorted((w for w in low if w not in slot_of), key=lambda w: (low[w], high[w])):
+    # By extent; equal extents in the order of their roots (what a stable sort of the roots would give).
+    webs = sorted((low[web], high[web], web) for web, first in enumerate(root) if web == first and slot_of[web] < 0)
+    for _, _, web in webs:
         while active and active[0][0] < low[web]:
             heapq.heappush(free, heapq.heappop(active)[1])
         if free:
@@ -197,9 +236,10 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int])
 
 def analyse(function: ir.Function) -> Liveness:
     blocks = basic_blocks(function)
-    live_out, rounds = solve(function, blocks)
-    occurrences: list[list[tuple[int, int]]] = [[] for _ in function.ops]
-    found, live_at_entry, leaving = intervals(function, blocks, live_out, occurrences)
+    reads, kills = effects(function)
+    live_out, rounds = solve(blocks, reads, kills)
+    occurrences: list[dict[int, int]] = [{} for _ in function.ops]
+    found, live_at_entry, leaving = intervals(function, blocks, live_out, occurrences, reads, kills)
     # The arguments arrive before op 0: each parameter's web starts at ENTRY, and goes on if op 0 needs it.
     at_entry: dict[int, int] = {}
     for param in function.params:
@@ -207,12 +247,12 @@ def analyse(function: ir.Function) -> Liveness:
         if param.slot in live_at_entry:
             found.join(at_entry[param.slot], live_at_entry[param.slot])
     slot_of, count = allocate(function, found, at_entry)
-    homes_at = [{var: slot_of[interval] for var, interval in here} for here in occurrences]
+    homes_at = [{var: slot_of[interval] for var, interval in here.items()} for here in occurrences]
     homes_out = [{var: slot_of[interval] for var, interval in out.items()} for out in leaving]
     block_at = [0] * len(function.ops)
     for position, block in enumerate(blocks):
         block_at[block.start : block.end + 1] = [position] * (block.end - block.start + 1)
-    return Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, homes_out, count, rounds)
+    return Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, homes_out, reads, kills, count, rounds)
 
 
 def run(function: ir.Function, facts: Facts) -> None:

@@ -101,12 +101,6 @@ def result_type(op: ir.Op, operand_types: list[Type], facts: Facts) -> Type:
     raise AssertionError(f"no result type for {opcode}")
 
 
-def operand_type(operand: ir.Operand, types: dict[ir.Var, Type]) -> Type:
-    if isinstance(operand, ir.Const):
-        return constant_type(operand.value)
-    return types.get(operand, Type.UNKNOWN)
-
-
 def run(function: ir.Function, facts: Facts) -> None:
     """The least fixpoint of the joins, by a worklist of ops: an op is evaluated again only when the type of
     a variable it reads changed, and a type changes at most twice (UNKNOWN, a number, OBJECT), so the work
@@ -121,8 +115,9 @@ def run(function: ir.Function, facts: Facts) -> None:
     readers: list[list[int]] = [[] for _ in function.variables]
     for index, op in enumerate(ops):
         if op.dst is not None:
-            for number in {a.slot for a in op.args if isinstance(a, ir.Var)}:
-                readers[number].append(index)
+            for operand in op.args:  # an op reading a variable twice is listed twice: queued once all the same
+                if type(operand) is ir.Var:
+                    readers[operand.slot].append(index)
     pending = collections.deque(index for index, op in enumerate(ops) if op.dst is not None)
     queued = [op.dst is not None for op in ops]
     steps = 0
@@ -144,24 +139,31 @@ def run(function: ir.Function, facts: Facts) -> None:
                     queued[reader] = True
                     pending.append(reader)
     facts.type_steps = steps
-    types = dict(zip(function.variables, known, strict=True))
-    facts.types = types
+    facts.kinds = known
+    facts.types = dict(zip(function.variables, known, strict=True))
     returned = Type.UNKNOWN
     for op in function.ops:
         if op.opcode is ir.Opcode.RETURN_VALUE:
-            returned = returned.join(operand_type(op.args[0], types))
+            returned = returned.join(kind_of(op.args[0], known))
     facts.return_type = returned
-    facts.specializable, facts.generic_reason = specializable(function, types, returned)
+    facts.specializable, facts.generic_reason = specializable(function, known, returned)
 
 
-def specializable(function: ir.Function, types: dict[ir.Var, Type], returned: Type) -> tuple[bool, str]:
+def kind_of(operand: ir.Operand, kinds: list[Type]) -> Type:
+    """The type of an operand, variables looked up by number."""
+    if isinstance(operand, ir.Const):
+        return constant_type(operand.value)
+    return kinds[operand.slot]
+
+
+def specializable(function: ir.Function, kinds: list[Type], returned: Type) -> tuple[bool, str]:
     if returned is Type.UNKNOWN:
         return False, "the function never returns a value of a known type (it only recurses or raises)"
     for op in function.ops:
-        if op.opcode is ir.Opcode.INDEX and operand_type(op.args[0], types) is Type.FLOAT:
+        if op.opcode is ir.Opcode.INDEX and kind_of(op.args[0], kinds) is Type.FLOAT:
             return False, f"line {op.line}: range() of a float"
-    for var in function.variables:
-        if types[var] is Type.OBJECT:
-            shown = "a temporary" if var.name.startswith("$") else f"variable {var.name!r}"
-            return False, f"{shown} holds values of more than one type, or not a number"
+    if Type.OBJECT in kinds:
+        var = function.variables[kinds.index(Type.OBJECT)]
+        shown = "a temporary" if var.name.startswith("$") else f"variable {var.name!r}"
+        return False, f"{shown} holds values of more than one type, or not a number"
     return True, ""
