@@ -43,7 +43,10 @@ RETURN_SPECIALIZED(OBJECT, result)
  * call does, and raises RecursionError where the C stack runs low. */
 STENCIL(CALL_JIT) {
     JitSlot *callee_frame = SLOT_ADDRESS(1);
-    JitFrameStack *stack = (JitFrameStack *)OPERAND(1);
+    /* Read through a volatile copy, so that the stack's address is one
+     * register rather than a 64-bit immediate per field it reaches. */
+    volatile uintptr_t stack_address = OPERAND(1);
+    JitFrameStack *stack = (JitFrameStack *)stack_address;
     size_t size = OPARG(2);
     JitSlot *caller_top = stack->top;
     /* The owner's floor: its outermost ENTRY measured it. */
