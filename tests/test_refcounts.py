@@ -9,6 +9,7 @@ interpreter's count of allocated memory blocks is flat, and the resident set did
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import resource
@@ -218,19 +219,55 @@ def test_shared_singletons_keep_their_counts() -> None:
     assert abs(sys.getrefcount(False) - false_count) < 100
 
 
-def test_keyword_calls_through_the_slow_path_leak_nothing() -> None:
-    fast: Any = jit.compile(add_floats)
-    x, y = float("2.5"), float("1.25")
-    for _ in range(1000):
-        fast(x, y=y)
+def assert_calls_leak_nothing(run: Callable[[int], None], objects: list[object], count: int) -> None:
+    """``run(n)`` makes n calls: the objects' counts and the heap's blocks are the same after ``count`` more."""
+    run(1000)  # compile, record fallbacks, fill caches
     gc.collect()
-    counts = [sys.getrefcount(x), sys.getrefcount(y)]
+    counts = [sys.getrefcount(o) for o in objects]
     blocks = sys.getallocatedblocks()
-    for _ in range(CALLS // 10):
-        fast(x, y=y)
+    run(count)
     gc.collect()
-    assert [sys.getrefcount(x), sys.getrefcount(y)] == counts
+    assert [sys.getrefcount(o) for o in objects] == counts
     assert abs(sys.getallocatedblocks() - blocks) < BLOCK_NOISE
+    assert jit.stats()["frame_slots_in_use"] == 0
+
+
+def keyword_default(x: Any, y: Any = 1.25) -> Any:
+    return x + y
+
+
+def not_compiled(x: Any, y: Any = 1.25) -> Any:
+    return [x, y][0]  # a list display: the function runs in the interpreter
+
+
+def interpreted_raise(x: Any, y: Any) -> Any:
+    return x / y
+
+
+# Calls that ENTRY binds (keywords, defaults), that the slow path binds (a keyword name made at run time), that
+# the machine code hands to the original function (argument types that fell back, CALL_ORIGINAL; a function
+# that cannot compile, FORWARD), raising or not.
+HANDED_ON: list[tuple[str, Callable[..., Any], tuple[object, ...], dict[str, object], type[BaseException] | None]] = [
+    ("entry-binds-keywords", keyword_default, (float("2.5"),), {"y": float("0.5")}, None),
+    ("entry-binds-defaults", keyword_default, (float("2.5"),), {}, None),
+    ("slow-path-binds", add_floats, (float("2.5"),), {"".join(["y"]): float("1.5")}, None),
+    ("call-original", keyword_default, ("text", "more"), {}, None),
+    ("call-original-raises", interpreted_raise, ("text", "more"), {}, TypeError),
+    ("forward", not_compiled, (float("2.5"),), {"y": float("0.5")}, None),
+    ("forward-raises", not_compiled, (float("2.5"),), {"z": 1}, TypeError),
+]
+
+
+@pytest.mark.parametrize(("name", "func", "args", "kwargs", "raises"), HANDED_ON, ids=[h[0] for h in HANDED_ON])
+def test_calls_bound_or_handed_on_leak_nothing(name: str, func: Callable[..., Any], args: tuple[object, ...],
+                                               kwargs: dict[str, object], raises: type[BaseException] | None) -> None:
+    fast: Any = jit.compile(func)
+    call = functools.partial(fast, *args, **kwargs)
+
+    def run(count: int) -> None:
+        call_many(call, (), raises, count)
+
+    assert_calls_leak_nothing(run, [*args, *kwargs.values()], CALLS // 10)
 
 
 def compile_call_and_drop() -> tuple[weakref.ref[Any], weakref.ref[Any]]:
