@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import importlib
+import pickle
 import types
 from collections.abc import Callable
 from typing import Any, cast
@@ -63,6 +65,42 @@ class JitFunctionBase:
 
     def __repr__(self) -> str:
         return f"<jit-compiled function {self.__qualname__}>"
+
+    # Pickled by reference, as a function is (its module and qualified name), and unpickled to the compiled
+    # function of what that name holds then: multiprocessing pools can take it.  A copy is the object itself.
+    def __reduce__(self) -> tuple[Callable[[str, str], object], tuple[str, str]]:
+        module, qualname = self.__module__, self.__qualname__
+        try:
+            found = _find(module, qualname)
+        except (ImportError, AttributeError):
+            found = None
+        if found is not self and found is not getattr(self, "__jit_original__", None):
+            # What pickle says of a function it cannot find by name (a local function, a lambda).
+            raise pickle.PicklingError(f"Can't pickle {self!r}: it's not found as {module}.{qualname}")
+        return (compiled_by_name, (module, qualname))
+
+    def __copy__(self) -> object:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> object:
+        return self
+
+
+def _find(module: str, qualname: str) -> object:
+    obj: object = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def compiled_by_name(module: str, qualname: str) -> object:
+    """What unpickling a compiled function gives: the object at ``module.qualname``, compiled if it is not."""
+    obj = _find(module, qualname)
+    if isinstance(obj, JitFunctionBase):
+        return obj
+    from jit import api  # noqa: PLC0415 - unpickling compiles: the one way back up to the public API
+
+    return api.compile(cast(Callable[..., Any], obj))  # jit.compile says what else it was
 
 
 def _make_type() -> tuple[type, int]:
