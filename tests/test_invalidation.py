@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import linecache
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -111,3 +114,33 @@ def test_a_global_rebound_again_and_again_stops_recompiling_and_memory_stays_fla
     assert dispatcher.invalidations == compiler.MAX_INVALIDATIONS + 1
     assert len(dispatcher.codes) <= 3 * (compiler.MAX_INVALIDATIONS + 1)  # no dispatcher per call
     assert mapped[1:] == mapped[:-1], mapped  # executable memory reached its plateau
+
+
+CHURN_SOURCE = "def f{i}(x, y):\n    s = 0\n    for k in range(x):\n        s += k * y + {i}\n    return s\n"
+
+
+def compile_and_free(round_: int, count: int) -> None:
+    for i in range(count):
+        name = f"<churn {round_} {i}>"
+        text = CHURN_SOURCE.format(i=i)
+        linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+        namespace: dict[str, Any] = {}
+        exec(compile(text, name, "exec"), namespace)
+        plain = namespace[f"f{i}"]
+        assert jit.compile(plain)(10, 2) == plain(10, 2)
+        del linecache.cache[name]
+    gc.collect()
+
+
+@pytest.mark.slow
+def test_rounds_of_compiling_and_freeing_functions_reach_a_plateau() -> None:
+    arena = default_arena()
+    blocks, mapped = [], []
+    for round_ in range(5):
+        compile_and_free(round_, 1000)
+        blocks.append(sys.getallocatedblocks())
+        mapped.append(arena.bytes_mapped)
+    # After two rounds of warming up (caches, patch routines), the rounds leave the heap and the executable
+    # memory where they found them.
+    assert max(blocks[2:]) - min(blocks[2:]) < 0.02 * blocks[2], blocks
+    assert len(set(mapped[2:])) == 1, mapped
