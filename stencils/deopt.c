@@ -3,8 +3,8 @@
  * A side exit of the specialized tier lands on one DEOPT stencil whose table
  * (built by the lowering, see jit/backend/lowering.py) says what every object
  * slot of the generic tier must hold at that point: a box of the unboxed value
- * in the slot, a constant, NULL, or what it already holds.  Doing this from a
- * table keeps each exit one stencil long, however many variables are live. */
+ * in the slot, a constant, NULL, or what it already holds.  Doing this from
+ * tables keeps each exit one stencil long, however many variables are live. */
 #include "jit_stencil.h"
 
 enum {
@@ -28,12 +28,10 @@ typedef struct {
     JitDeoptEntry entries[];
 } JitDeoptTable;
 
-/* Box the frame per OPERAND0's table; the next instruction jumps into the
- * generic tier.  If a box cannot be made, the slots not yet converted are
- * set to NULL, so that the generic tier's error path releases exactly what
- * was made. */
-STENCIL(DEOPT) {
-    JitDeoptTable *table = (JitDeoptTable *)OPERAND(0);
+/* Box the frame per a table; 0 if a box cannot be made: then the slots not
+ * yet converted are set to NULL, so that the generic tier's error path
+ * releases exactly what was made. */
+static inline __attribute__((always_inline)) int jit_deopt(JitSlot *frame, JitDeoptTable *table) {
     (*table->counter)++;
     for (uint64_t i = 0; i < table->count; i++) {
         JitDeoptEntry *entry = &table->entries[i];
@@ -59,11 +57,24 @@ STENCIL(DEOPT) {
                     frame[table->entries[j].slot].o = 0;
                 }
             }
-            ERROR();
+            return 0;
         }
         slot->o = object;
     }
-    CONTINUE();
+    return 1;
+}
+
+/* A whole side exit: the table every exit of the function shares (OPERAND0:
+ * constants and scratch slots, which cannot fail, and the deoptimization
+ * count), then the exit's own table of the variable slots (OPERAND1; 0 when
+ * the frame has none), then the jump into the generic tier. */
+STENCIL(DEOPT) {
+    jit_deopt(frame, (JitDeoptTable *)OPERAND(0));
+    JitDeoptTable *variables = (JitDeoptTable *)OPERAND(1);
+    if (variables != 0 && !jit_deopt(frame, variables)) {
+        ERROR();
+    }
+    JUMP();
 }
 
 /* Release OPARG1 slots from SLOT0 on and set them NULL. */

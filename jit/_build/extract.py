@@ -45,7 +45,7 @@ CAPI_PREFIXES = ("Py", "_Py")
 STACK_PROTECTOR_PREFIXES = ("__stack_chk", "__security_")
 # Stencils after which control never reaches the next one: returns, the entry
 # (a C function that calls the chain), the slow-path call, the unconditional jump.
-TERMINAL_NAMES = frozenset({"ENTRY", "FORWARD", "CALL_SLOWPATH", "CALL_ORIGINAL", "JUMP"})
+TERMINAL_NAMES = frozenset({"ENTRY", "FORWARD", "CALL_SLOWPATH", "CALL_ORIGINAL", "JUMP", "DEOPT"})
 TERMINAL_PREFIX = "RETURN_"
 
 # ELF relocation type numbers -> names; pyelftools 0.33 lacks a few.

@@ -385,9 +385,9 @@ class Lowering:
     def deopt_stubs(self) -> None:
         """Code for each exit some instruction takes (a stencil without the hole never takes it).
 
-        An exit is two DEOPTs and a jump.  The first DEOPT's table is the same for every exit: the constants'
-        objects and NULL scratch slots (it never fails, and it counts the deoptimization).  The second's
-        says what each variable slot becomes: a box of the value of the variable living there if the
+        An exit is one DEOPT stencil with two tables, which then jumps into the generic tier.  The first table
+        is the same for every exit: the constants' objects and NULL scratch slots (it never fails, and it
+        counts the deoptimization).  The second says what each variable slot becomes: a box of the value of the variable living there if the
         generic tier may still read it (liveness), the object a deoptimized callee already returned, else
         NULL.  So a table is as long as the frame's variable slots, which linear scan keeps to the values
         live at once; exits with the same table share it.
@@ -415,7 +415,7 @@ class Lowering:
             resume = index + 1 if after else index
             labels[label] = len(pending)  # asm.label(label)
             asm.line = ops[index].line
-            emit("DEOPT", operands=(shared,), error="generic_error")
+            table = 0
             if self.liveness.variable_slots:
                 data = states[resume]
                 if after:
@@ -424,11 +424,10 @@ class Lowering:
                     changed = bytearray(data)  # the callee's result is already an object: kept as it is
                     DEOPT_KIND.pack_into(changed, self.kind_offset(self.liveness.home(dst.slot, index)), DEOPT_KEEP)
                     data = bytes(changed)
-                table = tables.get(data)
-                if table is None:
-                    table = tables[data] = self.keep_table(data)
-                emit("DEOPT", operands=(table,), error="generic_error")
-            emit("JUMP", jump=("generic", resume))
+                if data not in tables:
+                    tables[data] = self.keep_table(data)
+                table = tables[data]
+            emit("DEOPT", operands=(shared, table), jump=("generic", resume), error="generic_error")
         asm.line = 0
 
     @staticmethod
