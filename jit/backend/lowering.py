@@ -387,9 +387,10 @@ class Lowering:
 
         An exit is one DEOPT stencil with two tables, which then jumps into the generic tier.  The first table
         is the same for every exit: the constants' objects and NULL scratch slots (it never fails, and it
-        counts the deoptimization).  The second says what each variable slot becomes: a box of the value of the variable living there if the
-        generic tier may still read it (liveness), the object a deoptimized callee already returned, else
-        NULL.  So a table is as long as the frame's variable slots, which linear scan keeps to the values
+        counts the deoptimization).  The second says what each variable slot becomes: a box of the value of
+        the variable living there if the generic tier may still read it (liveness), the object a deoptimized
+        callee already returned, else NULL.  So a table is as long as the frame's variable slots, which linear
+        scan keeps to the values
         live at once; exits with the same table share it.
         """
         exits: set[tuple[str, int, bool]] = set()
