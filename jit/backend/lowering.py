@@ -390,8 +390,7 @@ class Lowering:
         counts the deoptimization).  The second says what each variable slot becomes: a box of the value of
         the variable living there if the generic tier may still read it (liveness), the object a deoptimized
         callee already returned, else NULL.  So a table is as long as the frame's variable slots, which linear
-        scan keeps to the values
-        live at once; exits with the same table share it.
+        scan keeps to the values live at once; exits with the same table share it.
         """
         exits: set[tuple[str, int, bool]] = set()
         for _, _, _, jump, side, _ in self.asm.pending:  # symbolic targets still, None where no hole
