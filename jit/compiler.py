@@ -424,9 +424,10 @@ class Dispatcher:
         binds = not code.co_kwonlyargcount and not code.co_flags & (CO_VARARGS | CO_VARKEYWORDS)
         names = [0 if index < code.co_posonlyargcount else id(name)  # no keyword names a positional-only one
                  for index, name in enumerate(code.co_varnames[:count])]
-        return (ctypes.c_void_p * (6 + count))(
+        return (ctypes.c_void_p * (7 + count))(
             id(self.entry_path_object), id(self.func), layout.function_field_offset("__code__"), id(code),
-            layout.function_field_offset("__defaults__"), count if binds else (1 << 64) - 1, *names)
+            layout.function_field_offset("__defaults__"), count if binds else (1 << 64) - 1,
+            layout.tuple_items_offset(), *names)
 
     def rebuild(self) -> None:
         """Emit the dispatcher for the current specializations and point the callable at it."""

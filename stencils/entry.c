@@ -12,8 +12,6 @@
  * RecursionError) are the interpreter's. */
 #include "jit_stencil.h"
 
-extern Py_ssize_t PyTuple_Size(PyObject *);
-extern PyObject *PyTuple_GetItem(PyObject *, Py_ssize_t);
 
 /* What ENTRY knows of the function it enters (jit/compiler.py makes it). */
 typedef struct {
@@ -23,8 +21,19 @@ typedef struct {
     PyObject *code;            /* the code object the names below belong to */
     int64_t defaults_offset;   /* where it keeps __defaults__ (NULL: none), read at each call */
     int64_t parameters;        /* positional parameters, or -1: ENTRY binds nothing itself */
+    int64_t items_offset;      /* where a tuple keeps its items (after its PyVarObject size) */
     PyObject *names[];         /* their names (NULL for a positional-only one: no keyword names it) */
 } JitEntry;
+
+/* A tuple's size (its PyVarObject header, fixed by the stable ABI) and items
+ * (at the offset jit/backend/layout.py found in the running interpreter). */
+static inline Py_ssize_t jit_size(PyObject *tuple) {
+    return ((Py_ssize_t *)tuple)[2];
+}
+
+static inline PyObject **jit_items(JitEntry *entry, PyObject *tuple) {
+    return (PyObject **)((char *)tuple + entry->items_offset);
+}
 
 /* Bind a call's arguments to the function's positional parameters in frame
  * slots 0..n-1 (borrowed references), as the interpreter would: positional
@@ -43,9 +52,9 @@ static inline __attribute__((always_inline)) int jit_bind(JitEntry *entry, JitSl
     for (int64_t i = 0; i < count; i++) {
         frame[i].o = (size_t)i < nargs ? args[i] : 0;
     }
-    Py_ssize_t keywords = kwnames != 0 ? PyTuple_Size(kwnames) : 0;
+    Py_ssize_t keywords = kwnames != 0 ? jit_size(kwnames) : 0;
     for (Py_ssize_t k = 0; k < keywords; k++) {
-        PyObject *name = PyTuple_GetItem(kwnames, k);
+        PyObject *name = jit_items(entry, kwnames)[k];
         int64_t i = 0;
         while (i < count && entry->names[i] != name) {
             i++;
@@ -56,13 +65,13 @@ static inline __attribute__((always_inline)) int jit_bind(JitEntry *entry, JitSl
         frame[i].o = args[nargs + (size_t)k];
     }
     PyObject *defaults = *(PyObject **)((char *)entry->function + entry->defaults_offset);
-    int64_t first_default = count - (defaults != 0 ? (int64_t)PyTuple_Size(defaults) : 0);
+    int64_t first_default = count - (defaults != 0 ? (int64_t)jit_size(defaults) : 0);
     for (int64_t i = (int64_t)nargs; i < count; i++) {
         if (frame[i].o == 0) {
             if (i < first_default) {
                 return 0; /* missing: the interpreter's TypeError */
             }
-            frame[i].o = PyTuple_GetItem(defaults, i - first_default);
+            frame[i].o = jit_items(entry, defaults)[i - first_default];
         }
     }
     return 1;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import linecache
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 import jit
 from jit import compiler
+from jit.backend import layout
 from jit.backend.emitter import default_arena
 
 
@@ -144,3 +146,17 @@ def test_rounds_of_compiling_and_freeing_functions_reach_a_plateau() -> None:
     # memory where they found them.
     assert max(blocks[2:]) - min(blocks[2:]) < 0.02 * blocks[2], blocks
     assert len(set(mapped[2:])) == 1, mapped
+
+
+def test_the_layout_probes_find_one_word_each() -> None:
+    def probe(a: Any = 1) -> Any:
+        return a
+
+    for name in ("__code__", "__defaults__", "__kwdefaults__"):
+        offset = layout.function_field_offset(name)
+        value = getattr(probe, name)
+        assert ctypes.c_void_p.from_address(id(probe) + offset).value == (None if value is None else id(value))
+    items = layout.tuple_items_offset()
+    pair = (probe, layout)
+    assert ctypes.c_void_p.from_address(id(pair) + items).value == id(probe)
+    assert ctypes.c_void_p.from_address(id(pair) + items + ctypes.sizeof(ctypes.c_void_p)).value == id(layout)

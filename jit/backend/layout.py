@@ -54,3 +54,18 @@ def function_field_offset(name: str) -> int:
 def field_address(obj: object, name: str) -> int:
     """The address of the word of function ``obj`` that holds ``name``."""
     return id(obj) + function_field_offset(name)
+
+
+@functools.cache
+def tuple_items_offset() -> int:
+    """The byte offset of a tuple's first item (after its size, which the stable ABI fixes as a PyVarObject)."""
+    sentinel = object()
+    probe = (sentinel, None)
+    words = _words(probe, type(probe).__basicsize__ + 2 * WORD)
+    found = [index * WORD for index, word in enumerate(words) if word == id(sentinel)]
+    if len(found) != 1 or words[found[0] // WORD + 1] != id(None) or words[VAR_SIZE_WORD] != len(probe):
+        raise UnsupportedHostError("cannot find where this interpreter keeps a tuple's items")
+    return found[0]
+
+
+VAR_SIZE_WORD = 2  # PyVarObject: ob_refcnt, ob_type, ob_size (stable ABI)
