@@ -34,7 +34,8 @@ _PACKAGE = __name__.rpartition(".")[0]
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes made by Python code; the genuine builtins are static types
 _HOME_MODULES = ("builtins", "io", "_io")  # builtins.open is io.open
 _ALIASES = frozenset({"EnvironmentError", "IOError", "WindowsError"})  # names of OSError
-_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
+# LOAD_FROM_DICT_OR_GLOBALS: 3.12+ annotation scopes in class bodies (3.14: `__annotate__`).
+_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS"})
 _IMPLICIT = {"LOAD_BUILD_CLASS": "__build_class__", "IMPORT_NAME": "__import__"}  # builtins that opcodes call
 _METADATA = frozenset({"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__debug__"})
 
