@@ -9,9 +9,9 @@
 # so the host's package database is never touched; every .deb is unpacked into ROOT/sys with
 # `dpkg -x`.  forky's binaries need forky's libc, so each pythonX.Y is pointed at ROOT's dynamic
 # loader and libraries with patchelf: the host's own suite's patchelf (forky's, 0.18, writes
-# binaries that crash at start), downloaded alone with a second private apt state.  The
-# free-threaded builds (python3.Yt, from the -nogil packages) are unpacked too when the
-# archive has them: tests/test_versions.py checks that cpjit refuses them.
+# binaries that crash at start), downloaded alone with a second private apt state.  forky has
+# no free-threaded build (python3.Yt) to test: jit/backend/target.py refuses those, as
+# tests/test_target.py checks.
 # Idempotent: a complete ROOT is left as it is.  Prints one line per interpreter:
 # `VERSION PATH-OF-THE-VENV'S-PYTHON`.
 set -euo pipefail
@@ -37,11 +37,6 @@ report() {
     for v in "${versions[@]}"; do
         echo "$v $root/venv-$v/bin/python"
     done
-    for v in "${versions[@]}"; do
-        if [ -x "$sys/usr/bin/python${v}t" ]; then
-            echo "${v}t $sys/usr/bin/python${v}t"
-        fi
-    done
 }
 
 if [ -f "$done_marker" ]; then
@@ -66,7 +61,7 @@ as_root() {
 
 # The mirror the machine's apt already uses for Debian (deb822 or one-line sources).
 mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-    grep -oE '(https?)://[^ ]*/debian/?( |$)' | grep -v security | head -n 1 | tr -d ' ' || true)"
+    grep -vE '^[[:space:]]*#' | grep -oE '(https?)://[^ ]*/debian/?( |$)' | grep -v security | head -n 1 | tr -d ' ' || true)"
 if [ -z "$mirror" ]; then
     echo "error: no Debian mirror found in /etc/apt/sources.list{,.d}" >&2
     exit 1
@@ -91,10 +86,6 @@ as_root apt-get "${apt_private[@]}" update -qq
 packages=()
 for v in "${versions[@]}"; do
     packages+=("python$v" "python$v-venv")
-    # The free-threaded build, where the archive has one.
-    if apt-cache "${apt_private[@]}" show "python$v-nogil" >/dev/null 2>&1; then
-        packages+=("python$v-nogil")
-    fi
 done
 echo "resolving and downloading ${packages[*]} from forky" >&2
 as_root apt-get "${apt_private[@]}" install -y -qq --download-only --no-install-recommends "${packages[@]}" >/dev/null
@@ -126,8 +117,8 @@ if [ ! -e "$loader" ]; then
     exit 1
 fi
 patchelf=("$host_state/patchelf/usr/bin/patchelf")
-for exe in "$sys"/usr/bin/python3.1[0-9] "$sys"/usr/bin/python3.1[0-9]t; do
-    [ -f "$exe" ] || continue
+for v in "${versions[@]}"; do
+    exe="$sys/usr/bin/python$v"
     # DT_RPATH, not DT_RUNPATH: it also serves the libraries of the extension modules dlopen'ed later.
     "${patchelf[@]}" --set-interpreter "$loader" --force-rpath --set-rpath "$libs" "$exe"
 done
