@@ -95,6 +95,18 @@ def genuine(name: str) -> object | None:
     return None if name in _rebound else BUILTINS.get(name)
 
 
+def isolated(func: types.FunctionType) -> types.FunctionType:
+    """A standard library function made again to resolve builtins in ``BUILTINS``.
+
+    The standard library's functions read the real builtins, which user code may rebind after ``import jit``
+    (3.14's textwrap.dedent calls max, min and enumerate).  Its module's namespace is copied as it is now.
+    """
+    namespace = {**func.__globals__, "__builtins__": BUILTINS}
+    made = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__)
+    made.__kwdefaults__ = func.__kwdefaults__
+    return made
+
+
 def problem() -> str | None:
     """Why the compiler must not run: a builtin it reads was rebound before ``import jit``; or None."""
     if not _needed:

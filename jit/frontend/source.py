@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from jit._isolation import isolated
 from jit.errors import UnsupportedError
 
 
@@ -33,6 +34,9 @@ class FunctionSource:
 # A table of _symtable (its type is not exported): name, type, symbols, children.
 SymbolTable = Any
 
+# textwrap's own dedent reads the real builtins (jit/_isolation.py).
+_dedent = isolated(textwrap.dedent)
+
 MAX_TRAILING_LINES = 200  # lines after the last one with code that a definition may still need
 
 
@@ -53,7 +57,7 @@ def parse_definition(func: types.FunctionType) -> tuple[str, ast.Module | None]:
     end = max((line for _, _, line in code.co_lines() if line is not None), default=code.co_firstlineno)
     text = ""
     for stop in range(end, min(len(lines), end + MAX_TRAILING_LINES) + 1):
-        text = textwrap.dedent("".join(lines[start:stop]))
+        text = _dedent("".join(lines[start:stop]))
         try:
             # compile() itself, as ast.parse does: ast.parse is Python code that calls the real builtins,
             # which user code may rebind (jit/_isolation.py).
