@@ -34,7 +34,8 @@ _PACKAGE = __name__.rpartition(".")[0]
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes made by Python code; the genuine builtins are static types
 _HOME_MODULES = ("builtins", "io", "_io")  # builtins.open is io.open
 _ALIASES = frozenset({"EnvironmentError", "IOError", "WindowsError"})  # names of OSError
-_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
+# LOAD_FROM_DICT_OR_GLOBALS: 3.12+ annotation scopes in class bodies (3.14: `__annotate__`).
+_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS"})
 _IMPLICIT = {"LOAD_BUILD_CLASS": "__build_class__", "IMPORT_NAME": "__import__"}  # builtins that opcodes call
 _METADATA = frozenset({"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__debug__"})
 
@@ -92,6 +93,18 @@ def genuine(name: str) -> object | None:
     """``builtins.name`` as a fresh interpreter has it; None when it was rebound before ``import jit`` (then the
     frontend must not take a call of it for the builtin it compiles inline)."""
     return None if name in _rebound else BUILTINS.get(name)
+
+
+def isolated(func: types.FunctionType) -> types.FunctionType:
+    """A standard library function made again to resolve builtins in ``BUILTINS``.
+
+    The standard library's functions read the real builtins, which user code may rebind after ``import jit``
+    (3.14's textwrap.dedent calls max, min and enumerate).  Its module's namespace is copied as it is now.
+    """
+    namespace = {**func.__globals__, "__builtins__": BUILTINS}
+    made = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__)
+    made.__kwdefaults__ = func.__kwdefaults__
+    return made
 
 
 def problem() -> str | None:

@@ -54,7 +54,7 @@ STENCIL(CALL_JIT) {
         ERROR();
     }
     int32_t *remaining = jit_recursion_counter(stack, stack->owner);
-    if (jit_enter_recursive_call(remaining)) {
+    if (jit_enter_recursive_call(stack, remaining)) {
         ERROR();
     }
     if ((size_t)(stack->limit - callee_frame) < size) {

@@ -115,7 +115,7 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
      * so deep recursion comes back here, and must raise RecursionError
      * rather than exhaust the C stack. */
     int32_t *remaining = jit_recursion_counter(stack, thread);
-    if (jit_enter_recursive_call(remaining)) {
+    if (jit_enter_recursive_call(stack, remaining)) {
         return 0;
     }
     /* Compared as a count of free slots: forming top + frame_size past the

@@ -71,10 +71,14 @@ typedef struct {
     JitSlot *limit; /* the end of the current chunk */
     JitSlot *base;  /* the first slot of the first chunk: top == base when no frame is live */
     PyThreadState *owner;
-    /* Where in the owner's thread state the counter is that Py_EnterRecursiveCall
+    /* Where in the owner's thread state the counter is that a Python call
      * decrements (found at run time by jit/backend/frames.py), or 0: then the
-     * C-API functions are called. */
+     * C-API functions are called.  On 3.11 Py_EnterRecursiveCall decrements
+     * the same counter, and raises at its limit; from 3.12 on it has one of its
+     * own (or checks the C stack), so with recursion_counter_python_only set a
+     * call at the limit raises RecursionError here, as the interpreter does. */
     int64_t recursion_counter_offset;
+    int64_t recursion_counter_python_only;
     JitChunk *chunk;        /* the chunk top is in */
     char *c_floor;          /* the owner's floor (see JitStackFloor), set when it takes the stack */
     int64_t chunk_slots;    /* the size of a new chunk (more if a frame needs more) */
@@ -199,11 +203,22 @@ extern PyObject *PyExc_RecursionError;
 #define Py_True (&_Py_TrueStruct)
 #define Py_False (&_Py_FalseStruct)
 
-/* Reference counting inline, as abi3 extensions built for 3.11 do; safe with
- * 3.12+ immortal objects, whose counts never reach zero. */
-static inline void Py_INCREF(PyObject *op) { op->ob_refcnt++; }
+/* Reference counting inline, leaving immortal objects alone as CPython's own
+ * Py_INCREF and Py_DECREF do from 3.12 on (3.12 to 3.15 agree: immortal is a
+ * count whose low 32 bits read negative).  Counting them anyway, as an abi3
+ * extension built for 3.11 does, drifts: CPython hands out new references to
+ * None, True or small ints without counting them, so each DECREF here takes
+ * one more away, and a few billion calls would make such an object mortal and
+ * then free it.  Harmless on 3.11, where no count reaches 2**31 (16 GiB of
+ * references to one object). */
+static inline int jit_immortal(PyObject *op) { return (int32_t)op->ob_refcnt < 0; }
+static inline void Py_INCREF(PyObject *op) {
+    if (!jit_immortal(op)) {
+        op->ob_refcnt++;
+    }
+}
 static inline void Py_DECREF(PyObject *op) {
-    if (--op->ob_refcnt == 0) {
+    if (!jit_immortal(op) && --op->ob_refcnt == 0) {
         _Py_Dealloc(op);
     }
 }
@@ -262,13 +277,21 @@ static inline void jit_previous_chunk(JitFrameStack *stack) {
     stack->limit = stack->chunk->limit;
 }
 
-/* Py_EnterRecursiveCall's own counter, adjusted inline while it is above its
- * limit; at the limit the C-API function decides (and raises).  0 when the
- * call may go ahead. */
-static inline int jit_enter_recursive_call(int32_t *remaining) {
+/* The recursion counter of Python calls, adjusted inline while it is above
+ * its limit.  At the limit, the C-API function decides (and raises) where it
+ * shares the counter (3.11: it also raises the thread's limit after a
+ * sys.setrecursionlimit); where it does not, the interpreter's own check for
+ * Python calls is what a call must meet, and it raises without more ado
+ * (CPython's _Py_CheckRecursiveCallPy, not exported).  0 when the call may go
+ * ahead. */
+static inline int jit_enter_recursive_call(JitFrameStack *stack, int32_t *remaining) {
     if (remaining != 0 && *remaining > 0) {
         (*remaining)--;
         return 0;
+    }
+    if (remaining != 0 && stack->recursion_counter_python_only) {
+        PyErr_SetString(PyExc_RecursionError, "maximum recursion depth exceeded");
+        return -1;
     }
     return Py_EnterRecursiveCall("");
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -35,11 +36,45 @@ def deepest(func: Callable[[int], int]) -> int:
     return low
 
 
-def test_the_probe_finds_the_counter_where_there_is_one() -> None:
-    offset = frames.probe_recursion_counter()
-    if sys.version_info < (3, 14):  # 3.14 checks stack bounds: no counter, and the C-API functions are called
-        assert offset > 0
-    assert offset % 4 == 0
+def remaining_here(offset: int) -> int:
+    return ctypes.c_int32.from_address(frames._thread_state() + offset).value
+
+
+def remaining_one_call_deeper(offset: int) -> int:
+    return remaining_here(offset)
+
+
+def test_the_probe_finds_the_counter_of_python_calls() -> None:
+    counter = frames.probe_recursion_counter()
+    assert counter.offset > 0
+    assert counter.offset % 4 == 0
+    # The field is the count of Python calls left: one call deeper, one less.
+    assert remaining_one_call_deeper(counter.offset) == remaining_here(counter.offset) - 1
+    # 3.11 counts Python calls and Py_EnterRecursiveCall's in one field; 3.12+ keep them apart (3.14+ count no
+    # C calls at all), so compiled calls must raise at the limit themselves.
+    assert counter.python_only == (sys.version_info >= (3, 12))
+    assert counter.python_only == (frames._c_api_counter() != counter.offset)
+    if sys.version_info >= (3, 14):  # the C-API functions check stack bounds: no counter moves
+        assert frames._c_api_counter() == 0
+
+
+def test_the_frame_stack_knows_who_raises_at_the_limit() -> None:
+    jit.compile(depth)(3)  # the first compile probes the counter
+    stack = frames._stack()
+    counter = frames.probe_recursion_counter()
+    assert (stack.recursion_counter_offset, bool(stack.recursion_counter_python_only)) == tuple(counter)
+
+
+def test_recursion_errors_read_as_the_interpreters() -> None:
+    fast: Any = jit.compile(depth)
+    limit = sys.getrecursionlimit()
+    messages = []
+    for func in (depth, fast):
+        try:
+            func(limit + 10)
+        except RecursionError as error:
+            messages.append(str(error))
+    assert messages == ["maximum recursion depth exceeded"] * 2
 
 
 def test_direct_calls_hit_the_recursion_limit_where_python_calls_do() -> None:

@@ -14,8 +14,13 @@ from jit.ir import Type
 
 
 def compiled_by_llvm(func: Callable[..., object], args: tuple[object, ...], level: int) -> object:
-    jit.compile(func)(*args)  # cpjit specializes at the first call; the baseline reads that specialization
+    # cpjit specializes at the first call; the baseline reads that specialization.  Held meanwhile: a compiled
+    # function nobody holds goes, with its specializations, at the next garbage collection (which 3.14's
+    # incremental collector may run right then).
+    fast = jit.compile(func)
+    fast(*args)
     module = llvm_baseline.translate(func, args)
+    del fast
     return llvm_baseline.compile_module(module, level)(*args)
 
 

@@ -24,6 +24,9 @@ import ctypes
 import functools
 import sys
 import threading
+from typing import NamedTuple
+
+from jit.backend.errors import UnsupportedHostError
 
 SLOT_BYTES = 8
 CHUNK_SLOTS = 1 << 16  # 512 KiB per chunk; a frame larger than that gets a chunk of its own size
@@ -55,6 +58,7 @@ class FrameStack(ctypes.Structure):
 
     _fields_ = [("top", ctypes.c_void_p), ("limit", ctypes.c_void_p), ("base", ctypes.c_void_p),
                 ("owner", ctypes.c_void_p), ("recursion_counter_offset", ctypes.c_int64),
+                ("recursion_counter_python_only", ctypes.c_int64),
                 ("chunk", ctypes.POINTER(Chunk)), ("c_floor", ctypes.c_void_p), ("chunk_slots", ctypes.c_int64),
                 ("measure_c_stack", ctypes.c_void_p), ("stack_address", ctypes.c_void_p),
                 ("call_countdown", ctypes.c_int64), ("floors", StackFloor * STACK_FLOORS)]
@@ -100,47 +104,109 @@ def call_countdown_address() -> int:
     return frame_stack_address() + FrameStack.call_countdown.offset
 
 
-THREAD_STATE_PROBE_BYTES = 256  # the counter is among the first fields of every CPython's PyThreadState
+THREAD_STATE_PROBE_BYTES = 256  # the counters are among the first fields of every CPython's PyThreadState
+PROBE_LIMIT_STEP = 7  # how far the probe moves the recursion limit to see which field follows it
 
 
-def probe_recursion_counter() -> int:
-    """The offset in PyThreadState of the counter Py_EnterRecursiveCall decrements, or 0 if there is none.
+class RecursionCounter(NamedTuple):
+    """Where a thread state counts Python calls against the recursion limit, and who raises at the limit."""
 
-    Direct calls between compiled functions count against the recursion limit exactly as Python calls do.
-    Calling Py_EnterRecursiveCall and Py_LeaveRecursiveCall for each costs two calls into libpython; the
-    counter they adjust (recursion_remaining in 3.11, c_recursion_remaining in 3.12 and 3.13) is private, so
-    it is found by watching what a call changes: accepted only if exactly one 32-bit field goes down by one
-    and comes back.  CPython 3.14 checks stack bounds instead of a counter: no field moves, the answer is 0,
-    and the functions are called.
+    offset: int
+    # True where Py_EnterRecursiveCall does not use this counter (3.12+): compiled calls raise at its limit
+    # themselves.  False where it does (3.11): it raises, and lazily applies a raised sys.setrecursionlimit.
+    python_only: bool
+
+
+def _thread_state_bytes() -> bytes:
+    return ctypes.string_at(_thread_state(), THREAD_STATE_PROBE_BYTES)
+
+
+def _int32_at(raw: bytes, offset: int) -> int:
+    return int.from_bytes(raw[offset:offset + 4], "little", signed=True)
+
+
+def _c_api_counter() -> int:
+    """The offset of the 32-bit field Py_EnterRecursiveCall decrements, or 0 if there is none.
+
+    Accepted only if exactly one 32-bit field goes down by one and comes back, twice at the same offset (3.11's
+    recursion_remaining, 3.12's and 3.13's c_recursion_remaining); 3.14 checks stack bounds instead: no field
+    moves.
     """
     api = ctypes.pythonapi
-    api.PyThreadState_Get.restype = ctypes.c_void_p
     api.Py_EnterRecursiveCall.argtypes = [ctypes.c_char_p]
     api.Py_EnterRecursiveCall.restype = ctypes.c_int
     api.Py_LeaveRecursiveCall.restype = None
-    state = api.PyThreadState_Get()
     offsets = set()
     for _ in range(2):
-        before = ctypes.string_at(state, THREAD_STATE_PROBE_BYTES)
+        before = _thread_state_bytes()
         if api.Py_EnterRecursiveCall(b"") != 0:
             return 0
-        during = ctypes.string_at(state, THREAD_STATE_PROBE_BYTES)
+        during = _thread_state_bytes()
         api.Py_LeaveRecursiveCall()
-        after = ctypes.string_at(state, THREAD_STATE_PROBE_BYTES)
+        after = _thread_state_bytes()
         changed = {offset // 4 * 4 for offset in range(THREAD_STATE_PROBE_BYTES) if before[offset] != during[offset]}
         if after != before or len(changed) != 1:
             return 0
         (offset,) = changed
-        down = int.from_bytes(before[offset:offset + 4], "little", signed=True)
-        if int.from_bytes(during[offset:offset + 4], "little", signed=True) != down - 1 or offset == 0:
+        if _int32_at(during, offset) != _int32_at(before, offset) - 1 or offset == 0:
             return 0
         offsets.add(offset)
     return offsets.pop() if len(offsets) == 1 else 0
 
 
+def _python_call_counter() -> int:
+    """The offset of the 32-bit field a Python call decrements and sys.setrecursionlimit moves, or 0.
+
+    Snapshots of the thread state at four nested depths of a Python function: the field must go down by one
+    per call, come back when the calls return, and go up by as much as the recursion limit does (3.12+ adjust
+    every thread's remaining count at once; 3.11 too).  Exactly one field must pass.
+    """
+    def nest(levels: int) -> None:
+        snapshots.append(_thread_state_bytes())
+        if levels:
+            nest(levels - 1)
+
+    # All taken at this depth but the nested ones, one to three calls deeper.
+    start = _thread_state_bytes()
+    snapshots = [start]
+    nest(2)
+    back = _thread_state_bytes()
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(limit + PROBE_LIMIT_STEP)
+        raised = _thread_state_bytes()
+    finally:
+        sys.setrecursionlimit(limit)
+    found = [offset for offset in range(4, THREAD_STATE_PROBE_BYTES - 3, 4)
+             if all(_int32_at(raw, offset) == _int32_at(start, offset) - level for level, raw in enumerate(snapshots))
+             and _int32_at(back, offset) == _int32_at(start, offset)
+             and _int32_at(raised, offset) == _int32_at(start, offset) + PROBE_LIMIT_STEP]
+    return found[0] if len(found) == 1 else 0
+
+
+def probe_recursion_counter() -> RecursionCounter:
+    """The counter compiled calls adjust inline so as to count against the recursion limit as Python calls do.
+
+    Direct calls between compiled functions count exactly as Python calls do.  The counter is private, so it is
+    found by watching what a Python call changes, and compared with what Py_EnterRecursiveCall changes: the
+    same field on 3.11; from 3.12 on Python calls have a counter of their own, and the C-API function counts C
+    recursion against a different limit (3.12, 3.13) or checks the C stack (3.14+), so compiled code must not
+    count with it.  Raises UnsupportedHostError where no counter is found: calls would then not stop at the
+    interpreter's limit.
+    """
+    python = _python_call_counter()
+    if not python:
+        raise UnsupportedHostError("cannot find where this interpreter counts Python calls against the recursion "
+                                   "limit")
+    return RecursionCounter(python, python_only=_c_api_counter() != python)
+
+
 def use_inline_recursion_counter() -> None:
     """Let direct calls adjust the recursion counter inline (called once, before any code runs)."""
-    _stack().recursion_counter_offset = probe_recursion_counter()
+    counter = probe_recursion_counter()
+    stack = _stack()
+    stack.recursion_counter_offset = counter.offset
+    stack.recursion_counter_python_only = counter.python_only
 
 
 # --- the C stack -----------------------------------------------------------------------------

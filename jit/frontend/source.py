@@ -10,8 +10,9 @@ import textwrap
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
+from jit._isolation import isolated
 from jit.errors import UnsupportedError
 
 
@@ -29,6 +30,12 @@ class FunctionSource:
     def unsupported(self, what: str, node: ast.AST | None = None) -> UnsupportedError:
         return UnsupportedError(what, self.filename, self.line(node or self.node), "frontend")
 
+
+# A table of _symtable (its type is not exported): name, type, symbols, children.
+SymbolTable = Any
+
+# textwrap's own dedent reads the real builtins (jit/_isolation.py).
+_dedent = isolated(cast(types.FunctionType, textwrap.dedent))
 
 MAX_TRAILING_LINES = 200  # lines after the last one with code that a definition may still need
 
@@ -50,7 +57,7 @@ def parse_definition(func: types.FunctionType) -> tuple[str, ast.Module | None]:
     end = max((line for _, _, line in code.co_lines() if line is not None), default=code.co_firstlineno)
     text = ""
     for stop in range(end, min(len(lines), end + MAX_TRAILING_LINES) + 1):
-        text = textwrap.dedent("".join(lines[start:stop]))
+        text = _dedent("".join(lines[start:stop]))
         try:
             # compile() itself, as ast.parse does: ast.parse is Python code that calls the real builtins,
             # which user code may rebind (jit/_isolation.py).
@@ -101,7 +108,7 @@ def read_source(func: types.FunctionType) -> FunctionSource:
     # The symbol table straight from the C module symtable.py wraps: its Python methods call the real
     # builtins' bool, which user code may rebind (jit/_isolation.py).
     table = _symtable.symtable(text, filename, "exec")
-    function_table = next(child for child in table.children if child.name == node.name)
+    function_table = function_symbols(table, node.name)
     local_names = set()
     for name, flags in function_table.symbols.items():
         scope = (flags >> _symtable.SCOPE_OFF) & _symtable.SCOPE_MASK
@@ -116,6 +123,18 @@ def read_source(func: types.FunctionType) -> FunctionSource:
     if not runs_this_code(func, linecache.getlines(filename, func.__globals__)):
         raise UnsupportedError(STALE_SOURCE, filename, first_line, "frontend")
     return FunctionSource(func, filename, node, line_offset, frozenset(local_names))
+
+
+def function_symbols(table: SymbolTable, name: str) -> SymbolTable:
+    """The symbol table of the function ``name`` defined at the top of ``table`` (a module's).
+
+    A generic function (``def f[T](x): ...``, 3.12+) has its table inside a scope of its type parameters that
+    bears its name too; 3.14's scopes of deferred annotations (``__annotate__``) are siblings, not matched.
+    """
+    for child in table.children:
+        if child.name == name:
+            return child if child.type == _symtable.TYPE_FUNCTION else function_symbols(child, name)
+    raise LookupError(f"no symbol table for {name!r}")  # the text was parsed with this definition: cannot happen
 
 
 # A source file edited after its module was imported (or after a decorator ran) must not be compiled in place
