@@ -25,11 +25,13 @@ import importlib.abc
 import importlib.machinery
 import sys
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 BUILTINS: dict[str, object] = dict(vars(builtins))
 globals()["__builtins__"] = BUILTINS
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 _PACKAGE = __name__.rpartition(".")[0]
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes made by Python code; the genuine builtins are static types
 _HOME_MODULES = ("builtins", "io", "_io")  # builtins.open is io.open
@@ -95,16 +97,18 @@ def genuine(name: str) -> object | None:
     return None if name in _rebound else BUILTINS.get(name)
 
 
-def isolated(func: types.FunctionType) -> types.FunctionType:
+def isolated(func: _F) -> _F:
     """A standard library function made again to resolve builtins in ``BUILTINS``.
 
     The standard library's functions read the real builtins, which user code may rebind after ``import jit``
     (3.14's textwrap.dedent calls max, min and enumerate).  Its module's namespace is copied as it is now.
     """
+    if not isinstance(func, types.FunctionType):
+        raise TypeError(f"not a Python function: {func!r}")
     namespace = {**func.__globals__, "__builtins__": BUILTINS}
     made = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__)
     made.__kwdefaults__ = func.__kwdefaults__
-    return made
+    return cast(_F, made)
 
 
 def problem() -> str | None:
