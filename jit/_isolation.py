@@ -42,6 +42,11 @@ _IMPLICIT = {"LOAD_BUILD_CLASS": "__build_class__", "IMPORT_NAME": "__import__"}
 _METADATA = frozenset({"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__debug__"})
 
 
+# Not types.BuiltinFunctionType: the types module computes it as type(len), which is wrong if the program rebound
+# len before the types module was first imported (3.13 imports it late).  sys's own functions are genuine.
+_BUILTIN_FUNCTION = cast(type[types.BuiltinFunctionType], type(sys.intern))
+
+
 def _genuine(name: str, value: object) -> bool:
     """Whether ``value`` is what a fresh interpreter has under ``builtins.name``.
 
@@ -50,7 +55,7 @@ def _genuine(name: str, value: object) -> bool:
     """
     if name in _METADATA:
         return True  # the builtins module's own attributes: the compiler reads none of them
-    if isinstance(value, types.BuiltinFunctionType):
+    if isinstance(value, _BUILTIN_FUNCTION):
         return value.__name__ == name and getattr(value.__self__, "__name__", None) in _HOME_MODULES
     if isinstance(value, type):
         made_in_c = not value.__flags__ & _HEAPTYPE or issubclass(value, BaseException)  # ExceptionGroup

@@ -15,11 +15,12 @@ from __future__ import annotations
 import ctypes
 import functools
 import gc
+import sys
 import time
 import types
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from jit import _isolation, arguments, ir, reentrancy
 from jit.backend import callable as jit_callable
@@ -524,6 +525,11 @@ def live_dispatchers() -> list[Dispatcher]:
     return list(_dispatchers.values())
 
 
+# Not types.BuiltinFunctionType: the types module computes it as type(len), wrong if the program rebound len
+# before the types module was first imported (3.13 imports it after site).  sys's own functions are genuine.
+BUILTIN_FUNCTION = cast(type[types.BuiltinFunctionType], type(sys.intern))
+
+
 def check_compilable(func: object) -> types.FunctionType:
     """The function itself, or a TypeError that says what was given instead."""
     if isinstance(func, type):
@@ -531,7 +537,7 @@ def check_compilable(func: object) -> types.FunctionType:
     if isinstance(func, types.MethodType):
         raise TypeError(f"jit.compile() takes a plain function, not the bound method {func.__qualname__!r}: "
                         "compile the function in the class body instead")
-    if isinstance(func, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+    if isinstance(func, BUILTIN_FUNCTION):
         raise TypeError(f"jit.compile() takes a Python function, not the builtin {func.__name__!r}")
     if not isinstance(func, types.FunctionType):
         raise TypeError(f"jit.compile() takes a Python function, not {type(func).__name__!r}")
