@@ -13,6 +13,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=.ci/debs.sh
+source "$repo/.ci/debs.sh"
 root="${1:-$repo/.cache/arm64-root}"
 # libgcc-s1 brings the instruction-cache flush; python3-cffi-backend the _cffi_backend module.
 packages=(python3 python3-cffi python3-cffi-backend libgcc-s1)
@@ -60,13 +62,7 @@ echo "resolving and downloading arm64 ${packages[*]}" >&2
 as_root apt-get "${apt_private[@]}" update -qq
 as_root apt-get "${apt_private[@]}" install -y -qq --download-only --no-install-recommends "${packages[@]}" >/dev/null
 
-rm -rf "$root"
-mkdir -p "$root"
-count=0
-for deb in "$state"/cache/archives/*.deb; do
-    dpkg -x "$deb" "$root"
-    count=$((count + 1))
-done
+unpack_debs "$state/cache/archives" "$root"
 if [ ! -x "$root/usr/bin/python3" ]; then
     echo "error: $root/usr/bin/python3 missing after unpacking $count packages" >&2
     exit 1

@@ -17,6 +17,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=.ci/debs.sh
+source "$repo/.ci/debs.sh"
 root="${1:-$repo/.cache/pythons}"
 versions=(3.13 3.14 3.15)
 sys="$root/sys"
@@ -104,12 +106,7 @@ as_root apt-get "${host_apt[@]}" update -qq
 dpkg -x "$host_state"/patchelf_*.deb "$host_state/patchelf"
 
 rm -rf "$root"
-mkdir -p "$sys"
-count=0
-for deb in "$state"/cache/archives/*.deb; do
-    dpkg -x "$deb" "$sys"
-    count=$((count + 1))
-done
+unpack_debs "$state/cache/archives" "$sys"
 loader="$sys/usr/lib64/ld-linux-x86-64.so.2"
 libs="$sys/usr/lib/x86_64-linux-gnu:$sys/lib/x86_64-linux-gnu"
 if [ ! -e "$loader" ]; then

@@ -1,4 +1,4 @@
-"""Packages that .ci/pythons.sh left out for lack of a wheel for this Python version: their tests skip.
+"""Shared fixtures (module_dir); and packages that .ci/pythons.sh left out for lack of a wheel: their tests skip.
 
 The script lists them, by import name, in the venv's ``cpjit-left-out.txt``.  Importing one of them (from a
 test module, or from what it imports, at collection or in a test) then skips the module or the test, with the
@@ -11,12 +11,22 @@ import importlib.abc
 import importlib.machinery
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 LEFT_OUT_FILE = Path(sys.prefix, "cpjit-left-out.txt")
+
+
+@pytest.fixture
+def module_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder on sys.path for the test's own modules (written as files: the frontend reads their source)."""
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield tmp_path
+    finally:
+        sys.path.remove(str(tmp_path))
 
 
 def left_out() -> frozenset[str]:

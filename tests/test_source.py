@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import linecache
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,15 +13,6 @@ import pytest
 
 import jit
 from jit.frontend.source import STALE_SOURCE
-
-
-@pytest.fixture
-def module_dir(tmp_path: Path) -> Iterator[Path]:
-    sys.path.insert(0, str(tmp_path))
-    try:
-        yield tmp_path
-    finally:
-        sys.path.remove(str(tmp_path))
 
 
 def load(directory: Path, name: str, text: str) -> ModuleType:

@@ -14,7 +14,6 @@ import importlib
 import sys
 import types
 import weakref
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +84,6 @@ def test_function_field_offsets_hold_the_fields(name: str) -> None:
 
 
 # --- symbol tables and new syntax ----------------------------------------------------------------
-
-
-@pytest.fixture
-def module_dir(tmp_path: Path) -> Iterator[Path]:
-    sys.path.insert(0, str(tmp_path))
-    try:
-        yield tmp_path
-    finally:
-        sys.path.remove(str(tmp_path))
 
 
 def load(directory: Path, name: str, text: str) -> types.ModuleType:
