@@ -30,6 +30,7 @@ from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
 from jit.optimizer import Facts, function_passes, optimize, signature_passes
+from jit.optimizer.versions import constant_type
 
 ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, bool: ir.Type.BOOL}
 PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
@@ -172,7 +173,6 @@ class Dispatcher:
         self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
         self.ir: ir.Function | None = None
-        self.function_facts = Facts(())
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
         # Bound methods made once: their addresses go into the dispatcher's code.
         self.entry_path_object = self.entry_path
@@ -282,7 +282,7 @@ class Dispatcher:
         """The IR after the passes that do not depend on argument types (made once)."""
         if self.ir is None:
             function = build_ir(self.func)
-            self.function_facts = optimize(function, Facts(()), function_passes())
+            optimize(function, Facts(()), function_passes())
             self.ir = function
         return self.ir
 
@@ -331,43 +331,75 @@ class Dispatcher:
         self.rebuild()
 
     def compile_specialization(self, signature: tuple[ir.Type, ...]) -> Specialization:
-        function = self.function_ir()
-        spec = Specialization(signature, function, Facts(signature, liveness=self.function_facts.liveness))
+        base = self.function_ir()
+        spec = Specialization(signature, base, Facts(signature))
         spec.entry_cell = ctypes.c_void_p(0)
         spec.deopt_counter = ctypes.c_int64(0)
         _specializations.add(spec)
         weakref.finalize(spec, _retire, spec.deopt_counter)
         self.in_progress[signature] = spec
         try:
-            recursive = any(op.opcode is ir.Opcode.CALL_FUNCTION and op.callee is self.func for op in function.ops)
-            assumed = ir.Type.UNKNOWN
-            for _ in range(TYPE_ROUNDS):
-                facts = Facts(signature, liveness=self.function_facts.liveness,
-                              callee_return_type=self.callee_return_type)
-                optimize(function, facts, signature_passes())
-                spec.facts = facts
-                # A recursive function's calls of itself assumed the previous round's return type.
-                if not recursive or facts.return_type is assumed:
-                    break
-                assumed = facts.return_type
-            else:
-                raise UnsupportedError("recursive return type does not settle", function.filename,
-                                       function.first_line, "optimizer:type-inference")
+            spec.function, spec.facts = self.typed(base, signature, spec)
+            callees, callables = self.direct_callees(spec)
             context = lowering.Context(
                 frame_stack=frames.frame_stack_address(),
                 call_countdown=frames.call_countdown_address(),
                 holes_of=holes_of,
-                callee=self.callee_for,
+                callees=callees,
+                callables=callables,
                 keep_alive=spec.keep_alive,
                 deopt_counter=ctypes.addressof(spec.deopt_counter),
             )
-            spec.lowered = lowering.lower(function, facts, context)
+            spec.lowered = lowering.lower(spec.function, spec.facts, context)
             spec.code = emitter().emit(spec.lowered.instructions)
         finally:
             del self.in_progress[signature]
         if spec.lowered.internal_entry >= 0:
             spec.entry_cell.value = spec.code.address_of(spec.lowered.internal_entry)
         return spec
+
+    def typed(self, base: ir.Function, signature: tuple[ir.Type, ...],
+              spec: Specialization) -> tuple[ir.Function, Facts]:
+        """The signature's own copy of the IR through the signature's passes.  The passes type a direct call
+        by its callee's return type; compiling the callees that needs is this step's, between rounds.  A
+        call of the function itself assumes the previous round's return type until it settles."""
+        own = (self.func, signature)
+        known: dict[tuple[object, tuple[ir.Type, ...]], ir.Type] = {}
+        if any(op.opcode is ir.Opcode.CALL_FUNCTION and op.callee is self.func for op in base.ops):
+            known[own] = ir.Type.UNKNOWN
+        for _ in range(TYPE_ROUNDS):
+            function = base.copy()
+            facts = Facts(signature, callee_returns=dict(known))
+            optimize(function, facts, signature_passes())
+            spec.function, spec.facts = function, facts  # what a recursive call of it sees meanwhile
+            learned = False
+            for callee, types_in in sorted(facts.callees_wanted, key=lambda key: id(key[0])):
+                known[callee, types_in] = self.callee_return_type(callee, types_in)
+                learned = True
+            if own in known and known[own] is not facts.return_type:
+                known[own] = facts.return_type
+                learned = True
+            if not learned:
+                return function, facts
+        raise UnsupportedError("recursive return type does not settle", base.filename, base.first_line,
+                               "optimizer:types")
+
+    def direct_callees(self, spec: Specialization) -> tuple[dict[tuple[object, tuple[ir.Type, ...]],
+                                                                  lowering.Callee], dict[object, object]]:
+        """The targets of the specialization's calls: direct (unboxed) where the callee is typed so, and what
+        a call on objects calls."""
+        callees: dict[tuple[object, tuple[ir.Type, ...]], lowering.Callee] = {}
+        callables: dict[object, object] = {}
+        kinds = spec.facts.kinds
+        for op in spec.function.ops:
+            if op.opcode is not ir.Opcode.CALL_FUNCTION:
+                continue
+            callables[op.callee] = dispatcher_of(op.callee).callable
+            assert op.dst is not None
+            types_in = tuple(kinds[a.slot] if type(a) is ir.Var else constant_type(a.value) for a in op.args)
+            if kinds[op.dst.slot].unboxed and (op.callee, types_in) not in callees:
+                callees[op.callee, types_in] = self.callee_for(op.callee, types_in)
+        return callees, callables
 
     def callee_return_type(self, callee: object, signature: tuple[ir.Type, ...]) -> ir.Type:
         spec = self.callee_specialization(callee, signature)
@@ -387,11 +419,10 @@ class Dispatcher:
             return None  # mutual recursion: called through Python, correct if slower
         return dispatcher.specialize(signature)
 
-    def callee_for(self, op: ir.Op, signature: tuple[ir.Type, ...]) -> lowering.Callee:
-        dispatcher = dispatcher_of(op.callee)
-        spec = self.callee_specialization(op.callee, signature)
-        if spec is None:
-            return lowering.Callee(0, 0, dispatcher.callable)
+    def callee_for(self, callee: object, signature: tuple[ir.Type, ...]) -> lowering.Callee:
+        dispatcher = dispatcher_of(callee)
+        spec = self.callee_specialization(callee, signature)
+        assert spec is not None, "a call typed with an unboxed result has a compiled callee"
         if spec not in self.in_progress.values():
             self.keep_alive_callee(spec)
         frame_size = spec.lowered.frame_size if spec.lowered else self.frame_size_estimate(spec)

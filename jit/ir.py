@@ -59,9 +59,9 @@ class Var:
 
 @dataclass(frozen=True)
 class Const:
-    """A constant operand: an int, float or bool of the function's source."""
+    """A constant operand: an int, float, bool or None of the function's source."""
 
-    value: int | float | bool
+    value: int | float | bool | None
 
     def __str__(self) -> str:
         return repr(self.value)
@@ -85,6 +85,7 @@ class Opcode(_Enum):
 
     LOAD_CONST = "LOAD_CONST"  # dst = const
     COPY = "COPY"  # dst = src
+    BOX = "BOX"  # dst = src as an object (where a value's representation changes)
     BINARY_OP = "BINARY_OP"  # dst = a <arg> b, arg in + - * / // % ** and the augmented += -= ...
     UNARY_OP = "UNARY_OP"  # dst = <arg> a, arg in - not
     COMPARE_OP = "COMPARE_OP"  # dst = a <arg> b, arg in < <= > >= == !=
@@ -107,6 +108,7 @@ def binary_operator(arg: str) -> str:
 
 
 TERMINATORS = frozenset({Opcode.JUMP, Opcode.RETURN_VALUE})
+UNWIND = None  # an op's handler when its exception leaves the function (the only kind for now)
 
 
 @dataclass
@@ -119,6 +121,9 @@ class Op:
     jump_if: bool = True  # COMPARE_AND_BRANCH: branch when the comparison is this
     callee: object = None  # CALL_FUNCTION: the jit.Function being called
     line: int = 0
+    # The error edge: where an exception this op raises goes (jit/ops.py says which ops may raise).  None is
+    # the function's unwinding exit (UNWIND), which releases the frame and returns NULL; a handler later.
+    handler: Label | None = None
 
     def written(self) -> tuple[Var, ...]:
         """The variables this op assigns: its destination, and FOR_ITER_RANGE's counter, advanced in place."""
@@ -200,6 +205,13 @@ class Function:
     variables: list[Var] = field(default_factory=list)
     label_count: int = 0
     guards: list[Guard] = field(default_factory=list)
+
+    def copy(self) -> Function:
+        """A copy whose ops can be rewritten without touching this one's (each signature has its own IR)."""
+        ops = [Op(op.opcode, op.dst, op.args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler)
+               for op in self.ops]
+        return Function(self.name, self.filename, self.first_line, list(self.params), ops, dict(self.labels),
+                        list(self.variables), self.label_count, list(self.guards))
 
     def new_var(self, name: str) -> Var:
         var = Var(len(self.variables), name)

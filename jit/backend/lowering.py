@@ -26,27 +26,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import index as python_index
 
-from jit import ir
+from jit import ir, ops
 from jit.backend import frames
 from jit.backend.emitter import Instruction
 from jit.ir import Opcode, Type
 from jit.optimizer import Facts
 from jit.optimizer.liveness import Liveness
-from jit.optimizer.types import constant_type
+from jit.optimizer.versions import constant_type
 
 UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
 BOX_STENCIL = {Type.INT: "BOX_INT", Type.BOOL: "BOX_BOOL", Type.FLOAT: "BOX_FLOAT"}
 UNBOX_STENCIL = {Type.INT: "UNBOX_INT", Type.BOOL: "UNBOX_BOOL", Type.FLOAT: "UNBOX_FLOAT"}
-BINARY_NAME = {"+": "ADD", "-": "SUBTRACT", "*": "MULTIPLY", "/": "TRUE_DIVIDE", "//": "FLOOR_DIVIDE",
-               "%": "REMAINDER", "**": "POWER"}
-# The stencils of BINARY_OP: specialized by operator and the tier's type (INT or FLOAT), generic by the
-# operator as written ("+=" is INPLACE_ADD).  Made once: the lowering picks one per op.
-SPECIALIZED_BINARY = {(operator, kind): f"BINARY_OP_{name}_{kind.name}" for operator, name in BINARY_NAME.items()
-                      for kind in (Type.INT, Type.FLOAT)}
-GENERIC_BINARY = {**{operator: f"BINARY_OP_{name}" for operator, name in BINARY_NAME.items()},
-                  **{f"{operator}=": f"BINARY_OP_INPLACE_{name}" for operator, name in BINARY_NAME.items()}}
-COMPARE_NAME = {"<": "LT", "<=": "LE", ">": "GT", ">=": "GE", "==": "EQ", "!=": "NE"}
-RICH_COMPARE = {"<": 0, "<=": 1, "==": 2, "!=": 3, ">": 4, ">=": 5}  # Py_LT ... Py_GE
 SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
 UINT64 = (1 << 64) - 1
 # What a deoptimization table says a slot becomes (stencils/deopt.c).
@@ -73,8 +63,11 @@ class Context:
     frame_stack: int  # address of the process-wide frame stack
     call_countdown: int  # address of the count of function entries between two polls for signals
     holes_of: Callable[[str], frozenset[str]]  # the holes a stencil has
-    callee: Callable[[ir.Op, tuple[Type, ...]], Callee]  # a direct call's target
     deopt_counter: int  # address of an int64 counting deoptimizations
+    # The direct calls' targets by (callee, argument types), for the calls typed with an unboxed result;
+    # and what any call of a callee calls on objects.  The driver compiles the callees before lowering.
+    callees: dict[tuple[object, tuple[Type, ...]], Callee] = field(default_factory=dict)
+    callables: dict[object, object] = field(default_factory=dict)
     keep_alive: list[object] = field(default_factory=list)  # objects whose addresses the code holds
 
     def address(self, obj: object) -> int:
@@ -285,7 +278,7 @@ class Lowering:
             # The arguments are in slots 0..n-1 (the parameters' homes at ENTRY).
             for index, kind in enumerate(self.facts.signature):
                 self.asm.emit(UNBOX_STENCIL[kind], self.scratch(index), index, exit="generic_entry",
-                              error="return_null")
+                              error="entry_error")
             for index in range(len(params)):
                 self.asm.emit("COPY", index, self.scratch(index))
             internal_entry = self.asm.here()
@@ -298,7 +291,9 @@ class Lowering:
             self.asm.line = 0
             # Only now is it known which unboxed constants the code reads.
             self.asm.insert(internal_entry, self.specialized_prologue)
-            self.asm.label("return_null")
+            self.asm.label("return_null")  # the specialized tier's unwinding exit
+            self.release_objects()
+            self.asm.label("entry_error")
             self.asm.emit("RETURN_NULL")
             self.asm.tier = "deopt"
             self.deopt_stubs()
@@ -322,6 +317,8 @@ class Lowering:
         return Lowered(instructions, lines, tiers, internal_entry, generic_entry, self.frame_size)
 
     def specialized_prologue(self) -> None:
+        if self.liveness.objects:  # the object slots own nothing yet (the unwinding exit releases them)
+            self.asm.emit("SET_NULL_RANGE", self.liveness.first_object, self.liveness.objects)
         for key in sorted(self.unboxed_constants_read, key=lambda key: self.constants[key]):
             self.asm.emit("LOAD_CONST", self.constants[key], operands=(key[1],))  # type: ignore[arg-type]
         self.load_signal_counter()
@@ -444,7 +441,14 @@ class Lowering:
         liveness = self.liveness
         template = DEOPT_HEADER.pack(liveness.variable_slots, ctypes.addressof(self.uncounted)) + b"".join(
             DEOPT_ENTRY.pack(slot, DEOPT_NULL, 0) for slot in range(liveness.variable_slots))
-        box = [DEOPT_BOX.get(kind, DEOPT_NULL) for kind in self.kinds]  # by variable number
+        # By variable number: what a live variable's slot becomes, and a dead one's.  Object slots are
+        # kept, live or not: they hold NULL or a reference the generic tier then owns.
+        box = [DEOPT_BOX.get(kind, DEOPT_KEEP if kind is Type.OBJECT else DEOPT_NULL) for kind in self.kinds]
+        dead = [DEOPT_KEEP if kind is Type.OBJECT else DEOPT_NULL for kind in self.kinds]
+        kept = bytearray(template)
+        for slot in range(liveness.first_object, liveness.first_object + liveness.objects):
+            DEOPT_KIND.pack_into(kept, self.kind_offset(slot), DEOPT_KEEP)
+        template = bytes(kept)
         by_block: dict[int, list[int]] = {}
         for index in resumes:
             by_block.setdefault(liveness.block_at[index], []).append(index)
@@ -464,13 +468,12 @@ class Lowering:
                 data[at : at + 4] = kind_bytes[box[var]]
             first = min(wanted)
             asked = set(wanted)
-            null = kind_bytes[DEOPT_NULL]
             for index in range(block.end, first - 1, -1):
                 homes = homes_at[index]
                 killed = kills[index]
                 if killed >= 0:
                     at = start + step * homes[killed]
-                    data[at : at + 4] = null
+                    data[at : at + 4] = kind_bytes[dead[killed]]
                 for var in reads[index]:
                     at = start + step * homes[var]
                     data[at : at + 4] = kind_bytes[box[var]]
@@ -495,51 +498,55 @@ class Lowering:
     def specialized_op(self, index: int, op: ir.Op) -> None:
         emit = self.asm.emit
         opcode = op.opcode
-        if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX):  # INDEX: of an int64 (or bool 0/1)
+        kinds = self.kinds
+        if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.INDEX, Opcode.BOX):
             assert op.dst is not None
-            if self.kinds[op.dst.slot] is not Type.UNKNOWN:
-                emit("COPY", self.home(op.dst), self.slot(op.args[0]))
-            return  # a third of the ops: nothing else needed
+            kind = kinds[op.dst.slot]
+            source = op.args[0]
+            if kind is Type.UNKNOWN:
+                return
+            if kind is not Type.OBJECT:  # INDEX: of an int64 (or bool 0/1)
+                emit("COPY", self.home(op.dst), self.slot(source))
+                return  # a third of the ops: nothing else needed
+            if opcode is Opcode.BOX and type(source) is ir.Var and kinds[source.slot] is not Type.OBJECT:
+                self.box_into(self.home(op.dst), source)
+                return
+            if opcode is not Opcode.INDEX:
+                self.object_copy(self.home(op.dst), source)
+                return
         self.conversions = 0
-        exit_here = ("deopt", index, False)  # exit_to_generic(index)
         types = [self.type_of(a) for a in op.args]
+        if self.on_objects(op, types):
+            self.boxed_op(index, op, types)
+            return
+        exit_here = ("deopt", index, False)  # exit_to_generic(index)
+        error = self.error_target(op, "specialized")
         if opcode is Opcode.BINARY_OP:
             assert op.dst is not None and op.arg is not None
-            operator = ir.binary_operator(op.arg)
-            unboxed = Type.INT if self.kinds[op.dst.slot] is Type.INT or (operator == "/" and Type.FLOAT not in types) \
-                else Type.FLOAT
+            micro = ops.lookup(opcode, op.arg)
+            unboxed = Type.INT if all(t in ops.INTEGRAL for t in types) else Type.FLOAT
             slots = [self.numeric(a, t, unboxed) for a, t in zip(op.args, types, strict=True)]
-            emit(SPECIALIZED_BINARY[operator, unboxed], self.homes[op.dst.slot], *slots, exit=exit_here,
-                 error="return_null")
+            emit(micro.stencils[unboxed.name], self.homes[op.dst.slot], *slots, exit=exit_here, error=error)
         elif opcode is Opcode.UNARY_OP:
             assert op.dst is not None
-            kind = UNBOXED_NAME[types[0]]
-            name = "UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE"
-            emit(f"{name}_{kind}", self.home(op.dst), self.slot(op.args[0]), exit=exit_here)
-        elif opcode is Opcode.COMPARE_OP:
-            assert op.dst is not None and op.arg is not None
-            kind, slots = self.comparison_operands(op, types, exit_here)
-            emit(f"COMPARE_OP_{kind}_{COMPARE_NAME[op.arg]}", self.home(op.dst), *slots)
-        elif opcode is Opcode.COMPARE_AND_BRANCH:
-            assert op.arg is not None
-            kind, slots = self.comparison_operands(op, types, exit_here)
-            negated = "" if op.jump_if else "NOT_"
-            emit(f"JUMP_IF_{negated}{kind}_{COMPARE_NAME[op.arg]}", *slots, jump=self.target(op))
+            emit(ops.lookup(opcode, op.arg).stencils[UNBOXED_NAME[types[0]]], self.home(op.dst),
+                 self.slot(op.args[0]), exit=exit_here)
+        elif opcode is Opcode.COMPARE_OP or opcode is Opcode.COMPARE_AND_BRANCH:
+            self.specialized_comparison(op, types, exit_here)
         elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
-            truth = "TRUE" if op.opcode is Opcode.POP_JUMP_IF_TRUE else "FALSE"
-            emit(f"JUMP_IF_{truth}_{UNBOXED_NAME[types[0]]}", self.slot(op.args[0]), jump=self.target(op))
+            emit(ops.lookup(opcode).stencils[UNBOXED_NAME[types[0]]], self.slot(op.args[0]), jump=self.target(op))
         elif opcode is Opcode.JUMP:
             emit("JUMP", jump=self.target(op))
         elif opcode is Opcode.CALL_INTRINSIC:
             self.specialized_intrinsic(op, types, exit_here)
         elif opcode is Opcode.CALL_FUNCTION:
             assert op.dst is not None
-            callee = self.context.callee(op, tuple(types))
+            callee = self.context.callees[op.callee, tuple(types)]
             for position, argument in enumerate(op.args):
                 emit("COPY", self.outgoing + position, self.slot(argument))
             emit("CALL_JIT", self.home(op.dst), self.outgoing, callee.frame_size, len(op.args),
                  operands=(callee.internal_entry, self.context.frame_stack),
-                 exit=self.exit_to_generic(index, after=True), error="return_null")
+                 exit=self.exit_to_generic(index, after=True), error=error)
         elif opcode is Opcode.GET_RANGE:
             step = op.args[2]
             if isinstance(step, ir.Var):
@@ -549,15 +556,67 @@ class Lowering:
         elif opcode is Opcode.FOR_ITER_RANGE:
             assert op.dst is not None
             step = op.args[2]
-            ascending = isinstance(step, ir.Const) and step.value > 0
-            emit("FOR_ITER_RANGE_UP" if ascending else "FOR_ITER_RANGE", self.home(op.dst),
+            micro = ops.lookup(opcode)
+            ascending = isinstance(step, ir.Const) and step.value > 0  # type: ignore[operator]
+            emit(micro.stencils["ascending" if ascending else "INT"], self.home(op.dst),
                  *(self.slot(a) for a in op.args), jump=self.target(op))
         elif opcode is Opcode.CHECK_SIGNALS:
-            self.back_edge(index, "specialized", "return_null")
+            self.back_edge(index, "specialized", error)
         elif opcode is Opcode.RETURN_VALUE:
             self.specialized_return(op)
         else:
             raise AssertionError(f"no specialized lowering for {op.opcode}")
+
+    def on_objects(self, op: ir.Op, types: list[Type]) -> bool:
+        """Whether the specialized tier computes ``op`` on objects: an operand or the result is one (a value
+        the types could not unbox), or the op has no stencil for its operands' representation."""
+        opcode = op.opcode
+        if opcode is Opcode.RETURN_VALUE or opcode is Opcode.JUMP or opcode is Opcode.CHECK_SIGNALS:
+            return False
+        if opcode in IDENTITY_OPS and op.arg in ops.IDENTITY:
+            return False  # an object against a singleton's address, in the specialized tier's own stencils
+        if Type.OBJECT in types:
+            return True
+        return op.dst is not None and self.kinds[op.dst.slot] is Type.OBJECT
+
+    def error_target(self, op: ir.Op, tier: str) -> object:
+        """Where an exception of ``op`` goes: its handler, or the tier's unwinding exit."""
+        if op.handler is not ir.UNWIND:
+            return (tier, self.function.labels[op.handler])
+        return "return_null" if tier == "specialized" else "generic_error"
+
+    def box_into(self, slot: int, operand: ir.Operand) -> None:
+        """Make an object of ``operand`` in object slot ``slot`` (NULL or owning a reference, released)."""
+        if type(operand) is ir.Const:
+            self.asm.emit("LOAD_CONST_OBJECT", slot, operands=(self.context.address(operand.value),))
+            return
+        kind = self.type_of(operand)
+        if kind is Type.OBJECT:
+            self.asm.emit("COPY_OBJECT", slot, self.home(operand))  # type: ignore[arg-type]
+            return
+        self.asm.emit("CLEAR", slot)  # a box stencil writes its slot without releasing what was there
+        self.asm.emit(BOX_STENCIL[kind], slot, self.home(operand), error="return_null")  # type: ignore[arg-type]
+
+    def object_copy(self, dst: int, source: ir.Operand) -> None:
+        if type(source) is ir.Const:
+            self.asm.emit("LOAD_CONST_OBJECT", dst, operands=(self.context.address(source.value),))
+        else:
+            self.box_into(dst, source)
+
+    def boxed_op(self, index: int, op: ir.Op, types: list[Type]) -> None:
+        """An op of the specialized tier computed on objects, as the generic tier computes it: its unboxed
+        operands and constants are boxed into the frame's spare object slots first (the object slots, and so
+        the spares, hold NULL or an owned reference: the unwinding exit and the generic tier release them)."""
+        spare = self.liveness.first_object + self.liveness.objects - len(op.args) - 1
+        consecutive = len(op.args) > 2 and op.opcode in CALLS
+        slots = []
+        for position, (operand, kind) in enumerate(zip(op.args, types, strict=True)):
+            if kind is Type.OBJECT and type(operand) is ir.Var and not consecutive:
+                slots.append(self.home(operand))
+                continue
+            self.box_into(spare + position, operand)
+            slots.append(spare + position)
+        self.object_op(index, op, slots, "specialized", spare + len(op.args))
 
     def target(self, op: ir.Op, tier: str = "specialized") -> object:
         return (tier, self.function.target_index(op))
@@ -583,33 +642,67 @@ class Lowering:
             if kind is Type.FLOAT:
                 continue
             if isinstance(operand, ir.Const):
-                if abs(operand.value) > 2**53:
+                if abs(operand.value) > 2**53:  # type: ignore[arg-type]
                     self.asm.emit("JUMP", jump=exit_here)  # no double holds it: the generic tier compares
             else:
                 self.asm.emit("GUARD_INT_FITS_FLOAT", self.home(operand), exit=exit_here)
         return "FLOAT", [self.numeric(a, t, Type.FLOAT) for a, t in zip(op.args, types, strict=True)]
+
+    def specialized_comparison(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
+        """COMPARE_OP (a value) and COMPARE_AND_BRANCH (a jump) of numbers, and identity with a singleton."""
+        micro = ops.lookup(Opcode.COMPARE_OP, op.arg)
+        emit = self.asm.emit
+        branch = op.opcode is Opcode.COMPARE_AND_BRANCH
+        prefix = ("branch " if op.jump_if else "branch not ") if branch else ""
+        targets = {"jump": self.target(op)} if branch else {}
+        destination = () if branch else (self.home(op.dst),)  # type: ignore[arg-type]
+        if op.arg in ops.IDENTITY:
+            left, singleton = op.args
+            assert type(singleton) is ir.Const
+            if types[0] is Type.OBJECT:
+                emit(micro.stencils[f"{prefix}operand"], *destination, self.slot_of_object(left),
+                     operands=(self.context.address(singleton.value),), **targets)
+                return
+            negated = op.arg == "is not"
+            if types[0] is Type.BOOL and singleton.value is not None:
+                # A bool is True or False itself: identity is equality of the unboxed 0 or 1.
+                equality = ops.lookup(Opcode.COMPARE_OP, "!=" if negated else "==")
+                emit(equality.stencils[f"{prefix}INT"], *destination, self.slot(left), self.slot(singleton),
+                     **targets)
+                return
+            answer = negated  # an int or a float is never None, True or False
+            if not branch:
+                emit("LOAD_CONST", *destination, operands=(int(answer),))
+            elif answer == op.jump_if:
+                emit("JUMP", **targets)
+            return
+        kind, slots = self.comparison_operands(op, types, exit_here)
+        emit(micro.stencils[f"{prefix}{kind}"], *destination, *slots, **targets)
+
+    def slot_of_object(self, operand: ir.Operand) -> int:
+        assert type(operand) is ir.Var
+        return self.home(operand)
 
     def specialized_intrinsic(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
         assert op.dst is not None and op.arg is not None
         emit = self.asm.emit
         dst = self.home(op.dst)
         result = self.kinds[op.dst.slot]
+        micro = ops.lookup(Opcode.CALL_INTRINSIC, op.arg)
         name = op.arg
-        if name == "abs":
-            emit(f"UNARY_ABS_{UNBOXED_NAME[types[0]]}", dst, self.slot(op.args[0]), exit=exit_here)
-        elif name in ("min", "max"):
-            emit(f"{name.upper()}_{UNBOXED_NAME[types[0]]}", dst, *(self.slot(a) for a in op.args))
+        if name in ("abs", "min", "max"):
+            emit(micro.stencils[UNBOXED_NAME[types[0]]], dst, *(self.slot(a) for a in op.args), exit=exit_here)
         elif name == "int":
             if types[0] is Type.FLOAT:
-                emit("FLOAT_TO_INT", dst, self.slot(op.args[0]), exit=exit_here)
+                emit(micro.stencils["FLOAT"], dst, self.slot(op.args[0]), exit=exit_here)
             else:
                 emit("COPY", dst, self.slot(op.args[0]))
-        elif name == "float" or name == "math.sqrt":
+        elif "FLOAT" in micro.stencils or name == "float":  # float() and math.sqrt: of a double
             source = self.numeric(op.args[0], types[0], Type.FLOAT)
             if name == "float":
                 emit("COPY", dst, source)
             else:
-                emit("SQRT_FLOAT", dst, source, exit=exit_here)
+                emit(micro.stencils["FLOAT"], dst, source, exit=exit_here)
         else:
             self.boxed_call(op, types, result, exit_here)
 
@@ -617,7 +710,7 @@ class Lowering:
         """Call a C function object on boxed arguments and unbox its result (math functions)."""
         assert op.dst is not None and op.arg is not None
         emit = self.asm.emit
-        function = getattr(math, op.arg.removeprefix("math."))
+        function = ops.callable_of(ops.lookup(Opcode.CALL_INTRINSIC, op.arg))
         boxes = [self.scratch(i) for i in range(len(op.args))]
         returned = self.scratch(len(op.args))
         release = ("release", id(op))  # (release, n): n boxes are made and must be released
@@ -640,105 +733,125 @@ class Lowering:
         emit("JUMP", jump=exit_here)
         self.asm.label(unbox_error)
         emit("CLEAR", returned)
-        emit("RETURN_NULL")
+        emit("JUMP", jump="return_null")
         for position in range(len(boxes), 0, -1):
             self.asm.label((release, position))
             emit("CLEAR", boxes[position - 1])
         self.asm.label((release, 0))
-        emit("RETURN_NULL")
+        emit("JUMP", jump="return_null")
         self.asm.label(done)
 
     def specialized_return(self, op: ir.Op) -> None:
         (value,) = op.args
+        stencils = ops.lookup(Opcode.RETURN_VALUE).stencils
+        emit = self.asm.emit
+        if type(value) is ir.Var and self.kinds[value.slot] is Type.OBJECT:
+            # The reference moves to the return slot (outside the object slots, which are released).
+            emit("COPY", self.return_slot, self.home(value))
+            emit("SET_NULL", self.home(value))
+            self.release_objects()
+            emit(stencils["object"], self.return_slot)
+            return
+        self.release_objects()
         if self.facts.return_type.unboxed:
-            self.asm.emit("RETURN_RAW", self.slot(value))
+            emit(stencils["raw"], self.slot(value))
         elif isinstance(value, ir.Const):
-            self.asm.emit("RETURN_CONST", operands=(self.context.address(value.value),))
+            emit(stencils["constant"], operands=(self.context.address(value.value),))
         else:
-            kind = self.type_of(value)
-            self.asm.emit(f"RETURN_{'BOOL' if kind is Type.BOOL else UNBOXED_NAME[kind]}", self.home(value))
+            emit(stencils[self.type_of(value).name], self.home(value))
+
+    def release_objects(self) -> None:
+        if self.liveness.objects:
+            self.asm.emit("CLEAR_RANGE", self.liveness.first_object, self.liveness.objects)
 
     # --- the generic tier ------------------------------------------------------------------
 
     def generic_op(self, index: int, op: ir.Op) -> None:
+        self.object_op(index, op, [self.object_slot(a) for a in op.args], "generic", self.scratch(len(op.args)))
+
+    def object_op(self, index: int, op: ir.Op, slots: list[int], tier: str, spare: int) -> None:
+        """``op`` on objects: the generic tier's lowering, and the specialized tier's for what it cannot
+        unbox.  ``slots`` hold the operands' objects (consecutive when a call needs them so); ``spare`` is an
+        object slot (NULL or owning) for a result nobody keeps."""
         emit = self.asm.emit
-        error = "generic_error"
-        slots = [self.object_slot(a) for a in op.args]
+        error = self.error_target(op, tier)
         opcode = op.opcode
-        if opcode in (Opcode.LOAD_CONST, Opcode.COPY):
-            assert op.dst is not None
-            emit("COPY_OBJECT", self.home(op.dst), slots[0])
+        micro = ops.lookup(opcode, op.arg)
+        dst = self.homes[op.dst.slot] if op.dst is not None else -1
+        if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.BOX):
+            emit("COPY_OBJECT", dst, slots[0])
         elif opcode is Opcode.BINARY_OP:
-            assert op.dst is not None and op.arg is not None
-            emit(GENERIC_BINARY[op.arg], self.homes[op.dst.slot], *slots, error=error)
-        elif opcode is Opcode.UNARY_OP:
-            assert op.dst is not None
-            emit("UNARY_NOT" if op.arg == "not" else "UNARY_NEGATIVE", self.home(op.dst), *slots, error=error)
-        elif opcode is Opcode.COMPARE_OP:
-            assert op.dst is not None and op.arg is not None
-            emit("COMPARE_OP", self.home(op.dst), *slots, RICH_COMPARE[op.arg], error=error)
-        elif opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
-            name = "JUMP_IF_COMPARE" if op.jump_if else "JUMP_IF_NOT_COMPARE"
-            emit(name, *slots, RICH_COMPARE[op.arg], jump=self.target(op, "generic"), error=error)
+            emit(micro.stencils["inplace" if op.arg.endswith("=") else "object"], dst, *slots, error=error)
+        elif opcode is Opcode.UNARY_OP or opcode is Opcode.COMPARE_OP and op.arg not in ops.IDENTITY:
+            emit(micro.stencils["object"], dst, *slots, *((micro.oparg,) if opcode is Opcode.COMPARE_OP else ()),
+                 error=error)
+        elif opcode is Opcode.COMPARE_OP:  # identity: the result is True or False itself
+            emit(micro.stencils["object"], dst, *slots)
+        elif opcode is Opcode.COMPARE_AND_BRANCH:
+            comparison = ops.lookup(Opcode.COMPARE_OP, op.arg)
+            variant = "branch object" if op.jump_if else "branch not object"
+            opargs = () if op.arg in ops.IDENTITY else (comparison.oparg,)
+            emit(comparison.stencils[variant], *slots, *opargs, jump=self.target(op, tier), error=error)
         elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
-            name = "JUMP_IF_TRUE" if op.opcode is Opcode.POP_JUMP_IF_TRUE else "JUMP_IF_FALSE"
-            emit(name, *slots, jump=self.target(op, "generic"), error=error)
+            emit(micro.stencils["object"], *slots, jump=self.target(op, tier), error=error)
         elif opcode is Opcode.JUMP:
-            emit("JUMP", jump=self.target(op, "generic"))
+            emit("JUMP", jump=self.target(op, tier))
         elif opcode is Opcode.CALL_INTRINSIC:
-            assert op.dst is not None and op.arg is not None
-            simple = {"abs": "UNARY_ABS", "min": "MIN", "max": "MAX", "int": "CONVERT_INT", "float": "CONVERT_FLOAT"}
-            if op.arg in simple:
-                emit(simple[op.arg], self.home(op.dst), *slots, error=error)
+            assert op.arg is not None
+            if "object" in micro.stencils:
+                emit(micro.stencils["object"], dst, *slots, error=error)
             else:
-                function = getattr(math, op.arg.removeprefix("math."))
-                self.generic_call(self.home(op.dst), function, slots)
+                self.generic_call(dst, ops.callable_of(micro), slots, error, tier)
         elif opcode is Opcode.CALL_FUNCTION:
-            assert op.dst is not None
-            types = tuple(self.type_of(a) for a in op.args)
-            self.generic_call(self.home(op.dst), self.context.callee(op, types).python_callable, slots)
+            self.generic_call(dst, self.context.callables[op.callee], slots, error, tier)
         elif opcode is Opcode.INDEX:
-            assert op.dst is not None
-            self.generic_call(self.home(op.dst), python_index, slots)  # range()'s PyNumber_Index, its message
+            self.generic_call(dst, python_index, slots, error, tier)  # range()'s PyNumber_Index, its message
         elif opcode is Opcode.GET_RANGE:
             # range() itself checks the (exact int) bounds: a zero step raises its ValueError.
-            result = self.scratch(len(slots))
-            self.generic_call(result, range, slots)
-            emit("CLEAR", result)
+            self.generic_call(spare, range, slots, error, tier)
+            emit("CLEAR", spare)
         elif opcode is Opcode.FOR_ITER_RANGE:
-            assert op.dst is not None
-            emit("FOR_ITER_RANGE_OBJECT", self.home(op.dst), *slots, operands=(self.context.address(0),),
-                 jump=self.target(op, "generic"), error=error)
+            emit(micro.stencils["object"], dst, *slots, operands=(self.context.address(0),),
+                 jump=self.target(op, tier), error=error)
         elif opcode is Opcode.CHECK_SIGNALS:
-            self.back_edge(index, "generic", error)
+            self.back_edge(index, tier, error)
         elif opcode is Opcode.RETURN_VALUE:
             emit("COPY_OBJECT", self.return_slot, slots[0])
             emit("JUMP", jump="generic_return")
         else:
-            raise AssertionError(f"no generic lowering for {op.opcode}")
+            raise AssertionError(f"no lowering on objects for {op.opcode}")
 
-    def back_edge(self, index: int, tier: str, error: str) -> None:
+    def back_edge(self, index: int, tier: str, error: object) -> None:
         """CHECK_SIGNALS and the JUMP after it: the count-down jumps to the loop head itself, and
         falls into the poll only when the count runs out; the JUMP op then follows the poll."""
         loop_jump = self.function.ops[index + 1]
         assert loop_jump.opcode is Opcode.JUMP, "the frontend puts a JUMP after every CHECK_SIGNALS"
-        self.asm.emit("CHECK_SIGNALS", self.signal_slot, jump=self.target(loop_jump, tier))
-        self.asm.emit("POLL_SIGNALS", self.signal_slot, SIGNAL_CHECK_INTERVAL,
+        stencils = ops.lookup(Opcode.CHECK_SIGNALS).stencils
+        self.asm.emit(stencils["count"], self.signal_slot, jump=self.target(loop_jump, tier))
+        self.asm.emit(stencils["poll"], self.signal_slot, SIGNAL_CHECK_INTERVAL,
                       operands=(self.context.address(run_eval_breaker),), error=error)
 
-    def generic_call(self, dst: int, function: object, slots: list[int]) -> None:
+    def generic_call(self, dst: int, function: object, slots: list[int], error: object, tier: str) -> None:
         operands = (self.context.address(function),)
         if 1 <= len(slots) <= 2:
-            self.asm.emit(f"CALL_{len(slots)}", dst, *slots, operands=operands, error="generic_error")
+            self.asm.emit(f"CALL_{len(slots)}", dst, *slots, operands=operands, error=error)
+            return
+        stencil = ops.lookup(Opcode.CALL_FUNCTION).stencils["object"]
+        if tier == "specialized":  # boxed_op made them consecutive (spare object slots)
+            self.asm.emit(stencil, dst, slots[0] if slots else dst, len(slots), operands=operands, error=error)
             return
         # Vectorcall takes the arguments from consecutive slots (none, for a call without arguments).
         first = self.scratch(0)
         for position, slot in enumerate(slots):
             self.asm.emit("COPY_OBJECT", first + position, slot)
-        self.asm.emit("CALL_SLOTS", dst, first, len(slots), operands=operands, error="generic_error")
+        self.asm.emit(stencil, dst, first, len(slots), operands=operands, error=error)
         for position in range(len(slots)):
             self.asm.emit("CLEAR", first + position)
+
+
+IDENTITY_OPS = frozenset({Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH})
+CALLS = frozenset({Opcode.CALL_FUNCTION, Opcode.CALL_INTRINSIC, Opcode.INDEX, Opcode.GET_RANGE})
 
 
 def lower(function: ir.Function, facts: Facts, context: Context) -> Lowered:

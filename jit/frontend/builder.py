@@ -13,37 +13,23 @@ import math
 import types
 from collections.abc import Callable
 
-from jit import _isolation, arguments, ir
+from jit import _isolation, arguments, ir, ops
 from jit.errors import UnsupportedError
 from jit.frontend.source import FunctionSource, first_node, parse_definition, read_source
 
-BINARY_OPERATORS: dict[type[ast.operator], str] = {
-    ast.Add: "+",
-    ast.Sub: "-",
-    ast.Mult: "*",
-    ast.Div: "/",
-    ast.FloorDiv: "//",
-    ast.Mod: "%",
-    ast.Pow: "**",
-}
-COMPARISONS: dict[type[ast.cmpop], str] = {
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-}
+# The frontend's spelling of each operator comes from its declaration (jit/ops.py).
+BINARY_OPERATORS: dict[type[ast.AST], str] = ops.BINARY_SYNTAX
+UNARY_OPERATORS: dict[type[ast.AST], str] = ops.UNARY_SYNTAX
+COMPARISONS: dict[type[ast.AST], str] = ops.COMPARE_SYNTAX
 # Builtins compiled as intrinsics, with the numbers of arguments they accept here.  Keyed by the genuine
 # objects: a call of whatever a name is bound to when the function is compiled is inlined only if it is the
 # builtin itself (one rebound before `import jit` is an ordinary call, jit/_isolation.py).
 BUILTIN_INTRINSICS: dict[object, tuple[str, tuple[int, ...]]] = {
-    value: (name, counts)
-    for name, counts in (("abs", (1,)), ("min", (2,)), ("max", (2,)), ("int", (1,)), ("float", (1,)))
-    if (value := _isolation.genuine(name)) is not None
+    value: (name, ops.lookup(ir.Opcode.CALL_INTRINSIC, name).arities)
+    for name in ops.BUILTIN_INTRINSICS if (value := _isolation.genuine(name)) is not None
 }
 RANGE = _isolation.genuine("range")  # None (never matched) if rebound before import
-CONSTANT_TYPES = (bool, int, float)
+CONSTANT_TYPES = (bool, int, float, type(None))
 
 
 def math_intrinsics() -> dict[object, tuple[str, tuple[int, ...]]]:
@@ -52,7 +38,7 @@ def math_intrinsics() -> dict[object, tuple[str, tuple[int, ...]]]:
     for name in dir(math):
         value = getattr(math, name)
         if isinstance(value, types.BuiltinFunctionType):
-            table[value] = (f"math.{name}", (1, 2))
+            table[value] = (ops.math_function(name).arg, (1, 2))  # type: ignore[assignment]
     return table
 
 
@@ -301,20 +287,29 @@ class Builder:
                 self.condition(node.values[-1], target, jump_if)
                 self.function.place(skip)
         elif isinstance(node, ast.Compare) and len(node.ops) == 1:
-            left = self.expression(node.left)
-            right = self.expression(node.comparators[0])
-            self.emit(ir.Opcode.COMPARE_AND_BRANCH, args=(left, right), arg=self.comparison(node.ops[0], node),
-                      target=target, jump_if=jump_if)
+            left, right, symbol = self.compared(node.ops[0], self.expression(node.left),
+                                                self.expression(node.comparators[0]), node)
+            self.emit(ir.Opcode.COMPARE_AND_BRANCH, args=(left, right), arg=symbol, target=target, jump_if=jump_if)
         else:
             truth = self.expression(node)
             opcode = ir.Opcode.POP_JUMP_IF_TRUE if jump_if else ir.Opcode.POP_JUMP_IF_FALSE
             self.emit(opcode, args=(truth,), target=target)
         self.line = saved
 
-    def comparison(self, op: ast.cmpop, node: ast.AST) -> str:
+    def compared(self, op: ast.cmpop, left: ir.Operand, right: ir.Operand,
+                 node: ast.AST) -> tuple[ir.Operand, ir.Operand, str]:
+        """The operands and operator of a comparison.  ``is`` and ``is not`` only against None, True or False
+        (either side; the singleton goes right), where the answer does not depend on which object a number
+        happens to be."""
         if type(op) not in COMPARISONS:
             raise self.unsupported(f"comparison '{describe(op)}' is not supported", node)
-        return COMPARISONS[type(op)]
+        symbol = COMPARISONS[type(op)]
+        if symbol in ops.IDENTITY:
+            if is_singleton(left) and not is_singleton(right):
+                left, right = right, left
+            if not is_singleton(right):
+                raise self.unsupported(f"'{symbol}' is supported only against None, True or False", node)
+        return left, right, symbol
 
     # --- expressions -------------------------------------------------------------
 
@@ -380,20 +375,19 @@ class Builder:
         return dst
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> ir.Operand:
-        operators = {ast.USub: "-", ast.Not: "not"}
-        if type(node.op) not in operators:
+        if type(node.op) not in UNARY_OPERATORS:
             raise self.unsupported(f"unary operator '{describe(node.op)}' is not supported", node)
         operand = self.expression(node.operand)
         dst = self.temp()
-        self.emit(ir.Opcode.UNARY_OP, dst=dst, args=(operand,), arg=operators[type(node.op)])
+        self.emit(ir.Opcode.UNARY_OP, dst=dst, args=(operand,), arg=UNARY_OPERATORS[type(node.op)])
         return dst
 
     def expr_Compare(self, node: ast.Compare) -> ir.Operand:
         if len(node.ops) == 1:
-            left = self.expression(node.left)
-            right = self.expression(node.comparators[0])
+            left, right, symbol = self.compared(node.ops[0], self.expression(node.left),
+                                                self.expression(node.comparators[0]), node)
             dst = self.temp()
-            self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(left, right), arg=self.comparison(node.ops[0], node))
+            self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(left, right), arg=symbol)
             return dst
         # a < b < c: each middle operand evaluated once; the value of the first false comparison, else the last.
         dst = self.temp()
@@ -401,7 +395,8 @@ class Builder:
         left = self.expression(node.left)
         for index, (op, comparator) in enumerate(zip(node.ops, node.comparators, strict=True)):
             right = self.materialize(self.expression(comparator))
-            self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(left, right), arg=self.comparison(op, node))
+            first, second, symbol = self.compared(op, left, right, node)
+            self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(first, second), arg=symbol)
             if index < len(node.ops) - 1:
                 self.emit(ir.Opcode.POP_JUMP_IF_FALSE, args=(dst,), target=end)
             left = right
@@ -476,6 +471,10 @@ class Builder:
                     self.function.guards.append(ir.GlobalGuard(vars(module), node.attr, value))
                     return ir.Const(value)  # type: ignore[arg-type]
         raise self.unsupported(f"attribute access {describe(node)} is not supported", node)
+
+
+def is_singleton(operand: ir.Operand) -> bool:
+    return type(operand) is ir.Const and any(operand.value is value for value in ops.SINGLETONS)
 
 
 def describe(node: ast.AST) -> str:

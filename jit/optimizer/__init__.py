@@ -26,12 +26,14 @@ class Facts:
     types: dict[ir.Var, ir.Type] = field(default_factory=dict)
     kinds: list[ir.Type] = field(default_factory=list)  # the same types by variable number (Var.slot)
     return_type: ir.Type = ir.Type.UNKNOWN
-    liveness: Liveness | None = None  # live variables and frame slots (a function pass: shared by signatures)
-    type_steps: int = 0  # ops the type-inference worklist evaluated (linear in the ops)
+    liveness: Liveness | None = None  # live variables and frame slots of this signature's IR
+    versions: int = 0  # block versions the types made (jit/optimizer/versions.py)
     specializable: bool = True
-    # The return type of a call of a Python function with these argument types (given by the driver,
-    # which compiles callees; recursion sees the current assumption).
-    callee_return_type: Callable[[object, tuple[ir.Type, ...]], ir.Type] = lambda callee, types: ir.Type.OBJECT
+    # The return types of the direct calls' callees, by (callee, argument types): given by the driver, which
+    # compiles callees.  A call whose entry is missing is typed UNKNOWN and asked for in ``callees_wanted``;
+    # the driver compiles those and runs the signature's passes again.
+    callee_returns: dict[tuple[object, tuple[ir.Type, ...]], ir.Type] = field(default_factory=dict)
+    callees_wanted: set[tuple[object, tuple[ir.Type, ...]]] = field(default_factory=set)
     generic_reason: str = ""  # why only the generic tier runs, when it is so
 
 
@@ -40,13 +42,12 @@ Pass = Callable[[ir.Function, Facts], None]
 
 def function_passes() -> tuple[tuple[str, Pass], ...]:
     """Passes that do not depend on the argument types: run once per function."""
-    return (("constant-folding", constants.run), ("definite-assignment", assignment.run),
-            ("liveness", liveness.run))
+    return (("constant-folding", constants.run), ("definite-assignment", assignment.run))
 
 
 def signature_passes() -> tuple[tuple[str, Pass], ...]:
-    """Passes run for each signature of argument types."""
-    return (("type-inference", types.run),)
+    """Passes run for each signature of argument types, on the signature's own copy of the IR."""
+    return (("types", versions.run), ("liveness", liveness.run))
 
 
 def optimize(function: ir.Function, facts: Facts, passes: Sequence[tuple[str, Pass]] | None = None) -> Facts:
@@ -64,4 +65,4 @@ def optimize(function: ir.Function, facts: Facts, passes: Sequence[tuple[str, Pa
 
 # The passes import Facts from here, so they come last.  Imported once, at import: an import statement run
 # during compilation goes through importlib's Python code, which calls the real builtins (jit/_isolation.py).
-from jit.optimizer import assignment, constants, liveness, types  # noqa: E402
+from jit.optimizer import assignment, constants, liveness, versions  # noqa: E402

@@ -1,26 +1,20 @@
 """Constant folding: an operation on constants becomes its value, computed by Python itself.
 
-Folding uses the interpreter's own arithmetic, so the folded value is exactly
-the interpreter's; an operation that raises is left in place to raise at run
-time, and results that are not small numbers (big ints, huge powers) are not
+The folding rule of each op is its declaration's (jit/ops.py): the interpreter's own operation, so the
+folded value is exactly the interpreter's.  An operation that raises (or whose rule refuses: a huge power, a
+warning) is left in place to do so at run time, and results that are not small numbers or bools are not
 folded.
 """
 
 from __future__ import annotations
 
-import operator
 from collections import Counter
-from collections.abc import Callable
 
-from jit import ir
+from jit import ir, ops
 from jit.optimizer import Facts
 
-BINARY: dict[str, Callable[[object, object], object]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "//": operator.floordiv, "%": operator.mod, "**": operator.pow,
-}
-MAX_FOLDED_EXPONENT = 64  # an int ** int beyond this is not an int64 unless its base is 0 or ±1
 INT64 = range(-(2**63), 2**63)
+FOLDED = frozenset({ir.Opcode.BINARY_OP, ir.Opcode.UNARY_OP, ir.Opcode.COMPARE_OP})
 
 
 def foldable(value: object) -> bool:
@@ -28,35 +22,31 @@ def foldable(value: object) -> bool:
 
 
 def run(function: ir.Function, facts: Facts) -> None:
-    """Fold, then propagate folded temporaries into their uses, until nothing changes."""
-    while fold(function) and propagate(function):
-        pass
+    """Fold, then propagate folded temporaries into their uses, until neither changes anything: a fold makes
+    constants to propagate, and a propagation makes operations to fold (``range(n)``'s step)."""
+    while True:
+        folded = fold(function)
+        propagated = propagate(function)
+        if not (folded or propagated):
+            return
 
 
 def fold(function: ir.Function) -> bool:
     changed = False
     for op in function.ops:
-        if op.opcode is not ir.Opcode.BINARY_OP or op.arg is None or ir.binary_operator(op.arg) not in BINARY:
+        if op.opcode not in FOLDED or not op.args or not all(type(a) is ir.Const for a in op.args):
             continue
-        left, right = op.args
-        if not (isinstance(left, ir.Const) and isinstance(right, ir.Const)):
+        rule = ops.lookup(op.opcode, op.arg).fold
+        if rule is None:
             continue
-        if ir.binary_operator(op.arg) == "**" and not cheap_power(left.value, right.value):
-            continue  # 2 ** 10**9 would take the compiler minutes
         try:
-            value = BINARY[ir.binary_operator(op.arg)](left.value, right.value)
-        except ArithmeticError:
+            value = rule(*(a.value for a in op.args))  # type: ignore[union-attr]
+        except (ArithmeticError, ValueError, TypeError):
             continue
         if foldable(value):
             op.opcode, op.args, op.arg = ir.Opcode.LOAD_CONST, (ir.Const(value),), None  # type: ignore[arg-type]
             changed = True
     return changed
-
-
-def cheap_power(base: object, exponent: object) -> bool:
-    if type(base) is float or type(exponent) is float:
-        return True
-    return abs(exponent) <= MAX_FOLDED_EXPONENT or abs(base) <= 1  # type: ignore[arg-type]
 
 
 def propagate(function: ir.Function) -> bool:

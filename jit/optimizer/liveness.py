@@ -44,6 +44,8 @@ class Liveness:
     kills: list[int]  # op index -> blocks.kills of the op
     variable_slots: int  # frame slots the variables need
     rounds: int  # blocks the fixpoint processed (how much work it took)
+    first_object: int = 0  # the objects' slots: first_object .. first_object + objects - 1 (the last few spare)
+    objects: int = 0
 
     def home(self, var: int, index: int) -> int:
         """The slot of variable ``var`` at op ``index``, which reads or writes it."""
@@ -79,8 +81,14 @@ class _Intervals:
             self.parent[max(a, b)] = min(a, b)
 
 
-def solve(blocks: list[Block], reads: list[list[int]], kills: list[int]) -> tuple[list[frozenset[int]], int]:
+def solve(blocks: list[Block], reads: list[list[int]], kills: list[int],
+          edge_kills: dict[tuple[int, int], int] | None = None) -> tuple[list[frozenset[int]], int]:
     """Live-out sets per block, and the number of blocks processed.
+
+    ``edge_kills`` names variables written on one edge only, (block, successor) -> variable: FOR_ITER_RANGE
+    assigns its target on the edge into the loop body, not on the exit.  Without it the target counts as
+    live before the loop (it is not killed by the op), which is what the slots need (the op writes it where
+    the body reads it); the types need the precise answer (jit/optimizer/versions.py).
 
     A worklist of blocks, the last one first (a heap on the block number): for
     structured code a block's successors then come before it, except along
@@ -107,7 +115,11 @@ def solve(blocks: list[Block], reads: list[list[int]], kills: list[int]) -> tupl
         position = -heapq.heappop(pending)
         queued[position] = False
         rounds += 1
-        out = frozenset().union(*(live_in[s] for s in blocks[position].successors))
+        if edge_kills:
+            out = frozenset().union(*(live_in[s] - {edge_kills[position, s]} if (position, s) in edge_kills
+                                      else live_in[s] for s in blocks[position].successors))
+        else:
+            out = frozenset().union(*(live_in[s] for s in blocks[position].successors))
         live_out[position] = out
         new_in = used[position] | (out - killed[position])
         if new_in != live_in[position]:
@@ -193,9 +205,13 @@ def intervals(function: ir.Function, blocks: list[Block], live_out: list[frozens
     return found, entering[0] if entering else {}, leaving
 
 
-def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int]) -> tuple[list[int], int]:
+def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int],
+             boxed: list[bool]) -> tuple[list[int], int, int]:
     """A slot per interval (the same for a web), by linear scan over the webs' extents; parameters keep
-    slots 0..n-1."""
+    slots 0..n-1.  Webs of objects (``boxed`` by variable number) share slots only with each other, and
+    theirs come after all the others: the specialized tier keeps them NULL or owning a reference, so that
+    one range of slots is set to NULL on entry and released on exit.  Returns the slot of every interval,
+    the number of slots and the first of the objects' slots."""
     # A web's root is its smallest interval and every interval's parent is smaller than itself (join links the
     # larger root under the smaller, path halving only skips ancestors), so one pass in increasing order
     # finds every root, and a web's extent, without walking any path.
@@ -212,29 +228,35 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int])
             low[web] = low[interval]
         if high[interval] > high[web]:
             high[web] = high[interval]
-    slot_of = [-1] * len(root)  # per web root
-    active: list[tuple[int, int]] = []  # (last op, slot) of the webs holding a slot
+    slot_of = [-1] * len(root)  # per web root; an object's slot counted among the objects' until the end
+    active: list[tuple[int, int, int]] = []  # (last op, is an object's, slot) of the webs holding a slot
     for position, param in enumerate(function.params):
         web = root[at_entry[param.slot]]
         slot_of[web] = position
-        heapq.heappush(active, (high[web], position))
-    free: list[int] = []
-    count = len(function.params)
+        heapq.heappush(active, (high[web], 0, position))
+    free: tuple[list[int], list[int]] = ([], [])  # per class: numbers, objects'
+    count = [len(function.params), 0]
+    var_of = found.var
     # By extent; equal extents in the order of their roots (what a stable sort of the roots would give).
     webs = sorted((low[web], high[web], web) for web, first in enumerate(root) if web == first and slot_of[web] < 0)
     for _, _, web in webs:
         while active and active[0][0] < low[web]:
-            heapq.heappush(free, heapq.heappop(active)[1])
-        if free:
-            slot = heapq.heappop(free)
+            _, released, slot = heapq.heappop(active)
+            heapq.heappush(free[released], slot)
+        kind = 1 if boxed[var_of[web]] else 0
+        if free[kind]:
+            slot = heapq.heappop(free[kind])
         else:
-            slot, count = count, count + 1
+            slot = count[kind]
+            count[kind] += 1
         slot_of[web] = slot
-        heapq.heappush(active, (high[web], slot))
-    return [slot_of[web] for web in root], count
+        heapq.heappush(active, (high[web], kind, slot))
+    first_object = count[0]
+    slots = [slot_of[web] + first_object if boxed[var_of[web]] else slot_of[web] for web in root]
+    return slots, count[0] + count[1], first_object
 
 
-def analyse(function: ir.Function) -> Liveness:
+def analyse(function: ir.Function, boxed: list[bool] | None = None, spare_objects: int = 0) -> Liveness:
     blocks = basic_blocks(function)
     reads, kills = effects(function)
     live_out, rounds = solve(blocks, reads, kills)
@@ -246,14 +268,25 @@ def analyse(function: ir.Function) -> Liveness:
         at_entry[param.slot] = found.add(param.slot, ENTRY, ENTRY)
         if param.slot in live_at_entry:
             found.join(at_entry[param.slot], live_at_entry[param.slot])
-    slot_of, count = allocate(function, found, at_entry)
+    if boxed is None:
+        boxed = [False] * len(function.variables)
+    slot_of, count, first_object = allocate(function, found, at_entry, boxed)
+    objects = count - first_object
+    if objects or any(boxed):
+        objects += spare_objects  # scratch slots for boxing operands of ops computed on objects
+    count = first_object + objects
     homes_at = [{var: slot_of[interval] for var, interval in here.items()} for here in occurrences]
     homes_out = [{var: slot_of[interval] for var, interval in out.items()} for out in leaving]
     block_at = [0] * len(function.ops)
     for position, block in enumerate(blocks):
         block_at[block.start : block.end + 1] = [position] * (block.end - block.start + 1)
-    return Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, homes_out, reads, kills, count, rounds)
+    return Liveness(blocks, reachable(blocks), live_out, block_at, homes_at, homes_out, reads, kills, count, rounds,
+                    first_object, objects)
 
 
 def run(function: ir.Function, facts: Facts) -> None:
-    facts.liveness = analyse(function)
+    boxed = [kind is ir.Type.OBJECT for kind in facts.kinds] if facts.kinds else None
+    # An op computed on objects boxes its unboxed operands into spare object slots (at most its arity).
+    # Plus one for a result nobody keeps (range()'s check).
+    spare = max((len(op.args) for op in function.ops), default=0) + 1 if boxed and any(boxed) else 0
+    facts.liveness = analyse(function, boxed, spare)

@@ -1,0 +1,485 @@
+"""The registry of micro-ops: every operation the IR can hold, declared once.
+
+Each declaration says what the op is (its opcode and, for families such as
+BINARY_OP, its operator), how the frontend spells it (the AST node), how many
+operands it takes, its type rule, its constant-folding rule (Python's own
+operation), its effects, and the stencils it lowers to.  Everything else is
+derived from here: the frontend's operator maps, the constant folder, type
+inference, the lowering's choice of stencil, the stencil catalog the build
+checks, and the list of terminal stencils.  CPython's ``Python/bytecodes.c``
+(an instruction declared once, its interpreter cases and metadata generated)
+and Numba's typing and lowering registries are the models.
+
+A new operator is one :func:`binary` (or :func:`unary`, :func:`comparison`,
+:func:`intrinsic`) call below plus its C stencils; see docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from jit.ir import Opcode, Type
+
+INTEGRAL = (Type.BOOL, Type.INT)
+NUMERIC = (Type.BOOL, Type.INT, Type.FLOAT)
+
+
+class Effects:
+    """What an op may do besides computing its result, for the passes to query.
+
+    ``raises``: it has an error edge (an exception goes where ``Op.handler`` says);
+    ``deoptimizes``: its specialized stencil may leave for the generic tier;
+    ``runs_python``: it may run arbitrary Python code (a dunder method, a signal handler), so anything the
+    function cannot see may change; ``escapes``: an object it is given may be kept beyond the op.
+    """
+
+    __slots__ = ("raises", "deoptimizes", "runs_python", "escapes")
+
+    def __init__(self, raises: bool = False, deoptimizes: bool = False, runs_python: bool = False,
+                 escapes: bool = False) -> None:
+        self.raises = raises
+        self.deoptimizes = deoptimizes
+        self.runs_python = runs_python
+        self.escapes = escapes
+
+    def __repr__(self) -> str:
+        names = [name for name in self.__slots__ if getattr(self, name)]
+        return f"Effects({', '.join(names) or 'none'})"
+
+
+PURE = Effects()
+ARITHMETIC = Effects(raises=True, deoptimizes=True, runs_python=True)  # on objects: any __add__
+CALL = Effects(raises=True, deoptimizes=True, runs_python=True, escapes=True)
+POLL = Effects(raises=True, runs_python=True)  # signal handlers run, KeyboardInterrupt
+FAILS = Effects(raises=True)  # raises, nothing else (range() of a zero step, a box without memory)
+
+TypeRule = Callable[[Sequence[Type]], Type]
+
+
+class MicroOp:
+    """One operation of the IR: an opcode, and for families its operator or intrinsic name (``arg``).
+
+    ``stencils`` maps a *variant* to a stencil name: ``"INT"`` and ``"FLOAT"`` are the specialized tier's
+    stencils for operands of that representation (a bool is an int64 0 or 1), ``"object"`` the stencil on
+    objects (the generic tier's, and the specialized tier's for a value it cannot unbox), ``"inplace"`` the
+    object stencil of the augmented form (``x += y``); comparisons add their branches (``"branch INT"``,
+    ``"branch not INT"``, ...).  A variant that is absent means the op has no such form: the lowering
+    computes it on objects.
+    """
+
+    __slots__ = ("opcode", "arg", "syntax", "arities", "result", "fold", "effects", "stencils", "oparg",
+                 "operands")
+
+    def __init__(self, opcode: Opcode, arg: str | None, *, operands: str, arities: tuple[int, ...],
+                 result: TypeRule, effects: Effects, stencils: Mapping[str, str],
+                 syntax: type[ast.AST] | None = None, fold: Callable[..., object] | None = None,
+                 oparg: int = 0) -> None:
+        self.opcode = opcode
+        self.arg = arg
+        self.operands = operands  # how the op reads, for documentation: "dst = a + b"
+        self.syntax = syntax
+        self.arities = arities
+        self.result = result
+        self.fold = fold
+        self.effects = effects
+        self.stencils = dict(stencils)
+        self.oparg = oparg  # an oparg the object stencil takes (a rich comparison's Py_LT ... Py_GE)
+
+    def stencil(self, variant: str) -> str | None:
+        return self.stencils.get(variant)
+
+    def __repr__(self) -> str:
+        return f"<micro-op {self.opcode.value}{' ' + self.arg if self.arg else ''}>"
+
+
+REGISTRY: dict[tuple[Opcode, str | None], MicroOp] = {}
+
+
+def declare(op: MicroOp) -> MicroOp:
+    key = (op.opcode, op.arg)
+    assert key not in REGISTRY, f"{op} declared twice"
+    REGISTRY[key] = op
+    return op
+
+
+def lookup(opcode: Opcode, arg: str | None = None) -> MicroOp:
+    """The declaration of an op (for BINARY_OP, the augmented "+=" is declared with "+")."""
+    if opcode is Opcode.BINARY_OP and arg is not None:
+        arg = arg.removesuffix("=")
+    elif opcode is Opcode.COMPARE_AND_BRANCH:
+        opcode = Opcode.COMPARE_OP  # a comparison's branch forms are among its own variants
+    return REGISTRY[opcode, arg]
+
+
+# --- type rules -------------------------------------------------------------------------
+# A rule takes the operands' types and gives the result's.  UNKNOWN (an operand no assignment has reached
+# yet) gives UNKNOWN; OBJECT is a boxed value: the op is computed on objects and its result is an object.
+
+
+def _known(rule: TypeRule) -> TypeRule:
+    def checked(types: Sequence[Type]) -> Type:
+        if Type.UNKNOWN in types:
+            return Type.UNKNOWN
+        if Type.OBJECT in types:
+            return Type.OBJECT
+        return rule(types)
+    checked.__doc__ = rule.__doc__
+    checked.__name__ = rule.__name__
+    return checked
+
+
+@_known
+def arithmetic(types: Sequence[Type]) -> Type:
+    """+ - * // %: int if both are integral, else float."""
+    return Type.INT if all(t in INTEGRAL for t in types) else Type.FLOAT
+
+
+@_known
+def true_division(types: Sequence[Type]) -> Type:
+    return Type.FLOAT
+
+
+@_known
+def power(types: Sequence[Type]) -> Type:
+    """int ** int may be a float (a negative exponent) or a big int: computed on objects."""
+    return Type.OBJECT if all(t in INTEGRAL for t in types) else Type.FLOAT
+
+
+@_known
+def bitwise(types: Sequence[Type]) -> Type:
+    """& | ^: a bool for two bools (True & True is True), an int for integral operands; a float raises
+    TypeError, on objects."""
+    if all(t is Type.BOOL for t in types):
+        return Type.BOOL
+    return Type.INT if all(t in INTEGRAL for t in types) else Type.OBJECT
+
+
+@_known
+def shift(types: Sequence[Type]) -> Type:
+    return Type.INT if all(t in INTEGRAL for t in types) else Type.OBJECT
+
+
+@_known
+def negation(types: Sequence[Type]) -> Type:
+    return Type.FLOAT if types[0] is Type.FLOAT else Type.INT
+
+
+@_known
+def inversion(types: Sequence[Type]) -> Type:
+    """~ of an int; ~ of a bool warns (3.12+) and ~ of a float raises: both on objects."""
+    return Type.INT if types[0] is Type.INT else Type.OBJECT
+
+
+@_known
+def truth(types: Sequence[Type]) -> Type:
+    return Type.BOOL
+
+
+def identity(types: Sequence[Type]) -> Type:
+    """``x is None`` (the frontend allows only None, True and False on the right): always an unboxed bool."""
+    return Type.UNKNOWN if Type.UNKNOWN in types else Type.BOOL
+
+
+@_known
+def same_type(types: Sequence[Type]) -> Type:
+    """min and max: the type of their operands when they agree (else objects: min(1, 1.0) is 1)."""
+    return types[0] if all(t is types[0] for t in types) else Type.OBJECT
+
+
+@_known
+def absolute(types: Sequence[Type]) -> Type:
+    return Type.FLOAT if types[0] is Type.FLOAT else Type.INT
+
+
+def constant(kind: Type) -> TypeRule:
+    @_known
+    def rule(types: Sequence[Type]) -> Type:
+        return kind
+    rule.__name__ = f"always_{kind.value}"
+    return rule
+
+
+@_known
+def unboxable(types: Sequence[Type]) -> Type:
+    """A math function without an unboxed result: on objects."""
+    return Type.OBJECT
+
+
+def same(types: Sequence[Type]) -> Type:
+    """A copy: the type of its operand, whatever it is."""
+    return types[0]
+
+
+# --- folding rules ----------------------------------------------------------------------
+# Python's own operations compute folded values, so they are the interpreter's.  A rule raises (any of
+# ArithmeticError, ValueError, TypeError) where the op must stay for run time: it raises there, or its result
+# would cost the compiler too much, or it has an effect of its own.
+
+MAX_FOLDED_EXPONENT = 64  # an int ** int or << beyond this is not an int64 unless its base is 0 or ±1
+
+
+def folded_power(base: object, exponent: object) -> object:
+    if type(base) is not float and type(exponent) is not float and abs(exponent) > MAX_FOLDED_EXPONENT \
+            and abs(base) > 1:  # type: ignore[arg-type]
+        raise OverflowError("2 ** 10**9 would take the compiler minutes")
+    return operator.pow(base, exponent)
+
+
+def folded_lshift(value: object, count: object) -> object:
+    if type(count) is int and count > MAX_FOLDED_EXPONENT and value != 0:
+        raise OverflowError("1 << 10**9 would take the compiler minutes")
+    return operator.lshift(value, count)  # type: ignore[call-overload]
+
+
+def folded_invert(value: object) -> object:
+    if type(value) is bool:
+        raise TypeError("~ of a bool warns (DeprecationWarning, 3.12+): at run time")
+    return operator.invert(value)  # type: ignore[call-overload]
+
+
+# --- declarations ----------------------------------------------------------------------
+
+BINARY_SYNTAX: dict[type[ast.AST], str] = {}
+UNARY_SYNTAX: dict[type[ast.AST], str] = {}
+COMPARE_SYNTAX: dict[type[ast.AST], str] = {}
+COMPARE_SYMBOLS: set[str] = set()
+
+
+def binary(symbol: str, syntax: type[ast.AST], fold: Callable[[object, object], object], result: TypeRule, *,
+           object_stencil: str, inplace: str, int_stencil: str | None = None,
+           float_stencil: str | None = None) -> MicroOp:
+    stencils = {"object": object_stencil, "inplace": inplace}
+    if int_stencil:
+        stencils["INT"] = int_stencil
+    if float_stencil:
+        stencils["FLOAT"] = float_stencil
+    BINARY_SYNTAX[syntax] = symbol
+    return declare(MicroOp(Opcode.BINARY_OP, symbol, operands=f"dst = a {symbol} b", arities=(2,),
+                           result=result, effects=ARITHMETIC, stencils=stencils, syntax=syntax, fold=fold))
+
+
+binary("+", ast.Add, operator.add, arithmetic, int_stencil="BINARY_OP_ADD_INT",
+       float_stencil="BINARY_OP_ADD_FLOAT", object_stencil="BINARY_OP_ADD", inplace="BINARY_OP_INPLACE_ADD")
+binary("-", ast.Sub, operator.sub, arithmetic, int_stencil="BINARY_OP_SUBTRACT_INT",
+       float_stencil="BINARY_OP_SUBTRACT_FLOAT", object_stencil="BINARY_OP_SUBTRACT",
+       inplace="BINARY_OP_INPLACE_SUBTRACT")
+binary("*", ast.Mult, operator.mul, arithmetic, int_stencil="BINARY_OP_MULTIPLY_INT",
+       float_stencil="BINARY_OP_MULTIPLY_FLOAT", object_stencil="BINARY_OP_MULTIPLY",
+       inplace="BINARY_OP_INPLACE_MULTIPLY")
+# int / int runs in doubles while both are exact doubles (the INT stencil's result is a double).
+binary("/", ast.Div, operator.truediv, true_division, int_stencil="BINARY_OP_TRUE_DIVIDE_INT",
+       float_stencil="BINARY_OP_TRUE_DIVIDE_FLOAT", object_stencil="BINARY_OP_TRUE_DIVIDE",
+       inplace="BINARY_OP_INPLACE_TRUE_DIVIDE")
+binary("//", ast.FloorDiv, operator.floordiv, arithmetic, int_stencil="BINARY_OP_FLOOR_DIVIDE_INT",
+       float_stencil="BINARY_OP_FLOOR_DIVIDE_FLOAT", object_stencil="BINARY_OP_FLOOR_DIVIDE",
+       inplace="BINARY_OP_INPLACE_FLOOR_DIVIDE")
+binary("%", ast.Mod, operator.mod, arithmetic, int_stencil="BINARY_OP_REMAINDER_INT",
+       float_stencil="BINARY_OP_REMAINDER_FLOAT", object_stencil="BINARY_OP_REMAINDER",
+       inplace="BINARY_OP_INPLACE_REMAINDER")
+binary("**", ast.Pow, folded_power, power, float_stencil="BINARY_OP_POWER_FLOAT",
+       object_stencil="BINARY_OP_POWER", inplace="BINARY_OP_INPLACE_POWER")
+binary("&", ast.BitAnd, operator.and_, bitwise, int_stencil="BINARY_OP_AND_INT",
+       object_stencil="BINARY_OP_AND", inplace="BINARY_OP_INPLACE_AND")
+binary("|", ast.BitOr, operator.or_, bitwise, int_stencil="BINARY_OP_OR_INT",
+       object_stencil="BINARY_OP_OR", inplace="BINARY_OP_INPLACE_OR")
+binary("^", ast.BitXor, operator.xor, bitwise, int_stencil="BINARY_OP_XOR_INT",
+       object_stencil="BINARY_OP_XOR", inplace="BINARY_OP_INPLACE_XOR")
+binary("<<", ast.LShift, folded_lshift, shift, int_stencil="BINARY_OP_LSHIFT_INT",
+       object_stencil="BINARY_OP_LSHIFT", inplace="BINARY_OP_INPLACE_LSHIFT")
+binary(">>", ast.RShift, operator.rshift, shift, int_stencil="BINARY_OP_RSHIFT_INT",
+       object_stencil="BINARY_OP_RSHIFT", inplace="BINARY_OP_INPLACE_RSHIFT")
+
+
+def unary(symbol: str, syntax: type[ast.AST], fold: Callable[[object], object], result: TypeRule, *,
+          object_stencil: str, int_stencil: str | None = None, float_stencil: str | None = None,
+          effects: Effects = ARITHMETIC) -> MicroOp:
+    stencils = {"object": object_stencil}
+    if int_stencil:
+        stencils["INT"] = int_stencil
+    if float_stencil:
+        stencils["FLOAT"] = float_stencil
+    UNARY_SYNTAX[syntax] = symbol
+    return declare(MicroOp(Opcode.UNARY_OP, symbol, operands=f"dst = {symbol} a", arities=(1,), result=result,
+                           effects=effects, stencils=stencils, syntax=syntax, fold=fold))
+
+
+unary("-", ast.USub, operator.neg, negation, int_stencil="UNARY_NEGATIVE_INT", float_stencil="UNARY_NEGATIVE_FLOAT",
+      object_stencil="UNARY_NEGATIVE")
+unary("not", ast.Not, operator.not_, truth, int_stencil="UNARY_NOT_INT", float_stencil="UNARY_NOT_FLOAT",
+      object_stencil="UNARY_NOT", effects=Effects(raises=True, runs_python=True))
+unary("~", ast.Invert, folded_invert, inversion, int_stencil="UNARY_INVERT_INT", object_stencil="UNARY_INVERT")
+
+RICH_COMPARE = {"<": 0, "<=": 1, "==": 2, "!=": 3, ">": 4, ">=": 5}  # Py_LT ... Py_GE
+
+
+def comparison(symbol: str, syntax: type[ast.AST], fold: Callable[[object, object], object], *,
+               int_stencils: tuple[str, str, str], float_stencils: tuple[str, str, str]) -> MicroOp:
+    """A rich comparison: its value stencils, and its branches (jump if true, jump if false) per type."""
+    stencils = {"object": "COMPARE_OP", "branch object": "JUMP_IF_COMPARE",
+                "branch not object": "JUMP_IF_NOT_COMPARE"}
+    for kind, (value, branch, branch_not) in (("INT", int_stencils), ("FLOAT", float_stencils)):
+        stencils[kind], stencils[f"branch {kind}"], stencils[f"branch not {kind}"] = value, branch, branch_not
+    COMPARE_SYNTAX[syntax] = symbol
+    COMPARE_SYMBOLS.add(symbol)
+    return declare(MicroOp(Opcode.COMPARE_OP, symbol, operands=f"dst = a {symbol} b", arities=(2,),
+                           result=truth, effects=ARITHMETIC, stencils=stencils, syntax=syntax, fold=fold,
+                           oparg=RICH_COMPARE[symbol]))
+
+
+comparison("<", ast.Lt, operator.lt, int_stencils=("COMPARE_OP_INT_LT", "JUMP_IF_INT_LT", "JUMP_IF_NOT_INT_LT"),
+           float_stencils=("COMPARE_OP_FLOAT_LT", "JUMP_IF_FLOAT_LT", "JUMP_IF_NOT_FLOAT_LT"))
+comparison("<=", ast.LtE, operator.le, int_stencils=("COMPARE_OP_INT_LE", "JUMP_IF_INT_LE", "JUMP_IF_NOT_INT_LE"),
+           float_stencils=("COMPARE_OP_FLOAT_LE", "JUMP_IF_FLOAT_LE", "JUMP_IF_NOT_FLOAT_LE"))
+comparison(">", ast.Gt, operator.gt, int_stencils=("COMPARE_OP_INT_GT", "JUMP_IF_INT_GT", "JUMP_IF_NOT_INT_GT"),
+           float_stencils=("COMPARE_OP_FLOAT_GT", "JUMP_IF_FLOAT_GT", "JUMP_IF_NOT_FLOAT_GT"))
+comparison(">=", ast.GtE, operator.ge, int_stencils=("COMPARE_OP_INT_GE", "JUMP_IF_INT_GE", "JUMP_IF_NOT_INT_GE"),
+           float_stencils=("COMPARE_OP_FLOAT_GE", "JUMP_IF_FLOAT_GE", "JUMP_IF_NOT_FLOAT_GE"))
+comparison("==", ast.Eq, operator.eq, int_stencils=("COMPARE_OP_INT_EQ", "JUMP_IF_INT_EQ", "JUMP_IF_NOT_INT_EQ"),
+           float_stencils=("COMPARE_OP_FLOAT_EQ", "JUMP_IF_FLOAT_EQ", "JUMP_IF_NOT_FLOAT_EQ"))
+comparison("!=", ast.NotEq, operator.ne, int_stencils=("COMPARE_OP_INT_NE", "JUMP_IF_INT_NE", "JUMP_IF_NOT_INT_NE"),
+           float_stencils=("COMPARE_OP_FLOAT_NE", "JUMP_IF_FLOAT_NE", "JUMP_IF_NOT_FLOAT_NE"))
+
+# Identity against a singleton (the frontend accepts only None, True and False as the right operand, where
+# the interpreter's answer does not depend on which object a number happens to be).  An unboxed operand is
+# never None, and is True or False exactly when it is a bool of that value; an object is compared by address.
+SINGLETONS = (None, True, False)
+IDENTITY = {"is": (ast.Is, operator.is_), "is not": (ast.IsNot, operator.is_not)}
+for _symbol, (_syntax, _fold) in IDENTITY.items():
+    _negated = _symbol == "is not"
+    COMPARE_SYNTAX[_syntax] = _symbol
+    COMPARE_SYMBOLS.add(_symbol)
+    declare(MicroOp(Opcode.COMPARE_OP, _symbol, operands=f"dst = a {_symbol} singleton", arities=(2,),
+                    result=identity, effects=PURE, syntax=_syntax, fold=_fold, stencils={
+                        # objects in both slots (the generic tier: the result is True or False itself)
+                        "object": "IS_NOT_OP" if _negated else "IS_OP",
+                        "branch object": "JUMP_IF_IS_NOT" if _negated else "JUMP_IF_IS",
+                        "branch not object": "JUMP_IF_IS" if _negated else "JUMP_IF_IS_NOT",
+                        # an object against the singleton's address (the specialized tier: an unboxed bool)
+                        "operand": "IS_NOT_OPERAND_INT" if _negated else "IS_OPERAND_INT",
+                        "branch operand": "JUMP_IF_IS_NOT_OPERAND" if _negated else "JUMP_IF_IS_OPERAND",
+                        "branch not operand": "JUMP_IF_IS_OPERAND" if _negated else "JUMP_IF_IS_NOT_OPERAND",
+                    }))
+
+
+def intrinsic(name: str, arities: tuple[int, ...], result: TypeRule, stencils: Mapping[str, str],
+              effects: Effects = ARITHMETIC) -> MicroOp:
+    return declare(MicroOp(Opcode.CALL_INTRINSIC, name, operands=f"dst = {name}(...)", arities=arities,
+                           result=result, effects=effects, stencils=stencils))
+
+
+# The builtins the frontend inlines, by name (the frontend keys them by the genuine objects).  int() of a
+# float truncates within int64 (else deoptimizes); float() of an int converts exactly.
+intrinsic("abs", (1,), absolute, {"INT": "UNARY_ABS_INT", "FLOAT": "UNARY_ABS_FLOAT", "object": "UNARY_ABS"})
+intrinsic("min", (2,), same_type, {"INT": "MIN_INT", "FLOAT": "MIN_FLOAT", "object": "MIN"})
+intrinsic("max", (2,), same_type, {"INT": "MAX_INT", "FLOAT": "MAX_FLOAT", "object": "MAX"})
+intrinsic("int", (1,), constant(Type.INT), {"FLOAT": "FLOAT_TO_INT", "object": "CONVERT_INT"})
+intrinsic("float", (1,), constant(Type.FLOAT), {"INT": "INT_TO_FLOAT", "object": "CONVERT_FLOAT"})
+BUILTIN_INTRINSICS = ("abs", "min", "max", "int", "float")
+
+# math's functions are called through the C API on boxed numbers (no libm in stencils) and their results
+# unboxed, except sqrt, which has an instruction.  Results by function:
+MATH_RESULTS: dict[str, Type] = {
+    **dict.fromkeys(["sqrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "asin",
+                     "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "hypot", "pow",
+                     "fabs", "fmod", "copysign", "erf", "erfc", "gamma", "lgamma", "degrees", "radians", "cbrt",
+                     "remainder"], Type.FLOAT),
+    **dict.fromkeys(["floor", "ceil", "trunc"], Type.INT),
+    **dict.fromkeys(["isnan", "isinf", "isfinite"], Type.BOOL),
+}
+
+
+def math_function(name: str) -> MicroOp:
+    """The declaration of ``math.<name>``, made when the frontend first meets it (the math module's
+    functions differ between versions)."""
+    key = (Opcode.CALL_INTRINSIC, f"math.{name}")
+    if key in REGISTRY:
+        return REGISTRY[key]
+    stencils = {"FLOAT": "SQRT_FLOAT"} if name == "sqrt" else {}
+    kind = MATH_RESULTS.get(name)
+    return intrinsic(f"math.{name}", (), constant(kind) if kind else unboxable, stencils, effects=CALL)
+
+
+def callable_of(op: MicroOp) -> object:
+    """The Python function an intrinsic stands for (what its object form calls)."""
+    assert op.arg is not None and op.arg.startswith("math.")
+    return getattr(math, op.arg.removeprefix("math."))
+
+
+# The ops that are not families: one declaration each.  Their stencils are chosen by the lowering's code for
+# the op (named here so that the catalog is complete).
+declare(MicroOp(Opcode.LOAD_CONST, None, operands="dst = constant", arities=(1,), result=same, effects=PURE,
+                stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT"}))
+declare(MicroOp(Opcode.COPY, None, operands="dst = a", arities=(1,), result=same, effects=PURE,
+                stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT"}))
+declare(MicroOp(Opcode.BOX, None, operands="dst = box(a)", arities=(1,), result=constant(Type.OBJECT),
+                effects=FAILS, stencils={"INT": "BOX_INT", "FLOAT": "BOX_FLOAT", "BOOL": "BOX_BOOL",
+                                         "object": "COPY_OBJECT"}))
+declare(MicroOp(Opcode.CALL_FUNCTION, None, operands="dst = callee(*args)", arities=(), result=same,
+                effects=CALL, stencils={"INT": "CALL_JIT", "object": "CALL_SLOTS"}))
+declare(MicroOp(Opcode.JUMP, None, operands="goto target", arities=(0,), result=same, effects=PURE,
+                stencils={"INT": "JUMP", "object": "JUMP"}))
+for _opcode, _branch in ((Opcode.POP_JUMP_IF_TRUE, "TRUE"), (Opcode.POP_JUMP_IF_FALSE, "FALSE")):
+    declare(MicroOp(_opcode, None, operands="if a: goto target", arities=(1,), result=same,
+                    effects=Effects(raises=True, runs_python=True),
+                    stencils={"INT": f"JUMP_IF_{_branch}_INT", "FLOAT": f"JUMP_IF_{_branch}_FLOAT",
+                              "object": f"JUMP_IF_{_branch}"}))
+declare(MicroOp(Opcode.INDEX, None, operands="dst = operator.index(a)", arities=(1,),
+                result=lambda types: Type.UNKNOWN if Type.UNKNOWN in types
+                else Type.INT if types[0] in INTEGRAL else Type.OBJECT,
+                effects=Effects(raises=True, runs_python=True), stencils={"INT": "COPY", "object": "CALL_1"}))
+declare(MicroOp(Opcode.GET_RANGE, None, operands="check range(start, stop, step)", arities=(3,), result=same,
+                effects=FAILS, stencils={"INT": "JUMP_IF_FALSE_INT", "object": "CALL_SLOTS"}))
+declare(MicroOp(Opcode.FOR_ITER_RANGE, None, operands="dst = counter; counter += step; exit when done",
+                arities=(3,), result=shift, effects=PURE,
+                stencils={"INT": "FOR_ITER_RANGE", "ascending": "FOR_ITER_RANGE_UP",
+                          "object": "FOR_ITER_RANGE_OBJECT"}))
+declare(MicroOp(Opcode.CHECK_SIGNALS, None, operands="back edge: answer Ctrl-C", arities=(0,), result=same,
+                effects=POLL, stencils={"count": "CHECK_SIGNALS", "poll": "POLL_SIGNALS"}))
+declare(MicroOp(Opcode.RETURN_VALUE, None, operands="return a", arities=(1,), result=same, effects=PURE,
+                stencils={"raw": "RETURN_RAW", "constant": "RETURN_CONST", "INT": "RETURN_INT",
+                          "FLOAT": "RETURN_FLOAT", "BOOL": "RETURN_BOOL", "object": "RETURN_OBJECT"}))
+
+
+math_function("sqrt")  # the one with a stencil of its own: declared at import, for the catalog
+
+
+def effects(opcode: Opcode, arg: str | None = None) -> Effects:
+    return lookup(opcode, arg).effects
+
+
+# --- the stencils that are not an op's: the frame, the tiers' crossings, calls, the dispatcher -------------
+# (name, terminal: whether control never reaches the next stencil)
+SUPPORT_STENCILS: dict[str, bool] = {
+    "LOAD_CONST": False, "LOAD_CONST_OBJECT": False, "INCREF": False, "CLEAR": False, "SET_NULL": False,
+    "SET_NULL_RANGE": False, "CLEAR_RANGE": False, "UNBOX_INT": False, "UNBOX_FLOAT": False,
+    "UNBOX_BOOL": False, "GUARD_TYPE": False, "GUARD_INT_FITS_FLOAT": False, "CALL_1": False, "CALL_2": False,
+    "CHECK_SIGNALS_ON_CALL": False, "POLL_SIGNALS_ON_CALL": False, "GUARD_GLOBAL": False, "GUARD_FIELD": False,
+    "RETURN_NULL": True, "DEOPT": True, "ENTRY": True, "FORWARD": True, "CALL_SLOWPATH": True,
+    "CALL_ORIGINAL": True, "RETURN_SPECIALIZED_INT": True, "RETURN_SPECIALIZED_FLOAT": True,
+    "RETURN_SPECIALIZED_BOOL": True, "RETURN_SPECIALIZED_OBJECT": True,
+}
+ALWAYS_TERMINAL = frozenset({"JUMP"})  # an op's stencil that never continues
+
+
+def op_stencils() -> set[str]:
+    return {name for op in REGISTRY.values() for name in op.stencils.values()}
+
+
+def all_stencils() -> frozenset[str]:
+    """Every stencil the compiler may select: the build checks that each exists in all six targets."""
+    return frozenset(op_stencils() | set(SUPPORT_STENCILS))
+
+
+def terminal_stencils() -> frozenset[str]:
+    """The stencils after which control never reaches the next one (they need no _JIT_CONTINUE)."""
+    returns = {name for name in op_stencils() if name.startswith("RETURN_")}
+    return frozenset({name for name, terminal in SUPPORT_STENCILS.items() if terminal} | ALWAYS_TERMINAL | returns)
+
+
+def frontend_table(kind: Opcode) -> Iterable[tuple[type[ast.AST], MicroOp]]:
+    for op in REGISTRY.values():
+        if op.opcode is kind and op.syntax is not None:
+            yield op.syntax, op
