@@ -99,13 +99,8 @@ STENCIL(CALL_SLOTS) {
     CONTINUE();
 }
 
-/* Leave (to the slow path) when a global the code assumed has been rebound. */
-typedef struct {
-    PyObject *namespace;
-    PyObject *name;
-    PyObject *expected; /* NULL: the name must stay unbound */
-} JitGlobalGuard;
-
+/* Leave (to the slow path) when a global the code assumed has been rebound:
+ * OPERAND0 is a JitGlobalGuard (jit_layouts.h). */
 STENCIL(GUARD_GLOBAL) {
     JitGlobalGuard *guard = (JitGlobalGuard *)OPERAND(0);
     if (PyDict_GetItem(guard->namespace, guard->name) != guard->expected) {
