@@ -83,6 +83,24 @@ COMPARISON_STENCILS(COMPARE_OP_FLOAT_NE, JUMP_IF_FLOAT_NE, JUMP_IF_NOT_FLOAT_NE,
 TRUTH_STENCILS(UNARY_NOT_FLOAT, JUMP_IF_TRUE_FLOAT, JUMP_IF_FALSE_FLOAT, f)
 MIN_MAX_STENCILS(MIN_FLOAT, MAX_FLOAT, f)
 
+/* `x is C` in the specialized tier, for an object slot and a constant object
+ * (OPERAND0, kept alive by the compiled code, such as None): an int 0/1, and
+ * the branch taken when it holds. */
+#define IDENTITY_OPERAND_STENCILS(IS, JUMP_IF_IS, OPERATOR)                   \
+    STENCIL(IS) {                                                             \
+        SLOT(0).i = SLOT(1).o OPERATOR (PyObject *)(uintptr_t)OPERAND(0);     \
+        CONTINUE();                                                           \
+    }                                                                         \
+    STENCIL(JUMP_IF_IS) {                                                     \
+        if (SLOT(0).o OPERATOR (PyObject *)(uintptr_t)OPERAND(0)) {           \
+            JUMP();                                                           \
+        }                                                                     \
+        CONTINUE();                                                           \
+    }
+
+IDENTITY_OPERAND_STENCILS(IS_OPERAND_INT, JUMP_IF_IS_OPERAND, ==)
+IDENTITY_OPERAND_STENCILS(IS_NOT_OPERAND_INT, JUMP_IF_IS_NOT_OPERAND, !=)
+
 /* Spelled without STENCIL(): its expansion `JUMP(JitSlot *frame)` would be
  * taken for a use of the JUMP() macro.  The parentheses around the name stop
  * that expansion. */

@@ -35,10 +35,16 @@ BINARY_STENCILS(BINARY_OP_TRUE_DIVIDE, PyNumber_TrueDivide, BINARY_OP_INPLACE_TR
 BINARY_STENCILS(BINARY_OP_FLOOR_DIVIDE, PyNumber_FloorDivide, BINARY_OP_INPLACE_FLOOR_DIVIDE,
                 PyNumber_InPlaceFloorDivide)
 BINARY_STENCILS(BINARY_OP_REMAINDER, PyNumber_Remainder, BINARY_OP_INPLACE_REMAINDER, PyNumber_InPlaceRemainder)
+BINARY_STENCILS(BINARY_OP_AND, PyNumber_And, BINARY_OP_INPLACE_AND, PyNumber_InPlaceAnd)
+BINARY_STENCILS(BINARY_OP_OR, PyNumber_Or, BINARY_OP_INPLACE_OR, PyNumber_InPlaceOr)
+BINARY_STENCILS(BINARY_OP_XOR, PyNumber_Xor, BINARY_OP_INPLACE_XOR, PyNumber_InPlaceXor)
+BINARY_STENCILS(BINARY_OP_LSHIFT, PyNumber_Lshift, BINARY_OP_INPLACE_LSHIFT, PyNumber_InPlaceLshift)
+BINARY_STENCILS(BINARY_OP_RSHIFT, PyNumber_Rshift, BINARY_OP_INPLACE_RSHIFT, PyNumber_InPlaceRshift)
 RESULT_STENCIL(BINARY_OP_POWER, POWER(PyNumber_Power))
 RESULT_STENCIL(BINARY_OP_INPLACE_POWER, POWER(PyNumber_InPlacePower))
 RESULT_STENCIL(UNARY_NEGATIVE, UNARY(PyNumber_Negative))
 RESULT_STENCIL(UNARY_ABS, UNARY(PyNumber_Absolute))
+RESULT_STENCIL(UNARY_INVERT, UNARY(PyNumber_Invert))
 RESULT_STENCIL(CONVERT_INT, UNARY(PyNumber_Long))
 RESULT_STENCIL(CONVERT_FLOAT, UNARY(PyNumber_Float))
 RESULT_STENCIL(COMPARE_OP, PyObject_RichCompare(SLOT(1).o, SLOT(2).o, (int)OPARG(3)))
@@ -130,6 +136,18 @@ BRANCH_STENCIL(JUMP_IF_TRUE, object_truth(SLOT(0).o), 1)
 BRANCH_STENCIL(JUMP_IF_FALSE, object_truth(SLOT(0).o), 0)
 BRANCH_STENCIL(JUMP_IF_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2)), 1)
 BRANCH_STENCIL(JUMP_IF_NOT_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2)), 0)
+/* `is` and `is not` compare addresses: they call nothing and cannot fail. */
+BRANCH_STENCIL(JUMP_IF_IS, SLOT(0).o == SLOT(1).o, 1)
+BRANCH_STENCIL(JUMP_IF_IS_NOT, SLOT(0).o == SLOT(1).o, 0)
+
+#define IDENTITY_STENCIL(NAME, OPERATOR)                                      \
+    STENCIL(NAME) {                                                           \
+        jit_set_owned(&SLOT(0), jit_new_bool(SLOT(1).o OPERATOR SLOT(2).o));  \
+        CONTINUE();                                                           \
+    }
+
+IDENTITY_STENCIL(IS_OP, ==)
+IDENTITY_STENCIL(IS_NOT_OP, !=)
 
 STENCIL(UNARY_NOT) {
     int truth = object_truth(SLOT(1).o);

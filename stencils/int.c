@@ -112,3 +112,57 @@ STENCIL(GUARD_INT_FITS_FLOAT) {
 
 INT_UNARY_OP(UNARY_NEGATIVE_INT, -a)
 INT_UNARY_OP(UNARY_ABS_INT, a < 0 ? -a : a)
+
+/* ~a is -a - 1: it never leaves int64 (~INT64_MIN is INT64_MAX). */
+STENCIL(UNARY_INVERT_INT) {
+    SLOT(0).i = ~SLOT(1).i;
+    CONTINUE();
+}
+
+/* &, |, ^ of two's-complement int64s are Python's on ints of any size: the
+ * result of two int64 operands is an int64 again. */
+#define INT_BITWISE_OP(NAME, OPERATOR)                                        \
+    STENCIL(NAME) {                                                           \
+        SLOT(0).i = SLOT(1).i OPERATOR SLOT(2).i;                             \
+        CONTINUE();                                                           \
+    }
+
+INT_BITWISE_OP(BINARY_OP_AND_INT, &)
+INT_BITWISE_OP(BINARY_OP_OR_INT, |)
+INT_BITWISE_OP(BINARY_OP_XOR_INT, ^)
+
+/* a << b is a * 2**b: it leaves for a negative count (Python's ValueError) and
+ * for any result beyond int64, which is every count >= 64 unless a is 0.  C
+ * shifts by 64 or more, and left shifts of negative values or into the sign
+ * bit, are undefined, so the shift is done on the unsigned bits and checked by
+ * shifting back: an arithmetic right shift gives a again exactly when no bit
+ * (sign included) was lost. */
+STENCIL(BINARY_OP_LSHIFT_INT) {
+    int64_t a = SLOT(1).i;
+    int64_t b = SLOT(2).i;
+    if (b < 0 || (b >= 64 && a != 0)) {
+        SIDE_EXIT();
+    }
+    int64_t result = 0;
+    if (b < 64) {
+        result = (int64_t)((uint64_t)a << b);
+        if (result >> b != a) {
+            SIDE_EXIT();
+        }
+    }
+    SLOT(0).i = result;
+    CONTINUE();
+}
+
+/* a >> b is floor(a / 2**b), the arithmetic shift (clang's for signed values);
+ * a count of 63 or more leaves only the sign: 0 or -1, as a shift by 63 gives
+ * (C leaves counts >= 64 undefined).  A negative count raises in Python. */
+STENCIL(BINARY_OP_RSHIFT_INT) {
+    int64_t a = SLOT(1).i;
+    int64_t b = SLOT(2).i;
+    if (b < 0) {
+        SIDE_EXIT();
+    }
+    SLOT(0).i = a >> (b < 63 ? b : 63);
+    CONTINUE();
+}
