@@ -9,9 +9,10 @@ the read-only data its code reaches, and one hole per relocation.  Whatever
 the runtime could not patch safely is refused with a message naming the
 target, the stencil and the symbol.  See docs/stencils.md.
 
-It also writes the other generated runtime file, jit/backend/_memory_ffi.py
-(cffi's pre-parsed declarations of jit/backend/memory.py, see jit/_build/ffi.py),
-and ``--check`` checks it too.
+It also writes the other generated files, and ``--check`` checks them too:
+stencils/jit_layouts.h (the C side of jit/layouts.py, see jit/_build/layouts.py),
+written before anything is compiled, and jit/backend/_memory_ffi.py (cffi's
+pre-parsed declarations of jit/backend/memory.py, see jit/_build/ffi.py).
 
 Usage: ``python build_stencils.py [--target NAME]... [--check] [--clang PATH]``.
 """
@@ -35,7 +36,7 @@ from typing import Any
 import llvmlite
 import llvmlite.binding as llvm
 
-from jit._build import ffi
+from jit._build import ffi, layouts
 from jit._build.extract import CONSTANT_SECTION_PREFIX, BuildError, Refusal, extract, hole_names
 from jit._build.tables import compare_tables, render_loader, render_table, table_file
 from jit.backend.schema import Stencil, TargetInfo
@@ -43,6 +44,7 @@ from jit.backend.schema import Stencil, TargetInfo
 ROOT = Path(__file__).resolve().parent
 STENCILS_DIR = ROOT / "stencils"
 HEADER = STENCILS_DIR / "jit_stencil.h"
+LAYOUTS_HEADER = layouts.HEADER_PATH  # generated, included by HEADER
 OUTPUT_DIR = ROOT / "jit" / "_stencils"
 
 # Bumped when the extraction itself changes meaning, so that the inputs hash
@@ -163,6 +165,11 @@ def inputs_hash(
     add(toolchain.clang)
     add(toolchain.llvm)
     return digest.hexdigest()
+
+
+def headers_text() -> str:
+    """The headers every stencil includes, as the inputs hash covers them."""
+    return HEADER.read_text() + LAYOUTS_HEADER.read_text()
 
 
 # ---------------------------------------------------------------- IR rewrite
@@ -307,7 +314,7 @@ def build_target(
     """Compile ``sources`` for one target; refusals are returned, not raised."""
     start = time.perf_counter()
     target = TARGETS[target_name]
-    header = HEADER.read_text()
+    header = headers_text()
     holes = hole_names(header)
     stencils: dict[str, Stencil] = {}
     origin: dict[str, str] = {}
@@ -422,6 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         toolchain = find_toolchain(args.clang)
+        # The stencils include the layouts header: a check compiles the committed one (and fails if stale).
+        stale_layouts = layouts.check() if args.check else None
+        if not args.check:
+            layouts.write()
         sources = sorted(args.source_dir.glob("*.c"))
         if not sources:
             raise BuildError(f"no stencil sources (*.c) in {args.source_dir.name}/")
@@ -434,21 +445,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 write_tables(results, Path(tmp))
                 problems = compare_tables(Path(tmp), args.output_dir, table_files(names))
             stale_ffi = ffi.check(args.ffi_output)
-            problems += [stale_ffi] if stale_ffi else []
+            problems += [stale for stale in (stale_layouts, stale_ffi) if stale]
             if problems:
                 say("committed stencil tables are stale (run python build_stencils.py):")
                 for problem in problems:
                     say(f"  {problem}")
                 return 1
             say(
-                f"check ok: the committed tables of {len(names)} target(s) and {args.ffi_output.name} match the "
-                f"sources ({time.perf_counter() - start:.1f} s)"
+                f"check ok: the committed tables of {len(names)} target(s), {LAYOUTS_HEADER.name} and "
+                f"{args.ffi_output.name} match the sources ({time.perf_counter() - start:.1f} s)"
             )
             return 0
         written = write_tables(results, args.output_dir)
         ffi.write(args.ffi_output)
         say(
-            f"wrote {len(written)} files to {args.output_dir.name}/ and {args.ffi_output.name} "
+            f"wrote {LAYOUTS_HEADER.name}, {len(written)} files to {args.output_dir.name}/ and {args.ffi_output.name} "
             f"({time.perf_counter() - start:.1f} s)"
         )
         return 0

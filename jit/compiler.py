@@ -22,7 +22,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from jit import _isolation, arguments, ir, reentrancy
+from jit import _isolation, arguments, ir, layouts, reentrancy
 from jit.backend import callable as jit_callable
 from jit.backend import frames, layout, lowering
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
@@ -489,7 +489,7 @@ class Dispatcher:
                                                              expected), side_exit=slow))
                 continue
             expected = 0 if guard.value is ir.MISSING else id(guard.value)
-            cell = (ctypes.c_void_p * 3)(id(guard.namespace), id(guard.name), expected)
+            cell = layouts.GlobalGuard(id(guard.namespace), id(guard.name), expected)
             keep.append((cell, guard.name, guard.namespace, guard.value))
             code.append(Instruction("GUARD_GLOBAL", (), (ctypes.addressof(cell),), side_exit=slow))
         for spec in specs:

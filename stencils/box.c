@@ -15,7 +15,7 @@
 /* dst's old content is raw bits of the specialized tier: nothing to release.
  * A NULL from the constructor means MemoryError is set. */
 #define BOX_STENCIL(NAME, NEW_REFERENCE)                                      \
-    STENCIL(BOX_##NAME) {                                                     \
+    STENCIL(NAME) {                                                           \
         PyObject *boxed = (NEW_REFERENCE);                                    \
         if (boxed == 0) {                                                     \
             ERROR();                                                          \
@@ -24,9 +24,9 @@
         CONTINUE();                                                           \
     }
 
-BOX_STENCIL(INT, PyLong_FromLongLong(SLOT(1).i))
-BOX_STENCIL(FLOAT, PyFloat_FromDouble(SLOT(1).f))
-BOX_STENCIL(BOOL, jit_new_bool(SLOT(1).i != 0))
+BOX_STENCIL(BOX_INT, PyLong_FromLongLong(SLOT(1).i))
+BOX_STENCIL(BOX_FLOAT, PyFloat_FromDouble(SLOT(1).f))
+BOX_STENCIL(BOX_BOOL, jit_new_bool(SLOT(1).i != 0))
 
 /* src is borrowed: the generic tier's slot keeps its reference.  An int too
  * big for int64 is no error: the generic tier handles it. */

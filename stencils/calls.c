@@ -22,18 +22,18 @@ STENCIL(RETURN_CONST) {
 }
 
 /* The dispatcher calls a specialization and boxes an unboxed result. */
-#define RETURN_SPECIALIZED(KIND, BOX)                                   \
-    STENCIL(RETURN_SPECIALIZED_##KIND) {                                \
+#define RETURN_SPECIALIZED(NAME, BOX)                                   \
+    STENCIL(NAME) {                                                     \
         JitResult result = ((JitChain *)OPERAND(0))(frame);             \
         if (result == RAW_RESULT(frame)) {                              \
             return BOX;                                                 \
         }                                                               \
         return result;                                                  \
     }
-RETURN_SPECIALIZED(INT, PyLong_FromLongLong(frame[0].i))
-RETURN_SPECIALIZED(FLOAT, PyFloat_FromDouble(frame[0].f))
-RETURN_SPECIALIZED(BOOL, jit_new_bool(frame[0].i != 0))
-RETURN_SPECIALIZED(OBJECT, result)
+RETURN_SPECIALIZED(RETURN_SPECIALIZED_INT, PyLong_FromLongLong(frame[0].i))
+RETURN_SPECIALIZED(RETURN_SPECIALIZED_FLOAT, PyFloat_FromDouble(frame[0].f))
+RETURN_SPECIALIZED(RETURN_SPECIALIZED_BOOL, jit_new_bool(frame[0].i != 0))
+RETURN_SPECIALIZED(RETURN_SPECIALIZED_OBJECT, result)
 
 /* dst = callee(args...), the OPARG3 arguments already unboxed in the slots
  * from SLOT1 on, where the callee's frame starts.  OPERAND0 is the address of
@@ -99,13 +99,8 @@ STENCIL(CALL_SLOTS) {
     CONTINUE();
 }
 
-/* Leave (to the slow path) when a global the code assumed has been rebound. */
-typedef struct {
-    PyObject *namespace;
-    PyObject *name;
-    PyObject *expected; /* NULL: the name must stay unbound */
-} JitGlobalGuard;
-
+/* Leave (to the slow path) when a global the code assumed has been rebound:
+ * OPERAND0 is a JitGlobalGuard (jit_layouts.h). */
 STENCIL(GUARD_GLOBAL) {
     JitGlobalGuard *guard = (JitGlobalGuard *)OPERAND(0);
     if (PyDict_GetItem(guard->namespace, guard->name) != guard->expected) {

@@ -8,28 +8,20 @@
  * is possible: the compiler picks the one matching the source's condition. */
 #include "jit_stencil.h"
 
-#define FOR_EACH_TYPE(X) X(INT, i) X(FLOAT, f)
-
-#define FOR_EACH_COMPARISON(X, T, FIELD)                                      \
-    X(T, FIELD, LT, <)                                                        \
-    X(T, FIELD, LE, <=)                                                       \
-    X(T, FIELD, GT, >)                                                        \
-    X(T, FIELD, GE, >=)                                                       \
-    X(T, FIELD, EQ, ==)                                                       \
-    X(T, FIELD, NE, !=)
-
-#define COMPARISON_STENCILS(T, FIELD, OP, OPERATOR)                           \
-    STENCIL(COMPARE_OP_##T##_##OP) {                                          \
+/* a OPERATOR b as an int 0/1, and the branches taken when it is true (JUMP_IF)
+ * and when it is false (JUMP_IF_NOT); FIELD picks the slot's type. */
+#define COMPARISON_STENCILS(COMPARE, JUMP_IF, JUMP_IF_NOT, FIELD, OPERATOR)  \
+    STENCIL(COMPARE) {                                                        \
         SLOT(0).i = SLOT(1).FIELD OPERATOR SLOT(2).FIELD;                     \
         CONTINUE();                                                           \
     }                                                                         \
-    STENCIL(JUMP_IF_##T##_##OP) {                                             \
+    STENCIL(JUMP_IF) {                                                        \
         if (SLOT(0).FIELD OPERATOR SLOT(1).FIELD) {                           \
             JUMP();                                                           \
         }                                                                     \
         CONTINUE();                                                           \
     }                                                                         \
-    STENCIL(JUMP_IF_NOT_##T##_##OP) {                                         \
+    STENCIL(JUMP_IF_NOT) {                                                    \
         if (!(SLOT(0).FIELD OPERATOR SLOT(1).FIELD)) {                        \
             JUMP();                                                           \
         }                                                                     \
@@ -38,18 +30,18 @@
 
 /* bool(x) is x != 0 for both types; comparing with the int constant 0 converts
  * it to 0.0 for doubles, so -0.0 is false and NaN true, as in Python. */
-#define TRUTH_STENCILS(T, FIELD)                                              \
-    STENCIL(UNARY_NOT_##T) {                                                  \
+#define TRUTH_STENCILS(NOT, JUMP_IF_TRUE, JUMP_IF_FALSE, FIELD)               \
+    STENCIL(NOT) {                                                            \
         SLOT(0).i = SLOT(1).FIELD == 0;                                       \
         CONTINUE();                                                           \
     }                                                                         \
-    STENCIL(JUMP_IF_TRUE_##T) {                                               \
+    STENCIL(JUMP_IF_TRUE) {                                                   \
         if (SLOT(0).FIELD != 0) {                                             \
             JUMP();                                                           \
         }                                                                     \
         CONTINUE();                                                           \
     }                                                                         \
-    STENCIL(JUMP_IF_FALSE_##T) {                                              \
+    STENCIL(JUMP_IF_FALSE) {                                                  \
         if (SLOT(0).FIELD == 0) {                                             \
             JUMP();                                                           \
         }                                                                     \
@@ -61,24 +53,53 @@
  * machine's min instruction) the result matches Python for NaN and for
  * 0.0 vs -0.0: min(nan, 1.0) is nan, min(1.0, nan) is 1.0, min(0.0, -0.0) is
  * 0.0. */
-#define MIN_MAX_STENCILS(T, FIELD)                                            \
-    STENCIL(MIN_##T) {                                                        \
+#define MIN_MAX_STENCILS(MIN, MAX, FIELD)                                     \
+    STENCIL(MIN) {                                                            \
         SLOT(0).FIELD =                                                       \
             SLOT(2).FIELD < SLOT(1).FIELD ? SLOT(2).FIELD : SLOT(1).FIELD;    \
         CONTINUE();                                                           \
     }                                                                         \
-    STENCIL(MAX_##T) {                                                        \
+    STENCIL(MAX) {                                                            \
         SLOT(0).FIELD =                                                       \
             SLOT(2).FIELD > SLOT(1).FIELD ? SLOT(2).FIELD : SLOT(1).FIELD;    \
         CONTINUE();                                                           \
     }
 
-#define TYPE_STENCILS(T, FIELD)                                               \
-    FOR_EACH_COMPARISON(COMPARISON_STENCILS, T, FIELD)                        \
-    TRUTH_STENCILS(T, FIELD)                                                  \
-    MIN_MAX_STENCILS(T, FIELD)
+COMPARISON_STENCILS(COMPARE_OP_INT_LT, JUMP_IF_INT_LT, JUMP_IF_NOT_INT_LT, i, <)
+COMPARISON_STENCILS(COMPARE_OP_INT_LE, JUMP_IF_INT_LE, JUMP_IF_NOT_INT_LE, i, <=)
+COMPARISON_STENCILS(COMPARE_OP_INT_GT, JUMP_IF_INT_GT, JUMP_IF_NOT_INT_GT, i, >)
+COMPARISON_STENCILS(COMPARE_OP_INT_GE, JUMP_IF_INT_GE, JUMP_IF_NOT_INT_GE, i, >=)
+COMPARISON_STENCILS(COMPARE_OP_INT_EQ, JUMP_IF_INT_EQ, JUMP_IF_NOT_INT_EQ, i, ==)
+COMPARISON_STENCILS(COMPARE_OP_INT_NE, JUMP_IF_INT_NE, JUMP_IF_NOT_INT_NE, i, !=)
+TRUTH_STENCILS(UNARY_NOT_INT, JUMP_IF_TRUE_INT, JUMP_IF_FALSE_INT, i)
+MIN_MAX_STENCILS(MIN_INT, MAX_INT, i)
 
-FOR_EACH_TYPE(TYPE_STENCILS)
+COMPARISON_STENCILS(COMPARE_OP_FLOAT_LT, JUMP_IF_FLOAT_LT, JUMP_IF_NOT_FLOAT_LT, f, <)
+COMPARISON_STENCILS(COMPARE_OP_FLOAT_LE, JUMP_IF_FLOAT_LE, JUMP_IF_NOT_FLOAT_LE, f, <=)
+COMPARISON_STENCILS(COMPARE_OP_FLOAT_GT, JUMP_IF_FLOAT_GT, JUMP_IF_NOT_FLOAT_GT, f, >)
+COMPARISON_STENCILS(COMPARE_OP_FLOAT_GE, JUMP_IF_FLOAT_GE, JUMP_IF_NOT_FLOAT_GE, f, >=)
+COMPARISON_STENCILS(COMPARE_OP_FLOAT_EQ, JUMP_IF_FLOAT_EQ, JUMP_IF_NOT_FLOAT_EQ, f, ==)
+COMPARISON_STENCILS(COMPARE_OP_FLOAT_NE, JUMP_IF_FLOAT_NE, JUMP_IF_NOT_FLOAT_NE, f, !=)
+TRUTH_STENCILS(UNARY_NOT_FLOAT, JUMP_IF_TRUE_FLOAT, JUMP_IF_FALSE_FLOAT, f)
+MIN_MAX_STENCILS(MIN_FLOAT, MAX_FLOAT, f)
+
+/* `x is C` in the specialized tier, for an object slot and a constant object
+ * (OPERAND0, kept alive by the compiled code, such as None): an int 0/1, and
+ * the branch taken when it holds. */
+#define IDENTITY_OPERAND_STENCILS(IS, JUMP_IF_IS, OPERATOR)                   \
+    STENCIL(IS) {                                                             \
+        SLOT(0).i = SLOT(1).o OPERATOR (PyObject *)(uintptr_t)OPERAND(0);     \
+        CONTINUE();                                                           \
+    }                                                                         \
+    STENCIL(JUMP_IF_IS) {                                                     \
+        if (SLOT(0).o OPERATOR (PyObject *)(uintptr_t)OPERAND(0)) {           \
+            JUMP();                                                           \
+        }                                                                     \
+        CONTINUE();                                                           \
+    }
+
+IDENTITY_OPERAND_STENCILS(IS_OPERAND_INT, JUMP_IF_IS_OPERAND, ==)
+IDENTITY_OPERAND_STENCILS(IS_NOT_OPERAND_INT, JUMP_IF_IS_NOT_OPERAND, !=)
 
 /* Spelled without STENCIL(): its expansion `JUMP(JitSlot *frame)` would be
  * taken for a use of the JUMP() macro.  The parentheses around the name stop

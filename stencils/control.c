@@ -88,13 +88,13 @@ STENCIL(POLL_SIGNALS_ON_CALL) {
  * stencil's call.  A NULL from a box constructor passes through: the
  * exception is set and the caller sees it. */
 #define RETURN_BOXED(NAME, NEW_REFERENCE)                                     \
-    STENCIL(RETURN_##NAME) {                                                  \
+    STENCIL(NAME) {                                                           \
         return (NEW_REFERENCE);                                               \
     }
 
-RETURN_BOXED(INT, PyLong_FromLongLong(SLOT(0).i))
-RETURN_BOXED(FLOAT, PyFloat_FromDouble(SLOT(0).f))
-RETURN_BOXED(BOOL, jit_new_bool(SLOT(0).i != 0))
+RETURN_BOXED(RETURN_INT, PyLong_FromLongLong(SLOT(0).i))
+RETURN_BOXED(RETURN_FLOAT, PyFloat_FromDouble(SLOT(0).f))
+RETURN_BOXED(RETURN_BOOL, jit_new_bool(SLOT(0).i != 0))
 
 /* The slot's reference moves to the caller; clearing the slot keeps any later
  * frame cleanup from releasing it a second time. */

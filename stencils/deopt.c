@@ -7,26 +7,8 @@
  * tables keeps each exit one stencil long, however many variables are live. */
 #include "jit_stencil.h"
 
-enum {
-    DEOPT_NULL = 0,
-    DEOPT_BOX_INT = 1,
-    DEOPT_BOX_FLOAT = 2,
-    DEOPT_BOX_BOOL = 3,
-    DEOPT_CONSTANT = 4,
-    DEOPT_KEEP = 5,
-};
-
-typedef struct {
-    uint32_t slot;
-    uint32_t kind;
-    PyObject *constant; /* borrowed: the compiled code keeps it alive */
-} JitDeoptEntry;
-
-typedef struct {
-    uint64_t count;
-    int64_t *counter; /* deoptimizations of this specialization */
-    JitDeoptEntry entries[];
-} JitDeoptTable;
+/* The kinds DEOPT_NULL ... DEOPT_KEEP and the tables' layout (JitDeoptTable,
+ * JitDeoptEntry) are jit_layouts.h's, generated from jit/layouts.py. */
 
 /* Box the frame per a table; 0 if a box cannot be made: then the slots not
  * yet converted are set to NULL, so that the generic tier's error path

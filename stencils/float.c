@@ -18,7 +18,7 @@
 #define NO_GUARD(B) 0
 
 #define FLOAT_BINARY_OP(NAME, OPERATOR, EXIT_IF)                              \
-    STENCIL(BINARY_OP_##NAME##_FLOAT) {                                       \
+    STENCIL(NAME) {                                                           \
         double a = SLOT(1).f;                                                 \
         double b = SLOT(2).f;                                                 \
         if (EXIT_IF(b)) {                                                     \
@@ -31,10 +31,10 @@
 /* Also true for -0.0, which compares equal to 0.0: Python raises for both. */
 #define IS_ZERO(B) ((B) == 0.0)
 
-FLOAT_BINARY_OP(ADD, +, NO_GUARD)
-FLOAT_BINARY_OP(SUBTRACT, -, NO_GUARD)
-FLOAT_BINARY_OP(MULTIPLY, *, NO_GUARD)
-FLOAT_BINARY_OP(TRUE_DIVIDE, /, IS_ZERO)
+FLOAT_BINARY_OP(BINARY_OP_ADD_FLOAT, +, NO_GUARD)
+FLOAT_BINARY_OP(BINARY_OP_SUBTRACT_FLOAT, -, NO_GUARD)
+FLOAT_BINARY_OP(BINARY_OP_MULTIPLY_FLOAT, *, NO_GUARD)
+FLOAT_BINARY_OP(BINARY_OP_TRUE_DIVIDE_FLOAT, /, IS_ZERO)
 
 static inline PyObject *float_power(PyObject *a, PyObject *b) {
     return PyNumber_Power(a, b, Py_None);
@@ -46,7 +46,7 @@ static inline PyObject *float_power(PyObject *a, PyObject *b) {
  * power gives a complex) cannot live in a double slot, so that case leaves for
  * the generic tier, which repeats the operation on objects. */
 #define FLOAT_BINARY_OP_VIA_OBJECTS(NAME, FUNCTION)                           \
-    STENCIL(BINARY_OP_##NAME##_FLOAT) {                                       \
+    STENCIL(NAME) {                                                           \
         PyObject *a = PyFloat_FromDouble(SLOT(1).f);                          \
         if (a == 0) {                                                         \
             ERROR();                                                          \
@@ -71,21 +71,21 @@ static inline PyObject *float_power(PyObject *a, PyObject *b) {
         CONTINUE();                                                           \
     }
 
-FLOAT_BINARY_OP_VIA_OBJECTS(FLOOR_DIVIDE, PyNumber_FloorDivide)
-FLOAT_BINARY_OP_VIA_OBJECTS(REMAINDER, PyNumber_Remainder)
-FLOAT_BINARY_OP_VIA_OBJECTS(POWER, float_power)
+FLOAT_BINARY_OP_VIA_OBJECTS(BINARY_OP_FLOOR_DIVIDE_FLOAT, PyNumber_FloorDivide)
+FLOAT_BINARY_OP_VIA_OBJECTS(BINARY_OP_REMAINDER_FLOAT, PyNumber_Remainder)
+FLOAT_BINARY_OP_VIA_OBJECTS(BINARY_OP_POWER_FLOAT, float_power)
 
 /* Negation and fabs only touch the sign bit (an xor / and with a mask, or
  * fneg / fabs on ARM64): exact for -0.0, inf and NaN, as in Python. */
 #define FLOAT_UNARY_OP(NAME, EXPRESSION)                                      \
-    STENCIL(UNARY_##NAME##_FLOAT) {                                           \
+    STENCIL(NAME) {                                                           \
         double a = SLOT(1).f;                                                 \
         SLOT(0).f = (EXPRESSION);                                             \
         CONTINUE();                                                           \
     }
 
-FLOAT_UNARY_OP(NEGATIVE, -a)
-FLOAT_UNARY_OP(ABS, __builtin_fabs(a))
+FLOAT_UNARY_OP(UNARY_NEGATIVE_FLOAT, -a)
+FLOAT_UNARY_OP(UNARY_ABS_FLOAT, __builtin_fabs(a))
 
 /* math.sqrt raises ValueError below zero (-inf included) and returns -0.0 for
  * -0.0 and NaN for NaN, as the instruction does.  With -fno-math-errno

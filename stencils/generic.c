@@ -23,21 +23,28 @@
 /* Each binary operator twice: `a + b` and the augmented `a += b`, whose C-API
  * function differs (for numbers, only in its error messages: "+=").  The
  * two-argument pow() has None for modulus. */
-#define BINARY_STENCILS(NAME, FUNCTION)                                       \
-    RESULT_STENCIL(BINARY_OP_##NAME, BINARY(PyNumber_##FUNCTION))             \
-    RESULT_STENCIL(BINARY_OP_INPLACE_##NAME, BINARY(PyNumber_InPlace##FUNCTION))
+#define BINARY_STENCILS(NAME, FUNCTION, INPLACE_NAME, INPLACE_FUNCTION)      \
+    RESULT_STENCIL(NAME, BINARY(FUNCTION))                                    \
+    RESULT_STENCIL(INPLACE_NAME, BINARY(INPLACE_FUNCTION))
 #define POWER(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o, Py_None)
 
-BINARY_STENCILS(ADD, Add)
-BINARY_STENCILS(SUBTRACT, Subtract)
-BINARY_STENCILS(MULTIPLY, Multiply)
-BINARY_STENCILS(TRUE_DIVIDE, TrueDivide)
-BINARY_STENCILS(FLOOR_DIVIDE, FloorDivide)
-BINARY_STENCILS(REMAINDER, Remainder)
+BINARY_STENCILS(BINARY_OP_ADD, PyNumber_Add, BINARY_OP_INPLACE_ADD, PyNumber_InPlaceAdd)
+BINARY_STENCILS(BINARY_OP_SUBTRACT, PyNumber_Subtract, BINARY_OP_INPLACE_SUBTRACT, PyNumber_InPlaceSubtract)
+BINARY_STENCILS(BINARY_OP_MULTIPLY, PyNumber_Multiply, BINARY_OP_INPLACE_MULTIPLY, PyNumber_InPlaceMultiply)
+BINARY_STENCILS(BINARY_OP_TRUE_DIVIDE, PyNumber_TrueDivide, BINARY_OP_INPLACE_TRUE_DIVIDE, PyNumber_InPlaceTrueDivide)
+BINARY_STENCILS(BINARY_OP_FLOOR_DIVIDE, PyNumber_FloorDivide, BINARY_OP_INPLACE_FLOOR_DIVIDE,
+                PyNumber_InPlaceFloorDivide)
+BINARY_STENCILS(BINARY_OP_REMAINDER, PyNumber_Remainder, BINARY_OP_INPLACE_REMAINDER, PyNumber_InPlaceRemainder)
+BINARY_STENCILS(BINARY_OP_AND, PyNumber_And, BINARY_OP_INPLACE_AND, PyNumber_InPlaceAnd)
+BINARY_STENCILS(BINARY_OP_OR, PyNumber_Or, BINARY_OP_INPLACE_OR, PyNumber_InPlaceOr)
+BINARY_STENCILS(BINARY_OP_XOR, PyNumber_Xor, BINARY_OP_INPLACE_XOR, PyNumber_InPlaceXor)
+BINARY_STENCILS(BINARY_OP_LSHIFT, PyNumber_Lshift, BINARY_OP_INPLACE_LSHIFT, PyNumber_InPlaceLshift)
+BINARY_STENCILS(BINARY_OP_RSHIFT, PyNumber_Rshift, BINARY_OP_INPLACE_RSHIFT, PyNumber_InPlaceRshift)
 RESULT_STENCIL(BINARY_OP_POWER, POWER(PyNumber_Power))
 RESULT_STENCIL(BINARY_OP_INPLACE_POWER, POWER(PyNumber_InPlacePower))
 RESULT_STENCIL(UNARY_NEGATIVE, UNARY(PyNumber_Negative))
 RESULT_STENCIL(UNARY_ABS, UNARY(PyNumber_Absolute))
+RESULT_STENCIL(UNARY_INVERT, UNARY(PyNumber_Invert))
 RESULT_STENCIL(CONVERT_INT, UNARY(PyNumber_Long))
 RESULT_STENCIL(CONVERT_FLOAT, UNARY(PyNumber_Float))
 RESULT_STENCIL(COMPARE_OP, PyObject_RichCompare(SLOT(1).o, SLOT(2).o, (int)OPARG(3)))
@@ -45,14 +52,14 @@ RESULT_STENCIL(COMPARE_OP, PyObject_RichCompare(SLOT(1).o, SLOT(2).o, (int)OPARG
 /* Calls pass their arguments with one spare slot in front and
  * PY_VECTORCALL_ARGUMENTS_OFFSET, so that a bound method can put `self` there
  * instead of allocating a new argument array. */
-#define CALL_STENCIL(N, ...)                                                  \
-    RESULT_STENCIL(CALL_##N,                                                  \
+#define CALL_STENCIL(NAME, N, ...)                                            \
+    RESULT_STENCIL(NAME,                                                      \
                    PyObject_Vectorcall(OBJECT_OPERAND(0),                     \
                                        ((PyObject *[]){0, __VA_ARGS__} + 1),  \
                                        N | PY_VECTORCALL_ARGUMENTS_OFFSET, 0))
 
-CALL_STENCIL(1, SLOT(1).o)
-CALL_STENCIL(2, SLOT(1).o, SLOT(2).o)
+CALL_STENCIL(CALL_1, 1, SLOT(1).o)
+CALL_STENCIL(CALL_2, 2, SLOT(1).o, SLOT(2).o)
 
 /* bool(x): 1, 0, or -1 with an exception set.  The singletons are answered
  * inline because conditions are mostly comparison results. */
@@ -129,6 +136,18 @@ BRANCH_STENCIL(JUMP_IF_TRUE, object_truth(SLOT(0).o), 1)
 BRANCH_STENCIL(JUMP_IF_FALSE, object_truth(SLOT(0).o), 0)
 BRANCH_STENCIL(JUMP_IF_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2)), 1)
 BRANCH_STENCIL(JUMP_IF_NOT_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2)), 0)
+/* `is` and `is not` compare addresses: they call nothing and cannot fail. */
+BRANCH_STENCIL(JUMP_IF_IS, SLOT(0).o == SLOT(1).o, 1)
+BRANCH_STENCIL(JUMP_IF_IS_NOT, SLOT(0).o == SLOT(1).o, 0)
+
+#define IDENTITY_STENCIL(NAME, OPERATOR)                                      \
+    STENCIL(NAME) {                                                           \
+        jit_set_owned(&SLOT(0), jit_new_bool(SLOT(1).o OPERATOR SLOT(2).o));  \
+        CONTINUE();                                                           \
+    }
+
+IDENTITY_STENCIL(IS_OP, ==)
+IDENTITY_STENCIL(IS_NOT_OP, !=)
 
 STENCIL(UNARY_NOT) {
     int truth = object_truth(SLOT(1).o);

@@ -24,7 +24,7 @@ static inline int fits_double_exactly(int64_t v) {
 /* +, -, *: the checked builtins compile to the instruction plus a test of the
  * overflow flag (x86-64) or a widening multiply check (ARM64), no library call. */
 #define INT_CHECKED_BINARY_OP(NAME, BUILTIN)                                  \
-    STENCIL(BINARY_OP_##NAME##_INT) {                                         \
+    STENCIL(NAME) {                                                           \
         int64_t result;                                                       \
         if (BUILTIN(SLOT(1).i, SLOT(2).i, &result)) {                         \
             SIDE_EXIT();                                                      \
@@ -33,9 +33,9 @@ static inline int fits_double_exactly(int64_t v) {
         CONTINUE();                                                           \
     }
 
-INT_CHECKED_BINARY_OP(ADD, __builtin_add_overflow)
-INT_CHECKED_BINARY_OP(SUBTRACT, __builtin_sub_overflow)
-INT_CHECKED_BINARY_OP(MULTIPLY, __builtin_mul_overflow)
+INT_CHECKED_BINARY_OP(BINARY_OP_ADD_INT, __builtin_add_overflow)
+INT_CHECKED_BINARY_OP(BINARY_OP_SUBTRACT_INT, __builtin_sub_overflow)
+INT_CHECKED_BINARY_OP(BINARY_OP_MULTIPLY_INT, __builtin_mul_overflow)
 
 /* C division truncates toward zero; Python's floors.  They differ exactly when
  * the remainder is nonzero and its sign differs from the divisor's: then the
@@ -65,7 +65,7 @@ static inline int64_t floor_mod(int64_t a, int64_t b) {
 }
 
 #define INT_FLOOR_BINARY_OP(NAME, FUNCTION)                                   \
-    STENCIL(BINARY_OP_##NAME##_INT) {                                         \
+    STENCIL(NAME) {                                                           \
         int64_t a = SLOT(1).i;                                                \
         int64_t b = SLOT(2).i;                                                \
         if (b == 0 || (a == INT64_MIN_VALUE && b == -1)) {                    \
@@ -75,8 +75,8 @@ static inline int64_t floor_mod(int64_t a, int64_t b) {
         CONTINUE();                                                           \
     }
 
-INT_FLOOR_BINARY_OP(FLOOR_DIVIDE, floor_div)
-INT_FLOOR_BINARY_OP(REMAINDER, floor_mod)
+INT_FLOOR_BINARY_OP(BINARY_OP_FLOOR_DIVIDE_INT, floor_div)
+INT_FLOOR_BINARY_OP(BINARY_OP_REMAINDER_INT, floor_mod)
 
 /* Python rounds int/int correctly.  When both operands are exact doubles, one
  * IEEE division rounds correctly too (CPython's own fast path), signed zero
@@ -101,7 +101,7 @@ STENCIL(GUARD_INT_FITS_FLOAT) {
 
 /* -x and abs(x) overflow only for INT64_MIN, whose negation is 2**63. */
 #define INT_UNARY_OP(NAME, EXPRESSION)                                        \
-    STENCIL(UNARY_##NAME##_INT) {                                             \
+    STENCIL(NAME) {                                                           \
         int64_t a = SLOT(1).i;                                                \
         if (a == INT64_MIN_VALUE) {                                           \
             SIDE_EXIT();                                                      \
@@ -110,5 +110,59 @@ STENCIL(GUARD_INT_FITS_FLOAT) {
         CONTINUE();                                                           \
     }
 
-INT_UNARY_OP(NEGATIVE, -a)
-INT_UNARY_OP(ABS, a < 0 ? -a : a)
+INT_UNARY_OP(UNARY_NEGATIVE_INT, -a)
+INT_UNARY_OP(UNARY_ABS_INT, a < 0 ? -a : a)
+
+/* ~a is -a - 1: it never leaves int64 (~INT64_MIN is INT64_MAX). */
+STENCIL(UNARY_INVERT_INT) {
+    SLOT(0).i = ~SLOT(1).i;
+    CONTINUE();
+}
+
+/* &, |, ^ of two's-complement int64s are Python's on ints of any size: the
+ * result of two int64 operands is an int64 again. */
+#define INT_BITWISE_OP(NAME, OPERATOR)                                        \
+    STENCIL(NAME) {                                                           \
+        SLOT(0).i = SLOT(1).i OPERATOR SLOT(2).i;                             \
+        CONTINUE();                                                           \
+    }
+
+INT_BITWISE_OP(BINARY_OP_AND_INT, &)
+INT_BITWISE_OP(BINARY_OP_OR_INT, |)
+INT_BITWISE_OP(BINARY_OP_XOR_INT, ^)
+
+/* a << b is a * 2**b: it leaves for a negative count (Python's ValueError) and
+ * for any result beyond int64, which is every count >= 64 unless a is 0.  C
+ * shifts by 64 or more, and left shifts of negative values or into the sign
+ * bit, are undefined, so the shift is done on the unsigned bits and checked by
+ * shifting back: an arithmetic right shift gives a again exactly when no bit
+ * (sign included) was lost. */
+STENCIL(BINARY_OP_LSHIFT_INT) {
+    int64_t a = SLOT(1).i;
+    int64_t b = SLOT(2).i;
+    if (b < 0 || (b >= 64 && a != 0)) {
+        SIDE_EXIT();
+    }
+    int64_t result = 0;
+    if (b < 64) {
+        result = (int64_t)((uint64_t)a << b);
+        if (result >> b != a) {
+            SIDE_EXIT();
+        }
+    }
+    SLOT(0).i = result;
+    CONTINUE();
+}
+
+/* a >> b is floor(a / 2**b), the arithmetic shift (clang's for signed values);
+ * a count of 63 or more leaves only the sign: 0 or -1, as a shift by 63 gives
+ * (C leaves counts >= 64 undefined).  A negative count raises in Python. */
+STENCIL(BINARY_OP_RSHIFT_INT) {
+    int64_t a = SLOT(1).i;
+    int64_t b = SLOT(2).i;
+    if (b < 0) {
+        SIDE_EXIT();
+    }
+    SLOT(0).i = a >> (b < 63 ? b : 63);
+    CONTINUE();
+}

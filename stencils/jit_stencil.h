@@ -34,62 +34,11 @@ typedef union {
     PyObject *o;
 } JitSlot;
 
-/* The stack of frames (jit/backend/frames.py): ENTRY takes a frame from its
- * top, a direct call puts its callee's frame after the caller's and moves the
- * top past it, so that any entry from within gets fresh slots.  One thread
- * owns it while it has live frames: an entry from another thread (possible
- * whenever compiled code lets the GIL go) takes the slow path instead.
- *
- * The slots live in chunks: a frame that does not fit in the rest of the
- * current chunk goes to the start of the next one (made with PyMem_Malloc the
- * first time, then kept for reuse), so compiled recursion is limited by the
- * recursion limit and the C stack, never by a fixed size.  A frame's size
- * includes the slots its direct calls pass arguments in, so a frame never
- * straddles two chunks. */
+/* The structures and constants shared with Python (the frame stack, the
+ * deoptimization tables, the global guards, the comparison codes): generated
+ * from jit/layouts.py, which gives their one definition. */
 typedef struct _ts PyThreadState;
-typedef struct JitChunk JitChunk;
-struct JitChunk {
-    JitChunk *next;      /* the chunk after this one once made, else NULL */
-    JitChunk *previous;  /* the chunk before it (NULL for the first) */
-    JitSlot *limit;      /* one past its last slot */
-    JitSlot slots[];
-};
-
-/* Compiled calls run on the C stack (3.11's Python-to-Python calls do not):
- * below a thread's floor a call raises RecursionError instead of running off
- * the end of the stack.  The floors of the last few threads are cached here,
- * found by the thread state's address; measure_c_stack (a Python callable)
- * fills the entry of the running thread when ENTRY finds it missing. */
-#define JIT_STACK_FLOORS 8
-typedef struct {
-    PyThreadState *thread;
-    char *floor;
-} JitStackFloor;
-
-typedef struct {
-    JitSlot *top;
-    JitSlot *limit; /* the end of the current chunk */
-    JitSlot *base;  /* the first slot of the first chunk: top == base when no frame is live */
-    PyThreadState *owner;
-    /* Where in the owner's thread state the counter is that a Python call
-     * decrements (found at run time by jit/backend/frames.py), or 0: then the
-     * C-API functions are called.  On 3.11 Py_EnterRecursiveCall decrements
-     * the same counter, and raises at its limit; from 3.12 on it has one of its
-     * own (or checks the C stack), so with recursion_counter_python_only set a
-     * call at the limit raises RecursionError here, as the interpreter does. */
-    int64_t recursion_counter_offset;
-    int64_t recursion_counter_python_only;
-    JitChunk *chunk;        /* the chunk top is in */
-    char *c_floor;          /* the owner's floor (see JitStackFloor), set when it takes the stack */
-    int64_t chunk_slots;    /* the size of a new chunk (more if a frame needs more) */
-    PyObject *measure_c_stack;
-    char *stack_address;    /* where ENTRY was when it called measure_c_stack */
-    /* Function entries count down from it and poll for signals when it runs
-     * out, as the interpreter's eval breaker does at every call: recursion
-     * without loops must answer Ctrl-C and let other threads run too. */
-    int64_t call_countdown;
-    JitStackFloor floors[JIT_STACK_FLOORS];
-} JitFrameStack;
+#include "jit_layouts.h"
 
 /* Every stencil of a chain has this prototype: musttail needs them identical. */
 typedef PyObject *JitResult;
@@ -172,8 +121,19 @@ extern PyObject *PyNumber_InPlaceTrueDivide(PyObject *, PyObject *);
 extern PyObject *PyNumber_InPlaceFloorDivide(PyObject *, PyObject *);
 extern PyObject *PyNumber_InPlaceRemainder(PyObject *, PyObject *);
 extern PyObject *PyNumber_InPlacePower(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyNumber_And(PyObject *, PyObject *);
+extern PyObject *PyNumber_Or(PyObject *, PyObject *);
+extern PyObject *PyNumber_Xor(PyObject *, PyObject *);
+extern PyObject *PyNumber_Lshift(PyObject *, PyObject *);
+extern PyObject *PyNumber_Rshift(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceAnd(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceOr(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceXor(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceLshift(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceRshift(PyObject *, PyObject *);
 extern PyObject *PyNumber_Negative(PyObject *);
 extern PyObject *PyNumber_Absolute(PyObject *);
+extern PyObject *PyNumber_Invert(PyObject *);
 extern PyObject *PyNumber_Long(PyObject *);
 extern PyObject *PyNumber_Float(PyObject *);
 extern PyObject *PyObject_RichCompare(PyObject *, PyObject *, int);
@@ -188,14 +148,9 @@ extern PyObject *PyErr_NoMemory(void);
 extern void PyErr_SetString(PyObject *type, const char *message);
 extern PyObject *PyExc_RecursionError;
 
-/* Fixed values of the stable ABI: rich-comparison opcodes and the vectorcall
- * flag that lets a callee borrow args[-1]. */
-#define Py_LT 0
-#define Py_LE 1
-#define Py_EQ 2
-#define Py_NE 3
-#define Py_GT 4
-#define Py_GE 5
+/* A fixed value of the stable ABI: the vectorcall flag that lets a callee
+ * borrow args[-1].  (The rich-comparison opcodes Py_LT ... Py_GE are in
+ * jit_layouts.h.) */
 #define PY_VECTORCALL_ARGUMENTS_OFFSET ((size_t)1 << (8 * sizeof(size_t) - 1))
 
 #define Py_TYPE(OB) ((OB)->ob_type)

@@ -9,14 +9,19 @@ left (continue, branch, side exit).  A side exit must leave the frame
 untouched, since the generic tier re-executes the micro-op.
 
 Stencils that call the C API (boxing, the generic tier, entry) are exercised by
-the compiler's tests with a real interpreter; here they only have to link.
+the compiler's tests with a real interpreter; here they only have to link,
+except the generic tier's bitwise operators and identity tests, which are run
+natively (last section) on real objects against Python's own operators.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
 import math
+import operator
 import struct
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -30,6 +35,7 @@ from unicorn import UC_ARCH_X86, UC_HOOK_CODE, UC_MODE_64, Uc
 from unicorn.x86_const import UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSP
 
 import build_stencils as bs
+from jit.backend.emitter import CompiledCode, Emitter, Instruction
 
 # The families written by the stencil helper; the first five hold the
 # pure-arithmetic stencils this file runs, the others only have to link.
@@ -296,6 +302,14 @@ def _checked(value: int) -> int | None:
     return value if fits_int64(value) else None
 
 
+def _left_shift(a: int, b: int) -> int | None:
+    """a << b where it is an int64; None where Python raises (negative count) or the result is larger.
+    (Python's own a << 2**62 would need 2**59 bytes: any count past 64 is answered without it.)"""
+    if b < 0 or (b >= 64 and a != 0):
+        return None
+    return 0 if a == 0 else _checked(a << b)
+
+
 INT_BINARY: dict[str, Callable[[int, int], int | None]] = {
     "BINARY_OP_ADD_INT": lambda a, b: _checked(a + b),
     "BINARY_OP_SUBTRACT_INT": lambda a, b: _checked(a - b),
@@ -304,6 +318,11 @@ INT_BINARY: dict[str, Callable[[int, int], int | None]] = {
     # everything else is Python's floor semantics.
     "BINARY_OP_FLOOR_DIVIDE_INT": lambda a, b: None if b == 0 or (a, b) == (INT64_MIN, -1) else a // b,
     "BINARY_OP_REMAINDER_INT": lambda a, b: None if b == 0 or (a, b) == (INT64_MIN, -1) else a % b,
+    "BINARY_OP_AND_INT": operator.and_,
+    "BINARY_OP_OR_INT": operator.or_,
+    "BINARY_OP_XOR_INT": operator.xor,
+    "BINARY_OP_LSHIFT_INT": _left_shift,
+    "BINARY_OP_RSHIFT_INT": lambda a, b: None if b < 0 else a >> b,
     "MIN_INT": min,
     "MAX_INT": max,
 }
@@ -321,6 +340,27 @@ INT_BINARY: dict[str, Callable[[int, int], int | None]] = {
 @example(a=INT64_MIN, b=INT64_MIN)
 @example(a=-3, b=-3)
 def test_int_binary(machine: Machine, stencil: str, a: int, b: int) -> None:
+    run_and_check_int_result(machine, stencil, {S1: a, S2: b}, INT_BINARY[stencil](a, b))
+
+
+SHIFTS = ("BINARY_OP_LSHIFT_INT", "BINARY_OP_RSHIFT_INT")
+SHIFTED = [0, 1, -1, 3, -3, 2**62 - 1, 2**62, -(2**62), -(2**62) - 1, INT64_MAX, INT64_MIN, INT64_MIN + 1]
+COUNTS = [0, 1, 2, 31, 32, 61, 62, 63, 64, 65, 127, 128, 2**31, 2**32, INT64_MAX, -1, -2, -64, INT64_MIN]
+
+
+@pytest.mark.parametrize("stencil", SHIFTS)
+def test_shift_edges(machine: Machine, stencil: str) -> None:
+    """Every count where C's shifts are undefined or Python's answer changes shape, on the values whose bits
+    reach the sign."""
+    for a in SHIFTED:
+        for b in COUNTS:
+            run_and_check_int_result(machine, stencil, {S1: a, S2: b}, INT_BINARY[stencil](a, b))
+
+
+@pytest.mark.parametrize("stencil", SHIFTS)
+@SETTINGS
+@given(a=int64s, b=st.integers(-3, 70))
+def test_shift_counts_near_the_width(machine: Machine, stencil: str, a: int, b: int) -> None:
     run_and_check_int_result(machine, stencil, {S1: a, S2: b}, INT_BINARY[stencil](a, b))
 
 
@@ -348,6 +388,7 @@ INT_UNARY: dict[str, Callable[[int], int | None]] = {
     "UNARY_NEGATIVE_INT": lambda a: _checked(-a),
     "UNARY_ABS_INT": lambda a: _checked(abs(a)),
     "UNARY_NOT_INT": lambda a: int(not a),
+    "UNARY_INVERT_INT": operator.invert,
 }
 
 
@@ -517,6 +558,31 @@ def test_truth_branches(machine: Machine, type_name: str, data: st.DataObject) -
         assert_untouched(out, "_JIT_JUMP_TARGET" if jumps else "_JIT_CONTINUE", before)
 
 
+@SETTINGS
+@given(a=st.sampled_from([OPERANDS["_JIT_OPERAND0"], 0, OPERANDS["_JIT_OPERAND0"] ^ 1, FILLER]))
+def test_identity_with_an_operand(machine: Machine, a: int) -> None:
+    """`x is C` against the constant object OPERAND0: an int 0/1, and branches on it; object slots are
+    compared as addresses, nothing is called."""
+    same = a == OPERANDS["_JIT_OPERAND0"]
+    for stencil, truth in (("IS_OPERAND_INT", same), ("IS_NOT_OPERAND_INT", not same)):
+        before = {S1: a}
+        assert_continue(machine.run(stencil, before), before, {S0: int(truth)})
+    for stencil, jumps in (("JUMP_IF_IS_OPERAND", same), ("JUMP_IF_IS_NOT_OPERAND", not same)):
+        before = {S0: a}
+        assert_untouched(machine.run(stencil, before), "_JIT_JUMP_TARGET" if jumps else "_JIT_CONTINUE", before)
+
+
+@SETTINGS
+@given(a=st.integers(0, 2**64 - 1), b=st.integers(0, 2**64 - 1), same=st.booleans())
+def test_identity_branches_of_the_generic_tier(machine: Machine, a: int, b: int, same: bool) -> None:
+    before = {S0: a, S1: a if same else b}
+    same = before[S0] == before[S1]
+    for stencil, jumps in (("JUMP_IF_IS", same), ("JUMP_IF_IS_NOT", not same)):
+        out = machine.run(stencil, before)
+        assert_untouched(out, "_JIT_JUMP_TARGET" if jumps else "_JIT_CONTINUE", before)
+        assert out.calls == []
+
+
 def test_unconditional_jump(machine: Machine) -> None:
     assert_untouched(machine.run("JUMP", {}), "_JIT_JUMP_TARGET", {})
 
@@ -625,11 +691,15 @@ def catalog_names() -> set[str]:
              "CALL_ORIGINAL",
              "UNARY_NOT", "COMPARE_OP", "JUMP_IF_COMPARE", "JUMP_IF_NOT_COMPARE", "JUMP_IF_TRUE", "JUMP_IF_FALSE",
              "MIN", "MAX", "CALL_1", "CALL_2", "FOR_ITER_RANGE_OBJECT", "CONVERT_INT", "CONVERT_FLOAT",
-             "BINARY_OP_POWER", "BINARY_OP_POWER_FLOAT"}  # fmt: skip
+             "BINARY_OP_POWER", "BINARY_OP_POWER_FLOAT", "UNARY_INVERT", "UNARY_INVERT_INT",
+             "IS_OP", "IS_NOT_OP", "JUMP_IF_IS", "JUMP_IF_IS_NOT", "IS_OPERAND_INT", "IS_NOT_OPERAND_INT",
+             "JUMP_IF_IS_OPERAND", "JUMP_IF_IS_NOT_OPERAND"}  # fmt: skip
     names |= {f"RETURN_{kind}" for kind in ("INT", "FLOAT", "BOOL", "OBJECT", "NULL")}
     names |= {f"{verb}_{kind}" for verb in ("BOX", "UNBOX") for kind in ("INT", "FLOAT", "BOOL")}
     for op in ("ADD", "SUBTRACT", "MULTIPLY", "TRUE_DIVIDE", "FLOOR_DIVIDE", "REMAINDER"):
         names |= {f"BINARY_OP_{op}", f"BINARY_OP_INPLACE_{op}", f"BINARY_OP_{op}_FLOAT"}
+    for op in BITWISE:
+        names |= {f"BINARY_OP_{op}", f"BINARY_OP_INPLACE_{op}", f"BINARY_OP_{op}_INT"}
     names.add("BINARY_OP_INPLACE_POWER")
     names |= {f"BINARY_OP_{op}_INT" for op in ("ADD", "SUBTRACT", "MULTIPLY", "FLOOR_DIVIDE", "REMAINDER")}
     for t in ("", "_INT", "_FLOAT"):
@@ -646,3 +716,118 @@ def test_families_define_the_catalog(machine: Machine) -> None:
     names only (the loader refuses anything else)."""
     assert set(machine.image.functions) == catalog_names()
     assert {"PyNumber_Add", "PyObject_Vectorcall", "PyLong_FromLongLong"} <= set(machine.image.externals)
+
+
+# --- the generic tier, natively: real objects, CPython's own C API --------------------------------
+
+# The generic stencil of each bitwise operator and its augmented form, with Python's operators.
+BITWISE = {"AND": (operator.and_, operator.iand), "OR": (operator.or_, operator.ior),
+           "XOR": (operator.xor, operator.ixor), "LSHIFT": (operator.lshift, operator.ilshift),
+           "RSHIFT": (operator.rshift, operator.irshift)}  # fmt: skip
+
+
+class Augmented:
+    """An operand whose augmented operators differ from the plain ones, to tell the two stencils apart."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def __and__(self, other: object) -> str:
+        return f"{self.tag} & {other}"
+
+    def __iand__(self, other: object) -> str:
+        return f"{self.tag} &= {other}"
+
+    def __or__(self, other: object) -> str:
+        return f"{self.tag} | {other}"
+
+    def __ior__(self, other: object) -> str:
+        return f"{self.tag} |= {other}"
+
+    def __xor__(self, other: object) -> str:
+        return f"{self.tag} ^ {other}"
+
+    def __ixor__(self, other: object) -> str:
+        return f"{self.tag} ^= {other}"
+
+    def __lshift__(self, other: object) -> str:
+        return f"{self.tag} << {other}"
+
+    def __ilshift__(self, other: object) -> str:
+        return f"{self.tag} <<= {other}"
+
+    def __rshift__(self, other: object) -> str:
+        return f"{self.tag} >> {other}"
+
+    def __irshift__(self, other: object) -> str:
+        return f"{self.tag} >>= {other}"
+
+    def __invert__(self) -> str:
+        return f"~{self.tag}"
+
+
+@pytest.fixture(scope="module")
+def native() -> Emitter:
+    return Emitter()
+
+
+def run_generic(emitter: Emitter, stencil: str, *operands: object) -> object:
+    """dst = stencil(operands) in the generic tier: slot 0 the result, slots 1.. the operands (owned, as
+    LOAD_CONST_OBJECT makes them); every slot released on both paths, the error path returning NULL."""
+    count = len(operands)
+    slots = tuple(range(1, count + 1))
+    program = [Instruction("LOAD_CONST_OBJECT", (slot,), (id(value),))
+               for slot, value in zip(slots, operands, strict=True)]
+    error = len(program) + 1 + count + 1
+    program.append(Instruction(stencil, (0, *slots), error=error))
+    program += [Instruction("CLEAR", (slot,)) for slot in slots]
+    program.append(Instruction("RETURN_OBJECT", (0,)))
+    program += [Instruction("CLEAR", (slot,)) for slot in (0, *slots)]
+    program.append(Instruction("RETURN_NULL"))
+    code: CompiledCode = emitter.emit(program)
+    frame = (ctypes.c_void_p * 4)()
+    return ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_void_p)(code.entry)(ctypes.addressof(frame))
+
+
+def outcome(compute: Callable[[], object]) -> tuple[str, object]:
+    """A value, or the exception's type and message: what the generic tier must reproduce."""
+    try:
+        return "value", compute()
+    except Exception as exc:  # any exception is an outcome to compare
+        return type(exc).__name__, str(exc)
+
+
+NATIVE_OPERANDS = [0, 1, -1, 5, -(2**70), 2**64 + 3, INT64_MIN, INT64_MAX, 63, 64, -64, True, 2.5, "s", None,
+                   frozenset({1, 2}), Augmented("x")]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(BITWISE))
+def test_generic_bitwise_operators_are_pythons(native: Emitter, name: str) -> None:
+    plain, augmented = BITWISE[name]
+    for a in NATIVE_OPERANDS:
+        for b in NATIVE_OPERANDS:
+            if name == "LSHIFT" and isinstance(a, int) and a and isinstance(b, int) and b > 64:
+                continue  # a huge int: nothing to learn
+            for stencil, python in ((f"BINARY_OP_{name}", plain), (f"BINARY_OP_INPLACE_{name}", augmented)):
+                got = outcome(lambda stencil=stencil, a=a, b=b: run_generic(native, stencil, a, b))
+                assert got == outcome(lambda python=python, a=a, b=b: python(a, b)), (stencil, a, b)
+    # Operands are released on both paths: objects of their own, whose counts nothing else moves.
+    mine, big = Augmented("r"), 2**70 + 1
+    references = sys.getrefcount(mine), sys.getrefcount(big)
+    for stencil in (f"BINARY_OP_{name}", f"BINARY_OP_INPLACE_{name}"):
+        for a, b in ((mine, big), (big, mine), (big, big), (big, "s")):
+            outcome(lambda stencil=stencil, a=a, b=b: run_generic(native, stencil, a, b))
+    del a, b  # the loop's last references
+    assert (sys.getrefcount(mine), sys.getrefcount(big)) == references
+
+
+def test_generic_invert_is_pythons(native: Emitter) -> None:
+    for a in NATIVE_OPERANDS:
+        assert outcome(lambda a=a: run_generic(native, "UNARY_INVERT", a)) == outcome(lambda a=a: ~a), a
+
+
+def test_generic_identity_makes_a_bool(native: Emitter) -> None:
+    x, y = object(), [1]
+    for a, b in ((x, x), (x, y), (None, None), (None, 0), (1, True), (y, y)):
+        assert run_generic(native, "IS_OP", a, b) is (a is b)
+        assert run_generic(native, "IS_NOT_OP", a, b) is (a is not b)

@@ -193,3 +193,16 @@ def test_the_table_files_are_package_data() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["jit._stencils"]
     assert all(any(Path(name).match(p) for p in patterns) for name in TARGETS.values())
+
+
+def _c_code_without_comments(text: str) -> str:
+    return re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.DOTALL)
+
+
+def test_every_stencil_name_is_spelled_out_in_the_sources() -> None:
+    # Greppable names: a macro may make a family, but each invocation names its stencil in full (no `##`).
+    code = "\n".join(_c_code_without_comments(path.read_text()) for path in sorted((ROOT / "stencils").glob("*.c")))
+    words = set(re.findall(r"\b[A-Za-z_]\w*\b", code))
+    for target in TARGETS:
+        missing = sorted(set(tables(target)[1]) - words)
+        assert not missing, (target, missing)

@@ -45,6 +45,7 @@ from jit.backend.schema import Hole, Stencil, TargetInfo
 from jit.backend.stencil_tables import StencilTable, symbol_kinds
 from jit.backend.stencil_tables import load as load_tables
 from jit.backend.target import arch_of, detect_host, target_name
+from jit.layouts import SLOT_BYTES
 
 __all__ = [
     "GENERATE_AFTER",
@@ -65,8 +66,7 @@ _OPARG = "_JIT_OPARG"
 # A slot operand: Instruction.opargs[n] is a slot index, the hole takes its byte offset in the frame,
 # so that x86-64 stencils address the slot with one displacement (R_X86_64_32S).
 _SLOT = "_JIT_SLOT"
-_SLOT_SIZE = 8
-_SLOT_LIMIT = 0x7FFFFFFF // _SLOT_SIZE
+_SLOT_LIMIT = 0x7FFFFFFF // SLOT_BYTES
 _OPERAND = "_JIT_OPERAND"
 _DATA = ".data"
 _GOT_SLOT = 8
@@ -555,7 +555,7 @@ class _OperandFamily:
 
 _OPERAND_FAMILIES = (
     _OperandFamily(_OPARG, "opargs", "o", 0, 0xFFFFFFFF, "", lambda v: v),
-    _OperandFamily(_SLOT, "opargs", "q", 0, _SLOT_LIMIT, f"*= {_SLOT_SIZE}", lambda v: v * _SLOT_SIZE),
+    _OperandFamily(_SLOT, "opargs", "q", 0, _SLOT_LIMIT, f"*= {SLOT_BYTES}", lambda v: v * SLOT_BYTES),
     _OperandFamily(_OPERAND, "operands", "d", -(1 << 63), U64, f"&= {U64}", lambda v: v & U64),
 )
 

@@ -3,7 +3,7 @@
 ENTRY takes a frame from its top and gives it back on return; a direct call
 between compiled functions puts the callee's frame right after the caller's.
 So entering compiled code needs no allocation, and recursion nothing special.
-The slots are in chunks (``JitChunk`` in stencils/jit_stencil.h): the first is
+The slots are in chunks (``JitChunk``; the layouts are jit/layouts.py's): the first is
 made at the first compile, not at import; the stencils link a new one when a
 frame does not fit in the rest of the current one and keep it for reuse, so the
 depth of compiled recursion is bounded by the recursion limit and by the C
@@ -27,10 +27,9 @@ import threading
 from typing import NamedTuple
 
 from jit.backend.errors import UnsupportedHostError
+from jit.layouts import SLOT_BYTES, STACK_FLOORS, Chunk, FrameStack
 
-SLOT_BYTES = 8
 CHUNK_SLOTS = 1 << 16  # 512 KiB per chunk; a frame larger than that gets a chunk of its own size
-STACK_FLOORS = 8  # JIT_STACK_FLOORS of stencils/jit_stencil.h
 CALL_POLL_INTERVAL = 1 << 12  # function entries between two polls for signals (CHECK_SIGNALS_ON_CALL)
 # The C stack kept free below compiled code: room for what the generic tier calls there (the interpreter,
 # C-API functions, the handling of the RecursionError itself).  A quarter of a small thread's stack, up to
@@ -38,30 +37,6 @@ CALL_POLL_INTERVAL = 1 << 12  # function entries between two polls for signals (
 MIN_C_STACK_MARGIN = 48 << 10
 MAX_C_STACK_MARGIN = 512 << 10
 FALLBACK_C_STACK = 256 << 10  # assumed below ENTRY where the thread's stack bounds cannot be read
-
-
-class Chunk(ctypes.Structure):
-    """JitChunk of stencils/jit_stencil.h (its slots follow the header)."""
-
-
-Chunk._fields_ = [("next", ctypes.POINTER(Chunk)), ("previous", ctypes.POINTER(Chunk)), ("limit", ctypes.c_void_p)]
-
-
-class StackFloor(ctypes.Structure):
-    """JitStackFloor of stencils/jit_stencil.h."""
-
-    _fields_ = [("thread", ctypes.c_void_p), ("floor", ctypes.c_void_p)]
-
-
-class FrameStack(ctypes.Structure):
-    """JitFrameStack of stencils/jit_stencil.h."""
-
-    _fields_ = [("top", ctypes.c_void_p), ("limit", ctypes.c_void_p), ("base", ctypes.c_void_p),
-                ("owner", ctypes.c_void_p), ("recursion_counter_offset", ctypes.c_int64),
-                ("recursion_counter_python_only", ctypes.c_int64),
-                ("chunk", ctypes.POINTER(Chunk)), ("c_floor", ctypes.c_void_p), ("chunk_slots", ctypes.c_int64),
-                ("measure_c_stack", ctypes.c_void_p), ("stack_address", ctypes.c_void_p),
-                ("call_countdown", ctypes.c_int64), ("floors", StackFloor * STACK_FLOORS)]
 
 
 def _thread_state() -> int:

@@ -1,0 +1,218 @@
+"""The memory layouts and constants that stencils (C) and the runtime (Python) share: their one definition.
+
+Each structure is a ctypes ``Structure`` declared by its C spelling: a field's C type gives its ctypes type (and
+its ``struct`` format character where a table is packed with ``struct``), so nothing is written twice.
+``build_stencils.py`` renders from this module the GENERATED header stencils/jit_layouts.h (see
+jit/_build/layouts.py), which jit_stencil.h includes, with a ``_Static_assert`` per field offset and per size:
+a layout clang lays out otherwise on any of the six targets fails the build, and ``--check`` fails while the
+header is stale.
+
+Imported by ``import jit`` (the frame stack, the deoptimization tables): only ctypes and struct, which the
+runtime imports anyway.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+from typing import Any, ClassVar, NamedTuple
+
+__all__ = [
+    "CONSTANTS", "DEOPT_BOX_BOOL", "DEOPT_BOX_FLOAT", "DEOPT_BOX_INT", "DEOPT_CONSTANT", "DEOPT_ENTRY",
+    "DEOPT_HEADER", "DEOPT_KEEP", "DEOPT_KIND", "DEOPT_KIND_OFFSET", "DEOPT_NULL", "LAYOUTS", "PY_EQ", "PY_GE",
+    "PY_GT", "PY_LE", "PY_LT", "PY_NE", "RICH_COMPARE", "SLOT_BYTES", "STACK_FLOORS", "Chunk", "DeoptEntry",
+    "DeoptTable", "Field", "FrameStack", "GlobalGuard", "Layout", "StackFloor", "member_format", "struct_format",
+]
+
+SLOT_BYTES = 8  # a frame slot (JitSlot): an int64, a double or a PyObject*
+STACK_FLOORS = 8  # the frame stack's cache of C stack floors, one entry per recent thread
+
+# Rich-comparison opcodes, fixed by the stable ABI (Py_LT ... Py_GE); RICH_COMPARE is by Python operator.
+PY_LT, PY_LE, PY_EQ, PY_NE, PY_GT, PY_GE = range(6)
+RICH_COMPARE = {"<": PY_LT, "<=": PY_LE, "==": PY_EQ, "!=": PY_NE, ">": PY_GT, ">=": PY_GE}
+
+# What a deoptimization table says a generic-tier slot becomes (stencils/deopt.c): NULL, a box of the slot's
+# unboxed value, the entry's constant, or what the slot already holds.
+DEOPT_NULL, DEOPT_BOX_INT, DEOPT_BOX_FLOAT, DEOPT_BOX_BOOL, DEOPT_CONSTANT, DEOPT_KEEP = range(6)
+
+# The C names of the constants above, in the generated header's order.
+CONSTANTS: dict[str, int] = {
+    "JIT_SLOT_BYTES": SLOT_BYTES,
+    "JIT_STACK_FLOORS": STACK_FLOORS,
+    "Py_LT": PY_LT, "Py_LE": PY_LE, "Py_EQ": PY_EQ, "Py_NE": PY_NE, "Py_GT": PY_GT, "Py_GE": PY_GE,
+    "DEOPT_NULL": DEOPT_NULL, "DEOPT_BOX_INT": DEOPT_BOX_INT, "DEOPT_BOX_FLOAT": DEOPT_BOX_FLOAT,
+    "DEOPT_BOX_BOOL": DEOPT_BOX_BOOL, "DEOPT_CONSTANT": DEOPT_CONSTANT, "DEOPT_KEEP": DEOPT_KEEP,
+}
+
+
+class Field(NamedTuple):
+    """One member of a shared structure, as C declares it."""
+
+    name: str
+    c_type: str  # "uint32_t", "int64_t", "PyObject *", a layout's C name, "JitChunk *" ...
+    why: str = ""  # its comment in the header
+    length: str = ""  # an array: the name of its length in CONSTANTS
+
+
+# Fixed-width scalars: their ctypes type and their struct format character (standard sizes, "=").
+_SCALARS: dict[str, tuple[Any, str]] = {
+    "uint32_t": (ctypes.c_uint32, "I"), "int32_t": (ctypes.c_int32, "i"),
+    "uint64_t": (ctypes.c_uint64, "Q"), "int64_t": (ctypes.c_int64, "q"),
+}
+_BY_C_NAME: dict[str, type[Layout]] = {}
+
+
+class Layout(ctypes.Structure):
+    """A structure shared with the stencils; subclasses are declared with :func:`_declare`."""
+
+    C_NAME: ClassVar[str]
+    C_DOC: ClassVar[str]
+    C_FIELDS: ClassVar[tuple[Field, ...]]
+    C_FLEXIBLE: ClassVar[Field | None]  # a trailing flexible array member (not part of the ctypes structure)
+
+
+def _ctype(field: Field) -> Any:
+    if field.length:
+        return _BY_C_NAME[field.c_type] * CONSTANTS[field.length]
+    if field.c_type in _SCALARS:
+        return _SCALARS[field.c_type][0]
+    pointee = field.c_type.removesuffix("*").strip()
+    if pointee == field.c_type:
+        return _BY_C_NAME[field.c_type]
+    # A pointer to a shared structure can be followed from Python; any other pointer is an address.
+    return ctypes.POINTER(_BY_C_NAME[pointee]) if pointee in _BY_C_NAME else ctypes.c_void_p
+
+
+def _declare(layout: type[Layout], c_name: str, doc: str, *fields: Field, flexible: Field | None = None) -> None:
+    # Registered before its fields are made, so that a structure may point to its own kind (JitChunk).
+    layout.C_NAME, layout.C_DOC, layout.C_FIELDS, layout.C_FLEXIBLE = c_name, doc, fields, flexible
+    _BY_C_NAME[c_name] = layout
+    layout._fields_ = [(field.name, _ctype(field)) for field in fields]
+
+
+def struct_format(layout: type[Layout]) -> str:
+    """The ``struct`` format of a structure of scalars and pointers, which has no padding."""
+    chars = "".join(_SCALARS[f.c_type][1] if f.c_type in _SCALARS else "Q" for f in layout.C_FIELDS)
+    if any(f.length or (f.c_type not in _SCALARS and not f.c_type.endswith("*")) for f in layout.C_FIELDS) \
+            or struct.calcsize("=" + chars) != ctypes.sizeof(layout):
+        raise TypeError(f"{layout.C_NAME} has no struct format")
+    return "=" + chars
+
+
+def member_format(layout: type[Layout], name: str) -> str:
+    """The ``struct`` format of one scalar member, alone."""
+    (field,) = (f for f in layout.C_FIELDS if f.name == name)
+    return "=" + _SCALARS[field.c_type][1]
+
+
+class Chunk(Layout):
+    """JitChunk: a chunk of frame slots (its slots follow the header)."""
+
+
+_declare(
+    Chunk, "JitChunk",
+    "A chunk of the frame stack's slots: a frame that does not fit in the rest of the current chunk goes to\n"
+    "the start of the next one (made with PyMem_Malloc the first time, then kept for reuse), so compiled\n"
+    "recursion is limited by the recursion limit and the C stack, never by a fixed size.  A frame's size\n"
+    "includes the slots its direct calls pass arguments in, so a frame never straddles two chunks.",
+    Field("next", "JitChunk *", "the chunk after this one once made, else NULL"),
+    Field("previous", "JitChunk *", "the chunk before it (NULL for the first)"),
+    Field("limit", "JitSlot *", "one past its last slot"),
+    flexible=Field("slots", "JitSlot"),
+)
+
+
+class StackFloor(Layout):
+    """JitStackFloor: a thread's lowest C stack address for compiled calls."""
+
+
+_declare(
+    StackFloor, "JitStackFloor",
+    "Compiled calls run on the C stack (3.11's Python-to-Python calls do not): below a thread's floor a call\n"
+    "raises RecursionError instead of running off the end of the stack.  The floors of the last few threads\n"
+    "are cached in the frame stack, found by the thread state's address; measure_c_stack (a Python callable)\n"
+    "fills the entry of the running thread when ENTRY finds it missing.",
+    Field("thread", "PyThreadState *"),
+    Field("floor", "char *"),
+)
+
+
+class FrameStack(Layout):
+    """JitFrameStack: the process-wide stack of frames (jit/backend/frames.py)."""
+
+
+_declare(
+    FrameStack, "JitFrameStack",
+    "The stack of frames (jit/backend/frames.py): ENTRY takes a frame from its top, a direct call puts its\n"
+    "callee's frame after the caller's and moves the top past it, so that any entry from within gets fresh\n"
+    "slots.  One thread owns it while it has live frames: an entry from another thread (possible whenever\n"
+    "compiled code lets the GIL go) takes the slow path instead.",
+    Field("top", "JitSlot *"),
+    Field("limit", "JitSlot *", "the end of the current chunk"),
+    Field("base", "JitSlot *", "the first slot of the first chunk: top == base when no frame is live"),
+    Field("owner", "PyThreadState *"),
+    Field("recursion_counter_offset", "int64_t",
+          "Where in the owner's thread state the counter is that a Python call decrements (found at run time\n"
+          "by jit/backend/frames.py), or 0: then the C-API functions are called.  On 3.11\n"
+          "Py_EnterRecursiveCall decrements the same counter, and raises at its limit; from 3.12 on it has one\n"
+          "of its own (or checks the C stack), so with recursion_counter_python_only set a call at the limit\n"
+          "raises RecursionError here, as the interpreter does"),
+    Field("recursion_counter_python_only", "int64_t"),
+    Field("chunk", "JitChunk *", "the chunk top is in"),
+    Field("c_floor", "char *", "the owner's floor (see JitStackFloor), set when it takes the stack"),
+    Field("chunk_slots", "int64_t", "the size of a new chunk (more if a frame needs more)"),
+    Field("measure_c_stack", "PyObject *"),
+    Field("stack_address", "char *", "where ENTRY was when it called measure_c_stack"),
+    Field("call_countdown", "int64_t",
+          "Function entries count down from it and poll for signals when it runs out, as the interpreter's\n"
+          "eval breaker does at every call: recursion without loops must answer Ctrl-C and let other threads\n"
+          "run too"),
+    Field("floors", "JitStackFloor", length="JIT_STACK_FLOORS"),
+)
+
+
+class DeoptEntry(Layout):
+    """JitDeoptEntry: what one slot becomes at a side exit."""
+
+
+_declare(
+    DeoptEntry, "JitDeoptEntry",
+    "What one generic-tier slot becomes at a side exit (jit/backend/lowering.py builds the tables).",
+    Field("slot", "uint32_t"),
+    Field("kind", "uint32_t", "DEOPT_NULL ... DEOPT_KEEP"),
+    Field("constant", "PyObject *", "borrowed: the compiled code keeps it alive"),
+)
+
+
+class DeoptTable(Layout):
+    """JitDeoptTable: the header of a deoptimization table (its entries follow)."""
+
+
+_declare(
+    DeoptTable, "JitDeoptTable",
+    "A deoptimization table: its entries follow the header.",
+    Field("count", "uint64_t"),
+    Field("counter", "int64_t *", "deoptimizations of this specialization"),
+    flexible=Field("entries", "JitDeoptEntry"),
+)
+
+
+class GlobalGuard(Layout):
+    """JitGlobalGuard: the cell of one GUARD_GLOBAL (stencils/calls.c)."""
+
+
+_declare(
+    GlobalGuard, "JitGlobalGuard",
+    "GUARD_GLOBAL leaves (to the slow path) when a global the code assumed has been rebound.",
+    Field("namespace", "PyObject *"),
+    Field("name", "PyObject *"),
+    Field("expected", "PyObject *", "NULL: the name must stay unbound"),
+)
+
+# The generated header's structures, in declaration order (a structure after those it contains).
+LAYOUTS: tuple[type[Layout], ...] = (Chunk, StackFloor, FrameStack, DeoptEntry, DeoptTable, GlobalGuard)
+
+DEOPT_HEADER = struct.Struct(struct_format(DeoptTable))  # entries, address of the counter
+DEOPT_ENTRY = struct.Struct(struct_format(DeoptEntry))  # slot, kind, constant
+DEOPT_KIND = struct.Struct(member_format(DeoptEntry, "kind"))  # an entry's kind, alone
+DEOPT_KIND_OFFSET: int = DeoptEntry.kind.offset  # where an entry's kind is, from the entry's start
