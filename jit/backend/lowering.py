@@ -698,6 +698,9 @@ class Lowering:
             assert op.dst is not None
             types = tuple(self.type_of(a) for a in op.args)
             self.generic_call(self.home(op.dst), self.context.callee(op, types).python_callable, slots)
+        elif opcode is Opcode.CALL_OBJECT:
+            assert op.dst is not None
+            self.generic_call(self.home(op.dst), op.callee, slots)
         elif opcode is Opcode.INDEX:
             assert op.dst is not None
             self.generic_call(self.home(op.dst), python_index, slots)  # range()'s PyNumber_Index, its message

@@ -94,6 +94,8 @@ def result_type(op: ir.Op, operand_types: list[Type], facts: Facts) -> Type:
         return intrinsic_type(op.arg, operand_types)
     if opcode is ir.Opcode.CALL_FUNCTION:
         return facts.callee_return_type(op.callee, tuple(operand_types))
+    if opcode is ir.Opcode.CALL_OBJECT:  # whatever it returns: the function runs in the generic tier
+        return Type.OBJECT
     if opcode is ir.Opcode.INDEX:  # range()'s conversion: a bool becomes an int, a float raises
         return Type.INT if operand_types[0] in INTEGRAL else Type.OBJECT
     if opcode is ir.Opcode.FOR_ITER_RANGE:
