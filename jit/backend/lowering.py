@@ -518,10 +518,12 @@ class Lowering:
             emit(f"{name}_{kind}", self.home(op.dst), self.slot(op.args[0]), exit=exit_here)
         elif opcode is Opcode.COMPARE_OP:
             assert op.dst is not None and op.arg is not None
+            self.comparison_recursion_check(index, op, types)
             kind, slots = self.comparison_operands(op, types, exit_here)
             emit(f"COMPARE_OP_{kind}_{COMPARE_NAME[op.arg]}", self.home(op.dst), *slots)
         elif opcode is Opcode.COMPARE_AND_BRANCH:
             assert op.arg is not None
+            self.comparison_recursion_check(index, op, types)
             kind, slots = self.comparison_operands(op, types, exit_here)
             negated = "" if op.jump_if else "NOT_"
             emit(f"JUMP_IF_{negated}{kind}_{COMPARE_NAME[op.arg]}", *slots, jump=self.target(op))
@@ -588,6 +590,20 @@ class Lowering:
             else:
                 self.asm.emit("GUARD_INT_FITS_FLOAT", self.home(operand), exit=exit_here)
         return "FLOAT", [self.numeric(a, t, Type.FLOAT) for a, t in zip(op.args, types, strict=True)]
+
+    def comparison_recursion_check(self, index: int, op: ir.Op, types: list[Type]) -> None:
+        """PyObject_RichCompare's recursion check (stencils/compare.c), where the interpreter compares through
+        it: all but a branch on two floats or two compact ints, as in the generic tier (CPython 3.11
+        specializes only a comparison that a conditional jump on its result follows)."""
+        following = self.function.ops[index + 1] if index + 1 < len(self.function.ops) else op
+        branch = op.opcode is Opcode.COMPARE_AND_BRANCH or (
+            following.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE) and following.args[0] == op.dst)
+        if branch and types[0] is types[1] is Type.FLOAT:
+            return
+        compact_ints = branch and types[0] is types[1] is Type.INT
+        self.asm.emit("CHECK_RECURSION_COMPARE_INT" if compact_ints else "CHECK_RECURSION_COMPARE",
+                      *(self.slot(a) for a in op.args if compact_ints), operands=(self.context.frame_stack,),
+                      error="return_null")
 
     def specialized_intrinsic(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
         assert op.dst is not None and op.arg is not None
