@@ -36,6 +36,7 @@ from typing import Any
 import llvmlite
 import llvmlite.binding as llvm
 
+from jit import ops
 from jit._build import ffi, layouts
 from jit._build.extract import CONSTANT_SECTION_PREFIX, BuildError, Refusal, extract, hole_names
 from jit._build.tables import compare_tables, render_loader, render_table, table_file
@@ -440,6 +441,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"building {len(sources)} stencil files for {len(names)} target(s) with {toolchain.clang}, {toolchain.llvm}"
         )
         results = build(names, sources, toolchain, args.jobs, progress=say)
+        if args.source_dir == STENCILS_DIR:
+            # Every stencil the compiler may select (jit/ops.py's registry) exists in every target's table.
+            missing, unselected = ops.catalog_problems(
+                {result.target: [stencil.name for stencil in result.stencils] for result in results})
+            if missing:
+                raise BuildError("stencils the compiler selects are missing:\n" + "\n".join(
+                    f"  {line}" for line in missing))
+            for name in unselected:
+                say(f"note: no micro-op or support code selects stencil {name} (jit/ops.py)")
         if args.check:
             with tempfile.TemporaryDirectory(prefix="cpjit-check-") as tmp:
                 write_tables(results, Path(tmp))

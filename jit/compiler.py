@@ -331,6 +331,7 @@ class Dispatcher:
         self.rebuild()
 
     def compile_specialization(self, signature: tuple[ir.Type, ...]) -> Specialization:
+        emitter()  # the host's tables and the run-time probes (the recursion counter), before any lowering
         base = self.function_ir()
         spec = Specialization(signature, base, Facts(signature))
         spec.entry_cell = ctypes.c_void_p(0)
@@ -347,6 +348,7 @@ class Dispatcher:
                 holes_of=holes_of,
                 callees=callees,
                 callables=callables,
+                comparisons_count_recursion=frames.comparisons_count_recursion(),
                 keep_alive=spec.keep_alive,
                 deopt_counter=ctypes.addressof(spec.deopt_counter),
             )

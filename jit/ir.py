@@ -91,6 +91,7 @@ class Opcode(_Enum):
     COMPARE_OP = "COMPARE_OP"  # dst = a <arg> b, arg in < <= > >= == !=
     CALL_INTRINSIC = "CALL_INTRINSIC"  # dst = arg(*args), arg in abs min max int float math.*
     CALL_FUNCTION = "CALL_FUNCTION"  # dst = callee(*args), callee a compiled function
+    CALL_OBJECT = "CALL_OBJECT"  # dst = callee(*args), callee any object, called on objects (generic tier)
     JUMP = "JUMP"  # goto target
     POP_JUMP_IF_TRUE = "POP_JUMP_IF_TRUE"  # if a: goto target
     POP_JUMP_IF_FALSE = "POP_JUMP_IF_FALSE"  # if not a: goto target
@@ -119,7 +120,7 @@ class Op:
     arg: str | None = None
     target: Label | None = None
     jump_if: bool = True  # COMPARE_AND_BRANCH: branch when the comparison is this
-    callee: object = None  # CALL_FUNCTION: the jit.Function being called
+    callee: object = None  # CALL_FUNCTION: the jit.Function being called; CALL_OBJECT: the object
     line: int = 0
     # The error edge: where an exception this op raises goes (jit/ops.py says which ops may raise).  None is
     # the function's unwinding exit (UNWIND), which releases the frame and returns NULL; a handler later.
@@ -141,7 +142,7 @@ class Op:
         text = " ".join(parts)
         if self.dst is not None:
             text = f"{self.dst} = {text}"
-        if self.opcode is Opcode.CALL_FUNCTION:
+        if self.opcode in (Opcode.CALL_FUNCTION, Opcode.CALL_OBJECT):
             text += f" {getattr(self.callee, '__qualname__', self.callee)}"
         if self.args:
             text += " " + ", ".join(str(a) for a in self.args)

@@ -71,12 +71,12 @@ class MicroOp:
     """
 
     __slots__ = ("opcode", "arg", "syntax", "arities", "result", "fold", "effects", "stencils", "oparg",
-                 "operands")
+                 "operands", "terminal")
 
     def __init__(self, opcode: Opcode, arg: str | None, *, operands: str, arities: tuple[int, ...],
                  result: TypeRule, effects: Effects, stencils: Mapping[str, str],
                  syntax: type[ast.AST] | None = None, fold: Callable[..., object] | None = None,
-                 oparg: int = 0) -> None:
+                 oparg: int = 0, terminal: bool = False) -> None:
         self.opcode = opcode
         self.arg = arg
         self.operands = operands  # how the op reads, for documentation: "dst = a + b"
@@ -87,6 +87,7 @@ class MicroOp:
         self.effects = effects
         self.stencils = dict(stencils)
         self.oparg = oparg  # an oparg the object stencil takes (a rich comparison's Py_LT ... Py_GE)
+        self.terminal = terminal  # control never goes on to the next op: its stencils have no _JIT_CONTINUE
 
     def stencil(self, variant: str) -> str | None:
         return self.stencils.get(variant)
@@ -419,8 +420,10 @@ declare(MicroOp(Opcode.BOX, None, operands="dst = box(a)", arities=(1,), result=
                                          "object": "COPY_OBJECT"}))
 declare(MicroOp(Opcode.CALL_FUNCTION, None, operands="dst = callee(*args)", arities=(), result=same,
                 effects=CALL, stencils={"INT": "CALL_JIT", "object": "CALL_SLOTS"}))
+declare(MicroOp(Opcode.CALL_OBJECT, None, operands="dst = callee(*args), on objects", arities=(),
+                result=unboxable, effects=CALL, stencils={"object": "CALL_SLOTS"}))
 declare(MicroOp(Opcode.JUMP, None, operands="goto target", arities=(0,), result=same, effects=PURE,
-                stencils={"INT": "JUMP", "object": "JUMP"}))
+                stencils={"INT": "JUMP", "object": "JUMP"}, terminal=True))
 for _opcode, _branch in ((Opcode.POP_JUMP_IF_TRUE, "TRUE"), (Opcode.POP_JUMP_IF_FALSE, "FALSE")):
     declare(MicroOp(_opcode, None, operands="if a: goto target", arities=(1,), result=same,
                     effects=Effects(raises=True, runs_python=True),
@@ -440,7 +443,8 @@ declare(MicroOp(Opcode.CHECK_SIGNALS, None, operands="back edge: answer Ctrl-C",
                 effects=POLL, stencils={"count": "CHECK_SIGNALS", "poll": "POLL_SIGNALS"}))
 declare(MicroOp(Opcode.RETURN_VALUE, None, operands="return a", arities=(1,), result=same, effects=PURE,
                 stencils={"raw": "RETURN_RAW", "constant": "RETURN_CONST", "INT": "RETURN_INT",
-                          "FLOAT": "RETURN_FLOAT", "BOOL": "RETURN_BOOL", "object": "RETURN_OBJECT"}))
+                          "FLOAT": "RETURN_FLOAT", "BOOL": "RETURN_BOOL", "object": "RETURN_OBJECT"},
+                terminal=True))
 
 
 math_function("sqrt")  # the one with a stencil of its own: declared at import, for the catalog
@@ -460,8 +464,8 @@ SUPPORT_STENCILS: dict[str, bool] = {
     "RETURN_NULL": True, "DEOPT": True, "ENTRY": True, "FORWARD": True, "CALL_SLOWPATH": True,
     "CALL_ORIGINAL": True, "RETURN_SPECIALIZED_INT": True, "RETURN_SPECIALIZED_FLOAT": True,
     "RETURN_SPECIALIZED_BOOL": True, "RETURN_SPECIALIZED_OBJECT": True,
+    "CHECK_RECURSION_COMPARE": False, "CHECK_RECURSION_COMPARE_INT": False,
 }
-ALWAYS_TERMINAL = frozenset({"JUMP"})  # an op's stencil that never continues
 
 
 def op_stencils() -> set[str]:
@@ -475,8 +479,18 @@ def all_stencils() -> frozenset[str]:
 
 def terminal_stencils() -> frozenset[str]:
     """The stencils after which control never reaches the next one (they need no _JIT_CONTINUE)."""
-    returns = {name for name in op_stencils() if name.startswith("RETURN_")}
-    return frozenset({name for name, terminal in SUPPORT_STENCILS.items() if terminal} | ALWAYS_TERMINAL | returns)
+    ops_ = {name for op in REGISTRY.values() if op.terminal for name in op.stencils.values()}
+    return frozenset({name for name, terminal in SUPPORT_STENCILS.items() if terminal} | ops_)
+
+
+def catalog_problems(tables: Mapping[str, Iterable[str]]) -> tuple[list[str], list[str]]:
+    """What the stencil tables of each target (name -> its stencil names) lack of the catalog, and the
+    stencils of any table that nothing selects."""
+    catalog = all_stencils()
+    missing = [f"{target}: no stencil {name}" for target, names in tables.items()
+               for name in sorted(catalog - set(names))]
+    unselected = sorted({name for names in tables.values() for name in names} - catalog)
+    return missing, unselected
 
 
 def frontend_table(kind: Opcode) -> Iterable[tuple[type[ast.AST], MicroOp]]:

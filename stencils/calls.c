@@ -119,9 +119,3 @@ STENCIL(GUARD_FIELD) {
     }
     CONTINUE();
 }
-
-/* Count an event (a deoptimization) in a 64-bit counter at OPERAND0. */
-STENCIL(INCREMENT_COUNTER) {
-    (*(int64_t *)OPERAND(0))++;
-    CONTINUE();
-}

@@ -101,6 +101,52 @@ MIN_MAX_STENCILS(MIN_FLOAT, MAX_FLOAT, f)
 IDENTITY_OPERAND_STENCILS(IS_OPERAND_INT, JUMP_IF_IS_OPERAND, ==)
 IDENTITY_OPERAND_STENCILS(IS_NOT_OPERAND_INT, JUMP_IF_IS_NOT_OPERAND, !=)
 
+/* PyObject_RichCompare's recursion check, before a comparison that the
+ * interpreter makes through it and the specialized tier makes inline: all but
+ * a branch on two floats or two compact ints (jit/backend/lowering.py picks,
+ * as the generic tier's comparison_truth does at run time).  Where that check
+ * shares the counter of Python calls (3.11), it strikes at the recursion limit
+ * with "... in comparison", one level before the next call would; from 3.12 on
+ * it counts C recursion apart and never strikes there.  Nothing is counted:
+ * the counter is only read, and the C API is called only at the limit (it
+ * raises, or applies a raised limit and returns 0).  OPERAND0 is the frame
+ * stack. */
+static inline __attribute__((always_inline)) int comparison_recursion_check(void) {
+    JitFrameStack *stack = (JitFrameStack *)OPERAND(0);
+    if (stack->recursion_counter_python_only) {
+        return 0;
+    }
+    int32_t *remaining = jit_recursion_counter(stack, stack->owner);
+    if (remaining != 0 && *remaining > 0) {
+        return 0;
+    }
+    if (Py_EnterRecursiveCall(" in comparison")) {
+        return -1;
+    }
+    Py_LeaveRecursiveCall();
+    return 0;
+}
+
+/* An int the specializing interpreter compares inline: one 30-bit digit. */
+static inline __attribute__((always_inline)) int compact(int64_t value) {
+    return value > -(1LL << 30) && value < (1LL << 30);
+}
+
+STENCIL(CHECK_RECURSION_COMPARE) {
+    if (comparison_recursion_check()) {
+        ERROR();
+    }
+    CONTINUE();
+}
+
+/* The same before a branch on two ints (SLOT0, SLOT1): only when one is not compact. */
+STENCIL(CHECK_RECURSION_COMPARE_INT) {
+    if (!(compact(SLOT(0).i) && compact(SLOT(1).i)) && comparison_recursion_check()) {
+        ERROR();
+    }
+    CONTINUE();
+}
+
 /* Spelled without STENCIL(): its expansion `JUMP(JitSlot *frame)` would be
  * taken for a use of the JUMP() macro.  The parentheses around the name stop
  * that expansion. */

@@ -685,7 +685,7 @@ def catalog_names() -> set[str]:
     """The stencil names of the catalog the compiler emits from."""
     names = {"LOAD_CONST", "COPY", "LOAD_CONST_OBJECT", "COPY_OBJECT", "INCREF", "CLEAR", "SET_NULL", "JUMP",
              "FOR_ITER_RANGE", "FOR_ITER_RANGE_UP", "CHECK_SIGNALS", "POLL_SIGNALS", "GUARD_INT_FITS_FLOAT",
-             "CHECK_SIGNALS_ON_CALL", "POLL_SIGNALS_ON_CALL",
+             "CHECK_SIGNALS_ON_CALL", "POLL_SIGNALS_ON_CALL", "CHECK_RECURSION_COMPARE", "CHECK_RECURSION_COMPARE_INT",
              "GUARD_TYPE", "INT_TO_FLOAT",
              "FLOAT_TO_INT", "SQRT_FLOAT", "BINARY_OP_TRUE_DIVIDE_INT", "ENTRY", "FORWARD", "CALL_SLOWPATH",
              "CALL_ORIGINAL",

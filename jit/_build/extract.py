@@ -20,6 +20,7 @@ from elftools.elf.enums import ENUM_RELOC_TYPE_AARCH64, ENUM_RELOC_TYPE_x64
 from elftools.elf.relocation import RelocationSection
 from elftools.elf.sections import SymbolTableSection
 
+from jit import ops
 from jit.backend.relocations import RELOCATIONS
 from jit.backend.schema import Hole, Stencil
 
@@ -43,10 +44,9 @@ OWN_DATA = ".data"  # the symbol of holes against the stencil's own read-only da
 CONSTANT_SECTION_PREFIX = ".rodata"  # sections of the IR's constants (build_stencils.py names them)
 CAPI_PREFIXES = ("Py", "_Py")
 STACK_PROTECTOR_PREFIXES = ("__stack_chk", "__security_")
-# Stencils after which control never reaches the next one: returns, the entry
-# (a C function that calls the chain), the slow-path call, the unconditional jump.
-TERMINAL_NAMES = frozenset({"ENTRY", "FORWARD", "CALL_SLOWPATH", "CALL_ORIGINAL", "JUMP", "DEOPT"})
-TERMINAL_PREFIX = "RETURN_"
+# Stencils after which control never reaches the next one (returns, the entry, the slow-path call, the
+# unconditional jump...): the registry of micro-ops says which (jit/ops.py).
+TERMINAL_NAMES = ops.terminal_stencils()
 
 # ELF relocation type numbers -> names; pyelftools 0.33 lacks a few.
 _RELOC_NAMES: dict[str, dict[int, str]] = {
@@ -71,7 +71,7 @@ def hole_size(kind: str) -> int:
 
 def is_terminal(name: str) -> bool:
     """Whether stencil ``name`` never continues to the next stencil (so needs no _JIT_CONTINUE)."""
-    return name in TERMINAL_NAMES or name.startswith(TERMINAL_PREFIX)
+    return name in TERMINAL_NAMES
 
 
 def hole_names(header: str) -> frozenset[str]:

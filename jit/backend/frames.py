@@ -176,6 +176,11 @@ def probe_recursion_counter() -> RecursionCounter:
     return RecursionCounter(python, python_only=_c_api_counter() != python)
 
 
+def comparisons_count_recursion() -> bool:
+    """Whether Py_EnterRecursiveCall shares the counter of Python calls (3.11), as far as the probe knows."""
+    return not _stack().recursion_counter_python_only
+
+
 def use_inline_recursion_counter() -> None:
     """Let direct calls adjust the recursion counter inline (called once, before any code runs)."""
     counter = probe_recursion_counter()

@@ -69,6 +69,9 @@ class Context:
     callees: dict[tuple[object, tuple[Type, ...]], Callee] = field(default_factory=dict)
     callables: dict[object, object] = field(default_factory=dict)
     keep_alive: list[object] = field(default_factory=list)  # objects whose addresses the code holds
+    # Whether PyObject_RichCompare's recursion check shares the counter of Python calls (3.11): then the
+    # specialized tier makes it where the interpreter compares through it (stencils/compare.c).
+    comparisons_count_recursion: bool = True
 
     def address(self, obj: object) -> int:
         self.keep_alive.append(obj)
@@ -218,6 +221,7 @@ class Lowering:
         self.frame_size = self.outgoing + max(calls, default=0)
         self.makes_calls = bool(calls)
         self.conversions = 0  # scratch doubles used by the current op
+        self.asm_index = 0  # the index of the op being lowered
         self.cold: list[Callable[[], None]] = []  # code placed after everything else (rarely taken paths)
         # The variables' tables count nothing: the shared table of the same exit counts the deoptimization.
         self.uncounted = ctypes.c_int64(0)
@@ -515,6 +519,7 @@ class Lowering:
                 self.object_copy(self.home(op.dst), source)
                 return
         self.conversions = 0
+        self.asm_index = index
         types = [self.type_of(a) for a in op.args]
         if self.on_objects(op, types):
             self.boxed_op(index, op, types)
@@ -676,8 +681,28 @@ class Lowering:
             elif answer == op.jump_if:
                 emit("JUMP", **targets)
             return
+        self.comparison_recursion_check(op, types, branch)
         kind, slots = self.comparison_operands(op, types, exit_here)
         emit(micro.stencils[f"{prefix}{kind}"], *destination, *slots, **targets)
+
+    def comparison_recursion_check(self, op: ir.Op, types: list[Type], branch: bool) -> None:
+        """PyObject_RichCompare's recursion check (stencils/compare.c), where the interpreter compares through
+        it: all but a branch on two floats or two compact ints, as in the generic tier (CPython 3.11
+        specializes only a comparison that a conditional jump on its result follows).  Where the check counts
+        apart from Python calls (3.12+) it never strikes there, and nothing is emitted."""
+        if not self.context.comparisons_count_recursion:
+            return
+        if not branch:
+            index = self.asm_index
+            following = self.function.ops[index + 1] if index + 1 < len(self.function.ops) else op
+            branch = following.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE) \
+                and following.args[0] == op.dst
+        if branch and types[0] is types[1] is Type.FLOAT:
+            return
+        compact_ints = branch and types[0] is types[1] is Type.INT
+        self.asm.emit("CHECK_RECURSION_COMPARE_INT" if compact_ints else "CHECK_RECURSION_COMPARE",
+                      *(self.slot(a) for a in op.args if compact_ints), operands=(self.context.frame_stack,),
+                      error="return_null")
 
     def slot_of_object(self, operand: ir.Operand) -> int:
         assert type(operand) is ir.Var
@@ -805,6 +830,8 @@ class Lowering:
                 self.generic_call(dst, ops.callable_of(micro), slots, error, tier)
         elif opcode is Opcode.CALL_FUNCTION:
             self.generic_call(dst, self.context.callables[op.callee], slots, error, tier)
+        elif opcode is Opcode.CALL_OBJECT:
+            self.generic_call(dst, op.callee, slots, error, tier)
         elif opcode is Opcode.INDEX:
             self.generic_call(dst, python_index, slots, error, tier)  # range()'s PyNumber_Index, its message
         elif opcode is Opcode.GET_RANGE:
@@ -851,7 +878,7 @@ class Lowering:
 
 
 IDENTITY_OPS = frozenset({Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH})
-CALLS = frozenset({Opcode.CALL_FUNCTION, Opcode.CALL_INTRINSIC, Opcode.INDEX, Opcode.GET_RANGE})
+CALLS = frozenset({Opcode.CALL_FUNCTION, Opcode.CALL_OBJECT, Opcode.CALL_INTRINSIC, Opcode.INDEX, Opcode.GET_RANGE})
 
 
 def lower(function: ir.Function, facts: Facts, context: Context) -> Lowered:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ast
 import math
+import sys
 import types
 from collections.abc import Callable
+from typing import cast
 
 from jit import _isolation, arguments, ir, ops
 from jit.errors import UnsupportedError
@@ -21,24 +23,59 @@ from jit.frontend.source import FunctionSource, first_node, parse_definition, re
 BINARY_OPERATORS: dict[type[ast.AST], str] = ops.BINARY_SYNTAX
 UNARY_OPERATORS: dict[type[ast.AST], str] = ops.UNARY_SYNTAX
 COMPARISONS: dict[type[ast.AST], str] = ops.COMPARE_SYNTAX
-# Builtins compiled as intrinsics, with the numbers of arguments they accept here.  Keyed by the genuine
-# objects: a call of whatever a name is bound to when the function is compiled is inlined only if it is the
-# builtin itself (one rebound before `import jit` is an ordinary call, jit/_isolation.py).
+# Builtins compiled as intrinsics, with the numbers of arguments the lowering compiles inline.  Keyed by the
+# genuine objects: a call of whatever a name is bound to when the function is compiled is inlined only if it is
+# the builtin itself (one rebound before `import jit` is an ordinary call, jit/_isolation.py).  A call with
+# another number of arguments is an ordinary call of the builtin (Builder.expr_Call).
 BUILTIN_INTRINSICS: dict[object, tuple[str, tuple[int, ...]]] = {
     value: (name, ops.lookup(ir.Opcode.CALL_INTRINSIC, name).arities)
     for name in ops.BUILTIN_INTRINSICS if (value := _isolation.genuine(name)) is not None
 }
 RANGE = _isolation.genuine("range")  # None (never matched) if rebound before import
 CONSTANT_TYPES = (bool, int, float, type(None))
+# The numbers of arguments a math intrinsic is compiled for: the lowering calls it with one or two.
+MATH_INTRINSIC_COUNTS = (1, 2)
+
+
+def accepted_counts(function: object) -> range | None:
+    """The numbers of positional arguments a C function accepts, read from its ``__text_signature__``; None
+    where it has none (3.11's math.log and math.hypot: ``log(x, [base=math.e])`` is no Python signature).
+
+    The text is a parameter list in Python syntax, but for a first parameter ``$module`` (or ``$self``...)
+    that is bound already: without its ``$`` it parses, as one more positional-only parameter, not counted.
+    An unbounded range means ``*args``; an empty one, a required keyword-only parameter (no positional call
+    is complete).
+    """
+    text = getattr(function, "__text_signature__", None)
+    if not isinstance(text, str):
+        return None
+    bound = int(text.startswith("($"))
+    text = text.replace("$", "", bound)
+    try:
+        module = cast(ast.Module, compile(f"def f{text}: pass", "<signature>", "exec", ast.PyCF_ONLY_AST))
+    except SyntaxError:
+        return None
+    definition = module.body[0]
+    assert isinstance(definition, ast.FunctionDef)
+    parameters = definition.args
+    if any(default is None for default in parameters.kw_defaults):
+        return range(0)
+    positional = len(parameters.posonlyargs) + len(parameters.args) - bound
+    most = sys.maxsize if parameters.vararg is not None else positional
+    return range(positional - len(parameters.defaults), most + 1)
 
 
 def math_intrinsics() -> dict[object, tuple[str, tuple[int, ...]]]:
-    """Every function of the math module, called through the C API (sqrt also unboxed)."""
+    """Every function of the math module, called through the C API (sqrt also unboxed), for the numbers of
+    arguments it accepts.  Where its signature is unknown, the intrinsic's call of the function itself checks
+    them at run time (only sqrt is compiled without calling it, and its signature is known everywhere)."""
     table: dict[object, tuple[str, tuple[int, ...]]] = {}
     for name in dir(math):
         value = getattr(math, name)
         if isinstance(value, types.BuiltinFunctionType):
-            table[value] = (ops.math_function(name).arg, (1, 2))  # type: ignore[assignment]
+            accepted = accepted_counts(value)
+            counts = tuple(n for n in MATH_INTRINSIC_COUNTS if accepted is None or n in accepted)
+            table[value] = (ops.math_function(name).arg, counts)  # type: ignore[assignment]
     return table
 
 
@@ -438,10 +475,13 @@ class Builder:
         args = tuple(self.materialize(self.expression(argument)) for argument in node.args)
         dst = self.temp()
         if callee in INTRINSICS:
-            name, arities = INTRINSICS[callee]
-            if len(args) not in arities:
-                raise self.unsupported(f"{name}() with {len(args)} arguments is not supported", node)
-            self.emit(ir.Opcode.CALL_INTRINSIC, dst=dst, args=args, arg=name)
+            name, counts = INTRINSICS[callee]
+            if len(args) in counts:
+                self.emit(ir.Opcode.CALL_INTRINSIC, dst=dst, args=args, arg=name)
+            else:
+                # Not a call the intrinsic compiles (math.sqrt(a, b), min(a)): the function itself decides,
+                # and raises the interpreter's TypeError if it does not take that many arguments.
+                self.emit(ir.Opcode.CALL_OBJECT, dst=dst, args=args, callee=callee)
             return dst
         target = getattr(callee, "__jit_original__", callee)
         if isinstance(target, types.FunctionType):
