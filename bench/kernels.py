@@ -163,6 +163,29 @@ def sieve(n: int) -> int:
     return count
 
 
+def mixed_sum(n: int) -> float:
+    # s starts as an int and becomes a float in the first iteration: types per value (block versions).
+    s = 0
+    for i in range(n):
+        s += i * 0.5
+    return s
+
+
+def bit_count_xorshift(n: int) -> int:
+    # xorshift over 32 bits and a count of set bits: & | ^ << >> on ints.
+    x = 2463534242
+    bits = 0
+    for _ in range(n):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        y = x
+        while y:
+            y &= y - 1
+            bits += 1
+    return bits
+
+
 def add1(x: int) -> int:
     return x + 1
 
@@ -184,5 +207,7 @@ KERNELS = [
     Kernel("spectral_norm", spectral_norm, (200,), (40,), "spectral norm n=200 (lists of floats)"),
     Kernel("nbody", nbody, (100_000,), (5_000,), "n-body, 5 bodies, 100k steps (lists of floats)"),
     Kernel("sieve", sieve, (2 * 10**6,), (10**5,), "prime sieve, list, n=2*10**6"),
+    Kernel("mixed_sum", mixed_sum, (10**7,), (10**6,), "s = 0; s += i * 0.5: an int, then a float"),
+    Kernel("xorshift_bits", bit_count_xorshift, (300_000,), (30_000,), "xorshift32 and set-bit counts"),
     Kernel("call_add1", add1, (41,), (41,), "call of a trivial function"),
 ]

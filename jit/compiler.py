@@ -29,7 +29,7 @@ from jit.backend.emitter import CompiledCode, Emitter, Instruction
 from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
-from jit.optimizer import Facts, function_passes, optimize, signature_passes
+from jit.optimizer import Facts, function_passes, optimize, slot_passes, typing_passes
 from jit.optimizer.versions import constant_type
 
 ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, bool: ir.Type.BOOL}
@@ -372,7 +372,7 @@ class Dispatcher:
         for _ in range(TYPE_ROUNDS):
             function = base.copy()
             facts = Facts(signature, callee_returns=dict(known))
-            optimize(function, facts, signature_passes())
+            optimize(function, facts, typing_passes())
             spec.function, spec.facts = function, facts  # what a recursive call of it sees meanwhile
             learned = False
             for callee, types_in in sorted(facts.callees_wanted, key=lambda key: id(key[0])):
@@ -382,6 +382,7 @@ class Dispatcher:
                 known[own] = facts.return_type
                 learned = True
             if not learned:
+                optimize(function, facts, slot_passes())
                 return function, facts
         raise UnsupportedError("recursive return type does not settle", base.filename, base.first_line,
                                "optimizer:types")
@@ -398,7 +399,9 @@ class Dispatcher:
                 continue
             callables[op.callee] = dispatcher_of(op.callee).callable
             assert op.dst is not None
-            types_in = tuple(kinds[a.slot] if type(a) is ir.Var else constant_type(a.value) for a in op.args)
+            types_in = tuple(kinds[a.slot] if type(a) is ir.Var
+                             else constant_type(a.value)  # type: ignore[union-attr]
+                             for a in op.args)
             if kinds[op.dst.slot].unboxed and (op.callee, types_in) not in callees:
                 callees[op.callee, types_in] = self.callee_for(op.callee, types_in)
         return callees, callables

@@ -20,8 +20,10 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from jit.ir import Opcode, Type
+from jit.layouts import RICH_COMPARE
 
 INTEGRAL = (Type.BOOL, Type.INT)
 NUMERIC = (Type.BOOL, Type.INT, Type.FLOAT)
@@ -36,7 +38,7 @@ class Effects:
     function cannot see may change; ``escapes``: an object it is given may be kept beyond the op.
     """
 
-    __slots__ = ("raises", "deoptimizes", "runs_python", "escapes")
+    __slots__ = ("deoptimizes", "escapes", "raises", "runs_python")
 
     def __init__(self, raises: bool = False, deoptimizes: bool = False, runs_python: bool = False,
                  escapes: bool = False) -> None:
@@ -70,8 +72,19 @@ class MicroOp:
     computes it on objects.
     """
 
-    __slots__ = ("opcode", "arg", "syntax", "arities", "result", "fold", "effects", "stencils", "oparg",
-                 "operands", "terminal")
+    __slots__ = (
+        "arg",
+        "arities",
+        "effects",
+        "fold",
+        "oparg",
+        "opcode",
+        "operands",
+        "result",
+        "stencils",
+        "syntax",
+        "terminal",
+    )
 
     def __init__(self, opcode: Opcode, arg: str | None, *, operands: str, arities: tuple[int, ...],
                  result: TypeRule, effects: Effects, stencils: Mapping[str, str],
@@ -222,9 +235,9 @@ def same(types: Sequence[Type]) -> Type:
 MAX_FOLDED_EXPONENT = 64  # an int ** int or << beyond this is not an int64 unless its base is 0 or ±1
 
 
-def folded_power(base: object, exponent: object) -> object:
+def folded_power(base: Any, exponent: Any) -> object:
     if type(base) is not float and type(exponent) is not float and abs(exponent) > MAX_FOLDED_EXPONENT \
-            and abs(base) > 1:  # type: ignore[arg-type]
+            and abs(base) > 1:
         raise OverflowError("2 ** 10**9 would take the compiler minutes")
     return operator.pow(base, exponent)
 
@@ -238,7 +251,7 @@ def folded_lshift(value: object, count: object) -> object:
 def folded_invert(value: object) -> object:
     if type(value) is bool:
         raise TypeError("~ of a bool warns (DeprecationWarning, 3.12+): at run time")
-    return operator.invert(value)  # type: ignore[call-overload]
+    return operator.invert(value)  # type: ignore[arg-type]
 
 
 # --- declarations ----------------------------------------------------------------------
@@ -249,7 +262,7 @@ COMPARE_SYNTAX: dict[type[ast.AST], str] = {}
 COMPARE_SYMBOLS: set[str] = set()
 
 
-def binary(symbol: str, syntax: type[ast.AST], fold: Callable[[object, object], object], result: TypeRule, *,
+def binary(symbol: str, syntax: type[ast.AST], fold: Callable[..., object], result: TypeRule, *,
            object_stencil: str, inplace: str, int_stencil: str | None = None,
            float_stencil: str | None = None) -> MicroOp:
     stencils = {"object": object_stencil, "inplace": inplace}
@@ -294,7 +307,7 @@ binary(">>", ast.RShift, operator.rshift, shift, int_stencil="BINARY_OP_RSHIFT_I
        object_stencil="BINARY_OP_RSHIFT", inplace="BINARY_OP_INPLACE_RSHIFT")
 
 
-def unary(symbol: str, syntax: type[ast.AST], fold: Callable[[object], object], result: TypeRule, *,
+def unary(symbol: str, syntax: type[ast.AST], fold: Callable[..., object], result: TypeRule, *,
           object_stencil: str, int_stencil: str | None = None, float_stencil: str | None = None,
           effects: Effects = ARITHMETIC) -> MicroOp:
     stencils = {"object": object_stencil}
@@ -313,10 +326,9 @@ unary("not", ast.Not, operator.not_, truth, int_stencil="UNARY_NOT_INT", float_s
       object_stencil="UNARY_NOT", effects=Effects(raises=True, runs_python=True))
 unary("~", ast.Invert, folded_invert, inversion, int_stencil="UNARY_INVERT_INT", object_stencil="UNARY_INVERT")
 
-RICH_COMPARE = {"<": 0, "<=": 1, "==": 2, "!=": 3, ">": 4, ">=": 5}  # Py_LT ... Py_GE
 
 
-def comparison(symbol: str, syntax: type[ast.AST], fold: Callable[[object, object], object], *,
+def comparison(symbol: str, syntax: type[ast.AST], fold: Callable[..., object], *,
                int_stencils: tuple[str, str, str], float_stencils: tuple[str, str, str]) -> MicroOp:
     """A rich comparison: its value stencils, and its branches (jump if true, jump if false) per type."""
     stencils = {"object": "COMPARE_OP", "branch object": "JUMP_IF_COMPARE",
@@ -464,7 +476,7 @@ SUPPORT_STENCILS: dict[str, bool] = {
     "RETURN_NULL": True, "DEOPT": True, "ENTRY": True, "FORWARD": True, "CALL_SLOWPATH": True,
     "CALL_ORIGINAL": True, "RETURN_SPECIALIZED_INT": True, "RETURN_SPECIALIZED_FLOAT": True,
     "RETURN_SPECIALIZED_BOOL": True, "RETURN_SPECIALIZED_OBJECT": True,
-    "CHECK_RECURSION_COMPARE": False, "CHECK_RECURSION_COMPARE_INT": False,
+    "CHECK_RECURSION_COMPARE": False, "CHECK_RECURSION_COMPARE_INT": False, "RECURSION_COMPARE_LIMIT": True,
 }
 
 

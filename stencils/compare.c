@@ -107,24 +107,15 @@ IDENTITY_OPERAND_STENCILS(IS_NOT_OPERAND_INT, JUMP_IF_IS_NOT_OPERAND, !=)
  * as the generic tier's comparison_truth does at run time).  Where that check
  * shares the counter of Python calls (3.11), it strikes at the recursion limit
  * with "... in comparison", one level before the next call would; from 3.12 on
- * it counts C recursion apart and never strikes there.  Nothing is counted:
- * the counter is only read, and the C API is called only at the limit (it
- * raises, or applies a raised limit and returns 0).  OPERAND0 is the frame
- * stack. */
-static inline __attribute__((always_inline)) int comparison_recursion_check(void) {
+ * it counts C recursion apart and never strikes there (nothing is emitted).
+ * The check stencils only read the counter (OPERAND0 is the frame stack) and,
+ * at the limit, jump to RECURSION_COMPARE_LIMIT, placed out of line, which
+ * calls the C API (it raises, or applies a raised limit) and jumps back: the
+ * common path makes no call, so it saves no register. */
+static inline __attribute__((always_inline)) int at_recursion_limit(void) {
     JitFrameStack *stack = (JitFrameStack *)OPERAND(0);
-    if (stack->recursion_counter_python_only) {
-        return 0;
-    }
     int32_t *remaining = jit_recursion_counter(stack, stack->owner);
-    if (remaining != 0 && *remaining > 0) {
-        return 0;
-    }
-    if (Py_EnterRecursiveCall(" in comparison")) {
-        return -1;
-    }
-    Py_LeaveRecursiveCall();
-    return 0;
+    return remaining == 0 || *remaining <= 0;
 }
 
 /* An int the specializing interpreter compares inline: one 30-bit digit. */
@@ -133,18 +124,29 @@ static inline __attribute__((always_inline)) int compact(int64_t value) {
 }
 
 STENCIL(CHECK_RECURSION_COMPARE) {
-    if (comparison_recursion_check()) {
-        ERROR();
+    if (at_recursion_limit()) {
+        JUMP();
     }
     CONTINUE();
 }
 
 /* The same before a branch on two ints (SLOT0, SLOT1): only when one is not compact. */
 STENCIL(CHECK_RECURSION_COMPARE_INT) {
-    if (!(compact(SLOT(0).i) && compact(SLOT(1).i)) && comparison_recursion_check()) {
-        ERROR();
+    if (!(compact(SLOT(0).i) && compact(SLOT(1).i)) && at_recursion_limit()) {
+        JUMP();
     }
     CONTINUE();
+}
+
+STENCIL(RECURSION_COMPARE_LIMIT) {
+    JitFrameStack *stack = (JitFrameStack *)OPERAND(0);
+    if (!stack->recursion_counter_python_only) {
+        if (Py_EnterRecursiveCall(" in comparison")) {
+            ERROR();
+        }
+        Py_LeaveRecursiveCall();
+    }
+    JUMP();
 }
 
 /* Spelled without STENCIL(): its expansion `JUMP(JitSlot *frame)` would be

@@ -94,10 +94,10 @@ def uses_string(n: Any) -> Any:
     return n + len(label)
 
 
-def uses_bit_operator(n: Any) -> Any:
+def uses_matrix_operator(n: Any) -> Any:
     for i in range(3):
         n = n + i
-    return n & 7  # refused
+    return n @ 7  # refused
 
 
 def uses_is(n: Any) -> Any:
@@ -155,8 +155,8 @@ REFUSED: dict[Callable[..., Any], str] = {
     uses_list: "'[total]' is not supported",
     uses_try: "'try' is not supported",
     uses_string: "constant 'abc' of type str is not supported",
-    uses_bit_operator: "operator '&' is not supported",
-    uses_is: "comparison 'is' is not supported",
+    uses_matrix_operator: "operator '@' is not supported",
+    uses_is: "'is' is supported only against None, True or False",
     uses_chained_assignment: "chained assignment",
     uses_keyword_call: "keyword",
     uses_maybe_unbound: "local variable 'value' may be read before it is assigned",

@@ -20,6 +20,7 @@ from bench import long_functions
 from jit import ir
 from jit.frontend import build_ir
 from jit.optimizer import Facts, function_passes, optimize, signature_passes
+from jit.optimizer.blocks import basic_blocks
 from jit.optimizer.liveness import analyse
 
 SIZES = (100, 200, 400, 800)
@@ -59,14 +60,18 @@ def test_deopt_tables_and_frame_grow_linearly_with_statements() -> None:
 
 def test_fixpoints_do_work_linear_in_the_function() -> None:
     for statements in SIZES:
-        function = build_ir(long_functions.function(statements, tag=" (fixpoints)"))
-        facts = optimize(function, Facts(()), function_passes())
-        assert facts.liveness is not None
-        blocks = len(facts.liveness.blocks)
-        assert facts.liveness.rounds <= 3 * blocks, (statements, facts.liveness.rounds, blocks)
-        typed = Facts((ir.Type.INT, ir.Type.FLOAT), liveness=facts.liveness)
+        base = build_ir(long_functions.function(statements, tag=" (fixpoints)"))
+        optimize(base, Facts(()), function_passes())
+        function = base.copy()
+        typed = Facts((ir.Type.INT, ir.Type.FLOAT))
         optimize(function, typed, signature_passes())
-        assert typed.type_steps <= 2 * len(function.ops), (statements, typed.type_steps, len(function.ops))
+        assert typed.liveness is not None
+        blocks = len(typed.liveness.blocks)
+        assert typed.liveness.rounds <= 3 * blocks, (statements, typed.liveness.rounds, blocks)
+        # Types by block versions: a few versions per block at most, whatever the length.
+        original = len(basic_blocks(base))
+        assert typed.versions <= 2 * original, (statements, typed.versions, original)
+        assert len(function.ops) <= 3 * len(base.ops), (statements, len(function.ops), len(base.ops))
 
 
 @pytest.mark.parametrize("statements", [150, 400])

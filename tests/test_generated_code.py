@@ -120,14 +120,14 @@ def digest(func: Callable[..., object], signature: tuple[ir.Type, ...]) -> str:
         found = stencils[name]
         return frozenset(hole.symbol for hole in found.code_holes + found.data_holes)
 
-    function = build_ir(func)
-    facts = optimize(function, Facts(()), function_passes())
-    typed = Facts(signature, liveness=facts.liveness)
+    base = build_ir(func)
+    optimize(base, Facts(()), function_passes())
+    function = base.copy()  # the signature's own IR, as the driver makes it
+    typed = Facts(signature)
     optimize(function, typed, signature_passes())
     keep: list[object] = []
     context = lowering.Context(frame_stack=0x7E0000001000, call_countdown=0x7E0000002000, holes_of=holes_of,
-                               callee=lambda op, types: lowering.Callee(0, 0, None), keep_alive=keep,
-                               deopt_counter=0x7E0000003000)
+                               keep_alive=keep, deopt_counter=0x7E0000003000)
     lowered = lowering.lower(function, typed, context)
     tables = {ctypes.addressof(item): bytes(item) for item in keep
               if isinstance(item, ctypes.Array) and item._type_ is ctypes.c_char}

@@ -1,4 +1,4 @@
-"""The optimizer passes: constant folding, definite assignment, type inference."""
+"""The optimizer passes: constant folding, definite assignment, types by block versions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from jit import ir
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
 from jit.ir import Type
-from jit.optimizer import Facts, optimize
+from jit.optimizer import Facts, function_passes, optimize
 
 
 def mixed(n: int) -> float:
@@ -50,12 +50,66 @@ def test_int_loop_is_all_int() -> None:
     assert all(facts.types[v] in (Type.INT, Type.UNKNOWN) for v in function.variables)
 
 
-def test_variable_of_two_types_makes_the_function_generic() -> None:
-    _, facts = run(mixed, Type.INT)
-    assert not facts.specializable
-    assert "'x'" in facts.generic_reason
+def test_variable_of_two_types_is_one_variable_per_type() -> None:
+    function, facts = run(mixed, Type.INT)
+    assert facts.specializable
+    assert {var.name: kind for var, kind in facts.types.items() if var.name.startswith("x")} == {
+        "x": Type.INT, "x$float": Type.FLOAT}
     _, facts = run(mixed, Type.FLOAT)  # n float: range() of a float is the generic tier's TypeError
     assert not facts.specializable
+    assert "range() of a float" in facts.generic_reason
+
+
+def step_of_one(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def test_constants_propagate_after_a_propagation_too() -> None:
+    # range(n)'s step 1 is a temporary assigned a constant: propagated without any fold before it, so the
+    # loop knows its step is positive (FOR_ITER_RANGE_UP, jit/backend/lowering.py).
+    function, _ = run(step_of_one, Type.INT)
+    loop = next(op for op in function.ops if op.opcode is ir.Opcode.FOR_ITER_RANGE)
+    assert loop.args[2] == ir.Const(1)
+
+
+def folds_the_new_operators() -> object:
+    a = 6 & 3
+    b = 6 | 1
+    c = 6 ^ 3
+    d = 1 << 4
+    e = -17 >> 2
+    f = ~5
+    g = 3 < 4
+    h = None is None
+    return a + b + c + d + e + f + g + h
+
+
+def keeps_what_must_run() -> object:
+    a = ~True
+    b = 1 << 10**6
+    c = 1 >> -1
+    return a + b + c
+
+
+def constants_assigned(function: ir.Function) -> dict[str, object]:
+    return {op.dst.name: op.args[0].value for op in function.ops  # type: ignore[union-attr]
+            if op.dst is not None and not op.dst.name.startswith("$") and type(op.args[0]) is ir.Const}
+
+
+def test_folding_takes_each_ops_rule_from_the_registry() -> None:
+    function = build_ir(folds_the_new_operators)
+    optimize(function, Facts(()), function_passes())
+    assert constants_assigned(function) == {"a": 2, "b": 7, "c": 5, "d": 16, "e": -5, "f": -6, "g": True,
+                                            "h": True}
+    function = build_ir(keeps_what_must_run)
+    optimize(function, Facts(()), function_passes())
+    # ~True warns from 3.12, 1 << 10**6 is a million bits, 1 >> -1 raises: all left for run time.
+    assert constants_assigned(function) == {}
+    kept = [op for op in function.ops if op.opcode in (ir.Opcode.UNARY_OP, ir.Opcode.BINARY_OP)]
+    assert [op.arg for op in kept][:3] == ["~", "<<", ">>"]
 
 
 def test_read_of_maybe_unbound_local_is_refused_by_its_pass() -> None:

@@ -37,8 +37,8 @@ def spin(n: Any) -> Any:
     return total
 
 
-def spin_generic(n: Any) -> Any:
-    total = 0.5 if n < 0 else 0  # two types: the whole function runs in the generic tier
+def spin_objects(n: Any) -> Any:
+    total = 2**70  # no int64 holds it: the loop adds objects, in the specialized tier
     for i in range(n):
         total += i % 7
     return total
@@ -84,7 +84,7 @@ class Loop:
 
 LOOPS = [
     Loop("specialized", spin, "specialized tier"),
-    Loop("generic", spin_generic, "generic tier only"),
+    Loop("objects", spin_objects, "specialized tier"),
     Loop("deoptimized", spin_after_deopt, "specialized tier"),
     Loop("while", spin_while, "specialized tier"),
     Loop("callee", spin_in_callee, "specialized tier"),

@@ -15,6 +15,7 @@ import capstone
 import pytest
 
 import jit._stencils
+from jit import ops
 from jit._build.extract import CONTINUE, OWN_DATA, hole_names, hole_size, is_terminal
 from jit._stencils import TARGETS, load
 from jit.backend import target as backend_target
@@ -206,3 +207,16 @@ def test_every_stencil_name_is_spelled_out_in_the_sources() -> None:
     for target in TARGETS:
         missing = sorted(set(tables(target)[1]) - words)
         assert not missing, (target, missing)
+
+
+def test_the_tables_hold_exactly_the_registrys_catalog() -> None:
+    """Every stencil the lowering can select (jit/ops.py) exists in all six targets, and nothing else does."""
+    missing, unselected = ops.catalog_problems({name: list(load(name)[1]) for name in TARGETS})
+    assert missing == []
+    assert unselected == []
+
+
+def test_terminal_stencils_come_from_the_registry() -> None:
+    assert is_terminal("JUMP") and is_terminal("RETURN_OBJECT") and is_terminal("DEOPT")
+    assert not is_terminal("BINARY_OP_ADD_INT") and not is_terminal("CHECK_RECURSION_COMPARE")
+    assert {name for name in ops.all_stencils() if is_terminal(name)} == ops.terminal_stencils()

@@ -20,7 +20,6 @@ slots; a direct call's callee frame starts right after.
 from __future__ import annotations
 
 import ctypes
-import math
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +29,18 @@ from jit import ir, ops
 from jit.backend import frames
 from jit.backend.emitter import Instruction
 from jit.ir import Opcode, Type
+from jit.layouts import (
+    DEOPT_BOX_BOOL,
+    DEOPT_BOX_FLOAT,
+    DEOPT_BOX_INT,
+    DEOPT_CONSTANT,
+    DEOPT_ENTRY,
+    DEOPT_HEADER,
+    DEOPT_KEEP,
+    DEOPT_KIND,
+    DEOPT_KIND_OFFSET,
+    DEOPT_NULL,
+)
 from jit.optimizer import Facts
 from jit.optimizer.liveness import Liveness
 from jit.optimizer.versions import constant_type
@@ -39,12 +50,8 @@ BOX_STENCIL = {Type.INT: "BOX_INT", Type.BOOL: "BOX_BOOL", Type.FLOAT: "BOX_FLOA
 UNBOX_STENCIL = {Type.INT: "UNBOX_INT", Type.BOOL: "UNBOX_BOOL", Type.FLOAT: "UNBOX_FLOAT"}
 SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
 UINT64 = (1 << 64) - 1
-# What a deoptimization table says a slot becomes (stencils/deopt.c).
-DEOPT_NULL, DEOPT_CONSTANT, DEOPT_KEEP = 0, 4, 5
-DEOPT_BOX = {Type.INT: 1, Type.FLOAT: 2, Type.BOOL: 3}
-DEOPT_HEADER = struct.Struct("=QQ")  # entries, address of the counter
-DEOPT_ENTRY = struct.Struct("=IIQ")  # slot, kind, constant
-DEOPT_KIND = struct.Struct("=I")  # an entry's kind, 4 bytes after its slot
+# What a deoptimization table says a slot becomes: one definition with the C side's (jit/layouts.py).
+DEOPT_BOX = {Type.INT: DEOPT_BOX_INT, Type.FLOAT: DEOPT_BOX_FLOAT, Type.BOOL: DEOPT_BOX_BOOL}
 
 
 @dataclass(frozen=True)
@@ -433,7 +440,7 @@ class Lowering:
 
     @staticmethod
     def kind_offset(slot: int) -> int:
-        return DEOPT_HEADER.size + DEOPT_ENTRY.size * slot + 4
+        return DEOPT_HEADER.size + DEOPT_ENTRY.size * slot + DEOPT_KIND_OFFSET
 
     def variable_states(self, resumes: set[int]) -> dict[int, bytes]:
         """The variable slots' table for resuming the generic tier before each op of ``resumes``.
@@ -659,31 +666,31 @@ class Lowering:
         emit = self.asm.emit
         branch = op.opcode is Opcode.COMPARE_AND_BRANCH
         prefix = ("branch " if op.jump_if else "branch not ") if branch else ""
-        targets = {"jump": self.target(op)} if branch else {}
+        jump = self.target(op) if branch else None
         destination = () if branch else (self.home(op.dst),)  # type: ignore[arg-type]
         if op.arg in ops.IDENTITY:
             left, singleton = op.args
             assert type(singleton) is ir.Const
             if types[0] is Type.OBJECT:
                 emit(micro.stencils[f"{prefix}operand"], *destination, self.slot_of_object(left),
-                     operands=(self.context.address(singleton.value),), **targets)
+                     operands=(self.context.address(singleton.value),), jump=jump)
                 return
             negated = op.arg == "is not"
             if types[0] is Type.BOOL and singleton.value is not None:
                 # A bool is True or False itself: identity is equality of the unboxed 0 or 1.
                 equality = ops.lookup(Opcode.COMPARE_OP, "!=" if negated else "==")
                 emit(equality.stencils[f"{prefix}INT"], *destination, self.slot(left), self.slot(singleton),
-                     **targets)
+                     jump=jump)
                 return
             answer = negated  # an int or a float is never None, True or False
             if not branch:
                 emit("LOAD_CONST", *destination, operands=(int(answer),))
             elif answer == op.jump_if:
-                emit("JUMP", **targets)
+                emit("JUMP", jump=jump)
             return
         self.comparison_recursion_check(op, types, branch)
         kind, slots = self.comparison_operands(op, types, exit_here)
-        emit(micro.stencils[f"{prefix}{kind}"], *destination, *slots, **targets)
+        emit(micro.stencils[f"{prefix}{kind}"], *destination, *slots, jump=jump)
 
     def comparison_recursion_check(self, op: ir.Op, types: list[Type], branch: bool) -> None:
         """PyObject_RichCompare's recursion check (stencils/compare.c), where the interpreter compares through
@@ -700,9 +707,19 @@ class Lowering:
         if branch and types[0] is types[1] is Type.FLOAT:
             return
         compact_ints = branch and types[0] is types[1] is Type.INT
+        limit, back = ("recursion_limit", id(op)), ("recursion_checked", id(op))
+        operands = (self.context.frame_stack,)
         self.asm.emit("CHECK_RECURSION_COMPARE_INT" if compact_ints else "CHECK_RECURSION_COMPARE",
-                      *(self.slot(a) for a in op.args if compact_ints), operands=(self.context.frame_stack,),
-                      error="return_null")
+                      *(self.slot(a) for a in op.args if compact_ints), operands=operands, jump=limit)
+        self.asm.label(back)
+        line = self.asm.line
+
+        def out_of_line() -> None:  # the call at the limit, after everything else
+            self.asm.tier, self.asm.line = "specialized", line
+            self.asm.label(limit)
+            self.asm.emit("RECURSION_COMPARE_LIMIT", operands=operands, jump=back, error="return_null")
+
+        self.cold.append(out_of_line)
 
     def slot_of_object(self, operand: ir.Operand) -> int:
         assert type(operand) is ir.Var
@@ -808,7 +825,7 @@ class Lowering:
         elif opcode is Opcode.BINARY_OP:
             assert op.arg is not None
             emit(micro.stencils["inplace" if op.arg.endswith("=") else "object"], dst, *slots, error=error)
-        elif opcode is Opcode.UNARY_OP or opcode is Opcode.COMPARE_OP and op.arg not in ops.IDENTITY:
+        elif opcode is Opcode.UNARY_OP or (opcode is Opcode.COMPARE_OP and op.arg not in ops.IDENTITY):
             emit(micro.stencils["object"], dst, *slots, *((micro.oparg,) if opcode is Opcode.COMPARE_OP else ()),
                  error=error)
         elif opcode is Opcode.COMPARE_OP:  # identity: the result is True or False itself

@@ -274,7 +274,7 @@ class Builder:
         counter, limit, stride = self.temp(), self.temp(), self.temp()
         for var, value in ((counter, start), (limit, stop), (stride, step)):
             if isinstance(value, ir.Const) and type(value.value) in (int, bool):
-                self.emit(ir.Opcode.LOAD_CONST, dst=var, args=(ir.Const(int(value.value)),))
+                self.emit(ir.Opcode.LOAD_CONST, dst=var, args=(ir.Const(int(value.value)),))  # type: ignore[arg-type]
             else:
                 self.emit(ir.Opcode.INDEX, dst=var, args=(value,))
         self.emit(ir.Opcode.GET_RANGE, args=(counter, limit, stride))

@@ -45,9 +45,19 @@ def function_passes() -> tuple[tuple[str, Pass], ...]:
     return (("constant-folding", constants.run), ("definite-assignment", assignment.run))
 
 
+def typing_passes() -> tuple[tuple[str, Pass], ...]:
+    """The passes that give each value its type: run again while a recursive call's return type settles."""
+    return (("types", versions.run),)
+
+
+def slot_passes() -> tuple[tuple[str, Pass], ...]:
+    """The passes that give the typed values their frame slots."""
+    return (("liveness", liveness.run),)
+
+
 def signature_passes() -> tuple[tuple[str, Pass], ...]:
     """Passes run for each signature of argument types, on the signature's own copy of the IR."""
-    return (("types", versions.run), ("liveness", liveness.run))
+    return (*typing_passes(), *slot_passes())
 
 
 def optimize(function: ir.Function, facts: Facts, passes: Sequence[tuple[str, Pass]] | None = None) -> Facts:

@@ -47,7 +47,7 @@ def constant_type(value: object) -> Type:
 
 
 class _Version:
-    __slots__ = ("block", "types", "label", "ops", "exits")
+    __slots__ = ("block", "exits", "label", "ops", "types")
 
     def __init__(self, block: int, types: tuple[Type, ...], label: ir.Label) -> None:
         self.block = block
@@ -149,7 +149,8 @@ class Versioning:
         exhausted = state
         for index in range(block.start, block.end + 1):
             op = ops[index]
-            types = tuple(state.get(a.slot, Type.UNKNOWN) if type(a) is ir.Var else constant_type(a.value)
+            types = tuple(state.get(a.slot, Type.UNKNOWN) if type(a) is ir.Var
+                          else constant_type(a.value)  # type: ignore[union-attr]
                           for a in op.args)
             if op.opcode is Opcode.FOR_ITER_RANGE and Type.OBJECT in types and not all(
                     t is Type.OBJECT for t, a in zip(types, op.args, strict=True) if type(a) is ir.Var):
@@ -214,11 +215,12 @@ class Versioning:
         order: list[_Version] = []
         placed: set[int] = set()
         for versions in self.versions:
-            for version in versions:
-                while version is not None and id(version) not in placed:
-                    placed.add(id(version))
-                    order.append(version)
-                    version = next((target for falls_through, target, _ in version.exits if falls_through), None)
+            for first in versions:
+                chain: _Version | None = first
+                while chain is not None and id(chain) not in placed:
+                    placed.add(id(chain))
+                    order.append(chain)
+                    chain = next((target for falls_through, target, _ in chain.exits if falls_through), None)
         new_ops: list[ir.Op] = []
         labels: dict[ir.Label, int] = {}
         tails: list[tuple[ir.Label, list[ir.Op], ir.Label]] = []
