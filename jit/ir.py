@@ -231,6 +231,11 @@ class Function:
         self.ops.append(op)
         return op
 
+    def error_edge(self, op: Op) -> Label | None:
+        """Where an exception ``op`` raises goes: its handler's label, or UNWIND (None), the function's
+        unwinding exit.  Which ops may raise is their declaration's (jit/ops.py: ``effects.raises``)."""
+        return op.handler
+
     def target_index(self, op: Op) -> int:
         assert op.target is not None
         return self.labels[op.target]

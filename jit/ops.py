@@ -436,11 +436,12 @@ declare(MicroOp(Opcode.CALL_OBJECT, None, operands="dst = callee(*args), on obje
                 result=unboxable, effects=CALL, stencils={"object": "CALL_SLOTS"}))
 declare(MicroOp(Opcode.JUMP, None, operands="goto target", arities=(0,), result=same, effects=PURE,
                 stencils={"INT": "JUMP", "object": "JUMP"}, terminal=True))
-for _opcode, _branch in ((Opcode.POP_JUMP_IF_TRUE, "TRUE"), (Opcode.POP_JUMP_IF_FALSE, "FALSE")):
+for _opcode, _stencils in (
+        (Opcode.POP_JUMP_IF_TRUE, {"INT": "JUMP_IF_TRUE_INT", "FLOAT": "JUMP_IF_TRUE_FLOAT", "object": "JUMP_IF_TRUE"}),
+        (Opcode.POP_JUMP_IF_FALSE,
+         {"INT": "JUMP_IF_FALSE_INT", "FLOAT": "JUMP_IF_FALSE_FLOAT", "object": "JUMP_IF_FALSE"})):
     declare(MicroOp(_opcode, None, operands="if a: goto target", arities=(1,), result=same,
-                    effects=Effects(raises=True, runs_python=True),
-                    stencils={"INT": f"JUMP_IF_{_branch}_INT", "FLOAT": f"JUMP_IF_{_branch}_FLOAT",
-                              "object": f"JUMP_IF_{_branch}"}))
+                    effects=Effects(raises=True, runs_python=True), stencils=_stencils))
 declare(MicroOp(Opcode.INDEX, None, operands="dst = operator.index(a)", arities=(1,),
                 result=lambda types: Type.UNKNOWN if Type.UNKNOWN in types
                 else Type.INT if types[0] in INTEGRAL else Type.OBJECT,

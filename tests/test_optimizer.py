@@ -51,7 +51,7 @@ def test_int_loop_is_all_int() -> None:
 
 
 def test_variable_of_two_types_is_one_variable_per_type() -> None:
-    function, facts = run(mixed, Type.INT)
+    _, facts = run(mixed, Type.INT)
     assert facts.specializable
     assert {var.name: kind for var, kind in facts.types.items() if var.name.startswith("x")} == {
         "x": Type.INT, "x$float": Type.FLOAT}

@@ -1,0 +1,201 @@
+"""The lowering (jit/backend/lowering.py): which stencils each op becomes in each tier, for one signature.
+
+Functions are taken through the frontend and the passes as the driver does (each signature on its own copy of
+the IR), lowered with a context of stand-in addresses, and the instructions are checked by stencil name and tier;
+nothing is emitted or run here.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from jit import ir, ops
+from jit.backend import lowering
+from jit.backend.emitter import Instruction
+from jit.frontend import build_ir
+from jit.ir import Type
+from jit.layouts import DEOPT_ENTRY, DEOPT_HEADER, DEOPT_KEEP
+from jit.optimizer import Facts, function_passes, optimize, signature_passes
+from jit.compiler import holes_of  # the host's tables
+
+
+def lower(func: Callable[..., object], *signature: Type,
+          count_recursion: bool = False) -> tuple[lowering.Lowered, Facts, list[object]]:
+    base = build_ir(func)
+    optimize(base, Facts(()), function_passes())
+    function = base.copy()
+    facts = Facts(signature)
+    optimize(function, facts, signature_passes())
+    keep: list[object] = []
+    context = lowering.Context(frame_stack=0x7E0000001000, call_countdown=0x7E0000002000, holes_of=holes_of,
+                               keep_alive=keep, deopt_counter=0x7E0000003000,
+                               comparisons_count_recursion=count_recursion)
+    return lowering.lower(function, facts, context), facts, keep
+
+
+def stencils(lowered: lowering.Lowered, tier: str) -> list[str]:
+    return [i.stencil for i, t in zip(lowered.instructions, lowered.tiers, strict=True) if t == tier]
+
+
+def add(a: int, b: int) -> int:
+    c = a + b
+    c += b
+    return c
+
+
+def count(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def count_by(n: int, step: int) -> int:
+    total = 0
+    for i in range(0, n, step):
+        total += i
+    return total
+
+
+def test_an_op_becomes_its_declared_stencil_per_tier() -> None:
+    lowered, _, _ = lower(add, Type.INT, Type.INT)
+    assert stencils(lowered, "specialized").count("BINARY_OP_ADD_INT") == 2
+    generic = stencils(lowered, "generic")
+    assert "BINARY_OP_ADD" in generic and "BINARY_OP_INPLACE_ADD" in generic  # += has its own C-API function
+    lowered, _, _ = lower(add, Type.FLOAT, Type.INT)
+    assert "INT_TO_FLOAT" in stencils(lowered, "specialized")
+    assert "BINARY_OP_ADD_FLOAT" in stencils(lowered, "specialized")
+
+
+def test_every_stencil_lowered_is_in_the_registrys_catalog() -> None:
+    catalog = ops.all_stencils()
+    for func, signature in ((add, (Type.INT, Type.INT)), (count, (Type.INT,)), (mixed_types, (Type.INT,)),
+                            (identities, (Type.BOOL, Type.INT)), (on_objects, (Type.INT,))):
+        lowered, _, _ = lower(func, *signature)
+        assert {i.stencil for i in lowered.instructions} <= catalog, func.__name__
+
+
+def test_a_range_of_one_argument_counts_upward() -> None:
+    # range(n)'s step is the constant 1 once constants propagate: the loop needs no test of its sign.
+    assert "FOR_ITER_RANGE_UP" in stencils(lower(count, Type.INT)[0], "specialized")
+    with_step = stencils(lower(count_by, Type.INT, Type.INT)[0], "specialized")
+    assert "FOR_ITER_RANGE" in with_step and "FOR_ITER_RANGE_UP" not in with_step
+
+
+def mixed_types(n: int) -> float:
+    s = 0
+    for i in range(n):
+        s += i * 0.5
+    return s
+
+
+def test_a_variable_of_two_types_is_unboxed_in_both() -> None:
+    lowered, facts, _ = lower(mixed_types, Type.INT)
+    assert facts.specializable
+    specialized = stencils(lowered, "specialized")
+    assert "BINARY_OP_ADD_FLOAT" in specialized and "BOX_FLOAT" not in specialized
+    assert "RETURN_INT" in specialized and "RETURN_FLOAT" in specialized  # each path returns its own
+
+
+def on_objects(n: int) -> int:
+    big = 2**70  # no int64 holds it: an object
+    return big + n
+
+
+def test_values_the_types_cannot_unbox_are_objects_in_the_same_code() -> None:
+    lowered, facts, keep = lower(on_objects, Type.INT)
+    assert facts.specializable
+    liveness = facts.liveness
+    assert liveness is not None and liveness.objects > 0
+    specialized = [(i, t) for i, t in zip(lowered.instructions, lowered.tiers, strict=True) if t == "specialized"]
+    names = [i.stencil for i, _ in specialized]
+    # The object slots are NULL on entry, the int operand is boxed, the op is the generic tier's own stencil.
+    first_object = liveness.first_object
+    assert Instruction("SET_NULL_RANGE", (first_object, liveness.objects)) in [i for i, _ in specialized]
+    assert names.index("BOX_INT") < names.index("BINARY_OP_ADD")
+    # Its exception goes to the unwinding exit, which releases the object slots before returning NULL.
+    add_op = next(i for i, _ in specialized if i.stencil == "BINARY_OP_ADD")
+    assert add_op.error is not None
+    unwind = lowered.instructions[add_op.error]
+    assert unwind == Instruction("CLEAR_RANGE", (first_object, liveness.objects))
+    assert lowered.instructions[add_op.error + 1].stencil == "RETURN_NULL"
+    # The returned object moves out of its slot first, then the slots are released.
+    returned = names.index("RETURN_OBJECT")
+    assert names[returned - 3 : returned + 1] == ["COPY", "SET_NULL", "CLEAR_RANGE", "RETURN_OBJECT"]
+
+
+def deopts_with_an_object_live(n: int) -> int:
+    big = 2**70
+    total = n * n  # may overflow: deoptimizes while big is live
+    return total + big
+
+
+def test_deoptimization_keeps_the_object_slots() -> None:
+    lowered, facts, keep = lower(deopts_with_an_object_live, Type.INT)
+    liveness = facts.liveness
+    assert liveness is not None
+    tables = [bytes(item) for item in keep if isinstance(item, bytes | bytearray) or hasattr(item, "_type_")]
+    variable_tables = [t for t in tables if len(t) == DEOPT_HEADER.size + DEOPT_ENTRY.size * liveness.variable_slots]
+    assert variable_tables, "a table per exit over the variable slots"
+    for table in variable_tables:
+        for slot in range(liveness.first_object, liveness.first_object + liveness.objects):
+            _, kind, _ = DEOPT_ENTRY.unpack_from(table, DEOPT_HEADER.size + DEOPT_ENTRY.size * slot)
+            assert kind == DEOPT_KEEP  # NULL or a reference the generic tier then owns
+    assert struct.calcsize("=IIQ") == DEOPT_ENTRY.size
+
+
+def identities(flag: bool, n: int) -> int:
+    a = flag is True
+    b = n is None
+    c = flag is not False
+    return a + b + c
+
+
+def test_identity_with_a_singleton_in_the_specialized_tier() -> None:
+    lowered, _, _ = lower(identities, Type.BOOL, Type.INT)
+    specialized = stencils(lowered, "specialized")
+    # A bool is True or False itself: equality of 0/1.  An int is never None: a constant.
+    assert "COMPARE_OP_INT_EQ" in specialized and "COMPARE_OP_INT_NE" in specialized
+    assert "IS_OPERAND_INT" not in specialized
+    assert "IS_OP" in stencils(lowered, "generic") and "IS_NOT_OP" in stencils(lowered, "generic")
+
+
+def optional(n: int) -> int:
+    best = None
+    if n > 0:
+        best = n
+    if best is None:
+        return 0
+    return 1
+
+
+def test_identity_of_an_object_compares_addresses() -> None:
+    lowered, _, _ = lower(optional, Type.INT)
+    specialized = stencils(lowered, "specialized")
+    assert any(name in specialized for name in ("JUMP_IF_IS_OPERAND", "JUMP_IF_IS_NOT_OPERAND"))
+
+
+def recursive(n: int) -> int:
+    if n < 2:
+        return n
+    return n
+
+
+def test_comparisons_check_the_recursion_limit_only_where_the_interpreter_does() -> None:
+    checked = lower(recursive, Type.INT, count_recursion=True)[0]
+    names = [i.stencil for i in checked.instructions]
+    assert "CHECK_RECURSION_COMPARE_INT" in names
+    assert names.index("RECURSION_COMPARE_LIMIT") > names.index("RETURN_NULL")  # out of line, after the tiers
+    unchecked = lower(recursive, Type.INT, count_recursion=False)[0]
+    assert not {"CHECK_RECURSION_COMPARE_INT", "RECURSION_COMPARE_LIMIT"} & {i.stencil for i in
+                                                                             unchecked.instructions}
+    floats = lower(recursive, Type.FLOAT, count_recursion=True)[0]
+    assert "CHECK_RECURSION_COMPARE" in {i.stencil for i in floats.instructions}  # float and int: mixed
+
+
+def test_every_raising_op_has_an_error_edge() -> None:
+    function = build_ir(on_objects)
+    for op in function.ops:
+        if ops.lookup(op.opcode, op.arg).effects.raises:
+            assert function.error_edge(op) is ir.UNWIND  # no handler yet: the function's unwinding exit
