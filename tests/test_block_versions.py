@@ -87,7 +87,7 @@ def test_past_the_limit_a_block_takes_its_general_version_where_values_are_objec
 
 def loop_variable_after_loop(n: int) -> float:
     i = 0.5
-    for i in range(n):
+    for i in range(n):  # noqa: B007 - the loop variable read after the loop is the point
         pass
     return i
 

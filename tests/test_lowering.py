@@ -13,11 +13,11 @@ from collections.abc import Callable
 from jit import ir, ops
 from jit.backend import lowering
 from jit.backend.emitter import Instruction
+from jit.compiler import holes_of  # the host's tables
 from jit.frontend import build_ir
 from jit.ir import Type
 from jit.layouts import DEOPT_ENTRY, DEOPT_HEADER, DEOPT_KEEP
 from jit.optimizer import Facts, function_passes, optimize, signature_passes
-from jit.compiler import holes_of  # the host's tables
 
 
 def lower(func: Callable[..., object], *signature: Type,
@@ -104,7 +104,7 @@ def on_objects(n: int) -> int:
 
 
 def test_values_the_types_cannot_unbox_are_objects_in_the_same_code() -> None:
-    lowered, facts, keep = lower(on_objects, Type.INT)
+    lowered, facts, _ = lower(on_objects, Type.INT)
     assert facts.specializable
     liveness = facts.liveness
     assert liveness is not None and liveness.objects > 0
@@ -132,7 +132,7 @@ def deopts_with_an_object_live(n: int) -> int:
 
 
 def test_deoptimization_keeps_the_object_slots() -> None:
-    lowered, facts, keep = lower(deopts_with_an_object_live, Type.INT)
+    _, facts, keep = lower(deopts_with_an_object_live, Type.INT)
     liveness = facts.liveness
     assert liveness is not None
     tables = [bytes(item) for item in keep if isinstance(item, bytes | bytearray) or hasattr(item, "_type_")]

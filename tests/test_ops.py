@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_effects_can_be_queried_per_op() -> None:
 
 def test_every_stencil_name_of_the_registry_is_written_out_in_its_source() -> None:
     # Greppable: no name is assembled from parts (the build checks that each exists in all six targets).
-    source = open(ops.__file__).read()
+    source = Path(ops.__file__).read_text()
     for name in ops.all_stencils():
         assert f'"{name}"' in source, name
 

@@ -47,10 +47,11 @@ def constant_type(value: object) -> Type:
 
 
 class _Version:
-    __slots__ = ("block", "exits", "label", "ops", "types")
+    __slots__ = ("block", "exits", "first", "label", "ops", "types")
 
-    def __init__(self, block: int, types: tuple[Type, ...], label: ir.Label) -> None:
+    def __init__(self, block: int, types: tuple[Type, ...], label: ir.Label, first: bool) -> None:
         self.block = block
+        self.first = first  # the block's first version: it may keep the block's own ops
         self.types = types  # of the block's live-in variables, in the order of Versioning.live_in[block]
         self.label = label
         self.ops: list[ir.Op] = []
@@ -91,6 +92,7 @@ class Versioning:
         self.renamed: dict[tuple[int, Type], ir.Var] = {}
         self.kinds: list[Type] = [Type.UNKNOWN] * len(function.variables)
         self.returned = Type.UNKNOWN
+        self.rules: dict[tuple[Opcode, str | None], ops.TypeRule] = {}  # the registry's, by (opcode, arg)
 
     def var(self, original: ir.Var, kind: Type) -> ir.Var:
         """The variable that holds ``original``'s values of type ``kind``."""
@@ -124,7 +126,7 @@ class Versioning:
                 return self.version(position, general)
         start = self.blocks[position].start
         label = ir.Label(f"b{start}" + (f".v{count}" if count else ""))
-        made = _Version(position, types, label)
+        made = _Version(position, types, label, first=not count)
         self.versions[position].append(made)
         self.pending.append(made)
         return made
@@ -147,6 +149,7 @@ class Versioning:
         block = self.blocks[version.block]
         state = dict(zip(self.live_in[version.block], version.types, strict=True))
         exhausted = state
+        primary = self.primary
         for index in range(block.start, block.end + 1):
             op = ops[index]
             types = tuple(state.get(a.slot, Type.UNKNOWN) if type(a) is ir.Var
@@ -161,12 +164,21 @@ class Versioning:
                                                  (self.var(operand, kind),), line=op.line))
                         state[operand.slot] = Type.OBJECT
                 types = tuple(Type.OBJECT if type(a) is ir.Var else t for a, t in zip(op.args, types, strict=True))
-            args = tuple(self.var(a, kind) if type(a) is ir.Var else a  # type: ignore[arg-type]
-                         for a, kind in zip(op.args, types, strict=True))
-            copy = ir.Op(op.opcode, None, args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler)
-            if op.dst is not None:
+            args = op.args
+            if any(type(a) is ir.Var and primary[a.slot] is not kind for a, kind in zip(args, types)):
+                args = tuple(self.var(a, kind) if type(a) is ir.Var else a  # type: ignore[arg-type]
+                             for a, kind in zip(op.args, types, strict=True))
+            dst = op.dst
+            result = Type.UNKNOWN
+            if dst is not None:
                 result = self.result(op, types)
-                copy.dst = self.var(op.dst, result)
+                if primary[dst.slot] is not result:
+                    dst = self.var(dst, result)
+            if version.first and args is op.args and dst is op.dst:
+                copy = op  # the block's first version, as it was: no copy (the pass owns this IR)
+            else:
+                copy = ir.Op(op.opcode, dst, args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler)
+            if op.dst is not None:
                 if op.opcode is Opcode.FOR_ITER_RANGE:
                     # It assigns its target only when the loop goes on: the exit keeps the old value.
                     exhausted = dict(state)
@@ -195,6 +207,9 @@ class Versioning:
             version.exits.append((falls_through, target, conversions))
 
     def result(self, op: ir.Op, types: tuple[Type, ...]) -> Type:
+        rule = self.rules.get((op.opcode, op.arg))
+        if rule is not None:
+            return rule(types)
         if op.opcode is Opcode.CALL_FUNCTION:
             if Type.UNKNOWN in types:
                 return Type.UNKNOWN
@@ -204,7 +219,8 @@ class Versioning:
                 self.facts.callees_wanted.add(key)  # type: ignore[arg-type]
                 return Type.UNKNOWN
             return known
-        return ops.lookup(op.opcode, op.arg).result(types)
+        rule = self.rules[op.opcode, op.arg] = ops.lookup(op.opcode, op.arg).result
+        return rule(types)
 
     def lay_out(self) -> None:
         """The versions in the order of their blocks (so a function of one version per block keeps its
