@@ -8,8 +8,6 @@ folded.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from jit import ir, ops
 from jit.optimizer import Facts
 
@@ -51,15 +49,24 @@ def fold(function: ir.Function) -> bool:
 
 def propagate(function: ir.Function) -> bool:
     """Replace uses of temporaries that are only ever a constant (temporaries are assigned once)."""
-    assignments = Counter(var for op in function.ops for var in op.written())
-    constant: dict[ir.Operand, ir.Operand] = {
-        op.dst: op.args[0] for op in function.ops
+    # By variable number (a Var hashes through Python code; collections.Counter would call the real
+    # builtins' isinstance, which the program may have rebound: jit/_isolation.py).
+    assignments = [0] * len(function.variables)
+    for op in function.ops:
+        for var in op.written():
+            assignments[var.slot] += 1
+    constant: dict[int, ir.Const] = {
+        op.dst.slot: op.args[0] for op in function.ops  # type: ignore[misc]
         if op.opcode is ir.Opcode.LOAD_CONST and op.dst is not None and op.dst.name.startswith("$")
-        and assignments[op.dst] == 1
+        and assignments[op.dst.slot] == 1
     }
+    if not constant:
+        return False
     changed = False
     for op in function.ops:
-        if any(a in constant for a in op.args):
-            op.args = tuple(constant.get(a, a) for a in op.args)
+        args = op.args
+        if any(type(a) is ir.Var and a.slot in constant for a in args):
+            op.args = tuple(constant.get(a.slot, a) if type(a) is ir.Var else a  # type: ignore[union-attr]
+                            for a in args)
             changed = True
     return changed

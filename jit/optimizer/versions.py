@@ -65,10 +65,9 @@ class Versioning:
         self.facts = facts
         self.blocks = basic_blocks(function)
         reads, kills = effects(function)
-        ops = function.ops
         edge_kills = {}  # a loop's target is assigned on the edge into the body only
         for position, block in enumerate(self.blocks):
-            last = ops[block.end]
+            last = function.ops[block.end]
             if last.opcode is Opcode.FOR_ITER_RANGE and last.dst is not None:
                 for successor in block.successors:
                     if self.blocks[successor].start == block.end + 1:
@@ -165,7 +164,7 @@ class Versioning:
                         state[operand.slot] = Type.OBJECT
                 types = tuple(Type.OBJECT if type(a) is ir.Var else t for a, t in zip(op.args, types, strict=True))
             args = op.args
-            if any(type(a) is ir.Var and primary[a.slot] is not kind for a, kind in zip(args, types)):
+            if any(type(a) is ir.Var and primary[a.slot] is not kind for a, kind in zip(args, types, strict=True)):
                 args = tuple(self.var(a, kind) if type(a) is ir.Var else a  # type: ignore[arg-type]
                              for a, kind in zip(op.args, types, strict=True))
             dst = op.dst
