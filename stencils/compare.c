@@ -138,6 +138,14 @@ STENCIL(CHECK_RECURSION_COMPARE_INT) {
     CONTINUE();
 }
 
+/* The same when the other operand is a compact constant: only SLOT0 is tested. */
+STENCIL(CHECK_RECURSION_COMPARE_INT_ONE) {
+    if (!compact(SLOT(0).i) && at_recursion_limit()) {
+        JUMP();
+    }
+    CONTINUE();
+}
+
 STENCIL(RECURSION_COMPARE_LIMIT) {
     JitFrameStack *stack = (JitFrameStack *)OPERAND(0);
     if (!stack->recursion_counter_python_only) {

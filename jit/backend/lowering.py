@@ -706,11 +706,17 @@ class Lowering:
                 and following.args[0] == op.dst
         if branch and types[0] is types[1] is Type.FLOAT:
             return
-        compact_ints = branch and types[0] is types[1] is Type.INT
         limit, back = ("recursion_limit", id(op)), ("recursion_checked", id(op))
         operands = (self.context.frame_stack,)
-        self.asm.emit("CHECK_RECURSION_COMPARE_INT" if compact_ints else "CHECK_RECURSION_COMPARE",
-                      *(self.slot(a) for a in op.args if compact_ints), operands=operands, jump=limit)
+        if branch and types[0] is types[1] is Type.INT:
+            # Only an operand that may not be compact needs its test (a constant is known).
+            tested = [a for a in op.args if not (type(a) is ir.Const and -(2**30) < a.value < 2**30)]  # type: ignore[operator]
+            if not tested:
+                return
+            stencil = "CHECK_RECURSION_COMPARE_INT" if len(tested) == 2 else "CHECK_RECURSION_COMPARE_INT_ONE"
+            self.asm.emit(stencil, *(self.slot(a) for a in tested), operands=operands, jump=limit)
+        else:
+            self.asm.emit("CHECK_RECURSION_COMPARE", operands=operands, jump=limit)
         self.asm.label(back)
         line = self.asm.line
 
