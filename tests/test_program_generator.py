@@ -2,7 +2,8 @@
 
 A seeded generator writes the source of a module: a function ``generated`` of one to three int, float or bool
 parameters, with locals, bounded loops (for over range, while with a counter), break and continue, if/elif/else,
-arithmetic, comparisons, calls of builtins, of math functions and of a second generated function, and returns.
+arithmetic, bitwise operators, comparisons, identity with None and True, None as a value, calls of builtins, of
+math functions and of a second generated function, and returns.
 The module is written to a file and imported, so that the compiler finds its source through linecache.  The
 compiled function must give the interpreter's outcome (value or exception) on random arguments.  Programs that
 read a local that may be unbound must run in the interpreter with a recorded reason instead.  Each program is
@@ -40,6 +41,8 @@ INT_CONSTANTS = [0, 1, 2, 3, 7, -1, -4, 10, 255, 2**31, 2**62, 2**63 - 1, -(2**6
 FLOAT_CONSTANTS = [0.5, -0.0, 1.5, 2.0, -3.25, 1e300, 1e-320]
 ARITHMETIC = ["+", "-", "/", "//", "%"]
 COMPARISONS = ["<", "<=", ">", ">=", "==", "!="]
+BITWISE = ["&", "|", "^"]
+SHIFT_COUNTS = ["0", "1", "3", "13", "-1"]  # constants: a shift by a value would make million-bit ints
 EXPONENTS = ["2", "3", "0", "-1", "0.5", "-2"]
 UNARY_CALLS = ["abs", "int", "float", "math.sqrt", "math.floor", "math.fabs", "math.atan", "math.isnan"]
 BINARY_CALLS = ["min", "max", "math.atan2", "math.hypot", "math.copysign"]
@@ -106,8 +109,8 @@ class ProgramGenerator:
         sub = budget - 1
         kind = self.rng.choices(
             ["leaf", "arithmetic", "product", "power", "unary", "compare", "chain", "bool", "not", "ifexp",
-             "call1", "call2", "helper"],
-            weights=[4, 6, 3, 1, 2, 2, 1, 1, 1, 1, 2, 2, 1 if self.has_helper else 0],
+             "call1", "call2", "helper", "bitwise", "shift", "invert", "identity", "optional"],
+            weights=[4, 6, 3, 1, 2, 2, 1, 1, 1, 1, 2, 2, 1 if self.has_helper else 0, 1, 1, 1, 1, 1],
         )[0]
         if kind == "leaf":
             return self.name() if self.rng.random() < 0.6 else self.constant()
@@ -130,6 +133,17 @@ class ProgramGenerator:
             return f"(not {self.expression(sub)})"
         if kind == "ifexp":
             return f"({self.expression(sub)} if {self.condition()} else {self.expression(sub)})"
+        if kind == "bitwise":  # of floats: the interpreter's TypeError
+            return f"({self.expression(sub)} {self.rng.choice(BITWISE)} {self.expression(sub)})"
+        if kind == "shift":
+            return f"({self.expression(sub)} {self.rng.choice(['<<', '>>'])} {self.rng.choice(SHIFT_COUNTS)})"
+        if kind == "invert":
+            return f"(~{self.expression(sub)})"
+        if kind == "identity":
+            # Of a name: `3 is None` would be a SyntaxWarning.
+            return f"({self.name()} {self.rng.choice(['is', 'is not'])} {self.rng.choice(['None', 'True'])})"
+        if kind == "optional":  # None as a value: arithmetic on it raises TypeError
+            return f"({self.expression(sub)} if {self.condition()} else None)"
         if kind == "call1":
             return f"{self.rng.choice(UNARY_CALLS)}({self.expression(sub)})"
         if kind == "call2":
@@ -386,7 +400,8 @@ def test_generated_programs_are_deterministic_and_varied() -> None:
     assert len(set(sources)) == 30
     text = "\n".join(sources)
     for construct in ("for ", "while ", "if ", "elif ", "else:", "break", "continue", "return", "+=", " and ",
-                      " or ", "not ", "range(", "min(", "math.", "helper(", " ** ", ", v"):
+                      " or ", "not ", "range(", "min(", "math.", "helper(", " ** ", ", v", " & ", " << ", "~",
+                      " is None", "else None"):
         assert construct in text, construct
 
 
