@@ -113,6 +113,45 @@ def sum_of_squares(x: Any) -> Any:
     return square(x) + square(x + 1.5)
 
 
+def objects_in_a_loop(n: Any) -> Any:
+    total = HUGE  # an object in the specialized tier: every addition on objects
+    for i in range(n % 8):  # n itself is no cached small int: its count is this test's alone
+        total += i
+    return total
+
+
+def int_then_float(n: Any) -> Any:
+    s = 0
+    for i in range(n % 8):
+        s += i * 0.5
+    return s
+
+
+def none_then_value(x: Any) -> Any:
+    best = None
+    for i in range(3):
+        if best is None or x * i > best:
+            best = x * i
+    return best
+
+
+def object_live_at_deopt(x: Any, y: Any) -> Any:
+    big = HUGE + x  # an object, live across the overflowing product
+    product = x * y
+    return product + big
+
+
+def object_raises(x: Any) -> Any:
+    value = None
+    if x > 0:
+        value = HUGE
+    return value + x  # None + int: TypeError from the specialized tier's object code
+
+
+def shifts(x: Any, y: Any) -> Any:
+    return (x << y) ^ (x >> 1) | ~x
+
+
 @dataclass(frozen=True)
 class Path:
     name: str
@@ -142,6 +181,12 @@ PATHS = [
     Path("raise-generic", generic_raise, (int("1000007"), False), ZeroDivisionError),
     Path("raise-through-compiled-callee", outer, (int("-1"),), ZeroDivisionError),
     Path("compiled-calls-compiled", sum_of_squares, (float("2.5"),)),
+    Path("objects-in-the-specialized-tier", objects_in_a_loop, (int("1000007"),)),
+    Path("versions-int-then-float", int_then_float, (int("1000007"),)),
+    Path("none-then-value", none_then_value, (float("2.5"),)),
+    Path("deopt-with-an-object-live", object_live_at_deopt, (int("4611686018427387904"), int("1000007"))),
+    Path("raise-from-object-code", object_raises, (int("-1000007"),), TypeError),
+    Path("shift-past-int64-deopts", shifts, (int("1000007"), int("60"))),
 ]
 
 
@@ -181,11 +226,13 @@ def test_a_million_calls_leak_nothing(path: Path) -> None:
     assert fast.__jit_dispatcher__.fallbacks == {}, fast.__jit_dispatcher__.fallbacks
     gc.collect()
     counts = [sys.getrefcount(a) for a in path.args]
+    constant = sys.getrefcount(HUGE)  # a constant the code holds: loaded as an object, returned, added to
     blocks = sys.getallocatedblocks()
     rss = rss_kib()
     call_many(fast, path.args, path.raises, CALLS)
     gc.collect()
     assert [sys.getrefcount(a) for a in path.args] == counts
+    assert sys.getrefcount(HUGE) == constant
     grown = sys.getallocatedblocks() - blocks
     assert abs(grown) < BLOCK_NOISE, f"{grown} memory blocks more after {CALLS} calls"
     assert rss_kib() - rss < RSS_NOISE_KIB
