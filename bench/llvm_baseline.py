@@ -67,9 +67,12 @@ def signature_of(args: Sequence[object]) -> tuple[Type, ...]:
 
 
 def specialization(func: Callable[..., object], signature: tuple[Type, ...]) -> Any:
-    """The specialization cpjit made of ``func`` for ``signature`` (it must have been called with it)."""
+    """The specialization cpjit makes of ``func`` for ``signature`` (compiled now if a call has not yet: a call
+    runs the interpreter while another thread has compiled frames live)."""
     dispatcher = dispatcher_of(func)
     spec = dispatcher.specializations.get(signature)
+    if spec is None and dispatcher.refusal is None:
+        spec = dispatcher.specialize(signature)
     if spec is None:
         key = tuple(type_to_python(t) for t in signature)
         reason = dispatcher.fallbacks.get(key) or dispatcher.fallbacks.get(None) or "not compiled yet"

@@ -25,8 +25,8 @@ def compile(*, strict: bool = False) -> Callable[[F], F]: ...
 def compile(func: Any = _NOT_GIVEN, *, strict: bool = False) -> Any:
     """A drop-in replacement for ``func`` that runs machine code.
 
-    Compilation is lazy and per signature of argument types (int, float,
-    bool).  Without ``strict``, what cannot be compiled runs in the interpreter
+    Compilation is lazy and per signature of argument types (int, float and
+    bool unboxed, any other type as an object).  Without ``strict``, what cannot be compiled runs in the interpreter
     and ``jit.explain`` tells why; with ``strict=True``, it raises
     :class:`jit.UnsupportedError` naming the file, line and construct.
     Usable as ``jit.compile(f)``, ``@jit.compile`` or ``@jit.compile(strict=True)``.

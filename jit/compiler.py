@@ -229,27 +229,19 @@ class Dispatcher:
         with _lock:
             self.revalidate()
             if key not in self.fallbacks:
-                signature_or_none = self.signature_of(key)
-                if signature_or_none is not None and self.specialize(signature_or_none) is None \
-                        and self.refusal is None:
-                    self.fallbacks.setdefault(key, self.fallbacks.get(None, "not compiled"))
+                signature = self.signature_of(key)
+                if self.specialize(signature) is None and self.refusal is None:
+                    self.fallbacks.setdefault(key, self.fallbacks.get(fallback_key(signature),
+                                                                      self.fallbacks.get(None, "not compiled")))
                 if key in self.fallbacks and self.refusal is None and \
                         sum(k is not None for k in self.fallbacks) <= MAX_INTERPRETED_SIGNATURES:
                     self.rebuild()  # the next calls with these types go to the interpreter from machine code
         return key not in self.fallbacks and self.refusal is None
 
-    def signature_of(self, key: tuple[type, ...]) -> tuple[ir.Type, ...] | None:
-        """The IR types of argument types; None (and the reason recorded) when they are not compiled."""
-        if all(t in ARGUMENT_TYPES for t in key):
-            return tuple(ARGUMENT_TYPES[t] for t in key)
-        names = ", ".join(t.__name__ for t in key)
-        reason = f"argument types ({names}): only int, float and bool arguments are compiled"
-        if self.strict:
-            code = self.func.__code__
-            raise UnsupportedError(reason, code.co_filename, code.co_firstlineno, "dispatcher")
-        self.fallbacks[key] = reason
-        STATISTICS.fallbacks += 1
-        return None
+    def signature_of(self, key: tuple[type, ...]) -> tuple[ir.Type, ...]:
+        """The IR types of argument types: numbers are unboxed, an argument of any other type is an object
+        (one signature for every such type: the code computes on it as the interpreter does)."""
+        return tuple(ARGUMENT_TYPES.get(t, ir.Type.OBJECT) for t in key)
 
     def revalidate(self) -> None:
         """Forget the specializations if a global or function metadata they (or the callees they call
@@ -292,7 +284,8 @@ class Dispatcher:
         if signature in self.specializations:
             return self.specializations[signature]
         if len(self.specializations) >= MAX_SPECIALIZATIONS:
-            self.fallbacks[None] = f"more than {MAX_SPECIALIZATIONS} signatures"
+            self.fallbacks[fallback_key(signature)] = f"more than {MAX_SPECIALIZATIONS} signatures"
+            STATISTICS.fallbacks += 1
             return None
         started = time.perf_counter()
         try:
@@ -311,7 +304,7 @@ class Dispatcher:
             # Never a crash: what cannot be compiled runs in the interpreter, and explain() says why.
             if self.strict:
                 raise
-            self.fallbacks[tuple(PYTHON_TYPES[t] for t in signature)] = failure_reason(error)
+            self.fallbacks[fallback_key(signature)] = failure_reason(error)
             STATISTICS.fallbacks += 1
             return None
         spec.compile_seconds = time.perf_counter() - started
@@ -500,7 +493,11 @@ class Dispatcher:
         for spec in specs:
             next_spec = len(code) + count + 1
             for position, kind in enumerate(spec.signature):
-                code.append(Instruction("GUARD_TYPE", (position,), (id(PYTHON_TYPES[kind]),), side_exit=next_spec))
+                if kind is ir.Type.OBJECT:  # any type but the numbers, which have their own specializations
+                    code.append(Instruction("GUARD_NOT_NUMBER", (position,), side_exit=next_spec))
+                else:
+                    code.append(Instruction("GUARD_TYPE", (position,), (id(PYTHON_TYPES[kind]),),
+                                            side_exit=next_spec))
             returns = RETURN_KIND.get(spec.facts.return_type, "OBJECT") if spec.facts.specializable else "OBJECT"
             code.append(Instruction(f"RETURN_SPECIALIZED_{returns}", (), (spec.external_entry,)))
         for key in interpreted:
@@ -514,6 +511,11 @@ class Dispatcher:
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
         self.codes.append(compiled)
         jit_callable.set_entry(self.callable, compiled.entry)
+
+
+def fallback_key(signature: tuple[ir.Type, ...]) -> tuple[type, ...]:
+    """The key under which a signature that did not compile is recorded (``object`` for an object)."""
+    return tuple(PYTHON_TYPES.get(t, object) for t in signature)
 
 
 def function_metadata(func: types.FunctionType) -> list[ir.MetadataGuard]:

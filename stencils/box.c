@@ -63,6 +63,16 @@ STENCIL(UNBOX_BOOL) {
     CONTINUE();
 }
 
+/* An argument the dispatcher passes as an object (any type but the numbers,
+ * whose own specializations unbox them). */
+STENCIL(GUARD_NOT_NUMBER) {
+    PyTypeObject *type = Py_TYPE(SLOT(0).o);
+    if (type == &PyLong_Type || type == &PyFloat_Type || type == &PyBool_Type) {
+        SIDE_EXIT();
+    }
+    CONTINUE();
+}
+
 /* OPERAND0 is the expected type object (kept alive by the compiled code). */
 STENCIL(GUARD_TYPE) {
     EXIT_UNLESS_TYPE(SLOT(0).o, (PyTypeObject *)(uintptr_t)OPERAND(0))

@@ -175,7 +175,8 @@ def test_frames_larger_than_a_chunk_and_deeper_than_one_chunk(tmp_path: Path) ->
 
 
 def through_the_jit(text: Any, n: Any) -> Any:
-    """A str argument runs in the interpreter; its recursion goes through the compiled object each time."""
+    """Past its eighth signature a call runs in the interpreter; its recursion goes through the compiled object
+    each time."""
     return text if n == 0 else THROUGH(text, n - 1)
 
 
@@ -183,7 +184,11 @@ THROUGH: Any = jit.compile(through_the_jit)
 
 
 def test_calls_handed_to_the_interpreter_count_once_against_the_recursion_limit() -> None:
-    assert THROUGH("x", 3) == "x"  # the argument types fall back: the dispatcher hands them on from now on
+    for text in (1, 1.5, True):
+        for n in (1, 1.0, False)[: 3 if text is not True else 2]:
+            THROUGH(text, n)  # eight signatures: the most a function gets
+    assert len(THROUGH.__jit_dispatcher__.specializations) == 8
+    assert THROUGH("x", 3) == "x"  # the ninth falls back: the dispatcher hands it on from now on
     stencils = [name for _, name, _ in THROUGH.__jit_dispatcher__.codes[-1].stencil_offsets()]
     assert "CALL_ORIGINAL" in stencils
 

@@ -229,6 +229,8 @@ class Lowering:
         self.makes_calls = bool(calls)
         self.conversions = 0  # scratch doubles used by the current op
         self.asm_index = 0  # the index of the op being lowered
+        # Parameters passed as objects keep their argument slots (0..n-1) for the whole call, owning them.
+        self.object_params = [index for index, kind in enumerate(facts.signature) if kind is Type.OBJECT]
         self.cold: list[Callable[[], None]] = []  # code placed after everything else (rarely taken paths)
         # The variables' tables count nothing: the shared table of the same exit counts the deoptimization.
         self.uncounted = ctypes.c_int64(0)
@@ -287,11 +289,14 @@ class Lowering:
         if self.facts.specializable:
             self.asm.tier = "specialized"
             # The arguments are in slots 0..n-1 (the parameters' homes at ENTRY).
-            for index, kind in enumerate(self.facts.signature):
-                self.asm.emit(UNBOX_STENCIL[kind], self.scratch(index), index, exit="generic_entry",
-                              error="entry_error")
-            for index in range(len(params)):
+            unboxed = [index for index, kind in enumerate(self.facts.signature) if kind is not Type.OBJECT]
+            for index in unboxed:
+                self.asm.emit(UNBOX_STENCIL[self.facts.signature[index]], self.scratch(index), index,
+                              exit="generic_entry", error="entry_error")
+            for index in unboxed:
                 self.asm.emit("COPY", index, self.scratch(index))
+            for index in self.object_params:  # borrowed: owned from here on (the generic entry owns its own)
+                self.asm.emit("INCREF", index)
             internal_entry = self.asm.here()
             labels, pending = self.asm.labels, self.asm.pending
             for index, op in enumerate(self.function.ops):
@@ -457,7 +462,7 @@ class Lowering:
         box = [DEOPT_BOX.get(kind, DEOPT_KEEP if kind is Type.OBJECT else DEOPT_NULL) for kind in self.kinds]
         dead = [DEOPT_KEEP if kind is Type.OBJECT else DEOPT_NULL for kind in self.kinds]
         kept = bytearray(template)
-        for slot in range(liveness.first_object, liveness.first_object + liveness.objects):
+        for slot in [*range(liveness.first_object, liveness.first_object + liveness.objects), *self.object_params]:
             DEOPT_KIND.pack_into(kept, self.kind_offset(slot), DEOPT_KEEP)
         template = bytes(kept)
         by_block: dict[int, list[int]] = {}
@@ -811,6 +816,8 @@ class Lowering:
     def release_objects(self) -> None:
         if self.liveness.objects:
             self.asm.emit("CLEAR_RANGE", self.liveness.first_object, self.liveness.objects)
+        for slot in self.object_params:
+            self.asm.emit("CLEAR", slot)
 
     # --- the generic tier ------------------------------------------------------------------
 

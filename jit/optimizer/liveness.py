@@ -233,7 +233,8 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int],
     for position, param in enumerate(function.params):
         web = root[at_entry[param.slot]]
         slot_of[web] = position
-        heapq.heappush(active, (high[web], 0, position))
+        if not boxed[param.slot]:  # an object parameter keeps its slot, and its reference, to the end
+            heapq.heappush(active, (high[web], 0, position))
     free: tuple[list[int], list[int]] = ([], [])  # per class: numbers, objects'
     count = [len(function.params), 0]
     var_of = found.var
@@ -252,7 +253,9 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int],
         slot_of[web] = slot
         heapq.heappush(active, (high[web], kind, slot))
     first_object = count[0]
-    slots = [slot_of[web] + first_object if boxed[var_of[web]] else slot_of[web] for web in root]
+    params = {root[at_entry[param.slot]] for param in function.params}
+    slots = [slot_of[web] + first_object if boxed[var_of[web]] and web not in params else slot_of[web]
+             for web in root]
     return slots, count[0] + count[1], first_object
 
 
