@@ -472,7 +472,8 @@ def effects(opcode: Opcode, arg: str | None = None) -> Effects:
 SUPPORT_STENCILS: dict[str, bool] = {
     "LOAD_CONST": False, "LOAD_CONST_OBJECT": False, "INCREF": False, "CLEAR": False, "SET_NULL": False,
     "SET_NULL_RANGE": False, "CLEAR_RANGE": False, "UNBOX_INT": False, "UNBOX_FLOAT": False,
-    "UNBOX_BOOL": False, "GUARD_TYPE": False, "GUARD_NOT_NUMBER": False, "GUARD_INT_FITS_FLOAT": False, "CALL_1": False, "CALL_2": False,
+    "UNBOX_BOOL": False, "GUARD_TYPE": False,
+    "GUARD_NOT_NUMBER": False, "GUARD_INT_FITS_FLOAT": False, "CALL_1": False, "CALL_2": False,
     "CHECK_SIGNALS_ON_CALL": False, "POLL_SIGNALS_ON_CALL": False, "GUARD_GLOBAL": False, "GUARD_FIELD": False,
     "RETURN_NULL": True, "DEOPT": True, "ENTRY": True, "FORWARD": True, "CALL_SLOWPATH": True,
     "CALL_ORIGINAL": True, "RETURN_SPECIALIZED_INT": True, "RETURN_SPECIALIZED_FLOAT": True,

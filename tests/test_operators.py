@@ -1,4 +1,5 @@
-"""Differential tests of what the registry added (jit/ops.py) and of types that change inside a function.
+"""Differential tests of what the registry added (jit/ops.py), of types that change inside a function, and of
+arguments that are not numbers.
 
 The bitwise operators ``& | ^ << >> ~`` on ints and bools (``True & True`` is ``True``, a negative shift count
 raises the interpreter's ValueError, a shift past int64 gives the exact big int), ``is`` and ``is not`` against
@@ -9,12 +10,13 @@ function must give the interpreter's outcome and run compiled (no fallback).
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_differential import SETTINGS, assert_same, bools, floats, ints, numbers
+from test_differential import SETTINGS, assert_same, bools, floats, ints, numbers, outcome
 
 import jit
 
@@ -242,3 +244,78 @@ def test_an_int_that_becomes_a_float_is_unboxed_in_both_parts() -> None:
     assert spec.deopt_counter.value == 0
     kinds = {var.name: kind.value for var, kind in spec.facts.types.items() if var.name.startswith("s")}
     assert kinds == {"s": "int", "s$float": "float"}
+
+
+# --- arguments that are not numbers: objects in the same machine code -------------------------------------------
+
+
+def combine(a: Any, b: Any) -> Any:
+    total = a + b
+    if total == a:
+        return None
+    return total * 2
+
+
+def count_up(items: Any, n: Any) -> Any:
+    result = items
+    for _ in range(n):
+        result = result + items
+    return result
+
+
+def pick(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is not None and b > a:
+        return b
+    return a
+
+
+class Box:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __add__(self, other: Any) -> Any:
+        return Box(self.value + (other.value if isinstance(other, Box) else other))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Box) and self.value == other.value
+
+    def __gt__(self, other: Any) -> bool:
+        return self.value > (other.value if isinstance(other, Box) else other)
+
+    def __mul__(self, other: Any) -> Any:
+        return Box(self.value * other)
+
+    def __repr__(self) -> str:
+        return f"Box({self.value!r})"
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+objects = st.one_of(st.text(max_size=3), st.lists(st.integers(-3, 3), max_size=3), st.none(),
+                    st.builds(Box, st.integers(-5, 5)), st.tuples(st.integers(0, 2)), st.complex_numbers(
+                        allow_nan=False, allow_infinity=False, max_magnitude=10))
+anything = st.one_of(objects, numbers)
+
+
+@pytest.mark.parametrize("func", [combine, pick], ids=lambda f: f.__name__)
+@SETTINGS
+@given(a=anything, b=anything)
+def test_arguments_of_any_type(func: Any, a: Any, b: Any) -> None:
+    assert_same_objects(func, a, b)
+
+
+@SETTINGS
+@given(items=objects, n=st.integers(-1, 4))
+def test_objects_accumulated_in_a_loop(items: Any, n: Any) -> None:
+    assert_same_objects(count_up, items, n)
+
+
+def assert_same_objects(func: Any, *args: Any) -> None:
+    """The interpreter's outcome, and compiled code ran: a signature of objects is still a signature."""
+    copy = types.FunctionType(func.__code__, func.__globals__, func.__name__)
+    fast: Any = jit.compile(copy)
+    assert outcome(fast, args) == outcome(func, args), args
+    assert fast.__jit_dispatcher__.fallbacks == {}
+    assert fast.__jit_dispatcher__.specializations

@@ -152,6 +152,20 @@ def shifts(x: Any, y: Any) -> Any:
     return (x << y) ^ (x >> 1) | ~x
 
 
+def concatenate(a: Any, b: Any) -> Any:
+    return a + b
+
+
+def returns_argument(a: Any, n: Any) -> Any:
+    if n > 0:
+        return a  # an object parameter returned: its reference moves to the caller
+    return None
+
+
+def object_argument_raises(a: Any) -> Any:
+    return a + 1  # str + int: TypeError, the argument released on the way out
+
+
 @dataclass(frozen=True)
 class Path:
     name: str
@@ -187,6 +201,9 @@ PATHS = [
     Path("deopt-with-an-object-live", object_live_at_deopt, (int("4611686018427387904"), int("1000007"))),
     Path("raise-from-object-code", object_raises, (int("-1000007"),), TypeError),
     Path("shift-past-int64-deopts", shifts, (int("1000007"), int("60"))),
+    Path("object-arguments", concatenate, ("".join(["a", "b"]), "".join(["c", "d"]))),
+    Path("object-argument-returned", returns_argument, ([1, 2], int("1000007"))),
+    Path("object-argument-raises", object_argument_raises, ("".join(["a", "b"]),), TypeError),
 ]
 
 

@@ -284,7 +284,6 @@ class Lowering:
     # --- the whole specialization ---------------------------------------------------
 
     def lower(self) -> Lowered:
-        params = self.function.params
         homes_at = self.liveness.homes_at  # the homes of the op being lowered go to self.homes (home())
         if self.facts.specializable:
             self.asm.tier = "specialized"
