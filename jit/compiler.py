@@ -36,6 +36,7 @@ ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, b
 PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
 RETURN_KIND = {ir.Type.INT: "INT", ir.Type.FLOAT: "FLOAT", ir.Type.BOOL: "BOOL"}
 MAX_SPECIALIZATIONS = 8  # per function: beyond, new signatures run in the interpreter
+REBINDS_BEFORE_READ = 2  # a global found rebound this often is read at run time, no longer folded
 MAX_INVALIDATIONS = 8  # recompiles after a change of what the code assumed, before it runs in the interpreter
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08  # code flags, fixed since CPython 2
 MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code sends to the interpreter itself
@@ -169,6 +170,8 @@ class Dispatcher:
         self.metadata = function_metadata(func)
         self.refusal: str | None = None  # why the function itself cannot be compiled, once known
         self.invalidations = 0
+        self.rebinds: dict[str, int] = {}  # how often each global the code folded was found rebound
+        self.read_globals: set[str] = set()  # globals rebound too often: read at run time (count_rebinds)
         self.specializations: dict[tuple[ir.Type, ...], Specialization] = {}
         self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
@@ -248,7 +251,18 @@ class Dispatcher:
         directly) assumed changed, or if the function's own code or defaults changed."""
         if not all(guard.holds() for guard in self.metadata) or \
                 not all(guard.holds() for spec in self.specializations.values() for guard in spec.guards()):
+            self.count_rebinds()
             self.invalidate()
+
+    def count_rebinds(self) -> None:
+        """A global of this function's that was rebound REBINDS_BEFORE_READ times is read when the code runs
+        from then on (LOAD_GLOBAL, an object), instead of being folded and guarded: no recompile per rebind."""
+        rebound = {guard.name for spec in self.specializations.values() for guard in spec.function.guards
+                   if isinstance(guard, ir.GlobalGuard) and not guard.holds()}
+        for name in rebound:
+            self.rebinds[name] = self.rebinds.get(name, 0) + 1
+            if self.rebinds[name] >= REBINDS_BEFORE_READ:
+                self.read_globals.add(name)
 
     def invalidate(self) -> None:
         """Something the code assumed changed: forget every specialization, and what was read of the function.
@@ -273,7 +287,7 @@ class Dispatcher:
     def function_ir(self) -> ir.Function:
         """The IR after the passes that do not depend on argument types (made once)."""
         if self.ir is None:
-            function = build_ir(self.func)
+            function = build_ir(self.func, frozenset(self.read_globals))
             optimize(function, Facts(()), function_passes())
             self.ir = function
         return self.ir

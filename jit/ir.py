@@ -84,6 +84,7 @@ class Opcode(_Enum):
     """The IR's operations.  ``arg`` and ``target`` of :class:`Op` give their details."""
 
     LOAD_CONST = "LOAD_CONST"  # dst = const
+    LOAD_GLOBAL = "LOAD_GLOBAL"  # dst = the global arg as it is when the op runs; callee: (globals, builtins)
     COPY = "COPY"  # dst = src
     BOX = "BOX"  # dst = src as an object (where a value's representation changes)
     BINARY_OP = "BINARY_OP"  # dst = a <arg> b, arg in + - * / // % ** and the augmented += -= ...

@@ -110,6 +110,8 @@ class MicroOp:
 
 
 REGISTRY: dict[tuple[Opcode, str | None], MicroOp] = {}
+# The ops declared once per operator or intrinsic (their ``arg``); every other op is declared once.
+FAMILIES = frozenset({Opcode.BINARY_OP, Opcode.UNARY_OP, Opcode.COMPARE_OP, Opcode.CALL_INTRINSIC})
 
 
 def declare(op: MicroOp) -> MicroOp:
@@ -125,6 +127,8 @@ def lookup(opcode: Opcode, arg: str | None = None) -> MicroOp:
         arg = arg.removesuffix("=")
     elif opcode is Opcode.COMPARE_AND_BRANCH:
         opcode = Opcode.COMPARE_OP  # a comparison's branch forms are among its own variants
+    elif opcode not in FAMILIES:
+        arg = None  # the op's own detail (LOAD_GLOBAL's name), not a member of a family
     return REGISTRY[opcode, arg]
 
 
@@ -427,6 +431,8 @@ declare(MicroOp(Opcode.LOAD_CONST, None, operands="dst = constant", arities=(1,)
                 stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT"}))
 declare(MicroOp(Opcode.COPY, None, operands="dst = a", arities=(1,), result=same, effects=PURE,
                 stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT"}))
+declare(MicroOp(Opcode.LOAD_GLOBAL, None, operands="dst = globals()[name] or builtins[name]", arities=(0,),
+                result=constant(Type.OBJECT), effects=Effects(raises=True), stencils={"object": "LOAD_GLOBAL"}))
 declare(MicroOp(Opcode.BOX, None, operands="dst = box(a)", arities=(1,), result=constant(Type.OBJECT),
                 effects=FAILS, stencils={"INT": "BOX_INT", "FLOAT": "BOX_FLOAT", "BOOL": "BOX_BOOL",
                                          "object": "COPY_OBJECT"}))

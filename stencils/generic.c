@@ -47,6 +47,30 @@ RESULT_STENCIL(UNARY_ABS, UNARY(PyNumber_Absolute))
 RESULT_STENCIL(UNARY_INVERT, UNARY(PyNumber_Invert))
 RESULT_STENCIL(CONVERT_INT, UNARY(PyNumber_Long))
 RESULT_STENCIL(CONVERT_FLOAT, UNARY(PyNumber_Float))
+
+/* A global read when it runs, as the interpreter reads it (for a name that
+ * keeps being rebound: jit/compiler.py stops folding it).  OPERAND0 is
+ * {globals, builtins, name} (kept alive by the compiled code), OPERAND1 the
+ * NameError's message. */
+STENCIL(LOAD_GLOBAL) {
+    PyObject **cell = (PyObject **)(uintptr_t)OPERAND(0);
+    PyObject *value = PyDict_GetItemWithError(cell[0], cell[2]);
+    if (value == 0) {
+        if (PyErr_Occurred() != 0) {
+            ERROR();
+        }
+        value = PyDict_GetItemWithError(cell[1], cell[2]);
+        if (value == 0) {
+            if (PyErr_Occurred() == 0) {
+                PyErr_SetString(PyExc_NameError, (const char *)(uintptr_t)OPERAND(1));
+            }
+            ERROR();
+        }
+    }
+    Py_INCREF(value);
+    jit_set_owned(&SLOT(0), value);
+    CONTINUE();
+}
 RESULT_STENCIL(COMPARE_OP, PyObject_RichCompare(SLOT(1).o, SLOT(2).o, (int)OPARG(3)))
 
 /* Calls pass their arguments with one spare slot in front and

@@ -147,6 +147,8 @@ extern void *PyMem_Malloc(size_t);
 extern PyObject *PyErr_NoMemory(void);
 extern void PyErr_SetString(PyObject *type, const char *message);
 extern PyObject *PyExc_RecursionError;
+extern PyObject *PyExc_NameError;
+extern PyObject *PyDict_GetItemWithError(PyObject *, PyObject *);
 
 /* A fixed value of the stable ABI: the vectorcall flag that lets a callee
  * borrow args[-1].  (The rich-comparison opcodes Py_LT ... Py_GE are in

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from test_differential import outcome
 
 import jit
 from jit import compiler
@@ -99,7 +100,7 @@ def scaled(x: Any) -> Any:
     return x * SCALE
 
 
-def test_a_global_rebound_again_and_again_stops_recompiling_and_memory_stays_flat() -> None:
+def test_a_global_rebound_again_and_again_is_read_at_run_time_and_memory_stays_flat() -> None:
     fast: Any = jit.compile(scaled)
     dispatcher = fast.__jit_dispatcher__
     mapped: list[int] = []
@@ -112,10 +113,34 @@ def test_a_global_rebound_again_and_again_stops_recompiling_and_memory_stays_fla
                 mapped.append(default_arena().bytes_mapped)
     finally:
         namespace["SCALE"] = 1
-    assert dispatcher.refusal is not None and "changed" in dispatcher.refusal
-    assert dispatcher.invalidations == compiler.MAX_INVALIDATIONS + 1
-    assert len(dispatcher.codes) <= 3 * (compiler.MAX_INVALIDATIONS + 1)  # no dispatcher per call
+    # Rebound twice, SCALE is no longer folded: the code reads it when it runs, and compiles no more.
+    assert dispatcher.refusal is None and dispatcher.read_globals == {"SCALE"}
+    assert dispatcher.invalidations == compiler.REBINDS_BEFORE_READ
+    assert dispatcher.specializations and dispatcher.fallbacks == {}
+    assert len(dispatcher.codes) <= 3 * (compiler.REBINDS_BEFORE_READ + 1)  # no dispatcher per call
     assert mapped[1:] == mapped[:-1], mapped  # executable memory reached its plateau
+
+
+def rebound_reader(x: Any) -> Any:
+    total = 0
+    for i in range(x):
+        total += i * SCALE
+    return total
+
+
+def test_a_global_read_at_run_time_has_the_interpreters_values_and_errors() -> None:
+    fast: Any = jit.compile(rebound_reader)
+    namespace = globals()
+    try:
+        for value in (2, 3, 4, 2.5, 2**70, True, "ab", None):  # the bet on its type fails: deoptimizations
+            namespace["SCALE"] = value
+            assert outcome(fast, (4,)) == outcome(rebound_reader, (4,)), value
+        del namespace["SCALE"]
+        assert outcome(fast, (4,)) == outcome(rebound_reader, (4,))  # NameError: name 'SCALE' is not defined
+    finally:
+        namespace["SCALE"] = 1
+    assert fast.__jit_dispatcher__.read_globals == {"SCALE"}
+    assert fast.__jit_dispatcher__.refusal is None
 
 
 CHURN_SOURCE = "def f{i}(x, y):\n    s = 0\n    for k in range(x):\n        s += k * y + {i}\n    return s\n"

@@ -531,6 +531,9 @@ class Lowering:
                 return
         self.conversions = 0
         self.asm_index = index
+        if opcode is Opcode.LOAD_GLOBAL and self.kinds[op.dst.slot] is not Type.OBJECT:  # type: ignore[union-attr]
+            self.unboxed_global(index, op)
+            return
         types = [self.type_of(a) for a in op.args]
         if self.on_objects(op, types):
             self.boxed_op(index, op, types)
@@ -861,6 +864,8 @@ class Lowering:
             self.generic_call(dst, self.context.callables[op.callee], slots, error, tier)
         elif opcode is Opcode.CALL_OBJECT:
             self.generic_call(dst, op.callee, slots, error, tier)
+        elif opcode is Opcode.LOAD_GLOBAL:
+            emit(micro.stencils["object"], dst, operands=self.global_cell(op), error=error)
         elif opcode is Opcode.INDEX:
             self.generic_call(dst, python_index, slots, error, tier)  # range()'s PyNumber_Index, its message
         elif opcode is Opcode.GET_RANGE:
@@ -877,6 +882,40 @@ class Lowering:
             emit("JUMP", jump="generic_return")
         else:
             raise AssertionError(f"no lowering on objects for {op.opcode}")
+
+    def unboxed_global(self, index: int, op: ir.Op) -> None:
+        """A global read at run time, in the specialized tier: its object, unboxed if it still has the type it
+        had at compile time, else the generic tier reads it again (a deoptimization)."""
+        assert op.dst is not None
+        emit = self.asm.emit
+        loaded = self.scratch(0)
+        emit("SET_NULL", loaded)
+        emit("LOAD_GLOBAL", loaded, operands=self.global_cell(op), error=self.error_target(op, "specialized"))
+        other_type, failed = ("global_other_type", id(op)), ("global_unbox_error", id(op))
+        emit(UNBOX_STENCIL[self.kinds[op.dst.slot]], self.home(op.dst), loaded, exit=other_type, error=failed)
+        emit("CLEAR", loaded)
+        done = ("global_done", id(op))
+        emit("JUMP", jump=done)
+        # Out of the common path's way: release the object, then leave or raise.
+        self.asm.label(other_type)
+        emit("CLEAR", loaded)
+        emit("JUMP", jump=("deopt", index, False))
+        self.asm.label(failed)
+        emit("CLEAR", loaded)
+        emit("JUMP", jump="return_null")
+        self.asm.label(done)
+
+    def global_cell(self, op: ir.Op) -> tuple[int, int]:
+        """LOAD_GLOBAL's operands: the {globals, builtins, name} cell and the NameError message (kept alive)."""
+        namespaces: tuple[object, object, Type] = op.callee  # type: ignore[assignment]
+        namespace, builtin_namespace, _ = namespaces
+        name = op.arg
+        cell = (ctypes.c_void_p * 3)(self.context.address(namespace), self.context.address(builtin_namespace),
+                                     self.context.address(name))
+        text = f"name {name!r} is not defined".encode() + b"\0"
+        message = (ctypes.c_char * len(text)).from_buffer_copy(text)
+        self.context.keep_alive.extend((cell, message))
+        return ctypes.addressof(cell), ctypes.addressof(message)
 
     def back_edge(self, index: int, tier: str, error: object) -> None:
         """CHECK_SIGNALS and the JUMP after it: the count-down jumps to the loop head itself, and

@@ -82,8 +82,9 @@ def math_intrinsics() -> dict[object, tuple[str, tuple[int, ...]]]:
 INTRINSICS = {**BUILTIN_INTRINSICS, **math_intrinsics()}
 
 
-def build_ir(func: Callable[..., object]) -> ir.Function:
-    """The IR of ``func``; raises UnsupportedError for what it cannot compile."""
+def build_ir(func: Callable[..., object], read_globals: frozenset[str] = frozenset()) -> ir.Function:
+    """The IR of ``func``; raises UnsupportedError for what it cannot compile.  The globals named in
+    ``read_globals`` (ones that keep being rebound) are read when the code runs, not folded."""
     if not isinstance(func, types.FunctionType):
         raise TypeError(f"build_ir() takes a Python function, not {type(func).__name__!r}")
     kind = "generator" if arguments.is_generator(func) else "coroutine" if arguments.is_coroutine(func) else ""
@@ -92,7 +93,7 @@ def build_ir(func: Callable[..., object]) -> ir.Function:
         raise UnsupportedError(f"{func.__qualname__} is a {kind} function: generators, coroutines and async "
                                "generators run in the interpreter", code.co_filename, suspension_line(func),
                                "frontend")
-    return Builder(read_source(func)).build()
+    return Builder(read_source(func), read_globals).build()
 
 
 def suspension_line(func: types.FunctionType) -> int:
@@ -106,8 +107,9 @@ def suspension_line(func: types.FunctionType) -> int:
 
 
 class Builder:
-    def __init__(self, source: FunctionSource) -> None:
+    def __init__(self, source: FunctionSource, read_globals: frozenset[str] = frozenset()) -> None:
         self.source = source
+        self.read_globals = read_globals
         node = source.node
         self.function = ir.Function(node.name, source.filename, source.line(node), [])
         # The code is the code object's, its defaults are the function's now: guarded like globals.
@@ -369,6 +371,15 @@ class Builder:
     def expr_Name(self, node: ast.Name) -> ir.Operand:
         if node.id in self.source.local_names:
             return self.name(node)
+        if node.id in self.read_globals:
+            # Rebound again and again: read when the code runs (an object), without a guard to recompile on.
+            # The specialized tier bets on the type of its value now (and leaves if the bet fails).
+            namespace, builtin_namespace = self.source.func.__globals__, self.builtin_namespace()
+            current = namespace.get(node.id, builtin_namespace.get(node.id))
+            dst = self.temp()
+            self.emit(ir.Opcode.LOAD_GLOBAL, dst=dst, arg=node.id,
+                      callee=(namespace, builtin_namespace, constant_kind(current)))
+            return dst
         value = self.global_value(node)
         if type(value) in CONSTANT_TYPES:
             return ir.Const(value)  # type: ignore[arg-type]
@@ -380,16 +391,21 @@ class Builder:
             raise self.unsupported(f"assignment to global {node.id!r} is not supported", node)
         return self.local(node.id)
 
+    def builtin_namespace(self) -> dict[str, object]:
+        builtin_namespace = self.source.func.__builtins__  # type: ignore[attr-defined]
+        return builtin_namespace if isinstance(builtin_namespace, dict) else vars(builtin_namespace)
+
     def global_value(self, node: ast.Name) -> object:
         """The value a global name has now; the compiled code is guarded against its rebinding."""
+        if node.id in self.read_globals:
+            raise self.unsupported(f"global {node.id!r} is rebound again and again: only its value is read at "
+                                   "run time, it cannot be called or be range()", node)
         namespace = self.source.func.__globals__
         if node.id in namespace:
             value = namespace[node.id]
             self.function.guards.append(ir.GlobalGuard(namespace, node.id, value))
             return value
-        builtin_namespace = self.source.func.__builtins__  # type: ignore[attr-defined]
-        if not isinstance(builtin_namespace, dict):
-            builtin_namespace = vars(builtin_namespace)
+        builtin_namespace = self.builtin_namespace()
         if node.id in builtin_namespace:
             value = builtin_namespace[node.id]
             self.function.guards.append(ir.GlobalGuard(namespace, node.id, ir.MISSING))
@@ -511,6 +527,15 @@ class Builder:
                     self.function.guards.append(ir.GlobalGuard(vars(module), node.attr, value))
                     return ir.Const(value)  # type: ignore[arg-type]
         raise self.unsupported(f"attribute access {describe(node)} is not supported", node)
+
+
+def constant_kind(value: object) -> ir.Type:
+    """The type a value would have as a constant (an int beyond int64, or no number: an object)."""
+    if type(value) is bool:
+        return ir.Type.BOOL
+    if type(value) is int and -(2**63) <= value < 2**63:  # type: ignore[operator]
+        return ir.Type.INT
+    return ir.Type.FLOAT if type(value) is float else ir.Type.OBJECT
 
 
 def is_singleton(operand: ir.Operand) -> bool:

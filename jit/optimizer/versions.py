@@ -209,6 +209,8 @@ class Versioning:
         rule = self.rules.get((op.opcode, op.arg))
         if rule is not None:
             return rule(types)
+        if op.opcode is Opcode.LOAD_GLOBAL:
+            return op.callee[2]  # type: ignore[index, no-any-return]  # the type of its value at compile time
         if op.opcode is Opcode.CALL_FUNCTION:
             if Type.UNKNOWN in types:
                 return Type.UNKNOWN
