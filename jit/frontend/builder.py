@@ -397,9 +397,6 @@ class Builder:
 
     def global_value(self, node: ast.Name) -> object:
         """The value a global name has now; the compiled code is guarded against its rebinding."""
-        if node.id in self.read_globals:
-            raise self.unsupported(f"global {node.id!r} is rebound again and again: only its value is read at "
-                                   "run time, it cannot be called or be range()", node)
         namespace = self.source.func.__globals__
         if node.id in namespace:
             value = namespace[node.id]
