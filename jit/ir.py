@@ -6,9 +6,11 @@ names where they mean the same thing (BINARY_OP, COMPARE_OP, FOR_ITER_RANGE,
 RETURN_VALUE ...).  Operands are variables (one frame slot each) or constants,
 so ``a, b = b, a + b`` is three ops, not eight.
 
-The IR is untyped: the type-inference pass attaches a :class:`Type` to every
-variable for one signature of argument types, and the backend chooses the
-specialized (unboxed) or the generic (PyObject*) stencil from it.
+The IR is untyped: for one signature of argument types, the types pass
+(jit/optimizer/versions.py) rewrites a copy of it so that every variable has
+one :class:`Type` (a block per combination of the types its live variables
+hold, a variable per type), and the backend chooses each op's stencil from the
+declarations in jit/ops.py.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Type(_Enum):
     BOOL = "bool"
     INT = "int"
     FLOAT = "float"
-    OBJECT = "object"  # anything: only the generic tier can hold it
+    OBJECT = "object"  # anything, as a PyObject* (owned): computed on with the C API in either tier
 
     def join(self, other: Type) -> Type:
         if self is other or other is Type.UNKNOWN:
