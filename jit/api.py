@@ -73,8 +73,9 @@ def _explain_specialization(spec: compiler.Specialization) -> list[str]:
     signature = ", ".join(t.value for t in spec.signature)
     assert spec.code is not None and spec.lowered is not None
     lowered = spec.lowered
-    tier = "specialized tier (unboxed), generic tier after a deopt" if facts.specializable \
-        else f"generic tier only: {facts.generic_reason}"
+    objects = sum(kind is compiler.ir.Type.OBJECT for kind in facts.kinds)
+    tier = (f"specialized tier (unboxed; {objects} variables as objects, {facts.versions} block versions), "
+            "generic tier after a deopt") if facts.specializable else f"generic tier only: {facts.generic_reason}"
     code_bytes = spec.code.code_bytes()
     out = [f"  ({signature}) -> {facts.return_type.value}: {len(code_bytes)} bytes of machine code "
            f"({spec.code.size} mapped), "
@@ -82,7 +83,11 @@ def _explain_specialization(spec: compiler.Specialization) -> list[str]:
            f"    runs: {tier}"]
     for guard in spec.function.guards:
         value = "unbound" if guard.value is compiler.ir.MISSING else repr(guard.value)
-        out.append(f"    guard: global {guard.name!r} is {value}")
+        kind = "the function's" if isinstance(guard, compiler.ir.MetadataGuard) else "global"
+        out.append(f"    guard: {kind} {guard.name!r} is {value}")
+    read = sorted({str(op.arg) for op in spec.function.ops if op.opcode is compiler.ir.Opcode.LOAD_GLOBAL})
+    if read:
+        out.append(f"    read when it runs (rebound again and again): {', '.join(map(repr, read))}")
     offsets = [offset for _, _, offset in spec.code.stencil_offsets()] + [len(code_bytes)]
     by_line: dict[int, list[int]] = {}
     for index, line in enumerate(lowered.lines):
