@@ -27,7 +27,7 @@ from typing import Any, cast
 import jit
 from jit import ir
 from jit.backend.emitter import Emitter
-from jit.optimizer.versions import constant_type
+from jit.ir import constant_type
 
 CALIBRATION_STEPS = (1, 2, 5)  # numbers of calls tried: 1, 2, 5, 10, 20, 50 ... as timeit.autorange does
 

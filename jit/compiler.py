@@ -30,7 +30,6 @@ from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
 from jit.optimizer import Facts, function_passes, optimize, slot_passes, typing_passes
-from jit.optimizer.versions import constant_type
 
 ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, bool: ir.Type.BOOL}
 PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
@@ -175,6 +174,7 @@ class Dispatcher:
         self.specializations: dict[tuple[ir.Type, ...], Specialization] = {}
         self.in_progress: dict[tuple[ir.Type, ...], Specialization] = {}
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
+        self.failures: dict[tuple[ir.Type, ...], str] = {}  # signatures that did not compile, and why
         self.ir: ir.Function | None = None
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
         # Bound methods made once: their addresses go into the dispatcher's code.
@@ -234,8 +234,8 @@ class Dispatcher:
             if key not in self.fallbacks:
                 signature = self.signature_of(key)
                 if self.specialize(signature) is None and self.refusal is None:
-                    self.fallbacks.setdefault(key, self.fallbacks.get(fallback_key(signature),
-                                                                      self.fallbacks.get(None, "not compiled")))
+                    self.fallbacks.setdefault(key, self.failures.get(signature,
+                                                                     self.fallbacks.get(None, "not compiled")))
                 if key in self.fallbacks and self.refusal is None and \
                         sum(k is not None for k in self.fallbacks) <= MAX_INTERPRETED_SIGNATURES:
                     self.rebuild()  # the next calls with these types go to the interpreter from machine code
@@ -271,6 +271,7 @@ class Dispatcher:
         call and keep every dispatcher it ever had; after MAX_INVALIDATIONS it runs in the interpreter."""
         self.specializations.clear()
         self.fallbacks.clear()
+        self.failures.clear()
         self.refusal = None
         self.ir = None
         self.metadata = function_metadata(self.func)
@@ -298,7 +299,7 @@ class Dispatcher:
         if signature in self.specializations:
             return self.specializations[signature]
         if len(self.specializations) >= MAX_SPECIALIZATIONS:
-            self.fallbacks[fallback_key(signature)] = f"more than {MAX_SPECIALIZATIONS} signatures"
+            self.failed(signature, f"more than {MAX_SPECIALIZATIONS} signatures")
             STATISTICS.fallbacks += 1
             return None
         started = time.perf_counter()
@@ -318,7 +319,7 @@ class Dispatcher:
             # Never a crash: what cannot be compiled runs in the interpreter, and explain() says why.
             if self.strict:
                 raise
-            self.fallbacks[fallback_key(signature)] = failure_reason(error)
+            self.failed(signature, failure_reason(error))
             STATISTICS.fallbacks += 1
             return None
         spec.compile_seconds = time.perf_counter() - started
@@ -328,6 +329,13 @@ class Dispatcher:
         STATISTICS.code_bytes += len(spec.code.code_bytes()) if spec.code else 0
         self.rebuild()
         return spec
+
+    def failed(self, signature: tuple[ir.Type, ...], reason: str) -> None:
+        """``signature`` runs in the interpreter.  Recorded by signature; the argument types of the calls that
+        meet it become fallbacks as they come (one signature of objects stands for many types)."""
+        self.failures[signature] = reason
+        if all(t in PYTHON_TYPES for t in signature):
+            self.fallbacks[tuple(PYTHON_TYPES[t] for t in signature)] = reason
 
     def refuse(self, reason: str) -> None:
         """The function runs in the interpreter for good: the dispatcher becomes one FORWARD stencil, which
@@ -407,7 +415,7 @@ class Dispatcher:
             callables[op.callee] = dispatcher_of(op.callee).callable
             assert op.dst is not None
             types_in = tuple(kinds[a.slot] if type(a) is ir.Var
-                             else constant_type(a.value)  # type: ignore[union-attr]
+                             else ir.constant_type(a.value)  # type: ignore[union-attr]
                              for a in op.args)
             if kinds[op.dst.slot].unboxed and (op.callee, types_in) not in callees:
                 callees[op.callee, types_in] = self.callee_for(op.callee, types_in)
@@ -525,11 +533,6 @@ class Dispatcher:
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
         self.codes.append(compiled)
         jit_callable.set_entry(self.callable, compiled.entry)
-
-
-def fallback_key(signature: tuple[ir.Type, ...]) -> tuple[type, ...]:
-    """The key under which a signature that did not compile is recorded (``object`` for an object)."""
-    return tuple(PYTHON_TYPES.get(t, object) for t in signature)
 
 
 def function_metadata(func: types.FunctionType) -> list[ir.MetadataGuard]:

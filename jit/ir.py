@@ -48,6 +48,16 @@ class Type(_Enum):
         return self in (Type.BOOL, Type.INT, Type.FLOAT)
 
 
+def constant_type(value: object) -> Type:
+    """The type a value has as a constant: a bool, an int64, a float; anything else (a bigger int, None) an
+    object."""
+    if type(value) is bool:
+        return Type.BOOL
+    if type(value) is int and -(2**63) <= value < 2**63:  # type: ignore[operator]
+        return Type.INT
+    return Type.FLOAT if type(value) is float else Type.OBJECT
+
+
 @dataclass(frozen=True)
 class Var:
     """A frame slot: a local variable of the function or a temporary."""

@@ -26,7 +26,6 @@ from jit.ir import Opcode, Type
 from jit.layouts import RICH_COMPARE
 
 INTEGRAL = (Type.BOOL, Type.INT)
-NUMERIC = (Type.BOOL, Type.INT, Type.FLOAT)
 
 
 class Effects:
@@ -101,9 +100,6 @@ class MicroOp:
         self.stencils = dict(stencils)
         self.oparg = oparg  # an oparg the object stencil takes (a rich comparison's Py_LT ... Py_GE)
         self.terminal = terminal  # control never goes on to the next op: its stencils have no _JIT_CONTINUE
-
-    def stencil(self, variant: str) -> str | None:
-        return self.stencils.get(variant)
 
     def __repr__(self) -> str:
         return f"<micro-op {self.opcode.value}{' ' + self.arg if self.arg else ''}>"
@@ -512,9 +508,3 @@ def catalog_problems(tables: Mapping[str, Iterable[str]]) -> tuple[list[str], li
                for name in sorted(catalog - set(names))]
     unselected = sorted({name for names in tables.values() for name in names} - catalog)
     return missing, unselected
-
-
-def frontend_table(kind: Opcode) -> Iterable[tuple[type[ast.AST], MicroOp]]:
-    for op in REGISTRY.values():
-        if op.opcode is kind and op.syntax is not None:
-            yield op.syntax, op

@@ -43,7 +43,6 @@ from jit.layouts import (
 )
 from jit.optimizer import Facts
 from jit.optimizer.liveness import Liveness
-from jit.optimizer.versions import constant_type
 
 UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
 BOX_STENCIL = {Type.INT: "BOX_INT", Type.BOOL: "BOX_BOOL", Type.FLOAT: "BOX_FLOAT"}
@@ -228,10 +227,10 @@ class Lowering:
         self.frame_size = self.outgoing + max(calls, default=0)
         self.makes_calls = bool(calls)
         self.conversions = 0  # scratch doubles used by the current op
-        self.asm_index = 0  # the index of the op being lowered
         # Parameters passed as objects keep their argument slots (0..n-1) for the whole call, owning them.
         self.object_params = [index for index, kind in enumerate(facts.signature) if kind is Type.OBJECT]
         self.cold: list[Callable[[], None]] = []  # code placed after everything else (rarely taken paths)
+        self.cold_exits: set[tuple[str, int, bool]] = set()  # deoptimization exits that code set aside takes
         # The variables' tables count nothing: the shared table of the same exit counts the deoptimization.
         self.uncounted = ctypes.c_int64(0)
         context.keep_alive.append(self.uncounted)
@@ -241,7 +240,7 @@ class Lowering:
     def constant_slots(self, const: ir.Const) -> tuple[Type, object]:
         """Give the constant its slots, and return the key of the one of its own type."""
         # A slot per type the constant is used as: int 2 and True may also be needed as 2.0 and 1.0.
-        kinds = [constant_type(const.value)]
+        kinds = [ir.constant_type(const.value)]
         if type(const.value) in (int, bool):
             kinds.append(Type.FLOAT)
         keys = [constant_key(kind, const.value) for kind in kinds]
@@ -326,10 +325,25 @@ class Lowering:
             self.generic_op(index, op)
         self.asm.line = 0
         self.generic_epilogues()
-        for emit_cold in self.cold:
-            emit_cold()
+        self.emit_cold()
         instructions, lines, tiers = self.asm.finish()
         return Lowered(instructions, lines, tiers, internal_entry, generic_entry, self.frame_size)
+
+    def emit_cold(self) -> None:
+        """The rarely taken paths set aside so far, after the code they leave (the common path falls through)."""
+        for emit_cold in self.cold:
+            emit_cold()
+        self.cold.clear()
+
+    def out_of_line(self, emit: Callable[[], None]) -> None:
+        """Set ``emit`` aside for emit_cold, with the tier and source line of the op being lowered."""
+        tier, line = self.asm.tier, self.asm.line
+
+        def placed() -> None:
+            self.asm.tier, self.asm.line = tier, line
+            emit()
+
+        self.cold.append(placed)
 
     def specialized_prologue(self) -> None:
         if self.liveness.objects:  # the object slots own nothing yet (the unwinding exit releases them)
@@ -349,14 +363,13 @@ class Lowering:
         self.asm.emit("CHECK_SIGNALS_ON_CALL", operands=(self.context.call_countdown,), jump=poll)
         self.asm.label(polled)
 
-        def out_of_line() -> None:
-            self.asm.tier = tier
+        def poll_out_of_line() -> None:
             self.asm.label(poll)
             self.asm.emit("POLL_SIGNALS_ON_CALL", frames.CALL_POLL_INTERVAL,
                           operands=(self.context.address(run_eval_breaker), self.context.call_countdown), error=error)
             self.asm.emit("JUMP", jump=polled)
 
-        self.cold.append(out_of_line)
+        self.out_of_line(poll_out_of_line)
 
     def load_signal_counter(self) -> None:
         if any(op.opcode is Opcode.CHECK_SIGNALS for op in self.function.ops):
@@ -410,6 +423,7 @@ class Lowering:
                 exits.add(side)
             if type(jump) is tuple and jump[0] == "deopt":
                 exits.add(jump)
+        exits.update(self.cold_exits)  # taken by code set aside, which comes after these stubs
         used = sorted(exits)
         if not used:
             return
@@ -530,7 +544,6 @@ class Lowering:
                 self.object_copy(self.home(op.dst), source)
                 return
         self.conversions = 0
-        self.asm_index = index
         if opcode is Opcode.LOAD_GLOBAL and self.kinds[op.dst.slot] is not Type.OBJECT:  # type: ignore[union-attr]
             self.unboxed_global(index, op)
             return
@@ -551,7 +564,7 @@ class Lowering:
             emit(ops.lookup(opcode, op.arg).stencils[UNBOXED_NAME[types[0]]], self.home(op.dst),
                  self.slot(op.args[0]), exit=exit_here)
         elif opcode is Opcode.COMPARE_OP or opcode is Opcode.COMPARE_AND_BRANCH:
-            self.specialized_comparison(op, types, exit_here)
+            self.specialized_comparison(index, op, types, exit_here)
         elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
             emit(ops.lookup(opcode).stencils[UNBOXED_NAME[types[0]]], self.slot(op.args[0]), jump=self.target(op))
         elif opcode is Opcode.JUMP:
@@ -667,7 +680,7 @@ class Lowering:
                 self.asm.emit("GUARD_INT_FITS_FLOAT", self.home(operand), exit=exit_here)
         return "FLOAT", [self.numeric(a, t, Type.FLOAT) for a, t in zip(op.args, types, strict=True)]
 
-    def specialized_comparison(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
+    def specialized_comparison(self, index: int, op: ir.Op, types: list[Type], exit_here: object) -> None:
         """COMPARE_OP (a value) and COMPARE_AND_BRANCH (a jump) of numbers, and identity with a singleton."""
         micro = ops.lookup(Opcode.COMPARE_OP, op.arg)
         emit = self.asm.emit
@@ -679,7 +692,7 @@ class Lowering:
             left, singleton = op.args
             assert type(singleton) is ir.Const
             if types[0] is Type.OBJECT:
-                emit(micro.stencils[f"{prefix}operand"], *destination, self.slot_of_object(left),
+                emit(micro.stencils[f"{prefix}operand"], *destination, self.home(left),  # type: ignore[arg-type]
                      operands=(self.context.address(singleton.value),), jump=jump)
                 return
             negated = op.arg == "is not"
@@ -695,11 +708,11 @@ class Lowering:
             elif answer == op.jump_if:
                 emit("JUMP", jump=jump)
             return
-        self.comparison_recursion_check(op, types, branch)
+        self.comparison_recursion_check(index, op, types, branch)
         kind, slots = self.comparison_operands(op, types, exit_here)
         emit(micro.stencils[f"{prefix}{kind}"], *destination, *slots, jump=jump)
 
-    def comparison_recursion_check(self, op: ir.Op, types: list[Type], branch: bool) -> None:
+    def comparison_recursion_check(self, index: int, op: ir.Op, types: list[Type], branch: bool) -> None:
         """PyObject_RichCompare's recursion check (stencils/compare.c), where the interpreter compares through
         it: all but a branch on two floats or two compact ints, as in the generic tier (CPython 3.11
         specializes only a comparison that a conditional jump on its result follows).  Where the check counts
@@ -707,7 +720,6 @@ class Lowering:
         if not self.context.comparisons_count_recursion:
             return
         if not branch:
-            index = self.asm_index
             following = self.function.ops[index + 1] if index + 1 < len(self.function.ops) else op
             branch = following.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE) \
                 and following.args[0] == op.dst
@@ -725,18 +737,12 @@ class Lowering:
         else:
             self.asm.emit("CHECK_RECURSION_COMPARE", operands=operands, jump=limit)
         self.asm.label(back)
-        line = self.asm.line
 
-        def out_of_line() -> None:  # the call at the limit, after everything else
-            self.asm.tier, self.asm.line = "specialized", line
+        def at_the_limit() -> None:  # the call of the C API, out of line
             self.asm.label(limit)
             self.asm.emit("RECURSION_COMPARE_LIMIT", operands=operands, jump=back, error="return_null")
 
-        self.cold.append(out_of_line)
-
-    def slot_of_object(self, operand: ir.Operand) -> int:
-        assert type(operand) is ir.Var
-        return self.home(operand)
+        self.out_of_line(at_the_limit)
 
     def specialized_intrinsic(self, op: ir.Op, types: list[Type], exit_here: object) -> None:
         assert op.dst is not None and op.arg is not None
@@ -776,25 +782,39 @@ class Lowering:
              error=(release, len(boxes)))
         for box in boxes:
             emit("CLEAR", box)
-        unbox_failed = ("unbox_failed", id(op))
-        unbox_error = ("unbox_error", id(op))
-        emit(UNBOX_STENCIL[result], self.home(op.dst), returned, exit=unbox_failed, error=unbox_error)
-        emit("CLEAR", returned)
-        done = ("boxed_call_done", id(op))
-        emit("JUMP", jump=done)
-        # A result of another type re-runs the op in the generic tier; an error releases what was made.
-        self.asm.label(unbox_failed)
-        emit("CLEAR", returned)
-        emit("JUMP", jump=exit_here)
-        self.asm.label(unbox_error)
-        emit("CLEAR", returned)
-        emit("JUMP", jump="return_null")
-        for position in range(len(boxes), 0, -1):
-            self.asm.label((release, position))
-            emit("CLEAR", boxes[position - 1])
-        self.asm.label((release, 0))
-        emit("JUMP", jump="return_null")
-        self.asm.label(done)
+        self.unbox_owned(op, result, returned, exit_here)
+
+        def release_boxes() -> None:  # an error while boxing or calling: release the boxes made
+            for position in range(len(boxes), 0, -1):
+                self.asm.label((release, position))
+                emit("CLEAR", boxes[position - 1])
+            self.asm.label((release, 0))
+            emit("JUMP", jump="return_null")
+
+        self.out_of_line(release_boxes)
+
+    def unbox_owned(self, op: ir.Op, kind: Type, source: int, exit_here: object) -> None:
+        """Unbox the object that scratch slot ``source`` owns into ``op``'s destination, and release it.  A
+        value of another type leaves for the generic tier, which redoes the op; an error unwinds: both
+        release it first, out of line."""
+        assert op.dst is not None
+        emit = self.asm.emit
+        other_type, failed = ("unbox_other_type", id(op)), ("unbox_failed", id(op))
+        emit(UNBOX_STENCIL[kind], self.home(op.dst), source, exit=other_type, error=failed)
+        emit("CLEAR", source)
+
+        if type(exit_here) is tuple and exit_here[0] == "deopt":
+            self.cold_exits.add(exit_here)  # type: ignore[arg-type]
+
+        def release_and_leave() -> None:
+            self.asm.label(other_type)
+            emit("CLEAR", source)
+            emit("JUMP", jump=exit_here)
+            self.asm.label(failed)
+            emit("CLEAR", source)
+            emit("JUMP", jump="return_null")
+
+        self.out_of_line(release_and_leave)
 
     def specialized_return(self, op: ir.Op) -> None:
         (value,) = op.args
@@ -891,19 +911,7 @@ class Lowering:
         loaded = self.scratch(0)
         emit("SET_NULL", loaded)
         emit("LOAD_GLOBAL", loaded, operands=self.global_cell(op), error=self.error_target(op, "specialized"))
-        other_type, failed = ("global_other_type", id(op)), ("global_unbox_error", id(op))
-        emit(UNBOX_STENCIL[self.kinds[op.dst.slot]], self.home(op.dst), loaded, exit=other_type, error=failed)
-        emit("CLEAR", loaded)
-        done = ("global_done", id(op))
-        emit("JUMP", jump=done)
-        # Out of the common path's way: release the object, then leave or raise.
-        self.asm.label(other_type)
-        emit("CLEAR", loaded)
-        emit("JUMP", jump=("deopt", index, False))
-        self.asm.label(failed)
-        emit("CLEAR", loaded)
-        emit("JUMP", jump="return_null")
-        self.asm.label(done)
+        self.unbox_owned(op, self.kinds[op.dst.slot], loaded, ("deopt", index, False))
 
     def global_cell(self, op: ir.Op) -> tuple[int, int]:
         """LOAD_GLOBAL's operands: the {globals, builtins, name} cell and the NameError message (kept alive)."""

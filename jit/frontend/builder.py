@@ -378,7 +378,7 @@ class Builder:
             current = namespace.get(node.id, builtin_namespace.get(node.id))
             dst = self.temp()
             self.emit(ir.Opcode.LOAD_GLOBAL, dst=dst, arg=node.id,
-                      callee=(namespace, builtin_namespace, constant_kind(current)))
+                      callee=(namespace, builtin_namespace, ir.constant_type(current)))
             return dst
         value = self.global_value(node)
         if type(value) in CONSTANT_TYPES:
@@ -524,15 +524,6 @@ class Builder:
                     self.function.guards.append(ir.GlobalGuard(vars(module), node.attr, value))
                     return ir.Const(value)  # type: ignore[arg-type]
         raise self.unsupported(f"attribute access {describe(node)} is not supported", node)
-
-
-def constant_kind(value: object) -> ir.Type:
-    """The type a value would have as a constant (an int beyond int64, or no number: an object)."""
-    if type(value) is bool:
-        return ir.Type.BOOL
-    if type(value) is int and -(2**63) <= value < 2**63:  # type: ignore[operator]
-        return ir.Type.INT
-    return ir.Type.FLOAT if type(value) is float else ir.Type.OBJECT
 
 
 def is_singleton(operand: ir.Operand) -> bool:

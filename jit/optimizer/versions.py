@@ -28,22 +28,12 @@ needed but was not given (``facts.callees_wanted``): compiling them is the drive
 from __future__ import annotations
 
 from jit import ir, ops
-from jit.ir import Opcode, Type
+from jit.ir import Opcode, Type, constant_type
 from jit.optimizer import Facts
 from jit.optimizer.blocks import basic_blocks, effects
 from jit.optimizer.liveness import solve
 
 MAX_VERSIONS = 4  # copies of one block before its general version (bounds the code at 4x plus the general)
-
-
-def constant_type(value: object) -> Type:
-    if type(value) is bool:
-        return Type.BOOL
-    if type(value) is int and -(2**63) <= value < 2**63:
-        return Type.INT
-    if type(value) is float:
-        return Type.FLOAT
-    return Type.OBJECT
 
 
 class _Version:
