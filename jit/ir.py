@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class _Enum(enum.Enum):
@@ -69,16 +70,30 @@ class Var:
         return self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Const:
-    """A constant operand: an int, float, bool or None of the function's source."""
+    """A constant operand: a value of the function's source (a number, None, a str, a tuple of constants...)
+    or an object the compiler found (a global's value: a class, a module, a function).  Numbers compare by
+    value; anything else by identity, never through its own ``__eq__`` (which may be any code)."""
 
-    value: int | float | bool | None
+    value: Any
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Const:
+            return NotImplemented
+        if type(self.value) in NUMBERS and type(other.value) in NUMBERS:
+            return bool(self.value == other.value)
+        return self.value is other.value
+
+    def __hash__(self) -> int:
+        # Through the values' own methods, not the builtins (which user code may rebind: jit/_isolation.py).
+        return self.value.__hash__() if type(self.value) in NUMBERS else object.__hash__(self.value)
 
     def __str__(self) -> str:
         return repr(self.value)
 
 
+NUMBERS = (bool, int, float, type(None))  # the constants compared by value
 Operand = Var | Const
 
 
@@ -114,6 +129,35 @@ class Opcode(_Enum):
     FOR_ITER_RANGE = "FOR_ITER_RANGE"  # dst = counter; counter += step; exit to target when done
     CHECK_SIGNALS = "CHECK_SIGNALS"  # a loop's back edge: answer Ctrl-C
     RETURN_VALUE = "RETURN_VALUE"  # return a
+    # The object tier: ops on objects only, each CPython's own C-API call (jit/ops.py declares them).
+    LOAD_ATTR = "LOAD_ATTR"  # dst = a.<arg>
+    STORE_ATTR = "STORE_ATTR"  # a.<arg> = b
+    DELETE_ATTR = "DELETE_ATTR"  # del a.<arg>
+    BINARY_SUBSCR = "BINARY_SUBSCR"  # dst = a[b]
+    STORE_SUBSCR = "STORE_SUBSCR"  # a[b] = c
+    DELETE_SUBSCR = "DELETE_SUBSCR"  # del a[b]
+    BUILD_SLICE = "BUILD_SLICE"  # dst = slice(a, b, c)
+    BUILD_TUPLE = "BUILD_TUPLE"  # dst = (args...)
+    BUILD_LIST = "BUILD_LIST"  # dst = [args...]
+    BUILD_SET = "BUILD_SET"  # dst = {args...}
+    BUILD_MAP = "BUILD_MAP"  # dst = {args[0]: args[1], ...}
+    BUILD_STRING = "BUILD_STRING"  # dst = "".join(args), the parts of an f-string
+    LIST_APPEND = "LIST_APPEND"  # a.append(b), for displays and comprehensions
+    LIST_EXTEND = "LIST_EXTEND"  # a.extend(b) for [*b] and a call's f(a, *b)
+    LIST_TO_TUPLE = "LIST_TO_TUPLE"  # dst = tuple(a)
+    SET_ADD = "SET_ADD"  # a.add(b)
+    SET_UPDATE = "SET_UPDATE"  # a.update(b) for {*b}
+    DICT_UPDATE = "DICT_UPDATE"  # a.update(b) for {**b}
+    CALL = "CALL"  # dst = a(args[1:]), the last len(callee) of them by keyword (callee: the names)
+    CALL_FUNCTION_EX = "CALL_FUNCTION_EX"  # dst = a(*b, **c), b a tuple, c a dict or None
+    GET_ITER = "GET_ITER"  # dst = iter(a)
+    FOR_ITER = "FOR_ITER"  # dst = next(a); exit to target when a is exhausted
+    UNPACK_SEQUENCE = "UNPACK_SEQUENCE"  # dst = a tuple of exactly the items a target list takes from a
+    CONTAINS_OP = "CONTAINS_OP"  # dst = a in b (arg "in") or a not in b (arg "not in")
+    FORMAT_VALUE = "FORMAT_VALUE"  # dst = format(conversion(a), b), conversion (arg) "s", "r", "a" or None
+    RAISE = "RAISE"  # raise a [from b]; no operand: re-raise the exception being handled
+    STORE_GLOBAL = "STORE_GLOBAL"  # the global arg = a; callee: (globals, builtins)
+    DELETE_GLOBAL = "DELETE_GLOBAL"  # del the global arg
 
 
 def binary_operator(arg: str) -> str:
@@ -121,7 +165,9 @@ def binary_operator(arg: str) -> str:
     return arg.removesuffix("=")
 
 
-TERMINATORS = frozenset({Opcode.JUMP, Opcode.RETURN_VALUE})
+TERMINATORS = frozenset({Opcode.JUMP, Opcode.RETURN_VALUE, Opcode.RAISE})
+# The loops' iterations: each assigns its target only on the edge into the loop body, not on its exit.
+LOOP_ITERATIONS = frozenset({Opcode.FOR_ITER_RANGE, Opcode.FOR_ITER})
 UNWIND = None  # an op's handler when its exception leaves the function (the only kind for now)
 
 
@@ -133,7 +179,9 @@ class Op:
     arg: str | None = None
     target: Label | None = None
     jump_if: bool = True  # COMPARE_AND_BRANCH: branch when the comparison is this
-    callee: object = None  # CALL_FUNCTION: the jit.Function being called; CALL_OBJECT: the object
+    # CALL_FUNCTION: the jit.Function being called; CALL_OBJECT: the object; CALL: the keywords' names;
+    # UNPACK_SEQUENCE: (targets before a starred one, targets after it or -1); the globals' namespaces.
+    callee: object = None
     line: int = 0
     # The error edge: where an exception this op raises goes (jit/ops.py says which ops may raise).  None is
     # the function's unwinding exit (UNWIND), which releases the frame and returns NULL; a handler later.

@@ -76,6 +76,7 @@ class MicroOp:
         "arities",
         "effects",
         "fold",
+        "form",
         "oparg",
         "opcode",
         "operands",
@@ -88,7 +89,7 @@ class MicroOp:
     def __init__(self, opcode: Opcode, arg: str | None, *, operands: str, arities: tuple[int, ...],
                  result: TypeRule, effects: Effects, stencils: Mapping[str, str],
                  syntax: type[ast.AST] | None = None, fold: Callable[..., object] | None = None,
-                 oparg: int = 0, terminal: bool = False) -> None:
+                 oparg: int = 0, terminal: bool = False, form: str | None = None) -> None:
         self.opcode = opcode
         self.arg = arg
         self.operands = operands  # how the op reads, for documentation: "dst = a + b"
@@ -100,6 +101,8 @@ class MicroOp:
         self.stencils = dict(stencils)
         self.oparg = oparg  # an oparg the object stencil takes (a rich comparison's Py_LT ... Py_GE)
         self.terminal = terminal  # control never goes on to the next op: its stencils have no _JIT_CONTINUE
+        # An op of the object tier: how its one stencil takes its operands (see OBJECT_FORMS).
+        self.form = form
 
     def __repr__(self) -> str:
         return f"<micro-op {self.opcode.value}{' ' + self.arg if self.arg else ''}>"
@@ -303,6 +306,8 @@ binary("^", ast.BitXor, operator.xor, bitwise, int_stencil="BINARY_OP_XOR_INT",
        object_stencil="BINARY_OP_XOR", inplace="BINARY_OP_INPLACE_XOR")
 binary("<<", ast.LShift, folded_lshift, shift, int_stencil="BINARY_OP_LSHIFT_INT",
        object_stencil="BINARY_OP_LSHIFT", inplace="BINARY_OP_INPLACE_LSHIFT")
+binary("@", ast.MatMult, operator.matmul, unboxable, object_stencil="BINARY_OP_MATRIX_MULTIPLY",
+       inplace="BINARY_OP_INPLACE_MATRIX_MULTIPLY")
 binary(">>", ast.RShift, operator.rshift, shift, int_stencil="BINARY_OP_RSHIFT_INT",
        object_stencil="BINARY_OP_RSHIFT", inplace="BINARY_OP_INPLACE_RSHIFT")
 
@@ -325,6 +330,7 @@ unary("-", ast.USub, operator.neg, negation, int_stencil="UNARY_NEGATIVE_INT", f
 unary("not", ast.Not, operator.not_, truth, int_stencil="UNARY_NOT_INT", float_stencil="UNARY_NOT_FLOAT",
       object_stencil="UNARY_NOT", effects=Effects(raises=True, runs_python=True))
 unary("~", ast.Invert, folded_invert, inversion, int_stencil="UNARY_INVERT_INT", object_stencil="UNARY_INVERT")
+unary("+", ast.UAdd, operator.pos, unboxable, object_stencil="UNARY_POSITIVE")
 
 
 
@@ -464,6 +470,66 @@ declare(MicroOp(Opcode.RETURN_VALUE, None, operands="return a", arities=(1,), re
 
 math_function("sqrt")  # the one with a stencil of its own: declared at import, for the catalog
 
+# --- the object tier ---------------------------------------------------------------------------------
+# Ops on objects only: in either tier, their operands are objects (the specialized tier boxes what it holds
+# unboxed) and their result is an object; each stencil calls CPython's own C-API function, so results and
+# exceptions are the interpreter's.  The form says how the lowering gives the stencil its operands:
+OBJECT_FORMS = {
+    "result": "dst, then the operands' slots",
+    "effect": "the operands' slots (no result)",
+    "vector": "dst, then the operands copied to consecutive slots (a borrowed array) and their count",
+    "call": "dst, the callable's slot, the arguments as a vector, the positional count; the keywords' names",
+    "branch": "dst, the operand's slot; jumps to the op's target instead of giving a result",
+    "raise": "the operands' slots; never goes on (always to the error edge)",
+}
+OBJECT_RESULT = constant(Type.OBJECT)
+EFFECT = same  # an op without a result: its rule is never asked
+
+
+def object_op(opcode: Opcode, operands: str, stencils: Mapping[str, str], *, form: str = "result",
+              arities: tuple[int, ...] = (), effects: Effects = ARITHMETIC) -> MicroOp:
+    assert form in OBJECT_FORMS
+    return declare(MicroOp(opcode, None, operands=operands, arities=arities,
+                           result=OBJECT_RESULT if form not in ("effect", "raise") else EFFECT, effects=effects,
+                           stencils=stencils, form=form, terminal=form == "raise"))
+
+
+object_op(Opcode.LOAD_ATTR, "dst = a.name", {"object": "LOAD_ATTR"}, arities=(1,))
+object_op(Opcode.STORE_ATTR, "a.name = b", {"object": "STORE_ATTR"}, form="effect", arities=(2,))
+object_op(Opcode.DELETE_ATTR, "del a.name", {"object": "DELETE_ATTR"}, form="effect", arities=(1,))
+object_op(Opcode.BINARY_SUBSCR, "dst = a[b]", {"object": "BINARY_SUBSCR"}, arities=(2,))
+object_op(Opcode.STORE_SUBSCR, "a[b] = c", {"object": "STORE_SUBSCR"}, form="effect", arities=(3,))
+object_op(Opcode.DELETE_SUBSCR, "del a[b]", {"object": "DELETE_SUBSCR"}, form="effect", arities=(2,))
+object_op(Opcode.BUILD_SLICE, "dst = slice(a, b, c)", {"object": "BUILD_SLICE"}, arities=(3,), effects=FAILS)
+object_op(Opcode.BUILD_TUPLE, "dst = (args...)", {"object": "BUILD_TUPLE"}, form="vector", effects=FAILS)
+object_op(Opcode.BUILD_LIST, "dst = [args...]", {"object": "BUILD_LIST"}, form="vector", effects=FAILS)
+object_op(Opcode.BUILD_SET, "dst = {args...}", {"object": "BUILD_SET"}, form="vector")  # hashes: any code
+object_op(Opcode.BUILD_MAP, "dst = {args[0]: args[1], ...}", {"object": "BUILD_MAP"}, form="vector")
+object_op(Opcode.BUILD_STRING, 'dst = "".join(args)', {"object": "BUILD_STRING"}, form="vector", effects=FAILS)
+object_op(Opcode.LIST_APPEND, "a.append(b)", {"object": "LIST_APPEND"}, form="effect", arities=(2,),
+          effects=FAILS)
+object_op(Opcode.LIST_EXTEND, "a.extend(b)", {"object": "LIST_EXTEND"}, form="effect", arities=(2,))
+object_op(Opcode.LIST_TO_TUPLE, "dst = tuple(a)", {"object": "LIST_TO_TUPLE"}, arities=(1,), effects=FAILS)
+object_op(Opcode.SET_ADD, "a.add(b)", {"object": "SET_ADD"}, form="effect", arities=(2,))
+object_op(Opcode.SET_UPDATE, "a.update(b)", {"object": "SET_UPDATE"}, form="effect", arities=(2,))
+object_op(Opcode.DICT_UPDATE, "a.update(b), b a mapping", {"object": "DICT_UPDATE"}, form="effect", arities=(2,))
+object_op(Opcode.CALL, "dst = a(*args[1:]), keywords last", {"object": "CALL"}, form="call", effects=CALL)
+object_op(Opcode.CALL_FUNCTION_EX, "dst = a(*b, **c)", {"object": "CALL_FUNCTION_EX",
+          "keywords": "CALL_FUNCTION_EX_KW"}, arities=(2, 3), effects=CALL)
+object_op(Opcode.GET_ITER, "dst = iter(a)", {"object": "GET_ITER"}, arities=(1,))
+object_op(Opcode.FOR_ITER, "dst = next(a); exit when exhausted", {"object": "FOR_ITER"}, form="branch",
+          arities=(1,))
+object_op(Opcode.UNPACK_SEQUENCE, "dst = the items of a, as a tuple for a target list", {
+    "object": "UNPACK_SEQUENCE"}, arities=(1,))
+object_op(Opcode.CONTAINS_OP, "dst = a in b", {"object": "CONTAINS_OP"}, arities=(2,))
+object_op(Opcode.FORMAT_VALUE, "dst = format(conversion(a), b)", {"object": "FORMAT_VALUE",
+          "spec": "FORMAT_WITH_SPEC"}, arities=(1, 2))
+object_op(Opcode.RAISE, "raise a from b", {"object": "RAISE", "cause": "RAISE_FROM", "reraise": "RERAISE"},
+          form="raise", arities=(0, 1, 2))
+object_op(Opcode.STORE_GLOBAL, "globals()[name] = a", {"object": "STORE_GLOBAL"}, form="effect", arities=(1,))
+object_op(Opcode.DELETE_GLOBAL, "del globals()[name]", {"object": "DELETE_GLOBAL"}, form="effect",
+          arities=(0,), effects=FAILS)
+
 
 def effects(opcode: Opcode, arg: str | None = None) -> Effects:
     return lookup(opcode, arg).effects
@@ -482,6 +548,7 @@ SUPPORT_STENCILS: dict[str, bool] = {
     "RETURN_SPECIALIZED_BOOL": True, "RETURN_SPECIALIZED_OBJECT": True,
     "CHECK_RECURSION_COMPARE": False, "CHECK_RECURSION_COMPARE_INT": False,
     "CHECK_RECURSION_COMPARE_INT_ONE": False, "RECURSION_COMPARE_LIMIT": True,
+    "ADD_TRACEBACK": True,
 }
 
 

@@ -4,19 +4,6 @@
  * replaces dst (jit_set_owned), because dst may be one of the operands. */
 #include "jit_stencil.h"
 
-#define OBJECT_OPERAND(N) ((PyObject *)(uintptr_t)OPERAND(N))
-
-/* NEW_REFERENCE is evaluated once; NULL means an exception is set. */
-#define RESULT_STENCIL(NAME, NEW_REFERENCE)                                   \
-    STENCIL(NAME) {                                                           \
-        PyObject *result = (NEW_REFERENCE);                                   \
-        if (result == 0) {                                                    \
-            ERROR();                                                          \
-        }                                                                     \
-        jit_set_owned(&SLOT(0), result);                                      \
-        CONTINUE();                                                           \
-    }
-
 #define UNARY(FUNCTION) FUNCTION(SLOT(1).o)
 #define BINARY(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o)
 
@@ -40,11 +27,14 @@ BINARY_STENCILS(BINARY_OP_OR, PyNumber_Or, BINARY_OP_INPLACE_OR, PyNumber_InPlac
 BINARY_STENCILS(BINARY_OP_XOR, PyNumber_Xor, BINARY_OP_INPLACE_XOR, PyNumber_InPlaceXor)
 BINARY_STENCILS(BINARY_OP_LSHIFT, PyNumber_Lshift, BINARY_OP_INPLACE_LSHIFT, PyNumber_InPlaceLshift)
 BINARY_STENCILS(BINARY_OP_RSHIFT, PyNumber_Rshift, BINARY_OP_INPLACE_RSHIFT, PyNumber_InPlaceRshift)
+BINARY_STENCILS(BINARY_OP_MATRIX_MULTIPLY, PyNumber_MatrixMultiply, BINARY_OP_INPLACE_MATRIX_MULTIPLY,
+                PyNumber_InPlaceMatrixMultiply)
 RESULT_STENCIL(BINARY_OP_POWER, POWER(PyNumber_Power))
 RESULT_STENCIL(BINARY_OP_INPLACE_POWER, POWER(PyNumber_InPlacePower))
 RESULT_STENCIL(UNARY_NEGATIVE, UNARY(PyNumber_Negative))
 RESULT_STENCIL(UNARY_ABS, UNARY(PyNumber_Absolute))
 RESULT_STENCIL(UNARY_INVERT, UNARY(PyNumber_Invert))
+RESULT_STENCIL(UNARY_POSITIVE, UNARY(PyNumber_Positive))
 RESULT_STENCIL(CONVERT_INT, UNARY(PyNumber_Long))
 RESULT_STENCIL(CONVERT_FLOAT, UNARY(PyNumber_Float))
 

@@ -134,6 +134,9 @@ extern PyObject *PyNumber_InPlaceRshift(PyObject *, PyObject *);
 extern PyObject *PyNumber_Negative(PyObject *);
 extern PyObject *PyNumber_Absolute(PyObject *);
 extern PyObject *PyNumber_Invert(PyObject *);
+extern PyObject *PyNumber_Positive(PyObject *);
+extern PyObject *PyNumber_MatrixMultiply(PyObject *, PyObject *);
+extern PyObject *PyNumber_InPlaceMatrixMultiply(PyObject *, PyObject *);
 extern PyObject *PyNumber_Long(PyObject *);
 extern PyObject *PyNumber_Float(PyObject *);
 extern PyObject *PyObject_RichCompare(PyObject *, PyObject *, int);
@@ -274,6 +277,28 @@ static inline void jit_set_owned(JitSlot *slot, PyObject *value) {
     slot->o = value;
     Py_XDECREF(old);
 }
+
+#define OBJECT_OPERAND(N) ((PyObject *)(uintptr_t)OPERAND(N))
+
+/* dst = NEW_REFERENCE, evaluated once; NULL means an exception is set. */
+#define RESULT_STENCIL(NAME, NEW_REFERENCE)                                   \
+    STENCIL(NAME) {                                                           \
+        PyObject *result = (NEW_REFERENCE);                                   \
+        if (result == 0) {                                                    \
+            ERROR();                                                          \
+        }                                                                     \
+        jit_set_owned(&SLOT(0), result);                                      \
+        CONTINUE();                                                           \
+    }
+
+/* A C-API call for its effect: a negative STATUS means an exception is set. */
+#define STATUS_STENCIL(NAME, STATUS)                                          \
+    STENCIL(NAME) {                                                           \
+        if ((STATUS) < 0) {                                                   \
+            ERROR();                                                          \
+        }                                                                     \
+        CONTINUE();                                                           \
+    }
 
 /* A new reference to True or False: several families (returns, boxing, `not`)
  * turn a C truth value into a bool object. */

@@ -78,9 +78,11 @@ class Holder:
 # --- functions that cannot be compiled: the refused construct is on the line marked "refused" ------------------
 
 
-def uses_list(n: Any) -> Any:
+def uses_with(n: Any) -> Any:
     total = n + 1
-    return [total]  # refused
+    with open(__file__):  # refused
+        total += 1
+    return total
 
 
 def uses_try(n: Any) -> Any:
@@ -92,30 +94,34 @@ def uses_try(n: Any) -> Any:
     return total
 
 
-def uses_string(n: Any) -> Any:
-    label = "abc"  # refused
-    return n + len(label)
+def uses_lambda(n: Any) -> Any:
+    double = lambda value: value * 2  # noqa: E731  # refused
+    return double(n)
 
 
-def uses_matrix_operator(n: Any) -> Any:
+def uses_nested_def(n: Any) -> Any:
     for i in range(3):
         n = n + i
-    return n @ 7  # refused
+
+    def inner() -> int:  # refused
+        return 1
+
+    return n + inner()
 
 
-def uses_is(n: Any) -> Any:
-    if n is n:  # refused
-        return 0
+def uses_generator_expression(n: Any) -> Any:
+    return sum(i for i in range(n))  # refused
+
+
+def uses_class_body(n: Any) -> Any:
+    class Local:  # refused
+        pass
+
     return n
 
 
-def uses_chained_assignment(n: Any) -> Any:
-    a = b = n  # refused
-    return a + b
-
-
-def uses_keyword_call(n: Any) -> Any:
-    return round(n, ndigits=2)  # refused
+def uses_mixed_double_star(n: Any) -> Any:
+    return dict(n=n, **{"a": 1})  # refused
 
 
 def uses_maybe_unbound(n: Any) -> Any:
@@ -124,8 +130,10 @@ def uses_maybe_unbound(n: Any) -> Any:
     return value  # refused
 
 
-def uses_attribute(n: Any) -> Any:
-    return n.real  # refused
+def uses_delete_local(n: Any) -> Any:
+    total = n + 1
+    del total  # refused
+    return n
 
 
 def uses_import(n: Any) -> Any:
@@ -134,13 +142,8 @@ def uses_import(n: Any) -> Any:
     return n + len(os.sep)
 
 
-COUNTER = 0
-
-
-def uses_global(n: Any) -> Any:
-    total = n + 1
-    global COUNTER  # noqa: PLW0602  # refused
-    return total + COUNTER
+def uses_walrus_in_comprehension(n: Any) -> Any:
+    return [last := i for i in range(n)]  # refused
 
 
 def make_closure(k: Any) -> Callable[[Any], Any]:
@@ -155,17 +158,17 @@ uses_closure = make_closure(3)
 
 
 REFUSED: dict[Callable[..., Any], str] = {
-    uses_list: "'[total]' is not supported",
+    uses_with: "'with' is not supported",
     uses_try: "'try' is not supported",
-    uses_string: "constant 'abc' of type str is not supported",
-    uses_matrix_operator: "operator '@' is not supported",
-    uses_is: "'is' is supported only against None, True or False",
-    uses_chained_assignment: "chained assignment",
-    uses_keyword_call: "keyword",
+    uses_lambda: "'lambda' is not supported",
+    uses_nested_def: "'def' is not supported",
+    uses_generator_expression: "generator expression",
+    uses_class_body: "'class' is not supported",
+    uses_mixed_double_star: "a call with '**' and other keyword arguments is not supported",
     uses_maybe_unbound: "local variable 'value' may be read before it is assigned",
-    uses_attribute: "attribute access n.real is not supported",
+    uses_delete_local: "'del total' is not supported",
     uses_import: "'import' is not supported",
-    uses_global: "'global COUNTER' is not supported",
+    uses_walrus_in_comprehension: "an assignment expression inside a comprehension is not supported",
     uses_closure: "closure variable 'k' is not supported",
 }
 
@@ -417,10 +420,11 @@ def test_strict_decorator_refuses_at_definition() -> None:
     with pytest.raises(UnsupportedError) as raised:
         @jit.compile(strict=True)
         def refused(n: Any) -> Any:
-            return [n]  # refused
+            with n:  # refused
+                return n
 
     assert raised.value.line == refused_line(test_strict_decorator_refuses_at_definition)
-    assert "'[n]' is not supported" in str(raised.value)
+    assert "'with' is not supported" in str(raised.value)
 
 
 # --- explain and stats ------------------------------------------------------------------------------------------
@@ -464,7 +468,7 @@ def test_stats_counters_move() -> None:
     assert jit.stats()["deoptimizations"] == after_compile["deoptimizations"] + 1
 
     def refused(x: Any) -> Any:
-        return [x]
+        return [y for y in (lambda: [x])()]
 
     fallbacks = jit.stats()["fallbacks"]
     assert jit.compile(refused)(1) == [1]

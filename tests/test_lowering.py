@@ -113,12 +113,16 @@ def test_values_the_types_cannot_unbox_are_objects_in_the_same_code() -> None:
     first_object = liveness.first_object
     assert Instruction("SET_NULL_RANGE", (first_object, liveness.objects)) in [i for i, _ in specialized]
     assert names.index("BOX_INT") < names.index("BINARY_OP_ADD")
-    # Its exception goes to the unwinding exit, which releases the object slots before returning NULL.
+    # Its exception gets the function's traceback entry for its line, then goes to the unwinding exit, which
+    # releases the object slots before returning NULL.
     add_op = next(i for i, _ in specialized if i.stencil == "BINARY_OP_ADD")
     assert add_op.error is not None
-    unwind = lowered.instructions[add_op.error]
+    entry = lowered.instructions[add_op.error]
+    assert entry.stencil == "ADD_TRACEBACK" and entry.opargs == (on_objects.__code__.co_firstlineno + 2,)
+    assert entry.jump_target is not None
+    unwind = lowered.instructions[entry.jump_target]
     assert unwind == Instruction("CLEAR_RANGE", (first_object, liveness.objects))
-    assert lowered.instructions[add_op.error + 1].stencil == "RETURN_NULL"
+    assert lowered.instructions[entry.jump_target + 1].stencil == "RETURN_NULL"
     # The returned object moves out of its slot first, then the slots are released.
     returned = names.index("RETURN_OBJECT")
     assert names[returned - 3 : returned + 1] == ["COPY", "SET_NULL", "CLEAR_RANGE", "RETURN_OBJECT"]
@@ -215,4 +219,6 @@ def test_an_ops_error_edge_decides_where_its_exception_goes() -> None:
     for tier in ("specialized", "generic"):
         add = next(i for i, (instruction, t) in enumerate(zip(lowered.instructions, lowered.tiers, strict=True))
                    if t == tier and instruction.stencil == "BINARY_OP_ADD")
-        assert lowered.instructions[add].error == lowering_.asm.labels[tier, returns], tier  # the return op's code
+        entry = lowered.instructions[lowered.instructions[add].error]  # the traceback entry, then the handler
+        assert entry.stencil == "ADD_TRACEBACK", tier
+        assert entry.jump_target == lowering_.asm.labels[tier, returns], tier  # the return op's code

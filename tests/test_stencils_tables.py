@@ -173,8 +173,9 @@ def test_tail_jump_is_the_last_instruction(target: str) -> None:
             assert last.mnemonic in ("jmp", "b", "br"), (stencil.name, last.mnemonic)
             jump_holes = [h for h in stencil.code_holes if h.offset >= last.address]
             assert all(h.symbol == CONTINUE for h in jump_holes), stencil.name
-    # Many stencils can fall through (Windows ARM64's GOT-indirect jumps to the next stencil are not tail jumps).
-    assert ending >= 0.4 * len(tables(target)[1])
+    # Many stencils can fall through (Windows ARM64's GOT-indirect jumps to the next stencil are not tail jumps;
+    # the object tier's stencils often end on their error path instead).
+    assert ending >= 0.35 * len(tables(target)[1])
 
 
 @pytest.mark.parametrize("target", ["aarch64-apple-darwin", "aarch64-pc-windows"])

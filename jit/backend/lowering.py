@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import struct
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import index as python_index
@@ -51,6 +52,12 @@ SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
 UINT64 = (1 << 64) - 1
 # What a deoptimization table says a slot becomes: one definition with the C side's (jit/layouts.py).
 DEOPT_BOX = {Type.INT: DEOPT_BOX_INT, Type.FLOAT: DEOPT_BOX_FLOAT, Type.BOOL: DEOPT_BOX_BOOL}
+# How the running interpreter words the errors the object tier's stencils word themselves
+# (stencils/objects.c): from 3.14, "too many values to unpack (expected 2, got 3)" for a list, tuple or dict;
+# from 3.15, "Value after * must be an iterable" for f(*x), where earlier versions name the callable.
+UNPACKING_COUNTS_TOO_MANY = sys.version_info >= (3, 14)
+CALLS_WORD_VALUE_AFTER = sys.version_info >= (3, 15)
+FORMAT_CONVERSIONS = {None: 0, "s": ord("s"), "r": ord("r"), "a": ord("a")}
 
 
 @dataclass(frozen=True)
@@ -224,7 +231,10 @@ class Lowering:
         # belong to this frame, so that a frame never straddles two chunks of the frame stack.
         self.outgoing = self.scratch_base + self.scratch_count
         calls = [len(op.args) for op in function.ops if op.opcode is Opcode.CALL_FUNCTION]
-        self.frame_size = self.outgoing + max(calls, default=0)
+        # The object tier's ops that take a vector of operands find it there too, after one free slot
+        # (for PY_VECTORCALL_ARGUMENTS_OFFSET): borrowed copies, which nothing releases.
+        vectors = max((len(op.args) for op in function.ops), default=0)
+        self.frame_size = self.outgoing + max(max(calls, default=0), 1 + vectors)
         self.makes_calls = bool(calls)
         self.conversions = 0  # scratch doubles used by the current op
         # Parameters passed as objects keep their argument slots (0..n-1) for the whole call, owning them.
@@ -234,6 +244,9 @@ class Lowering:
         # The variables' tables count nothing: the shared table of the same exit counts the deoptimization.
         self.uncounted = ctypes.c_int64(0)
         context.keep_alive.append(self.uncounted)
+        # The traceback entry an exception gets as it passes through the function: its name and file.
+        self.traceback_names = tuple(self.c_string(text) for text in (function.name, function.filename))
+        self.traceback_stubs: set[object] = set()
 
     # --- slots -------------------------------------------------------------------
 
@@ -349,7 +362,9 @@ class Lowering:
         if self.liveness.objects:  # the object slots own nothing yet (the unwinding exit releases them)
             self.asm.emit("SET_NULL_RANGE", self.liveness.first_object, self.liveness.objects)
         for key in sorted(self.unboxed_constants_read, key=lambda key: self.constants[key]):
-            self.asm.emit("LOAD_CONST", self.constants[key], operands=(key[1],))  # type: ignore[arg-type]
+            # An object constant's slot holds it borrowed (the code keeps it alive); a number's, its bits.
+            bits = self.context.address(self.constant_values[key]) if key[0] is Type.OBJECT else key[1]
+            self.asm.emit("LOAD_CONST", self.constants[key], operands=(bits,))  # type: ignore[arg-type]
         self.load_signal_counter()
         self.poll_on_call("specialized", "return_null")
 
@@ -605,6 +620,8 @@ class Lowering:
         opcode = op.opcode
         if opcode is Opcode.RETURN_VALUE or opcode is Opcode.JUMP or opcode is Opcode.CHECK_SIGNALS:
             return False
+        if opcode in OBJECT_TIER:
+            return True
         if opcode in IDENTITY_OPS and op.arg in ops.IDENTITY:
             return False  # an object against a singleton's address, in the specialized tier's own stencils
         if Type.OBJECT in types:
@@ -612,10 +629,30 @@ class Lowering:
         return op.dst is not None and self.kinds[op.dst.slot] is Type.OBJECT
 
     def error_target(self, op: ir.Op, tier: str) -> object:
-        """Where an exception of ``op`` goes: its handler, or the tier's unwinding exit."""
+        """Where an exception of ``op`` goes: through a stub that adds the function's traceback entry for the
+        op's line (as the interpreter does for a frame an exception passes through), then to its handler or
+        the tier's unwinding exit.  One stub per line and destination, out of line."""
         if op.handler is not ir.UNWIND:
-            return (tier, self.function.labels[op.handler])
-        return "return_null" if tier == "specialized" else "generic_error"
+            destination: object = (tier, self.function.labels[op.handler])
+        else:
+            destination = "return_null" if tier == "specialized" else "generic_error"
+        stub = ("traceback", destination, op.line)
+        if stub not in self.traceback_stubs:
+            self.traceback_stubs.add(stub)
+
+            def traceback_entry() -> None:
+                self.asm.label(stub)
+                self.asm.emit("ADD_TRACEBACK", op.line, operands=self.traceback_names, jump=destination)
+
+            self.out_of_line(traceback_entry)
+        return stub
+
+    def c_string(self, text: str) -> int:
+        """The address of a NUL-terminated UTF-8 copy of ``text``, kept alive with the code."""
+        data = text.encode("utf-8", "surrogateescape") + b"\0"
+        buffer = (ctypes.c_char * len(data)).from_buffer_copy(data)
+        self.context.keep_alive.append(buffer)
+        return ctypes.addressof(buffer)
 
     def box_into(self, slot: int, operand: ir.Operand) -> None:
         """Make an object of ``operand`` in object slot ``slot`` (NULL or owning a reference, released)."""
@@ -640,11 +677,10 @@ class Lowering:
         operands and constants are boxed into the frame's spare object slots first (the object slots, and so
         the spares, hold NULL or an owned reference: the unwinding exit and the generic tier release them)."""
         spare = self.liveness.first_object + self.liveness.objects - len(op.args) - 1
-        consecutive = len(op.args) > 2 and op.opcode in CALLS
         slots = []
         for position, (operand, kind) in enumerate(zip(op.args, types, strict=True)):
-            if kind is Type.OBJECT and type(operand) is ir.Var and not consecutive:
-                slots.append(self.home(operand))
+            if kind is Type.OBJECT:  # a variable's object, or a constant's (borrowed in its slot)
+                slots.append(self.slot(operand))
                 continue
             self.box_into(spare + position, operand)
             slots.append(spare + position)
@@ -740,7 +776,8 @@ class Lowering:
 
         def at_the_limit() -> None:  # the call of the C API, out of line
             self.asm.label(limit)
-            self.asm.emit("RECURSION_COMPARE_LIMIT", operands=operands, jump=back, error="return_null")
+            self.asm.emit("RECURSION_COMPARE_LIMIT", operands=operands, jump=back,
+                          error=self.error_target(op, "specialized"))
 
         self.out_of_line(at_the_limit)
 
@@ -789,7 +826,7 @@ class Lowering:
                 self.asm.label((release, position))
                 emit("CLEAR", boxes[position - 1])
             self.asm.label((release, 0))
-            emit("JUMP", jump="return_null")
+            emit("JUMP", jump=self.error_target(op, "specialized"))
 
         self.out_of_line(release_boxes)
 
@@ -812,7 +849,7 @@ class Lowering:
             emit("JUMP", jump=exit_here)
             self.asm.label(failed)
             emit("CLEAR", source)
-            emit("JUMP", jump="return_null")
+            emit("JUMP", jump=self.error_target(op, "specialized"))
 
         self.out_of_line(release_and_leave)
 
@@ -900,6 +937,8 @@ class Lowering:
         elif opcode is Opcode.RETURN_VALUE:
             emit("COPY_OBJECT", self.return_slot, slots[0])
             emit("JUMP", jump="generic_return")
+        elif micro.form is not None:
+            self.declared_object_op(op, micro, slots, dst, error, tier)
         else:
             raise AssertionError(f"no lowering on objects for {op.opcode}")
 
@@ -941,20 +980,66 @@ class Lowering:
             self.asm.emit(f"CALL_{len(slots)}", dst, *slots, operands=operands, error=error)
             return
         stencil = ops.lookup(Opcode.CALL_FUNCTION).stencils["object"]
-        if tier == "specialized":  # boxed_op made them consecutive (spare object slots)
-            self.asm.emit(stencil, dst, slots[0] if slots else dst, len(slots), operands=operands, error=error)
-            return
-        # Vectorcall takes the arguments from consecutive slots (none, for a call without arguments).
-        first = self.scratch(0)
+        self.asm.emit(stencil, dst, self.vector(slots), len(slots), operands=operands, error=error)
+
+    def vector(self, slots: list[int]) -> int:
+        """Borrowed copies of the objects in ``slots`` in consecutive slots, where a call or a display takes
+        them as an array: the outgoing area, after one free slot.  Returns the first."""
+        first = self.outgoing + 1
         for position, slot in enumerate(slots):
-            self.asm.emit("COPY_OBJECT", first + position, slot)
-        self.asm.emit(stencil, dst, first, len(slots), operands=operands, error=error)
-        for position in range(len(slots)):
-            self.asm.emit("CLEAR", first + position)
+            self.asm.emit("COPY", first + position, slot)
+        return first
+
+    def declared_object_op(self, op: ir.Op, micro: ops.MicroOp, slots: list[int], dst: int, error: object,
+                           tier: str) -> None:
+        """An op of the object tier, lowered by its declared form (jit/ops.py, OBJECT_FORMS)."""
+        emit = self.asm.emit
+        opcode, form = op.opcode, micro.form
+        variant = "object"
+        opargs: tuple[int, ...] = ()
+        operands: tuple[int, ...] = ()
+        if opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR, Opcode.DELETE_ATTR):
+            operands = (self.context.address(sys.intern(op.arg)),)  # type: ignore[arg-type]
+        elif opcode in (Opcode.STORE_GLOBAL, Opcode.DELETE_GLOBAL):
+            operands = self.global_cell(op)
+        elif opcode is Opcode.BUILD_STRING:
+            operands = (self.context.address(""),)
+        elif opcode is Opcode.CALL:
+            names: tuple[str, ...] = op.callee or ()  # type: ignore[assignment]
+            opargs = (len(slots) - 1 - len(names),)
+            operands = (self.context.address(tuple(sys.intern(name) for name in names)) if names else 0,)
+        elif opcode is Opcode.CALL_FUNCTION_EX:
+            if len(slots) == 3:
+                variant, operands = "keywords", (int(CALLS_WORD_VALUE_AFTER),)
+            else:
+                opargs = (int(CALLS_WORD_VALUE_AFTER),)
+        elif opcode is Opcode.UNPACK_SEQUENCE:
+            before, after = op.callee  # type: ignore[misc]
+            opargs, operands = (before, after + 1), (int(UNPACKING_COUNTS_TOO_MANY),)
+        elif opcode is Opcode.CONTAINS_OP:
+            opargs = (int(op.arg == "not in"),)
+        elif opcode is Opcode.FORMAT_VALUE:
+            variant = "spec" if len(slots) == 2 else "object"
+            opargs = (FORMAT_CONVERSIONS[op.arg],)
+        elif opcode is Opcode.RAISE:
+            variant = ("reraise", "object", "cause")[len(slots)]
+        stencil = micro.stencils[variant]
+        if form == "result":
+            emit(stencil, dst, *slots, *opargs, operands=operands, error=error)
+        elif form in ("effect", "raise"):
+            emit(stencil, *slots, *opargs, operands=operands, error=error)
+        elif form == "vector":
+            emit(stencil, dst, self.vector(slots), len(slots), operands=operands, error=error)
+        elif form == "call":
+            emit(stencil, dst, slots[0], self.vector(slots[1:]) - 1, *opargs, operands=operands, error=error)
+        else:
+            assert form == "branch"
+            emit(stencil, dst, *slots, jump=self.target(op, tier), error=error)
 
 
 IDENTITY_OPS = frozenset({Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH})
-CALLS = frozenset({Opcode.CALL_FUNCTION, Opcode.CALL_OBJECT, Opcode.CALL_INTRINSIC, Opcode.INDEX, Opcode.GET_RANGE})
+# The ops of the object tier (declared with a form): on objects in either tier.
+OBJECT_TIER = frozenset(op.opcode for op in ops.REGISTRY.values() if op.form is not None)
 
 
 def lower(function: ir.Function, facts: Facts, context: Context) -> Lowered:

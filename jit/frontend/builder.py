@@ -12,7 +12,7 @@ import ast
 import math
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import cast
 
 from jit import _isolation, arguments, ir, ops
@@ -32,7 +32,9 @@ BUILTIN_INTRINSICS: dict[object, tuple[str, tuple[int, ...]]] = {
     for name in ops.BUILTIN_INTRINSICS if (value := _isolation.genuine(name)) is not None
 }
 RANGE = _isolation.genuine("range")  # None (never matched) if rebound before import
-CONSTANT_TYPES = (bool, int, float, type(None))
+SUPER = _isolation.genuine("super")
+MISSING = ir.MISSING  # a callee the compiler does not know before the code runs
+CONVERSIONS = {-1: None, ord("s"): "s", ord("r"): "r", ord("a"): "a"}  # an f-string's !s !r !a
 # The numbers of arguments a math intrinsic is compiled for: the lowering calls it with one or two.
 MATH_INTRINSIC_COUNTS = (1, 2)
 
@@ -115,6 +117,7 @@ class Builder:
         # The code is the code object's, its defaults are the function's now: guarded like globals.
         self.function.guards.extend(ir.metadata_guards(source.func))
         self.locals: dict[str, ir.Var] = {}
+        self.scopes: list[dict[str, ir.Var]] = []  # the comprehensions being built, innermost last
         self.loops: list[tuple[ir.Label, ir.Label]] = []  # (continue target, break target)
         self.line = source.line(node)
         self.line_offset = source.line_offset  # a node's line is node.lineno + this (FunctionSource.line)
@@ -184,14 +187,13 @@ class Builder:
         self.emit(ir.Opcode.RETURN_VALUE, args=(value,))
 
     def stmt_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) != 1:
-            raise self.unsupported("chained assignment 'a = b = ...' is not supported", node)
         target = node.targets[0]
-        if isinstance(target, ast.Tuple):
-            if not isinstance(node.value, ast.Tuple) or len(node.value.elts) != len(target.elts):
-                raise self.unsupported("tuple assignment needs a tuple of the same length on the right", node)
-            # All right-hand values first, as Python does, then the stores, in order.  A value that is a
-            # variable needs a copy only if an earlier store of this statement overwrites that variable.
+        if (len(node.targets) == 1 and isinstance(target, ast.Tuple | ast.List) and isinstance(node.value, ast.Tuple)
+                and len(node.value.elts) == len(target.elts)
+                and not any(isinstance(e, ast.Starred) for e in [*target.elts, *node.value.elts])):
+            # `a, b = b, a + b` makes no tuple: all right-hand values first, as Python does, then the stores,
+            # in order.  A value that is a variable needs a copy only if an earlier store of this statement
+            # overwrites that variable.
             values = [self.expression(value_node) for value_node in node.value.elts]
             names = [element.id if isinstance(element, ast.Name) else "" for element in target.elts]
             values = [
@@ -201,29 +203,75 @@ class Builder:
             for element, value in zip(target.elts, values, strict=True):
                 self.assign(element, value)
             return
-        self.assign(target, self.expression(node.value))
+        value = self.expression(node.value)
+        if len(node.targets) > 1:
+            value = self.materialize(value)  # `a = b = v`: the stores, left to right, of the one value
+        for each in node.targets:
+            self.assign(each, value)
 
     def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
-        # The annotation is not evaluated for a local and changes nothing at run time.
+        # The annotation of a local is not evaluated (that of an attribute or a subscript target is, but
+        # only for its side effects, which the frontend does not reproduce: refused).
+        if not isinstance(node.target, ast.Name):
+            raise self.unsupported("an annotated assignment to an attribute or a subscript is not supported", node)
         if node.value is not None:
             self.assign(node.target, self.expression(node.value))
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
-        if not isinstance(node.target, ast.Name):
-            raise self.unsupported("augmented assignment to anything but a local name is not supported", node)
-        current = self.name(node.target)
-        value = self.binary(node.op, current, node.value, node, augmented=True)
-        self.assign(node.target, value)
+        target = node.target
+        if isinstance(target, ast.Name):
+            current = self.load_name(target.id, target)
+            self.assign(target, self.binary(node.op, current, node.value, node, augmented=True))
+        elif isinstance(target, ast.Attribute):
+            owner = self.materialize(self.expression(target.value))
+            current = self.temp()
+            self.emit(ir.Opcode.LOAD_ATTR, dst=current, args=(owner,), arg=target.attr)
+            value = self.binary(node.op, current, node.value, node, augmented=True)
+            self.emit(ir.Opcode.STORE_ATTR, args=(owner, value), arg=target.attr)
+        elif isinstance(target, ast.Subscript):
+            owner = self.materialize(self.expression(target.value))
+            key = self.materialize(self.subscript(target.slice))
+            current = self.temp()
+            self.emit(ir.Opcode.BINARY_SUBSCR, dst=current, args=(owner, key))
+            value = self.binary(node.op, current, node.value, node, augmented=True)
+            self.emit(ir.Opcode.STORE_SUBSCR, args=(owner, key, value))
+        else:
+            raise self.unsupported(f"augmented assignment to {describe(target)} is not supported", node)
 
     def assign(self, target: ast.expr, value: ir.Operand) -> None:
-        if isinstance(target, ast.Starred) or not isinstance(target, ast.Name):
-            raise self.unsupported(f"assignment to {describe(target)} is not supported", target)
-        dst = self.local(target.id)
-        if isinstance(value, ir.Const):
-            self.emit(ir.Opcode.LOAD_CONST, dst=dst, args=(value,))
+        """Store ``value`` into an assignment target, evaluating the target's own parts now (after the
+        value, as Python does)."""
+        if isinstance(target, ast.Name):
+            if target.id in self.source.global_names:
+                self.emit(ir.Opcode.STORE_GLOBAL, args=(value,), arg=target.id, callee=self.namespaces())
+                return
+            self.store(self.name(target), value)  # even `x = x`: it reads x (UnboundLocalError if unbound)
+        elif isinstance(target, ast.Attribute):
+            owner = self.expression(target.value)
+            self.emit(ir.Opcode.STORE_ATTR, args=(owner, value), arg=target.attr)
+        elif isinstance(target, ast.Subscript):
+            owner = self.materialize(self.expression(target.value))
+            key = self.subscript(target.slice)
+            self.emit(ir.Opcode.STORE_SUBSCR, args=(owner, key, value))
+        elif isinstance(target, ast.Tuple | ast.List):
+            self.unpack(target.elts, value, target)
         else:
-            # Even `x = x`: it reads x, which raises UnboundLocalError if x has no value yet.
-            self.emit(ir.Opcode.COPY, dst=dst, args=(value,))
+            raise self.unsupported(f"assignment to {describe(target)} is not supported", target)
+
+    def unpack(self, targets: list[ast.expr], value: ir.Operand, node: ast.AST) -> None:
+        """``a, *b, c = value`` for any iterable: its items as a tuple of exactly the targets' number (the
+        starred one a list), or the interpreter's ValueError or TypeError; then each stored in order."""
+        starred = [index for index, element in enumerate(targets) if isinstance(element, ast.Starred)]
+        if len(starred) > 1:
+            raise self.unsupported("multiple starred expressions in assignment", node)
+        before = starred[0] if starred else len(targets)
+        after = len(targets) - before - 1 if starred else -1
+        items = self.temp()
+        self.emit(ir.Opcode.UNPACK_SEQUENCE, dst=items, args=(value,), callee=(before, after))
+        for index, element in enumerate(targets):
+            item = self.temp()
+            self.emit(ir.Opcode.BINARY_SUBSCR, dst=item, args=(items, ir.Const(index)))
+            self.assign(element.value if isinstance(element, ast.Starred) else element, item)
 
     def materialize(self, value: ir.Operand) -> ir.Operand:
         """A copy of ``value`` that later stores cannot change (for tuple assignment)."""
@@ -257,14 +305,32 @@ class Builder:
 
     def stmt_For(self, node: ast.For) -> None:
         iterator = node.iter
-        if not (isinstance(iterator, ast.Call) and isinstance(iterator.func, ast.Name)
-                and iterator.func.id not in self.source.local_names
-                and RANGE is not None and self.global_value(iterator.func) is RANGE):
-            raise self.unsupported("'for' over anything but range() is not supported", node)
-        if iterator.keywords or not 1 <= len(iterator.args) <= 3:
-            raise self.unsupported("range() takes 1 to 3 positional arguments here", node)
-        if not isinstance(node.target, ast.Name):
-            raise self.unsupported(f"'for' target {describe(node.target)} is not supported", node)
+        if (isinstance(iterator, ast.Call) and isinstance(iterator.func, ast.Name) and not iterator.keywords
+                and 1 <= len(iterator.args) <= 3 and not any(isinstance(a, ast.Starred) for a in iterator.args)
+                and RANGE is not None and self.folded_global(iterator.func.id, iterator.func) is RANGE
+                and isinstance(node.target, ast.Name) and iterator.func.id not in self.source.global_names):
+            self.for_range(node, iterator)
+            return
+        # Any iterable: iter() once, next() per iteration (an exhausted iterator leaves for the else).
+        items = self.temp()
+        self.emit(ir.Opcode.GET_ITER, dst=items, args=(self.expression(iterator),))
+        head = self.function.new_label("for")
+        orelse = self.function.new_label("for_else")
+        end = self.function.new_label("for_end")
+        self.function.place(head)
+        simple = isinstance(node.target, ast.Name) and node.target.id not in self.source.global_names
+        item = self.name(node.target) if simple else self.temp()  # type: ignore[arg-type]
+        self.emit(ir.Opcode.FOR_ITER, dst=item, args=(items,), target=orelse)
+        if not simple:
+            self.assign(node.target, item)
+        self.loop_body(node.body, head, end)
+        self.function.place(orelse)
+        self.statements(node.orelse)
+        self.function.place(end)
+
+    def for_range(self, node: ast.For, iterator: ast.Call) -> None:
+        """``for i in range(...)``: a counted loop on exact ints, no range object."""
+        assert isinstance(node.target, ast.Name)
         # The arguments are evaluated once, in order; then, as range() does, each bound becomes an exact int
         # (__index__; its TypeError), in order, and a zero step raises.  The loop runs on those ints only:
         # its variable is an exact int whatever the bounds were (a bool, an int subclass, a NumPy integer).
@@ -276,7 +342,7 @@ class Builder:
         counter, limit, stride = self.temp(), self.temp(), self.temp()
         for var, value in ((counter, start), (limit, stop), (stride, step)):
             if isinstance(value, ir.Const) and type(value.value) in (int, bool):
-                self.emit(ir.Opcode.LOAD_CONST, dst=var, args=(ir.Const(int(value.value)),))  # type: ignore[arg-type]
+                self.emit(ir.Opcode.LOAD_CONST, dst=var, args=(ir.Const(int(value.value)),))
             else:
                 self.emit(ir.Opcode.INDEX, dst=var, args=(value,))
         self.emit(ir.Opcode.GET_RANGE, args=(counter, limit, stride))
@@ -284,7 +350,7 @@ class Builder:
         orelse = self.function.new_label("for_else")
         end = self.function.new_label("for_end")
         self.function.place(head)
-        self.emit(ir.Opcode.FOR_ITER_RANGE, dst=self.local(node.target.id), args=(counter, limit, stride),
+        self.emit(ir.Opcode.FOR_ITER_RANGE, dst=self.name(node.target), args=(counter, limit, stride),
                   target=orelse)
         self.loop_body(node.body, head, end)
         self.function.place(orelse)
@@ -306,6 +372,45 @@ class Builder:
     def stmt_Continue(self, node: ast.Continue) -> None:
         self.emit(ir.Opcode.JUMP, target=self.loops[-1][0])
 
+    def stmt_Raise(self, node: ast.Raise) -> None:
+        if node.exc is None:
+            self.emit(ir.Opcode.RAISE)  # re-raise what is being handled (RuntimeError if nothing is)
+            return
+        exception = self.expression(node.exc)
+        if node.cause is None:
+            self.emit(ir.Opcode.RAISE, args=(exception,))
+        else:
+            self.emit(ir.Opcode.RAISE, args=(self.materialize(exception), self.expression(node.cause)))
+
+    def stmt_Assert(self, node: ast.Assert) -> None:
+        if sys.flags.optimize:
+            return  # the interpreter compiled the function without its asserts too (-O)
+        holds = self.function.new_label("assert_holds")
+        self.condition(node.test, holds, jump_if=True)
+        # AssertionError itself, not whatever the name is bound to (as the interpreter's LOAD_ASSERTION_ERROR).
+        error: ir.Operand = ir.Const(AssertionError)
+        if node.msg is not None:
+            made = self.temp()
+            self.emit(ir.Opcode.CALL, dst=made, args=(error, self.expression(node.msg)))
+            error = made
+        self.emit(ir.Opcode.RAISE, args=(error,))
+        self.function.place(holds)
+
+    def stmt_Global(self, node: ast.Global) -> None:
+        pass  # the names are the symbol table's (FunctionSource.global_names): stored and read as globals
+
+    def stmt_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Attribute):
+                self.emit(ir.Opcode.DELETE_ATTR, args=(self.expression(target.value),), arg=target.attr)
+            elif isinstance(target, ast.Subscript):
+                owner = self.materialize(self.expression(target.value))
+                self.emit(ir.Opcode.DELETE_SUBSCR, args=(owner, self.subscript(target.slice)))
+            elif isinstance(target, ast.Name) and target.id in self.source.global_names:
+                self.emit(ir.Opcode.DELETE_GLOBAL, arg=target.id, callee=self.namespaces())
+            else:
+                raise self.unsupported(f"'del {describe(target)}' is not supported", target)
+
     # --- conditions --------------------------------------------------------------
 
     def condition(self, node: ast.expr, target: ir.Label, jump_if: bool) -> None:
@@ -325,7 +430,7 @@ class Builder:
                     self.condition(value, skip, short_circuit_value)
                 self.condition(node.values[-1], target, jump_if)
                 self.function.place(skip)
-        elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and not isinstance(node.ops[0], ast.In | ast.NotIn):
             left, right, symbol = self.compared(node.ops[0], self.expression(node.left),
                                                 self.expression(node.comparators[0]), node)
             self.emit(ir.Opcode.COMPARE_AND_BRANCH, args=(left, right), arg=symbol, target=target, jump_if=jump_if)
@@ -337,18 +442,23 @@ class Builder:
 
     def compared(self, op: ast.cmpop, left: ir.Operand, right: ir.Operand,
                  node: ast.AST) -> tuple[ir.Operand, ir.Operand, str]:
-        """The operands and operator of a comparison.  ``is`` and ``is not`` only against None, True or False
-        (either side; the singleton goes right), where the answer does not depend on which object a number
-        happens to be."""
-        if type(op) not in COMPARISONS:
-            raise self.unsupported(f"comparison '{describe(op)}' is not supported", node)
+        """The operands and operator of a comparison (a singleton compared by identity goes right)."""
         symbol = COMPARISONS[type(op)]
-        if symbol in ops.IDENTITY:
-            if is_singleton(left) and not is_singleton(right):
-                left, right = right, left
-            if not is_singleton(right):
-                raise self.unsupported(f"'{symbol}' is supported only against None, True or False", node)
+        if symbol in ops.IDENTITY and is_singleton(left) and not is_singleton(right):
+            left, right = right, left
         return left, right, symbol
+
+    def comparison(self, op: ast.cmpop, left: ir.Operand, right: ir.Operand, node: ast.AST,
+                   dst: ir.Var | None = None) -> ir.Var:
+        """The value of one comparison (into ``dst`` if given): rich, identity, or membership (CONTAINS_OP)."""
+        dst = dst or self.temp()
+        if isinstance(op, ast.In | ast.NotIn):
+            self.emit(ir.Opcode.CONTAINS_OP, dst=dst, args=(left, right),
+                      arg="in" if isinstance(op, ast.In) else "not in")
+            return dst
+        first, second, symbol = self.compared(op, left, right, node)
+        self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(first, second), arg=symbol)
+        return dst
 
     # --- expressions -------------------------------------------------------------
 
@@ -363,52 +473,69 @@ class Builder:
         return value
 
     def expr_Constant(self, node: ast.Constant) -> ir.Operand:
-        value = node.value
-        if not isinstance(value, CONSTANT_TYPES):
-            raise self.unsupported(f"constant {value!r} of type {type(value).__name__} is not supported", node)
-        return ir.Const(value)
+        return ir.Const(node.value)
 
     def expr_Name(self, node: ast.Name) -> ir.Operand:
-        if node.id in self.source.local_names:
-            return self.name(node)
-        if node.id in self.read_globals:
-            # Rebound again and again: read when the code runs (an object), without a guard to recompile on.
-            # The specialized tier bets on the type of its value now (and leaves if the bet fails).
-            namespace, builtin_namespace = self.source.func.__globals__, self.builtin_namespace()
-            current = namespace.get(node.id, builtin_namespace.get(node.id))
-            dst = self.temp()
-            self.emit(ir.Opcode.LOAD_GLOBAL, dst=dst, arg=node.id,
-                      callee=(namespace, builtin_namespace, ir.constant_type(current)))
-            return dst
-        value = self.global_value(node)
-        if type(value) in CONSTANT_TYPES:
-            return ir.Const(value)  # type: ignore[arg-type]
-        raise self.unsupported(f"global {node.id!r} of type {type(value).__name__} is not supported as a value",
-                               node)
+        return self.load_name(node.id, node)
+
+    def load_name(self, name: str, node: ast.AST) -> ir.Operand:
+        """A name's value: a local (or a comprehension's variable), else a global or a builtin: read when the
+        code runs if the function assigns it or it keeps being rebound, else its value now (guarded)."""
+        local = self.resolve(name)
+        if local is not None:
+            return local
+        if name in self.read_globals or name in self.source.global_names:
+            # Read when the code runs (an object), without a guard to recompile on.  The specialized tier
+            # bets on the type of its value now (and leaves if the bet fails).
+            return self.run_time_global(name)
+        if name not in self.source.func.__globals__ and name not in self.builtin_namespace():
+            return self.run_time_global(name)  # not defined yet: NameError when the code runs, if still not
+        return ir.Const(self.global_value(name, node))
+
+    def run_time_global(self, name: str) -> ir.Var:
+        namespace, builtin_namespace = self.namespaces()
+        current = namespace.get(name, builtin_namespace.get(name))
+        dst = self.temp()
+        self.emit(ir.Opcode.LOAD_GLOBAL, dst=dst, arg=name,
+                  callee=(namespace, builtin_namespace, ir.constant_type(current)))
+        return dst
+
+    def resolve(self, name: str) -> ir.Var | None:
+        """The variable a name is in this scope: a comprehension's own (innermost first), or a local."""
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        if name in self.source.local_names:
+            return self.local(name)
+        return None
 
     def name(self, node: ast.Name) -> ir.Var:
-        if node.id not in self.source.local_names:
-            raise self.unsupported(f"assignment to global {node.id!r} is not supported", node)
-        return self.local(node.id)
+        var = self.resolve(node.id)
+        if var is None:
+            raise self.unsupported(f"assignment to global {node.id!r} without a 'global' statement", node)
+        return var
+
+    def namespaces(self) -> tuple[dict[str, object], dict[str, object]]:
+        return self.source.func.__globals__, self.builtin_namespace()
 
     def builtin_namespace(self) -> dict[str, object]:
         builtin_namespace = self.source.func.__builtins__  # type: ignore[attr-defined]
         return builtin_namespace if isinstance(builtin_namespace, dict) else vars(builtin_namespace)
 
-    def global_value(self, node: ast.Name) -> object:
+    def global_value(self, name: str, node: ast.AST) -> object:
         """The value a global name has now; the compiled code is guarded against its rebinding."""
         namespace = self.source.func.__globals__
-        if node.id in namespace:
-            value = namespace[node.id]
-            self.function.guards.append(ir.GlobalGuard(namespace, node.id, value))
+        if name in namespace:
+            value = namespace[name]
+            self.function.guards.append(ir.GlobalGuard(namespace, name, value))
             return value
         builtin_namespace = self.builtin_namespace()
-        if node.id in builtin_namespace:
-            value = builtin_namespace[node.id]
-            self.function.guards.append(ir.GlobalGuard(namespace, node.id, ir.MISSING))
-            self.function.guards.append(ir.GlobalGuard(builtin_namespace, node.id, value))
+        if name in builtin_namespace:
+            value = builtin_namespace[name]
+            self.function.guards.append(ir.GlobalGuard(namespace, name, ir.MISSING))
+            self.function.guards.append(ir.GlobalGuard(builtin_namespace, name, value))
             return value
-        raise self.unsupported(f"name {node.id!r} is not defined", node)
+        raise self.unsupported(f"name {name!r} is not defined", node)
 
     def expr_BinOp(self, node: ast.BinOp) -> ir.Operand:
         return self.binary(node.op, self.expression(node.left), node.right, node)
@@ -434,19 +561,15 @@ class Builder:
 
     def expr_Compare(self, node: ast.Compare) -> ir.Operand:
         if len(node.ops) == 1:
-            left, right, symbol = self.compared(node.ops[0], self.expression(node.left),
-                                                self.expression(node.comparators[0]), node)
-            dst = self.temp()
-            self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(left, right), arg=symbol)
-            return dst
+            return self.comparison(node.ops[0], self.expression(node.left), self.expression(node.comparators[0]),
+                                   node)
         # a < b < c: each middle operand evaluated once; the value of the first false comparison, else the last.
         dst = self.temp()
         end = self.function.new_label("chain_end")
         left = self.expression(node.left)
         for index, (op, comparator) in enumerate(zip(node.ops, node.comparators, strict=True)):
             right = self.materialize(self.expression(comparator))
-            first, second, symbol = self.compared(op, left, right, node)
-            self.emit(ir.Opcode.COMPARE_OP, dst=dst, args=(first, second), arg=symbol)
+            self.comparison(op, left, right, node, dst)
             if index < len(node.ops) - 1:
                 self.emit(ir.Opcode.POP_JUMP_IF_FALSE, args=(dst,), target=end)
             left = right
@@ -482,48 +605,252 @@ class Builder:
         self.emit(opcode, dst=dst, args=(value,))
 
     def expr_Call(self, node: ast.Call) -> ir.Operand:
-        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.unsupported("calls with keyword or starred arguments are not supported", node)
-        callee = self.callee(node.func)
-        args = tuple(self.materialize(self.expression(argument)) for argument in node.args)
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return self.call_ex(node)
+        callee = self.known_callee(node.func)
+        if callee is SUPER and SUPER is not None and not node.args and not node.keywords:
+            raise self.unsupported("zero-argument super() is not supported (it needs the __class__ cell)", node)
         dst = self.temp()
-        if callee in INTRINSICS:
-            name, counts = INTRINSICS[callee]
-            if len(args) in counts:
-                self.emit(ir.Opcode.CALL_INTRINSIC, dst=dst, args=args, arg=name)
+        if callee is not MISSING and not node.keywords:
+            args = self.operands(node.args)
+            if callee in INTRINSICS:
+                name, counts = INTRINSICS[callee]
+                if len(args) in counts:
+                    self.emit(ir.Opcode.CALL_INTRINSIC, dst=dst, args=args, arg=name)
+                    return dst
+            target = getattr(callee, "__jit_original__", callee)
+            if isinstance(target, types.FunctionType):
+                self.emit(ir.Opcode.CALL_FUNCTION, dst=dst, args=args, callee=target)
             else:
-                # Not a call the intrinsic compiles (math.sqrt(a, b), min(a)): the function itself decides,
-                # and raises the interpreter's TypeError if it does not take that many arguments.
+                # Anything else callable (or a call the intrinsic does not compile: min(a)) is called as it is:
+                # the object itself decides, and raises the interpreter's TypeError for a wrong call.
                 self.emit(ir.Opcode.CALL_OBJECT, dst=dst, args=args, callee=callee)
             return dst
-        target = getattr(callee, "__jit_original__", callee)
-        if isinstance(target, types.FunctionType):
-            self.emit(ir.Opcode.CALL_FUNCTION, dst=dst, args=args, callee=target)
-            return dst
-        raise self.unsupported(f"calling {describe_value(callee)} is not supported", node)
+        function = self.callable_operand(node.func, callee)
+        args = self.operands([*node.args, *(keyword.value for keyword in node.keywords)])
+        names = tuple(keyword.arg for keyword in node.keywords)
+        self.emit(ir.Opcode.CALL, dst=dst, args=(function, *args), callee=names or None)
+        return dst
 
-    def callee(self, node: ast.expr) -> object:
-        if isinstance(node, ast.Name) and node.id not in self.source.local_names:
-            return self.global_value(node)
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id not in self.source.local_names):
-            module = self.global_value(node.value)
-            if isinstance(module, types.ModuleType) and hasattr(module, node.attr):
+    def callable_operand(self, node: ast.expr, known: object) -> ir.Operand:
+        """What a call calls, as an operand: the known object, else the callee expression's value (a method
+        call `obj.m(x)` loads the bound method first, then evaluates the arguments, as Python does)."""
+        if known is not MISSING:
+            return ir.Const(known)
+        return self.materialize(self.expression(node))
+
+    def call_ex(self, node: ast.Call) -> ir.Var:
+        """A call with ``*`` or ``**`` arguments: its positional arguments as one tuple (a list grown by each
+        part), its keywords as one dict, as CALL_FUNCTION_EX takes them."""
+        function = self.callable_operand(node.func, self.known_callee(node.func))
+        positional: ir.Operand
+        if len(node.args) == 1 and isinstance(node.args[0], ast.Starred):
+            # f(*a): a itself, which the call turns into a tuple (with the callable in its TypeError).
+            positional = self.materialize(self.expression(node.args[0].value))
+        else:
+            grown = self.grown(node.args, ir.Opcode.BUILD_LIST, ir.Opcode.LIST_APPEND, ir.Opcode.LIST_EXTEND)
+            positional = self.temp()
+            self.emit(ir.Opcode.LIST_TO_TUPLE, dst=positional, args=(grown,))
+        dst = self.temp()
+        if not node.keywords:
+            self.emit(ir.Opcode.CALL_FUNCTION_EX, dst=dst, args=(function, positional))
+            return dst
+        mappings = [keyword for keyword in node.keywords if keyword.arg is None]
+        keywords: ir.Operand
+        if not mappings:
+            pairs: list[ir.Operand] = []
+            for keyword in node.keywords:
+                pairs += [ir.Const(keyword.arg), self.materialize(self.expression(keyword.value))]
+            keywords = self.built(ir.Opcode.BUILD_MAP, tuple(pairs))
+        elif len(node.keywords) == 1:
+            keywords = self.expression(mappings[0].value)  # f(**m): m itself, which the call turns into a dict
+        else:
+            raise self.unsupported("a call with '**' and other keyword arguments is not supported", node)
+        self.emit(ir.Opcode.CALL_FUNCTION_EX, dst=dst, args=(function, positional, keywords))
+        return dst
+
+    def known_callee(self, node: ast.expr) -> object:
+        """The object a call calls, when the compiler knows it now: a global or builtin, or a module's
+        attribute (guarded against rebinding); else MISSING (it is evaluated when the code runs)."""
+        if isinstance(node, ast.Name):
+            return self.folded_global(node.id, node)
+        if isinstance(node, ast.Attribute):
+            module = self.module_of(node.value)
+            if module is not None and hasattr(module, node.attr):
                 value = getattr(module, node.attr)
                 self.function.guards.append(ir.GlobalGuard(vars(module), node.attr, value))
                 return value
-        raise self.unsupported(f"calling {describe(node)} is not supported", node)
+        return MISSING
+
+    def folded_global(self, name: str, node: ast.AST, called: bool = True) -> object:
+        """The value of a global the code may take as a constant (guarded), else MISSING: a local, a global
+        the function assigns, or one not defined yet is read when the code runs.  So is one that keeps being
+        rebound, unless it is ``called`` (a call of it stays direct, and guarded: jit/compiler.py)."""
+        if self.resolve(name) is not None or name in self.source.global_names or (
+                name in self.read_globals and not called):
+            return MISSING
+        if name not in self.source.func.__globals__ and name not in self.builtin_namespace():
+            return MISSING
+        return self.global_value(name, node)
+
+    def module_of(self, node: ast.expr) -> types.ModuleType | None:
+        """The module a global name is bound to (guarded), else None."""
+        if isinstance(node, ast.Name):
+            value = self.folded_global(node.id, node, called=False)
+            return value if isinstance(value, types.ModuleType) else None
+        return None
+
+    def operands(self, nodes: Iterable[ast.expr]) -> tuple[ir.Operand, ...]:
+        """Expressions evaluated in order, each value kept from what later ones may store (a walrus)."""
+        return tuple(self.materialize(self.expression(node)) for node in nodes)
 
     def expr_Attribute(self, node: ast.Attribute) -> ir.Operand:
-        # Module constants such as math.pi.
-        if isinstance(node.value, ast.Name) and node.value.id not in self.source.local_names:
-            module = self.global_value(node.value)
-            if isinstance(module, types.ModuleType):
-                value = getattr(module, node.attr, None)
-                if type(value) in CONSTANT_TYPES:
-                    self.function.guards.append(ir.GlobalGuard(vars(module), node.attr, value))
-                    return ir.Const(value)  # type: ignore[arg-type]
-        raise self.unsupported(f"attribute access {describe(node)} is not supported", node)
+        module = self.module_of(node.value)
+        if module is not None and hasattr(module, node.attr):
+            # A module's attribute (math.pi, os.path) is its value now, guarded against rebinding.
+            value = getattr(module, node.attr)
+            self.function.guards.append(ir.GlobalGuard(vars(module), node.attr, value))
+            return ir.Const(value)
+        owner = self.expression(node.value)
+        dst = self.temp()
+        self.emit(ir.Opcode.LOAD_ATTR, dst=dst, args=(owner,), arg=node.attr)
+        return dst
+
+    def expr_Subscript(self, node: ast.Subscript) -> ir.Operand:
+        owner = self.materialize(self.expression(node.value))
+        dst = self.temp()
+        self.emit(ir.Opcode.BINARY_SUBSCR, dst=dst, args=(owner, self.subscript(node.slice)))
+        return dst
+
+    def subscript(self, node: ast.expr) -> ir.Operand:
+        """The key of a subscript: a slice object for ``a:b:c``, a tuple for ``a, b``."""
+        return self.expression(node)
+
+    def expr_Slice(self, node: ast.Slice) -> ir.Operand:
+        parts = tuple(ir.Const(None) if part is None else self.materialize(self.expression(part))
+                      for part in (node.lower, node.upper, node.step))
+        return self.built(ir.Opcode.BUILD_SLICE, parts)
+
+    # --- displays ------------------------------------------------------------------
+
+    def expr_Tuple(self, node: ast.Tuple) -> ir.Operand:
+        if all(isinstance(element, ast.Constant) for element in node.elts):
+            # A tuple of literals is one constant, as the interpreter's compiler makes it.
+            return ir.Const(tuple(cast(ast.Constant, element).value for element in node.elts))
+        if not any(isinstance(element, ast.Starred) for element in node.elts):
+            return self.built(ir.Opcode.BUILD_TUPLE, self.operands(node.elts))
+        grown = self.grown(node.elts, ir.Opcode.BUILD_LIST, ir.Opcode.LIST_APPEND, ir.Opcode.LIST_EXTEND)
+        return self.built(ir.Opcode.LIST_TO_TUPLE, (grown,))
+
+    def expr_List(self, node: ast.List) -> ir.Operand:
+        return self.grown(node.elts, ir.Opcode.BUILD_LIST, ir.Opcode.LIST_APPEND, ir.Opcode.LIST_EXTEND)
+
+    def expr_Set(self, node: ast.Set) -> ir.Operand:
+        return self.grown(node.elts, ir.Opcode.BUILD_SET, ir.Opcode.SET_ADD, ir.Opcode.SET_UPDATE)
+
+    def expr_Dict(self, node: ast.Dict) -> ir.Operand:
+        pairs = list(zip(node.keys, node.values, strict=True))
+        first = next((i for i, (key, _) in enumerate(pairs) if key is None), len(pairs))
+        prefix: list[ir.Operand] = []
+        for key, value in pairs[:first]:  # each key, then its value, in order
+            prefix += self.operands((cast(ast.expr, key), value))
+        dst = self.built(ir.Opcode.BUILD_MAP, tuple(prefix))
+        for key, value in pairs[first:]:
+            if key is None:
+                self.emit(ir.Opcode.DICT_UPDATE, args=(dst, self.expression(value)))
+            else:
+                self.emit(ir.Opcode.STORE_SUBSCR, args=(dst, *self.operands((key, value))))
+        return dst
+
+    def built(self, opcode: ir.Opcode, items: tuple[ir.Operand, ...]) -> ir.Var:
+        dst = self.temp()
+        self.emit(opcode, dst=dst, args=items)
+        return dst
+
+    def grown(self, elements: list[ast.expr], build: ir.Opcode, add: ir.Opcode, extend: ir.Opcode) -> ir.Var:
+        """A list or set display: the items before the first ``*`` at once, then each item added and each
+        ``*iterable`` taken in, in order."""
+        first = next((i for i, e in enumerate(elements) if isinstance(e, ast.Starred)), len(elements))
+        dst = self.built(build, self.operands(elements[:first]))
+        for element in elements[first:]:
+            if isinstance(element, ast.Starred):
+                self.emit(extend, args=(dst, self.expression(element.value)))
+            else:
+                self.emit(add, args=(dst, self.expression(element)))
+        return dst
+
+    def expr_JoinedStr(self, node: ast.JoinedStr) -> ir.Operand:
+        parts = self.operands(node.values)
+        if not parts:
+            return ir.Const("")
+        if len(parts) == 1 and isinstance(node.values[0], ast.FormattedValue):
+            return parts[0]
+        return self.built(ir.Opcode.BUILD_STRING, parts)
+
+    def expr_FormattedValue(self, node: ast.FormattedValue) -> ir.Operand:
+        value = self.expression(node.value)
+        args = (value,) if node.format_spec is None else (self.materialize(value), self.expression(node.format_spec))
+        dst = self.temp()
+        self.emit(ir.Opcode.FORMAT_VALUE, dst=dst, args=args, arg=CONVERSIONS[node.conversion])
+        return dst
+
+    def expr_NamedExpr(self, node: ast.NamedExpr) -> ir.Operand:
+        value = self.expression(node.value)
+        self.assign(node.target, value)
+        return self.load_name(node.target.id, node.target)
+
+    # --- comprehensions ---------------------------------------------------------------
+
+    def expr_ListComp(self, node: ast.ListComp) -> ir.Operand:
+        return self.comprehension(node, ir.Opcode.BUILD_LIST, lambda result: self.emit(
+            ir.Opcode.LIST_APPEND, args=(result, self.expression(node.elt))))
+
+    def expr_SetComp(self, node: ast.SetComp) -> ir.Operand:
+        return self.comprehension(node, ir.Opcode.BUILD_SET, lambda result: self.emit(
+            ir.Opcode.SET_ADD, args=(result, self.expression(node.elt))))
+
+    def expr_DictComp(self, node: ast.DictComp) -> ir.Operand:
+        return self.comprehension(node, ir.Opcode.BUILD_MAP, lambda result: self.emit(
+            ir.Opcode.STORE_SUBSCR, args=(result, *self.operands((node.key, node.value)))))
+
+    def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp, build: ir.Opcode,
+                      add: Callable[[ir.Var], object]) -> ir.Var:
+        """A comprehension inline, as CPython 3.12 compiles it (PEP 709): its own scope for the names its
+        ``for`` clauses bind, the first iterable evaluated outside it, the others inside."""
+        if any(isinstance(n, ast.NamedExpr) for n in ast.walk(node)):
+            raise self.unsupported("an assignment expression inside a comprehension is not supported", node)
+        if any(generator.is_async for generator in node.generators):
+            raise self.unsupported("asynchronous comprehensions are not supported", node)
+        first = self.expression(node.generators[0].iter)
+        result = self.built(build, ())
+        scope = {name: self.function.new_var(f"{name}@comprehension{len(self.function.variables)}")
+                 for generator in node.generators for name in bound_names(generator.target)}
+        self.scopes.append(scope)
+        loops = []
+        for position, generator in enumerate(node.generators):
+            iterable = first if position == 0 else self.expression(generator.iter)
+            items = self.built(ir.Opcode.GET_ITER, (iterable,))
+            head = self.function.new_label("comprehension")
+            done = self.function.new_label("comprehension_end")
+            self.function.place(head)
+            item = self.temp()
+            self.emit(ir.Opcode.FOR_ITER, dst=item, args=(items,), target=done)
+            self.assign(generator.target, item)
+            for condition in generator.ifs:
+                self.condition(condition, head, jump_if=False)
+            loops.append((head, done))
+        add(result)
+        for head, done in reversed(loops):
+            self.emit(ir.Opcode.CHECK_SIGNALS)
+            self.emit(ir.Opcode.JUMP, target=head)
+            self.function.place(done)
+        self.scopes.pop()
+        return result
+
+
+def bound_names(target: ast.expr) -> list[str]:
+    """The names an assignment target binds."""
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
 def is_singleton(operand: ir.Operand) -> bool:
@@ -539,7 +866,8 @@ def describe(node: ast.AST) -> str:
         ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Delete: "del", ast.Assert: "assert",
         ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>",
         ast.MatMult: "@", ast.Invert: "~", ast.UAdd: "+", ast.Is: "is", ast.IsNot: "is not",
-        ast.In: "in", ast.NotIn: "not in",
+        ast.In: "in", ast.NotIn: "not in", ast.GeneratorExp: "generator expression", ast.Match: "match",
+        ast.AsyncFunctionDef: "async def", ast.AsyncFor: "async for", ast.AsyncWith: "async with",
     }
     if type(node) in names:
         return names[type(node)]

@@ -23,6 +23,7 @@ class FunctionSource:
     node: ast.FunctionDef
     line_offset: int  # add to a node's lineno to get the line in the file
     local_names: frozenset[str]  # names local to the function (parameters included)
+    global_names: frozenset[str] = frozenset()  # names its `global` statements declare
 
     def line(self, node: ast.AST) -> int:
         return getattr(node, "lineno", self.node.lineno) + self.line_offset
@@ -109,20 +110,20 @@ def read_source(func: types.FunctionType) -> FunctionSource:
     # builtins' bool, which user code may rebind (jit/_isolation.py).
     table = _symtable.symtable(text, filename, "exec")
     function_table = function_symbols(table, node.name)
-    local_names = set()
+    local_names, global_names = set(), set()
     for name, flags in function_table.symbols.items():
         scope = (flags >> _symtable.SCOPE_OFF) & _symtable.SCOPE_MASK
-        declared_global = scope == _symtable.GLOBAL_EXPLICIT
-        if declared_global or flags & _symtable.DEF_NONLOCAL:
-            keyword = "global" if declared_global else "nonlocal"
+        if scope == _symtable.GLOBAL_EXPLICIT:
+            global_names.add(name)
+        if flags & _symtable.DEF_NONLOCAL:
             statement = first_node(node, declares(name))
-            raise UnsupportedError(f"'{keyword} {name}' is not supported", filename,
+            raise UnsupportedError(f"'nonlocal {name}' is not supported", filename,
                                    statement.lineno + line_offset, "frontend")
         if scope in (_symtable.LOCAL, _symtable.CELL):
             local_names.add(name)
     if not runs_this_code(func, linecache.getlines(filename, func.__globals__)):
         raise UnsupportedError(STALE_SOURCE, filename, first_line, "frontend")
-    return FunctionSource(func, filename, node, line_offset, frozenset(local_names))
+    return FunctionSource(func, filename, node, line_offset, frozenset(local_names), frozenset(global_names))
 
 
 def function_symbols(table: SymbolTable, name: str) -> SymbolTable:

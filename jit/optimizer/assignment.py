@@ -45,8 +45,8 @@ def run(function: ir.Function, facts: Facts) -> None:
         before_last = entry[position] | assigned_within[position]  # type: ignore[operator]
         last = ops[block.end]
         for successor in block.successors:
-            # FOR_ITER_RANGE assigns its target only when it does not leave the loop.
-            taken_exit = last.opcode is ir.Opcode.FOR_ITER_RANGE and blocks[successor].start == \
+            # A loop iteration assigns its target only when it does not leave the loop.
+            taken_exit = last.opcode in ir.LOOP_ITERATIONS and blocks[successor].start == \
                 function.target_index(last)
             after = before_last if taken_exit or last.dst is None else before_last | 1 << last.dst.slot
             known = entry[successor]

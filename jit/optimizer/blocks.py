@@ -25,9 +25,9 @@ class Block:
 
 
 def kills(op: ir.Op) -> int:
-    """The variable ``op`` surely overwrites (-1: none): its destination, except FOR_ITER_RANGE's (assigned
+    """The variable ``op`` surely overwrites (-1: none): its destination, except a loop iteration's (assigned
     only when the loop goes on, so the old value may still be read after the loop)."""
-    return op.dst.slot if op.dst is not None and op.opcode is not ir.Opcode.FOR_ITER_RANGE else -1
+    return op.dst.slot if op.dst is not None and op.opcode not in ir.LOOP_ITERATIONS else -1
 
 
 def uses(op: ir.Op) -> list[int]:

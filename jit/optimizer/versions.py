@@ -58,7 +58,7 @@ class Versioning:
         edge_kills = {}  # a loop's target is assigned on the edge into the body only
         for position, block in enumerate(self.blocks):
             last = function.ops[block.end]
-            if last.opcode is Opcode.FOR_ITER_RANGE and last.dst is not None:
+            if last.opcode in ir.LOOP_ITERATIONS and last.dst is not None:
                 for successor in block.successors:
                     if self.blocks[successor].start == block.end + 1:
                         edge_kills[position, successor] = last.dst.slot
@@ -168,9 +168,10 @@ class Versioning:
             else:
                 copy = ir.Op(op.opcode, dst, args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler)
             if op.dst is not None:
-                if op.opcode is Opcode.FOR_ITER_RANGE:
+                if op.opcode in ir.LOOP_ITERATIONS:
                     # It assigns its target only when the loop goes on: the exit keeps the old value.
                     exhausted = dict(state)
+                if op.opcode is Opcode.FOR_ITER_RANGE:
                     state[op.args[0].slot] = types[0]  # type: ignore[union-attr]  # the counter, in place
                 state[op.dst.slot] = result
             elif op.opcode is Opcode.RETURN_VALUE and types[0] is not Type.UNKNOWN:
@@ -184,7 +185,7 @@ class Versioning:
             successors.append((False, function.target_index(last)))
         for falls_through, start in successors:
             position = self.block_of[start]
-            edge_state = exhausted if last.opcode is Opcode.FOR_ITER_RANGE and not falls_through else state
+            edge_state = exhausted if last.opcode in ir.LOOP_ITERATIONS and not falls_through else state
             wanted = tuple(edge_state.get(var, Type.UNKNOWN) for var in self.live_in[position])
             target = self.version(position, wanted)
             conversions = []

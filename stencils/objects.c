@@ -1,0 +1,574 @@
+/* The object tier: attributes, subscripts, displays, calls of any callable,
+ * iteration, unpacking, formatting, raising, globals.  Each stencil is
+ * CPython's own C-API call, so results and exceptions are the interpreter's;
+ * where the interpreter words an error itself (unpacking, `*` and `**`), the
+ * stencil words it the same way, per version where versions differ (an oparg
+ * the runtime patches from the running interpreter). */
+#include "jit_stencil.h"
+
+extern PyTypeObject PyTuple_Type;
+extern PyTypeObject PyList_Type;
+extern PyTypeObject PyDict_Type;
+extern PyObject *PyExc_TypeError;
+extern PyObject *PyExc_ValueError;
+extern PyObject *PyExc_AttributeError;
+extern PyObject *PyExc_KeyError;
+extern PyObject *PyExc_RuntimeError;
+extern PyObject *PyObject_GetAttr(PyObject *, PyObject *);
+extern int PyObject_SetAttr(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyObject_GetAttrString(PyObject *, const char *);
+extern PyObject *PyObject_GetItem(PyObject *, PyObject *);
+extern int PyObject_SetItem(PyObject *, PyObject *, PyObject *);
+extern int PyObject_DelItem(PyObject *, PyObject *);
+extern PyObject *PySlice_New(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyTuple_New(Py_ssize_t);
+extern int PyTuple_SetItem(PyObject *, Py_ssize_t, PyObject *);
+extern PyObject *PyList_New(Py_ssize_t);
+extern int PyList_SetItem(PyObject *, Py_ssize_t, PyObject *);
+extern int PyList_Append(PyObject *, PyObject *);
+extern PyObject *PyList_AsTuple(PyObject *);
+extern Py_ssize_t PyList_Size(PyObject *);
+extern PyObject *PyList_GetItem(PyObject *, Py_ssize_t);
+extern int PyList_SetSlice(PyObject *, Py_ssize_t, Py_ssize_t, PyObject *);
+extern PyObject *PySet_New(PyObject *);
+extern int PySet_Add(PyObject *, PyObject *);
+extern PyObject *PyDict_New(void);
+extern int PyDict_SetItem(PyObject *, PyObject *, PyObject *);
+extern int PyDict_DelItem(PyObject *, PyObject *);
+extern int PyDict_Update(PyObject *, PyObject *);
+extern int PyDict_Merge(PyObject *, PyObject *, int);
+extern PyObject *PyUnicode_Join(PyObject *, PyObject *);
+extern PyObject *PyUnicode_FromFormat(const char *, ...);
+extern PyObject *PyObject_GetIter(PyObject *);
+extern PyObject *PyIter_Next(PyObject *);
+extern Py_ssize_t PyObject_Size(PyObject *);
+extern int PySequence_Contains(PyObject *, PyObject *);
+extern int PySequence_Check(PyObject *);
+extern PyObject *PySequence_InPlaceConcat(PyObject *, PyObject *);
+extern PyObject *PySequence_List(PyObject *);
+extern PyObject *PySequence_Tuple(PyObject *);
+extern PyObject *PyObject_Format(PyObject *, PyObject *);
+extern PyObject *PyObject_Str(PyObject *);
+extern PyObject *PyObject_Repr(PyObject *);
+extern PyObject *PyObject_ASCII(PyObject *);
+extern PyObject *PyObject_Call(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyObject_CallNoArgs(PyObject *);
+extern PyObject *PyErr_Format(PyObject *, const char *, ...);
+extern int PyErr_ExceptionMatches(PyObject *);
+extern void PyErr_Clear(void);
+extern void PyErr_SetObject(PyObject *, PyObject *);
+extern void PyErr_Restore(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyErr_GetHandledException(void);
+extern void PyException_SetCause(PyObject *, PyObject *);
+extern PyObject *PyException_GetTraceback(PyObject *);
+extern unsigned long PyType_GetFlags(PyTypeObject *);
+extern void *PyType_GetSlot(PyTypeObject *, int);
+extern void _PyTraceback_Add(const char *, const char *, int);
+
+/* Helpers are inlined into each stencil that uses them: a stencil is one
+ * function, with no calls to code of its own outside it. */
+#define JIT_INLINE static inline __attribute__((always_inline))
+
+#define Py_tp_iter 62
+#define Py_TPFLAGS_BASE_EXC_SUBCLASS (1UL << 30)
+#define Py_TPFLAGS_TYPE_SUBCLASS (1UL << 31)
+
+/* A type's tp_name: the word after the variable-size object head, where every
+ * CPython since 2.x keeps it (the C API has no stable getter for it before
+ * 3.13's PyType_GetFullyQualifiedName, which words some names differently). */
+JIT_INLINE const char *jit_type_name(PyObject *value) {
+    return ((const char *const *)Py_TYPE(value))[3];
+}
+
+JIT_INLINE int jit_is_exception_class(PyObject *value) {
+    return (PyType_GetFlags(Py_TYPE(value)) & Py_TPFLAGS_TYPE_SUBCLASS) != 0 &&
+           (PyType_GetFlags((PyTypeObject *)value) & Py_TPFLAGS_BASE_EXC_SUBCLASS) != 0;
+}
+
+JIT_INLINE int jit_is_exception(PyObject *value) {
+    return (PyType_GetFlags(Py_TYPE(value)) & Py_TPFLAGS_BASE_EXC_SUBCLASS) != 0;
+}
+
+/* Whether `value` can be iterated at all (the interpreter's test before it
+ * words a TypeError of its own). */
+JIT_INLINE int jit_not_iterable(PyObject *value) {
+    return PyType_GetSlot(Py_TYPE(value), Py_tp_iter) == 0 && !PySequence_Check(value);
+}
+
+/* --- attributes, subscripts, slices ------------------------------------- */
+
+RESULT_STENCIL(LOAD_ATTR, PyObject_GetAttr(SLOT(1).o, OBJECT_OPERAND(0)))
+STATUS_STENCIL(STORE_ATTR, PyObject_SetAttr(SLOT(0).o, OBJECT_OPERAND(0), SLOT(1).o))
+STATUS_STENCIL(DELETE_ATTR, PyObject_SetAttr(SLOT(0).o, OBJECT_OPERAND(0), 0))
+RESULT_STENCIL(BINARY_SUBSCR, PyObject_GetItem(SLOT(1).o, SLOT(2).o))
+STATUS_STENCIL(STORE_SUBSCR, PyObject_SetItem(SLOT(0).o, SLOT(1).o, SLOT(2).o))
+STATUS_STENCIL(DELETE_SUBSCR, PyObject_DelItem(SLOT(0).o, SLOT(1).o))
+RESULT_STENCIL(BUILD_SLICE, PySlice_New(SLOT(1).o, SLOT(2).o, SLOT(3).o))
+
+/* --- displays: the items are a borrowed vector of OPARG2 slots from SLOT1 -- */
+
+#define ITEMS() (&SLOT(1).o)
+#define COUNT() ((Py_ssize_t)OPARG(2))
+
+JIT_INLINE PyObject *jit_tuple_of(PyObject **items, Py_ssize_t count) {
+    PyObject *tuple = PyTuple_New(count);
+    if (tuple == 0) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_INCREF(items[i]);
+        PyTuple_SetItem(tuple, i, items[i]);  /* steals; cannot fail on a new tuple */
+    }
+    return tuple;
+}
+
+JIT_INLINE PyObject *jit_list_of(PyObject **items, Py_ssize_t count) {
+    PyObject *list = PyList_New(count);
+    if (list == 0) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_INCREF(items[i]);
+        PyList_SetItem(list, i, items[i]);
+    }
+    return list;
+}
+
+JIT_INLINE PyObject *jit_set_of(PyObject **items, Py_ssize_t count) {
+    PyObject *set = PySet_New(0);
+    if (set == 0) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PySet_Add(set, items[i]) < 0) {
+            Py_DECREF(set);
+            return 0;
+        }
+    }
+    return set;
+}
+
+/* Keys and values alternate; a later key replaces an earlier equal one. */
+JIT_INLINE PyObject *jit_dict_of(PyObject **items, Py_ssize_t count) {
+    PyObject *dict = PyDict_New();
+    if (dict == 0) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i + 1 < count; i += 2) {
+        if (PyDict_SetItem(dict, items[i], items[i + 1]) < 0) {
+            Py_DECREF(dict);
+            return 0;
+        }
+    }
+    return dict;
+}
+
+/* The parts of an f-string, joined by OPERAND0 (the empty string). */
+JIT_INLINE PyObject *jit_join(PyObject *empty, PyObject **items, Py_ssize_t count) {
+    PyObject *parts = jit_tuple_of(items, count);
+    if (parts == 0) {
+        return 0;
+    }
+    PyObject *joined = PyUnicode_Join(empty, parts);
+    Py_DECREF(parts);
+    return joined;
+}
+
+RESULT_STENCIL(BUILD_TUPLE, jit_tuple_of(ITEMS(), COUNT()))
+RESULT_STENCIL(BUILD_LIST, jit_list_of(ITEMS(), COUNT()))
+RESULT_STENCIL(BUILD_SET, jit_set_of(ITEMS(), COUNT()))
+RESULT_STENCIL(BUILD_MAP, jit_dict_of(ITEMS(), COUNT()))
+RESULT_STENCIL(BUILD_STRING, jit_join(OBJECT_OPERAND(0), ITEMS(), COUNT()))
+RESULT_STENCIL(LIST_TO_TUPLE, PyList_AsTuple(SLOT(1).o))
+STATUS_STENCIL(LIST_APPEND, PyList_Append(SLOT(0).o, SLOT(1).o))
+STATUS_STENCIL(SET_ADD, PySet_Add(SLOT(0).o, SLOT(1).o))
+
+/* [*b]: the list grows by b's items; a b that cannot be iterated at all gets
+ * the interpreter's own message. */
+JIT_INLINE int jit_list_extend(PyObject *list, PyObject *iterable) {
+    PyObject *same = PySequence_InPlaceConcat(list, iterable);
+    if (same == 0) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError) && jit_not_iterable(iterable)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "Value after * must be an iterable, not %.200s",
+                         jit_type_name(iterable));
+        }
+        return -1;
+    }
+    Py_DECREF(same);
+    return 0;
+}
+
+JIT_INLINE int jit_set_update(PyObject *set, PyObject *iterable) {
+    PyObject *iterator = PyObject_GetIter(iterable);
+    if (iterator == 0) {
+        return -1;
+    }
+    PyObject *item;
+    while ((item = PyIter_Next(iterator)) != 0) {
+        int status = PySet_Add(set, item);
+        Py_DECREF(item);
+        if (status < 0) {
+            Py_DECREF(iterator);
+            return -1;
+        }
+    }
+    Py_DECREF(iterator);
+    return PyErr_Occurred() != 0 ? -1 : 0;
+}
+
+/* {**b}: b a mapping, else the interpreter's TypeError. */
+JIT_INLINE int jit_dict_update(PyObject *dict, PyObject *mapping) {
+    if (PyDict_Update(dict, mapping) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "'%.200s' object is not a mapping", jit_type_name(mapping));
+        }
+        return -1;
+    }
+    return 0;
+}
+
+STATUS_STENCIL(LIST_EXTEND, jit_list_extend(SLOT(0).o, SLOT(1).o))
+STATUS_STENCIL(SET_UPDATE, jit_set_update(SLOT(0).o, SLOT(1).o))
+STATUS_STENCIL(DICT_UPDATE, jit_dict_update(SLOT(0).o, SLOT(1).o))
+
+/* --- calls ---------------------------------------------------------------- */
+
+/* dst = callable(*vector), the vector's first OPARG3 items positional and the
+ * rest by the keywords named in the tuple OPERAND0 (or none).  The vector
+ * starts one slot after SLOT2, which stays free for
+ * PY_VECTORCALL_ARGUMENTS_OFFSET: a bound method puts its self there. */
+RESULT_STENCIL(CALL, PyObject_Vectorcall(SLOT(1).o, &SLOT(2).o + 1, OPARG(3) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                         OBJECT_OPERAND(0)))
+
+/* How the interpreter names a callable in its messages (_PyObject_FunctionStr):
+ * "module.qualname()", "qualname()" for builtins, else str(). */
+JIT_INLINE PyObject *jit_function_name(PyObject *callable) {
+    PyObject *qualname = PyObject_GetAttrString(callable, "__qualname__");
+    if (qualname == 0) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return 0;
+        }
+        PyErr_Clear();
+        return PyObject_Str(callable);
+    }
+    PyObject *module = PyObject_GetAttrString(callable, "__module__");
+    PyObject *name = 0;
+    if (module == 0) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            name = PyUnicode_FromFormat("%S()", qualname);
+        }
+    } else {
+        PyObject *builtins = module == Py_None ? 0 : PyUnicode_FromFormat("builtins");
+        int is_builtins = builtins == 0 ? 0 : PyObject_RichCompareBool(module, builtins, Py_EQ);
+        Py_XDECREF(builtins);
+        if (module == Py_None || is_builtins > 0) {
+            name = PyUnicode_FromFormat("%S()", qualname);
+        } else if (is_builtins == 0) {
+            name = PyUnicode_FromFormat("%S.%S()", module, qualname);
+        }
+        Py_DECREF(module);
+    }
+    Py_DECREF(qualname);
+    return name;
+}
+
+/* The TypeError of f(*b) with a b that cannot be iterated, or of f(**b) with
+ * a b that is no mapping: which ("*" or "**", "an iterable" or "a mapping"),
+ * worded as the running version words it (OPARG: 1 for "Value after", 3.15). */
+JIT_INLINE void jit_argument_error(PyObject *callable, PyObject *value, const char *stars, const char *what,
+                               uint32_t plain) {
+    PyErr_Clear();
+    if (plain) {
+        PyErr_Format(PyExc_TypeError, "Value after %s must be %s, not %.200s", stars, what, jit_type_name(value));
+        return;
+    }
+    PyObject *name = jit_function_name(callable);
+    if (name != 0) {
+        PyErr_Format(PyExc_TypeError, "%U argument after %s must be %s, not %.200s", name, stars, what,
+                     jit_type_name(value));
+        Py_DECREF(name);
+    }
+}
+
+/* callable(*arguments, **keywords), keywords NULL for none: the arguments
+ * become a tuple and the keywords a dict, as CALL_FUNCTION_EX makes them. */
+JIT_INLINE PyObject *jit_call_ex(PyObject *callable, PyObject *arguments, PyObject *keywords, uint32_t plain) {
+    PyObject *tuple;
+    if (Py_TYPE(arguments) == &PyTuple_Type) {
+        tuple = arguments;
+        Py_INCREF(tuple);
+    } else {
+        if (jit_not_iterable(arguments)) {
+            jit_argument_error(callable, arguments, "*", "an iterable", plain);
+            return 0;
+        }
+        tuple = PySequence_Tuple(arguments);
+        if (tuple == 0) {
+            return 0;
+        }
+    }
+    PyObject *dict = keywords;
+    if (keywords != 0 && Py_TYPE(keywords) != &PyDict_Type) {
+        dict = PyDict_New();
+        if (dict == 0 || PyDict_Merge(dict, keywords, 1) < 0) {
+            if (dict != 0 && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                jit_argument_error(callable, keywords, "**", "a mapping", plain);
+            }
+            Py_XDECREF(dict);
+            Py_DECREF(tuple);
+            return 0;
+        }
+    } else if (dict != 0) {
+        Py_INCREF(dict);
+    }
+    PyObject *result = PyObject_Call(callable, tuple, dict);
+    Py_DECREF(tuple);
+    Py_XDECREF(dict);
+    return result;
+}
+
+RESULT_STENCIL(CALL_FUNCTION_EX, jit_call_ex(SLOT(1).o, SLOT(2).o, 0, OPARG(3)))
+STENCIL(CALL_FUNCTION_EX_KW) {
+    PyObject *result = jit_call_ex(SLOT(1).o, SLOT(2).o, SLOT(3).o, (uint32_t)(uintptr_t)OPERAND(0));
+    if (result == 0) {
+        ERROR();
+    }
+    jit_set_owned(&SLOT(0), result);
+    CONTINUE();
+}
+
+/* --- iteration, unpacking, membership ------------------------------------ */
+
+RESULT_STENCIL(GET_ITER, PyObject_GetIter(SLOT(1).o))
+
+/* dst = the iterator's next item, or the loop's exit when it has none. */
+STENCIL(FOR_ITER) {
+    PyObject *item = PyIter_Next(SLOT(1).o);
+    if (item == 0) {
+        if (PyErr_Occurred() != 0) {
+            ERROR();
+        }
+        JUMP();
+    }
+    jit_set_owned(&SLOT(0), item);
+    CONTINUE();
+}
+
+/* The items of `value` for a target list of `before` targets, a starred one
+ * if `after` >= 0 (which takes a list) and `after` more: a tuple of exactly
+ * that many, or the interpreter's error.  `counted`: the running version
+ * says how many a list, tuple or dict had that had too many (3.14+). */
+JIT_INLINE PyObject *jit_unpack(PyObject *value, Py_ssize_t before, Py_ssize_t after, uint32_t counted) {
+    PyObject *iterator = PyObject_GetIter(value);
+    if (iterator == 0) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError) && jit_not_iterable(value)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "cannot unpack non-iterable %.200s object", jit_type_name(value));
+        }
+        return 0;
+    }
+    Py_ssize_t total = before + (after >= 0 ? 1 + after : 0);
+    PyObject *items = PyTuple_New(total);
+    if (items == 0) {
+        Py_DECREF(iterator);
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < before; i++) {
+        PyObject *item = PyIter_Next(iterator);
+        if (item == 0) {
+            if (PyErr_Occurred() == 0) {
+                if (after < 0) {
+                    PyErr_Format(PyExc_ValueError, "not enough values to unpack (expected %zd, got %zd)", before, i);
+                } else {
+                    PyErr_Format(PyExc_ValueError, "not enough values to unpack (expected at least %zd, got %zd)",
+                                 before + after, i);
+                }
+            }
+            goto failed;
+        }
+        PyTuple_SetItem(items, i, item);
+    }
+    if (after < 0) {
+        PyObject *extra = PyIter_Next(iterator);
+        if (extra != 0) {
+            Py_DECREF(extra);
+            PyTypeObject *type = Py_TYPE(value);
+            if (counted && (type == &PyList_Type || type == &PyTuple_Type || type == &PyDict_Type)) {
+                PyErr_Format(PyExc_ValueError, "too many values to unpack (expected %zd, got %zd)", before,
+                             PyObject_Size(value));
+            } else {
+                PyErr_Format(PyExc_ValueError, "too many values to unpack (expected %zd)", before);
+            }
+            goto failed;
+        }
+        if (PyErr_Occurred() != 0) {
+            goto failed;
+        }
+    } else {
+        PyObject *rest = PySequence_List(iterator);
+        if (rest == 0) {
+            goto failed;
+        }
+        Py_ssize_t length = PyList_Size(rest);
+        if (length < after) {
+            PyErr_Format(PyExc_ValueError, "not enough values to unpack (expected at least %zd, got %zd)",
+                         before + after, before + length);
+            Py_DECREF(rest);
+            goto failed;
+        }
+        for (Py_ssize_t i = 0; i < after; i++) {
+            PyObject *item = PyList_GetItem(rest, length - after + i);  /* borrowed */
+            Py_INCREF(item);
+            PyTuple_SetItem(items, before + 1 + i, item);
+        }
+        if (PyList_SetSlice(rest, length - after, length, 0) < 0) {
+            Py_DECREF(rest);
+            goto failed;
+        }
+        PyTuple_SetItem(items, before, rest);
+    }
+    Py_DECREF(iterator);
+    return items;
+failed:
+    Py_DECREF(iterator);
+    Py_DECREF(items);
+    return 0;
+}
+
+/* OPARG2 targets before the starred one, OPARG3 after it plus one (0: no
+ * starred target); OPERAND0 says whether too many items are counted. */
+RESULT_STENCIL(UNPACK_SEQUENCE, jit_unpack(SLOT(1).o, (Py_ssize_t)OPARG(2), (Py_ssize_t)OPARG(3) - 1,
+                                           (uint32_t)(uintptr_t)OPERAND(0)))
+
+/* dst = item in container (OPARG3 = 1: not in), a bool. */
+STENCIL(CONTAINS_OP) {
+    int found = PySequence_Contains(SLOT(2).o, SLOT(1).o);
+    if (found < 0) {
+        ERROR();
+    }
+    jit_set_owned(&SLOT(0), jit_new_bool(found ^ (int)OPARG(3)));
+    CONTINUE();
+}
+
+/* --- f-strings --------------------------------------------------------------- */
+
+/* format(conversion(value), spec), conversion 0 (none), 's', 'r' or 'a';
+ * spec NULL for none. */
+JIT_INLINE PyObject *jit_format(PyObject *value, uint32_t conversion, PyObject *spec) {
+    PyObject *converted = conversion == 's' ? PyObject_Str(value)
+                        : conversion == 'r' ? PyObject_Repr(value)
+                        : conversion == 'a' ? PyObject_ASCII(value) : value;
+    if (converted == 0) {
+        return 0;
+    }
+    if (converted == value) {
+        Py_INCREF(converted);
+    }
+    PyObject *formatted = PyObject_Format(converted, spec);
+    Py_DECREF(converted);
+    return formatted;
+}
+
+RESULT_STENCIL(FORMAT_VALUE, jit_format(SLOT(1).o, OPARG(2), 0))
+RESULT_STENCIL(FORMAT_WITH_SPEC, jit_format(SLOT(1).o, OPARG(3), SLOT(2).o))
+
+/* --- exceptions ---------------------------------------------------------------- */
+
+/* An exception instance of `value` (an instance, or a class called with no
+ * arguments), as the interpreter's raise makes it; NULL with the error set. */
+JIT_INLINE PyObject *jit_exception_of(PyObject *value, const char *not_an_exception) {
+    if (jit_is_exception_class(value)) {
+        PyObject *made = PyObject_CallNoArgs(value);
+        if (made == 0) {
+            return 0;
+        }
+        if (!jit_is_exception(made)) {
+            PyErr_Format(PyExc_TypeError, "calling %R should have returned an instance of BaseException, not %R",
+                         value, Py_TYPE(made));
+            Py_DECREF(made);
+            return 0;
+        }
+        return made;
+    }
+    if (jit_is_exception(value)) {
+        Py_INCREF(value);
+        return value;
+    }
+    PyErr_Format(PyExc_TypeError, "%s", not_an_exception);
+    return 0;
+}
+
+/* raise value [from cause]; cause NULL without `from`, None to suppress the
+ * context. */
+JIT_INLINE void jit_raise(PyObject *value, PyObject *cause) {
+    PyObject *exception = jit_exception_of(value, "exceptions must derive from BaseException");
+    if (exception == 0) {
+        return;
+    }
+    if (cause != 0) {
+        PyObject *fixed = 0;
+        if (cause != Py_None) {
+            fixed = jit_exception_of(cause, "exception causes must derive from BaseException");
+            if (fixed == 0) {
+                Py_DECREF(exception);
+                return;
+            }
+        }
+        PyException_SetCause(exception, fixed);  /* steals; NULL: None, and the context suppressed */
+    }
+    PyErr_SetObject((PyObject *)Py_TYPE(exception), exception);
+    Py_DECREF(exception);
+}
+
+STENCIL(RAISE) {
+    jit_raise(SLOT(0).o, 0);
+    ERROR();
+}
+
+STENCIL(RAISE_FROM) {
+    jit_raise(SLOT(0).o, SLOT(1).o);
+    ERROR();
+}
+
+/* A bare `raise`: the exception being handled, with its traceback. */
+STENCIL(RERAISE) {
+    PyObject *handled = PyErr_GetHandledException();
+    if (handled == 0 || handled == Py_None) {
+        Py_XDECREF(handled);
+        PyErr_Format(PyExc_RuntimeError, "No active exception to reraise");
+        ERROR();
+    }
+    Py_INCREF((PyObject *)Py_TYPE(handled));
+    PyErr_Restore((PyObject *)Py_TYPE(handled), handled, PyException_GetTraceback(handled));
+    ERROR();
+}
+
+/* The traceback entry of the compiled function for an exception passing
+ * through it: OPERAND0 its name, OPERAND1 its file (C strings), OPARG0 the
+ * line; then on to the error's destination. */
+STENCIL(ADD_TRACEBACK) {
+    _PyTraceback_Add((const char *)(uintptr_t)OPERAND(0), (const char *)(uintptr_t)OPERAND(1), (int)OPARG(0));
+    JUMP();
+}
+
+/* --- globals written ----------------------------------------------------- */
+
+/* OPERAND0 is LOAD_GLOBAL's cell {globals, builtins, name}, OPERAND1 the
+ * NameError's message. */
+STATUS_STENCIL(STORE_GLOBAL, PyDict_SetItem(((PyObject **)(uintptr_t)OPERAND(0))[0],
+                                            ((PyObject **)(uintptr_t)OPERAND(0))[2], SLOT(0).o))
+
+STENCIL(DELETE_GLOBAL) {
+    PyObject **cell = (PyObject **)(uintptr_t)OPERAND(0);
+    if (PyDict_DelItem(cell[0], cell[2]) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_KeyError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_NameError, (const char *)(uintptr_t)OPERAND(1));
+        }
+        ERROR();
+    }
+    CONTINUE();
+}
