@@ -158,6 +158,8 @@ class Opcode(_Enum):
     RAISE = "RAISE"  # raise a [from b]; no operand: re-raise the exception being handled
     STORE_GLOBAL = "STORE_GLOBAL"  # the global arg = a; callee: (globals, builtins)
     DELETE_GLOBAL = "DELETE_GLOBAL"  # del the global arg
+    LOAD_DEREF = "LOAD_DEREF"  # dst = the free variable arg (callee: its cell)
+    STORE_DEREF = "STORE_DEREF"  # the free variable arg = a (a `nonlocal`; callee: its cell)
 
 
 def binary_operator(arg: str) -> str:

@@ -361,16 +361,27 @@ comparison("==", ast.Eq, operator.eq, int_stencils=("COMPARE_OP_INT_EQ", "JUMP_I
 comparison("!=", ast.NotEq, operator.ne, int_stencils=("COMPARE_OP_INT_NE", "JUMP_IF_INT_NE", "JUMP_IF_NOT_INT_NE"),
            float_stencils=("COMPARE_OP_FLOAT_NE", "JUMP_IF_FLOAT_NE", "JUMP_IF_NOT_FLOAT_NE"))
 
-# Identity against a singleton (the frontend accepts only None, True and False as the right operand, where
-# the interpreter's answer does not depend on which object a number happens to be).  An unboxed operand is
-# never None, and is True or False exactly when it is a bool of that value; an object is compared by address.
+# Identity: objects compare by address.  An unboxed operand is never None, and is True or False exactly when
+# it is a bool of that value; against anything else, an unboxed number has no identity left (the lowering
+# refuses it, and that signature runs in the interpreter).
 SINGLETONS = (None, True, False)
-IDENTITY = {"is": (ast.Is, operator.is_), "is not": (ast.IsNot, operator.is_not)}
+
+
+def folded_identity(negated: bool) -> Callable[[object, object], bool]:
+    """Identity folds only between singletons: which object any other constant is, is run time's."""
+    def fold(a: object, b: object) -> bool:
+        if not any(a is s for s in SINGLETONS) or not any(b is s for s in SINGLETONS):
+            raise TypeError("the identity of other constants is known at run time")
+        return (a is not b) if negated else (a is b)
+    return fold
+
+
+IDENTITY = {"is": (ast.Is, folded_identity(False)), "is not": (ast.IsNot, folded_identity(True))}
 for _symbol, (_syntax, _fold) in IDENTITY.items():
     _negated = _symbol == "is not"
     COMPARE_SYNTAX[_syntax] = _symbol
     COMPARE_SYMBOLS.add(_symbol)
-    declare(MicroOp(Opcode.COMPARE_OP, _symbol, operands=f"dst = a {_symbol} singleton", arities=(2,),
+    declare(MicroOp(Opcode.COMPARE_OP, _symbol, operands=f"dst = a {_symbol} b", arities=(2,),
                     result=identity, effects=PURE, syntax=_syntax, fold=_fold, stencils={
                         # objects in both slots (the generic tier: the result is True or False itself)
                         "object": "IS_NOT_OP" if _negated else "IS_OP",
@@ -527,6 +538,8 @@ object_op(Opcode.FORMAT_VALUE, "dst = format(conversion(a), b)", {"object": "FOR
 object_op(Opcode.RAISE, "raise a from b", {"object": "RAISE", "cause": "RAISE_FROM", "reraise": "RERAISE"},
           form="raise", arities=(0, 1, 2))
 object_op(Opcode.STORE_GLOBAL, "globals()[name] = a", {"object": "STORE_GLOBAL"}, form="effect", arities=(1,))
+object_op(Opcode.LOAD_DEREF, "dst = the cell's value", {"object": "LOAD_DEREF"}, arities=(0,), effects=FAILS)
+object_op(Opcode.STORE_DEREF, "the cell's value = a", {"object": "STORE_DEREF"}, form="effect", arities=(1,))
 object_op(Opcode.DELETE_GLOBAL, "del globals()[name]", {"object": "DELETE_GLOBAL"}, form="effect",
           arities=(0,), effects=FAILS)
 

@@ -64,6 +64,8 @@ extern PyObject *PyException_GetTraceback(PyObject *);
 extern unsigned long PyType_GetFlags(PyTypeObject *);
 extern void *PyType_GetSlot(PyTypeObject *, int);
 extern void _PyTraceback_Add(const char *, const char *, int);
+extern PyObject *PyCell_Get(PyObject *);
+extern int PyCell_Set(PyObject *, PyObject *);
 
 /* Helpers are inlined into each stencil that uses them: a stencil is one
  * function, with no calls to code of its own outside it. */
@@ -572,3 +574,21 @@ STENCIL(DELETE_GLOBAL) {
     }
     CONTINUE();
 }
+
+/* --- free variables: a closure's cells ---------------------------------- */
+
+/* dst = the value of the cell OPERAND0, or NameError with the message
+ * OPERAND1 when it has none. */
+STENCIL(LOAD_DEREF) {
+    PyObject *value = PyCell_Get(OBJECT_OPERAND(0));
+    if (value == 0) {
+        if (PyErr_Occurred() == 0) {
+            PyErr_SetString(PyExc_NameError, (const char *)(uintptr_t)OPERAND(1));
+        }
+        ERROR();
+    }
+    jit_set_owned(&SLOT(0), value);
+    CONTINUE();
+}
+
+STATUS_STENCIL(STORE_DEREF, PyCell_Set(OBJECT_OPERAND(0), SLOT(0).o))

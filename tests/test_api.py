@@ -121,7 +121,7 @@ def uses_class_body(n: Any) -> Any:
 
 
 def uses_mixed_double_star(n: Any) -> Any:
-    return dict(n=n, **{"a": 1})  # refused
+    return dict(n=n, **{"a": 1})  # noqa: PIE804  # refused
 
 
 def uses_maybe_unbound(n: Any) -> Any:
@@ -143,18 +143,15 @@ def uses_import(n: Any) -> Any:
 
 
 def uses_walrus_in_comprehension(n: Any) -> Any:
-    return [last := i for i in range(n)]  # refused
+    return [last := i for i in range(n)]  # noqa: F841  # refused
 
 
-def make_closure(k: Any) -> Callable[[Any], Any]:
-    def closure(n: Any) -> Any:
-        total = n + 1
-        return total + k  # refused
-
-    return closure
-
-
-uses_closure = make_closure(3)
+def uses_match(n: Any) -> Any:
+    total = n + 1
+    match total:  # refused
+        case 1:
+            return 0
+    return total
 
 
 REFUSED: dict[Callable[..., Any], str] = {
@@ -169,7 +166,7 @@ REFUSED: dict[Callable[..., Any], str] = {
     uses_delete_local: "'del total' is not supported",
     uses_import: "'import' is not supported",
     uses_walrus_in_comprehension: "an assignment expression inside a comprehension is not supported",
-    uses_closure: "closure variable 'k' is not supported",
+    uses_match: "'match' is not supported",
 }
 
 
@@ -468,7 +465,8 @@ def test_stats_counters_move() -> None:
     assert jit.stats()["deoptimizations"] == after_compile["deoptimizations"] + 1
 
     def refused(x: Any) -> Any:
-        return [y for y in (lambda: [x])()]
+        make = lambda: [x]  # noqa: E731
+        return [y for y in make()]  # noqa: C416
 
     fallbacks = jit.stats()["fallbacks"]
     assert jit.compile(refused)(1) == [1]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from bench import measure
-from bench.kernels import fib_iter, fib_iter_repeat, fib_rec, sieve
+from bench.kernels import fib_iter, fib_iter_repeat, fib_rec
 
 
 def test_samples_report_median_and_minimum() -> None:

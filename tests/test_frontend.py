@@ -28,7 +28,8 @@ def uses_yield(n: int) -> Iterator[int]:
 
 
 def uses_lambda(n: int) -> int:
-    return (lambda: n)()
+    get = lambda: n  # noqa: E731
+    return get()
 
 
 def uses_global_constant(x: float) -> float:

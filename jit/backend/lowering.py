@@ -29,6 +29,7 @@ from operator import index as python_index
 from jit import ir, ops
 from jit.backend import frames
 from jit.backend.emitter import Instruction
+from jit.errors import UnsupportedError
 from jit.ir import Opcode, Type
 from jit.layouts import (
     DEOPT_BOX_BOOL,
@@ -725,28 +726,43 @@ class Lowering:
         jump = self.target(op) if branch else None
         destination = () if branch else (self.home(op.dst),)  # type: ignore[arg-type]
         if op.arg in ops.IDENTITY:
-            left, singleton = op.args
-            assert type(singleton) is ir.Const
-            if types[0] is Type.OBJECT:
-                emit(micro.stencils[f"{prefix}operand"], *destination, self.home(left),  # type: ignore[arg-type]
-                     operands=(self.context.address(singleton.value),), jump=jump)
-                return
-            negated = op.arg == "is not"
-            if types[0] is Type.BOOL and singleton.value is not None:
-                # A bool is True or False itself: identity is equality of the unboxed 0 or 1.
-                equality = ops.lookup(Opcode.COMPARE_OP, "!=" if negated else "==")
-                emit(equality.stencils[f"{prefix}INT"], *destination, self.slot(left), self.slot(singleton),
-                     jump=jump)
-                return
-            answer = negated  # an int or a float is never None, True or False
-            if not branch:
-                emit("LOAD_CONST", *destination, operands=(int(answer),))
-            elif answer == op.jump_if:
-                emit("JUMP", jump=jump)
+            self.specialized_identity(op, types, destination, prefix, jump)
             return
         self.comparison_recursion_check(index, op, types, branch)
         kind, slots = self.comparison_operands(op, types, exit_here)
         emit(micro.stencils[f"{prefix}{kind}"], *destination, *slots, jump=jump)
+
+    def specialized_identity(self, op: ir.Op, types: list[Type], destination: tuple[int, ...], prefix: str,
+                             jump: object) -> None:
+        """``a is b`` in the specialized tier.  Objects compare by address: against a constant's (None, a
+        class...) or, both in slots, as the raw words they are.  A bool is True or False itself, so against
+        those it is equality of 0 or 1; an int or a float is never None, True or False.  Another number
+        unboxed has no identity left to compare: that signature runs in the interpreter."""
+        micro = ops.lookup(Opcode.COMPARE_OP, op.arg)
+        emit = self.asm.emit
+        negated = op.arg == "is not"
+        left, right = op.args
+        if types[0] is Type.OBJECT and type(left) is ir.Var and (type(right) is ir.Const or types[1] is Type.OBJECT):
+            if type(right) is ir.Const:  # None, True, a class...: its address
+                emit(micro.stencils[f"{prefix}operand"], *destination, self.slot(left),
+                     operands=(self.context.address(right.value),), jump=jump)
+            else:
+                equality = ops.lookup(Opcode.COMPARE_OP, "!=" if negated else "==")
+                emit(equality.stencils[f"{prefix}INT"], *destination, self.slot(left), self.slot(right), jump=jump)
+            return
+        if not is_singleton(right) or types[0] is Type.OBJECT:
+            raise UnsupportedError(f"'{op.arg}' between an unboxed number and an object: its identity is lost",
+                                   self.function.filename, op.line, "lowering")
+        if types[0] is Type.BOOL and right.value is not None:  # type: ignore[union-attr]
+            equality = ops.lookup(Opcode.COMPARE_OP, "!=" if negated else "==")
+            emit(equality.stencils[f"{prefix}INT"], *destination, self.slot(left), self.slot(right), jump=jump)
+            return
+        answer = negated  # an int or a float is never None, True or False
+        if not destination:
+            if answer == op.jump_if:
+                emit("JUMP", jump=jump)
+        else:
+            emit("LOAD_CONST", *destination, operands=(int(answer),))
 
     def comparison_recursion_check(self, index: int, op: ir.Op, types: list[Type], branch: bool) -> None:
         """PyObject_RichCompare's recursion check (stencils/compare.c), where the interpreter compares through
@@ -1004,6 +1020,10 @@ class Lowering:
             operands = self.global_cell(op)
         elif opcode is Opcode.BUILD_STRING:
             operands = (self.context.address(""),)
+        elif opcode in (Opcode.LOAD_DEREF, Opcode.STORE_DEREF):
+            message = (f"cannot access free variable {op.arg!r} where it is not associated with a value in "
+                       "enclosing scope")
+            operands = (self.context.address(op.callee), self.c_string(message))
         elif opcode is Opcode.CALL:
             names: tuple[str, ...] = op.callee or ()  # type: ignore[assignment]
             opargs = (len(slots) - 1 - len(names),)
@@ -1014,8 +1034,8 @@ class Lowering:
             else:
                 opargs = (int(CALLS_WORD_VALUE_AFTER),)
         elif opcode is Opcode.UNPACK_SEQUENCE:
-            before, after = op.callee  # type: ignore[misc]
-            opargs, operands = (before, after + 1), (int(UNPACKING_COUNTS_TOO_MANY),)
+            counts: tuple[int, int] = op.callee  # type: ignore[assignment]  # targets before and after a star
+            opargs, operands = (counts[0], counts[1] + 1), (int(UNPACKING_COUNTS_TOO_MANY),)
         elif opcode is Opcode.CONTAINS_OP:
             opargs = (int(op.arg == "not in"),)
         elif opcode is Opcode.FORMAT_VALUE:
@@ -1040,6 +1060,10 @@ class Lowering:
 IDENTITY_OPS = frozenset({Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH})
 # The ops of the object tier (declared with a form): on objects in either tier.
 OBJECT_TIER = frozenset(op.opcode for op in ops.REGISTRY.values() if op.form is not None)
+
+
+def is_singleton(operand: ir.Operand) -> bool:
+    return type(operand) is ir.Const and any(operand.value is value for value in ops.SINGLETONS)
 
 
 def lower(function: ir.Function, facts: Facts, context: Context) -> Lowered:

@@ -245,6 +245,9 @@ class Builder:
             if target.id in self.source.global_names:
                 self.emit(ir.Opcode.STORE_GLOBAL, args=(value,), arg=target.id, callee=self.namespaces())
                 return
+            if target.id in self.source.cells and self.resolve(target.id) is None:  # `nonlocal`
+                self.emit(ir.Opcode.STORE_DEREF, args=(value,), arg=target.id, callee=self.source.cells[target.id])
+                return
             self.store(self.name(target), value)  # even `x = x`: it reads x (UnboundLocalError if unbound)
         elif isinstance(target, ast.Attribute):
             owner = self.expression(target.value)
@@ -399,6 +402,9 @@ class Builder:
     def stmt_Global(self, node: ast.Global) -> None:
         pass  # the names are the symbol table's (FunctionSource.global_names): stored and read as globals
 
+    def stmt_Nonlocal(self, node: ast.Nonlocal) -> None:
+        pass  # the names are free variables (FunctionSource.cells): read and stored in their cells
+
     def stmt_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             if isinstance(target, ast.Attribute):
@@ -442,9 +448,10 @@ class Builder:
 
     def compared(self, op: ast.cmpop, left: ir.Operand, right: ir.Operand,
                  node: ast.AST) -> tuple[ir.Operand, ir.Operand, str]:
-        """The operands and operator of a comparison (a singleton compared by identity goes right)."""
+        """The operands and operator of a comparison (a constant compared by identity goes right)."""
         symbol = COMPARISONS[type(op)]
-        if symbol in ops.IDENTITY and is_singleton(left) and not is_singleton(right):
+        if symbol in ops.IDENTITY and ((is_singleton(left) and not is_singleton(right))
+                                       or (type(left) is ir.Const and type(right) is not ir.Const)):
             left, right = right, left
         return left, right, symbol
 
@@ -484,6 +491,8 @@ class Builder:
         local = self.resolve(name)
         if local is not None:
             return local
+        if name in self.source.cells:  # a free variable: its cell's value when the code runs
+            return self.built(ir.Opcode.LOAD_DEREF, (), arg=name, callee=self.source.cells[name])
         if name in self.read_globals or name in self.source.global_names:
             # Read when the code runs (an object), without a guard to recompile on.  The specialized tier
             # bets on the type of its value now (and leaves if the bet fails).
@@ -609,7 +618,7 @@ class Builder:
             return self.call_ex(node)
         callee = self.known_callee(node.func)
         if callee is SUPER and SUPER is not None and not node.args and not node.keywords:
-            raise self.unsupported("zero-argument super() is not supported (it needs the __class__ cell)", node)
+            return self.zero_argument_super(node)
         dst = self.temp()
         if callee is not MISSING and not node.keywords:
             args = self.operands(node.args)
@@ -631,6 +640,14 @@ class Builder:
         names = tuple(keyword.arg for keyword in node.keywords)
         self.emit(ir.Opcode.CALL, dst=dst, args=(function, *args), callee=names or None)
         return dst
+
+    def zero_argument_super(self, node: ast.Call) -> ir.Var:
+        """``super()`` in a method: ``super(__class__, first argument)``, the class from the method's
+        ``__class__`` cell and the first parameter's value now, as the interpreter takes them."""
+        if "__class__" not in self.source.cells or not self.function.params:
+            raise self.unsupported("super() outside a method that has a __class__ cell and an argument", node)
+        cls = self.load_name("__class__", node)
+        return self.built(ir.Opcode.CALL_OBJECT, (cls, self.function.params[0]), callee=SUPER)
 
     def callable_operand(self, node: ast.expr, known: object) -> ir.Operand:
         """What a call calls, as an operand: the known object, else the callee expression's value (a method
@@ -762,9 +779,9 @@ class Builder:
                 self.emit(ir.Opcode.STORE_SUBSCR, args=(dst, *self.operands((key, value))))
         return dst
 
-    def built(self, opcode: ir.Opcode, items: tuple[ir.Operand, ...]) -> ir.Var:
+    def built(self, opcode: ir.Opcode, items: tuple[ir.Operand, ...], **fields: object) -> ir.Var:
         dst = self.temp()
-        self.emit(opcode, dst=dst, args=items)
+        self.emit(opcode, dst=dst, args=items, **fields)
         return dst
 
     def grown(self, elements: list[ast.expr], build: ir.Opcode, add: ir.Opcode, extend: ir.Opcode) -> ir.Var:

@@ -8,8 +8,8 @@ import ast
 import linecache
 import textwrap
 import types
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from jit._isolation import isolated
@@ -24,6 +24,8 @@ class FunctionSource:
     line_offset: int  # add to a node's lineno to get the line in the file
     local_names: frozenset[str]  # names local to the function (parameters included)
     global_names: frozenset[str] = frozenset()  # names its `global` statements declare
+    # The free variables (of enclosing functions, or a method's __class__ for super()) and their cells.
+    cells: Mapping[str, object] = field(default_factory=dict)
 
     def line(self, node: ast.AST) -> int:
         return getattr(node, "lineno", self.node.lineno) + self.line_offset
@@ -38,6 +40,7 @@ SymbolTable = Any
 # textwrap's own dedent reads the real builtins (jit/_isolation.py).
 _dedent = isolated(cast(types.FunctionType, textwrap.dedent))
 
+ENCLOSING = "__jit_enclosing__"  # the function a closure's definition is put in for its symbol table
 MAX_TRAILING_LINES = 200  # lines after the last one with code that a definition may still need
 
 
@@ -101,29 +104,29 @@ def read_source(func: types.FunctionType) -> FunctionSource:
                                code.co_firstlineno, "frontend")
     node = module.body[0]
     line_offset = first_line - 1
-    if code.co_freevars:
-        name = code.co_freevars[0]
-        use = first_node(node, lambda n: isinstance(n, ast.Name) and n.id == name)
-        raise UnsupportedError(f"closure variable {name!r} is not supported", filename,
-                               use.lineno + line_offset, "frontend")
     # The symbol table straight from the C module symtable.py wraps: its Python methods call the real
     # builtins' bool, which user code may rebind (jit/_isolation.py).
+    free = [name for name in code.co_freevars if name != "__class__"]
+    if free:
+        # A closure's definition alone does not bind its free variables (`nonlocal k` would not compile):
+        # the table is that of the definition inside a function that binds them.
+        enclosed = "".join(f"    {line}" if line.strip() else line for line in text.splitlines(keepends=True))
+        text = f"def {ENCLOSING}():\n    {' = '.join(free)} = None\n{enclosed}"
     table = _symtable.symtable(text, filename, "exec")
+    if free:
+        table = function_symbols(table, ENCLOSING)
     function_table = function_symbols(table, node.name)
     local_names, global_names = set(), set()
     for name, flags in function_table.symbols.items():
         scope = (flags >> _symtable.SCOPE_OFF) & _symtable.SCOPE_MASK
         if scope == _symtable.GLOBAL_EXPLICIT:
             global_names.add(name)
-        if flags & _symtable.DEF_NONLOCAL:
-            statement = first_node(node, declares(name))
-            raise UnsupportedError(f"'nonlocal {name}' is not supported", filename,
-                                   statement.lineno + line_offset, "frontend")
         if scope in (_symtable.LOCAL, _symtable.CELL):
             local_names.add(name)
     if not runs_this_code(func, linecache.getlines(filename, func.__globals__)):
         raise UnsupportedError(STALE_SOURCE, filename, first_line, "frontend")
-    return FunctionSource(func, filename, node, line_offset, frozenset(local_names), frozenset(global_names))
+    cells = dict(zip(code.co_freevars, func.__closure__ or (), strict=True))
+    return FunctionSource(func, filename, node, line_offset, frozenset(local_names), frozenset(global_names), cells)
 
 
 def function_symbols(table: SymbolTable, name: str) -> SymbolTable:
