@@ -6,9 +6,11 @@ compile-speed comparison with LLVM (and Numba when installed), the
 compile-scaling series (compile time per statement of functions of 100 to
 5000 statements, bench.scaling), the start-up costs (bench.startup, also
 ``python -m bench.startup`` alone) and the cost of each way of calling a
-compiled function (bench.call_forms); writes the results as JSON and the
-speedups as a PNG bar chart (with matplotlib).  ``--suite kernels``,
-``scaling``, ``startup`` or ``calls`` runs one of them alone.
+compiled function (bench.call_forms) and pyperformance's benchmarks with
+every function compiled (bench.pyperformance_suite); writes the results as
+JSON and the speedups as a PNG bar chart (with matplotlib).  ``--suite
+kernels``, ``scaling``, ``startup``, ``calls`` or ``pyperformance`` runs one
+of them alone.
 """
 
 from __future__ import annotations
@@ -20,15 +22,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
-from bench import call_forms, measure, report, scaling, startup
+from bench import call_forms, measure, pyperformance_suite, report, scaling, startup
 from bench.kernels import KERNELS, Kernel
 from bench.suite import WRONG, KernelResult, Settings, run_kernel
 
 QUICK = Settings(quick=True, rounds=3, min_sample=0.005, compiles=3)
 FULL = Settings()
-SUITES = ("all", "kernels", "scaling", "startup", "calls")
+SUITES = ("all", "kernels", "scaling", "startup", "calls", "pyperformance")
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -36,9 +38,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         prog="python -m bench", description="cpjit's kernel suite in the interpreter and compiled, side by side.")
     parser.add_argument("--quick", action="store_true", help="small inputs and fewer rounds (seconds, not minutes)")
     parser.add_argument("--suite", choices=SUITES, default="all",
-                        help="one suite (kernels, compile scaling, start-up, call forms) or all (default: %(default)s)")
+                        help="one suite (kernels, compile scaling, start-up, call forms, pyperformance) or all "
+                        "(default: %(default)s)")
     parser.add_argument("--kernels", metavar="A,B", help="run only these kernels: " +
                         ", ".join(k.name for k in KERNELS))
+    parser.add_argument("--benchmarks", metavar="A,B", help="run only these pyperformance benchmarks: " +
+                        ", ".join(b.name for b in pyperformance_suite.BENCHMARKS))
     parser.add_argument("--repeat", type=int, metavar="N", help="timed rounds per kernel "
                         f"(default {FULL.rounds}, {QUICK.rounds} with --quick)")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"), metavar="PATH",
@@ -54,20 +59,29 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         parser.error("--repeat must be at least 1")
     try:
         arguments.selected = select_kernels(arguments.kernels)
+        arguments.benchmarks = select(arguments.benchmarks, pyperformance_suite.BENCHMARKS, "pyperformance benchmark")
     except ValueError as error:
         parser.error(str(error))
     return arguments
 
 
-def select_kernels(names: str | None) -> list[Kernel]:
+Named = TypeVar("Named", Kernel, pyperformance_suite.Benchmark)
+
+
+def select(names: str | None, choices: Sequence[Named], what: str) -> list[Named]:
+    """The entries named in ``names`` ("a,b"), in that order; all of them without names."""
     if not names:
-        return list(KERNELS)
-    by_name = {k.name: k for k in KERNELS}
+        return list(choices)
+    by_name = {choice.name: choice for choice in choices}
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in by_name]
     if unknown:
-        raise ValueError(f"unknown kernel(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
+        raise ValueError(f"unknown {what}(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
     return [by_name[n] for n in wanted]
+
+
+def select_kernels(names: str | None) -> list[Kernel]:
+    return select(names, KERNELS, "kernel")
 
 
 def stitch_figures(settings: Settings, out: TextIO) -> dict[str, Any] | None:
@@ -153,8 +167,24 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         started = time.perf_counter()
         calls = call_forms.measure_call_forms(settings.rounds, settings.quick)
         progress.done("measured", time.perf_counter() - started)
+    benchmarks: list[pyperformance_suite.BenchmarkResult] = []
+    missing = ""  # why the pyperformance suite could not run
+    if arguments.suite in ("all", "pyperformance"):
+        try:
+            pyperformance_suite.benchmarks_folder()
+        except ModuleNotFoundError as error:
+            missing = f"pyperformance suite not run: {error}"
+        else:
+            progress = Progress(err, len(arguments.benchmarks))
+            for index, benchmark in enumerate(arguments.benchmarks, 1):
+                progress.kernel(index, benchmark.name)
+                started = time.perf_counter()
+                benchmarks.append(pyperformance_suite.run_benchmark(benchmark, settings, progress))
+                progress.done(benchmarks[-1].status, time.perf_counter() - started)
     if kernels:
         print("", report.main_table(results), "", report.compile_table(results, stitch), sep="\n", file=out)
+    if benchmarks or missing:
+        print("", pyperformance_suite.table(benchmarks) if benchmarks else missing, sep="\n", file=out)
     if calls:
         print("", call_forms.call_forms_table(calls), sep="\n", file=out)
     if points:
@@ -164,6 +194,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     data = report.to_json(results, settings, machine, command, date, stitch, points)
     data["startup"] = started_up.to_json() if started_up is not None else None
     data["call_forms"] = [result.to_json() for result in calls]
+    data["pyperformance"] = [result.to_json() for result in benchmarks]
     report.write_json(arguments.json, data)
     print(f"\nresults: {arguments.json}", file=out)
     if kernels:
@@ -172,10 +203,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     wrong = [r.kernel.name for r in results if r.status == WRONG]
     wrong += [f"{p.statements}-statement function" for p in points if p.status == WRONG]
     wrong += started_up.wrong if started_up else []
+    wrong += [f"pyperformance's {r.benchmark.name}" for r in benchmarks if r.status == WRONG]
     if wrong:
         print(f"cpjit gave a wrong result for: {', '.join(wrong)}", file=out)
         return 1
-    return 0
+    return 1 if missing and arguments.suite == "pyperformance" else 0  # asked for, and could not run
 
 
 if __name__ == "__main__":

@@ -46,6 +46,16 @@ class Settings:
         return "quick" if self.quick else "full"
 
 
+def median_ratio(baseline: measure.Samples, other: measure.Samples) -> float:
+    """The median over rounds of ``baseline``'s time over ``other``'s in the same round (a speedup of ``other``).
+
+    Both samples of a round ran back to back, so a slow spell of a shared
+    machine slows both: their ratio is steadier than a ratio of medians.
+    """
+    pairs = zip(baseline.seconds, other.seconds, strict=True)
+    return statistics.median(first / second for first, second in pairs)
+
+
 @dataclass
 class KernelResult:
     kernel: Kernel
@@ -60,15 +70,10 @@ class KernelResult:
     notes: dict[str, str] = field(default_factory=dict)  # variant -> why it is absent or not timed
 
     def speedup(self, variant: str = CPJIT) -> float | None:
-        """The median over rounds of the interpreter's time over the variant's in the same round.
-
-        Both samples of a round ran back to back, so a slow spell of a shared
-        machine slows both: their ratio is steadier than a ratio of medians.
-        """
+        """The median over rounds of the interpreter's time over the variant's in the same round (median_ratio)."""
         if variant not in self.timings or INTERPRETER not in self.timings:
             return None
-        pairs = zip(self.timings[INTERPRETER].seconds, self.timings[variant].seconds, strict=True)
-        return statistics.median(interpreter / other for interpreter, other in pairs)
+        return median_ratio(self.timings[INTERPRETER], self.timings[variant])
 
     def to_json(self) -> dict[str, Any]:
         return {
