@@ -149,6 +149,7 @@ class Opcode(_Enum):
     SET_UPDATE = "SET_UPDATE"  # a.update(b) for {*b}
     DICT_UPDATE = "DICT_UPDATE"  # a.update(b) for {**b}
     CALL = "CALL"  # dst = a(args[1:]), the last len(callee) of them by keyword (callee: the names)
+    CALL_METHOD = "CALL_METHOD"  # dst = args[0].<arg>(args[1:]), keywords last (callee: their names), no bound method
     CALL_FUNCTION_EX = "CALL_FUNCTION_EX"  # dst = a(*b, **c), b a tuple, c a dict or None
     GET_ITER = "GET_ITER"  # dst = iter(a)
     FOR_ITER = "FOR_ITER"  # dst = next(a); exit to target when a is exhausted

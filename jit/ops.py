@@ -490,6 +490,7 @@ OBJECT_FORMS = {
     "effect": "the operands' slots (no result)",
     "vector": "dst, then the operands copied to consecutive slots (a borrowed array) and their count",
     "call": "dst, the callable's slot, the arguments as a vector, the positional count; the keywords' names",
+    "method": "dst, the vector of self and the arguments, the positional count; the name, the keywords' names",
     "branch": "dst, the operand's slot; jumps to the op's target instead of giving a result",
     "raise": "the operands' slots; never goes on (always to the error edge)",
 }
@@ -525,6 +526,7 @@ object_op(Opcode.SET_ADD, "a.add(b)", {"object": "SET_ADD"}, form="effect", arit
 object_op(Opcode.SET_UPDATE, "a.update(b)", {"object": "SET_UPDATE"}, form="effect", arities=(2,))
 object_op(Opcode.DICT_UPDATE, "a.update(b), b a mapping", {"object": "DICT_UPDATE"}, form="effect", arities=(2,))
 object_op(Opcode.CALL, "dst = a(*args[1:]), keywords last", {"object": "CALL"}, form="call", effects=CALL)
+object_op(Opcode.CALL_METHOD, "dst = a.name(*args[1:])", {"object": "CALL_METHOD"}, form="method", effects=CALL)
 object_op(Opcode.CALL_FUNCTION_EX, "dst = a(*b, **c)", {"object": "CALL_FUNCTION_EX",
           "keywords": "CALL_FUNCTION_EX_KW"}, arities=(2, 3), effects=CALL)
 object_op(Opcode.GET_ITER, "dst = iter(a)", {"object": "GET_ITER"}, arities=(1,))

@@ -52,6 +52,7 @@ extern PyObject *PyObject_Str(PyObject *);
 extern PyObject *PyObject_Repr(PyObject *);
 extern PyObject *PyObject_ASCII(PyObject *);
 extern PyObject *PyObject_Call(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyObject_VectorcallMethod(PyObject *, PyObject *const *, size_t, PyObject *);
 extern PyObject *PyObject_CallNoArgs(PyObject *);
 extern PyObject *PyErr_Format(PyObject *, const char *, ...);
 extern int PyErr_ExceptionMatches(PyObject *);
@@ -243,6 +244,13 @@ STATUS_STENCIL(DICT_UPDATE, jit_dict_update(SLOT(0).o, SLOT(1).o))
  * PY_VECTORCALL_ARGUMENTS_OFFSET: a bound method puts its self there. */
 RESULT_STENCIL(CALL, PyObject_Vectorcall(SLOT(1).o, &SLOT(2).o + 1, OPARG(3) | PY_VECTORCALL_ARGUMENTS_OFFSET,
                                          OBJECT_OPERAND(0)))
+
+/* dst = self.name(*rest), the vector (self first) of OPARG2 positional items
+ * from one slot after SLOT1, then the keywords' values, named by the tuple
+ * OPERAND1 (or none); OPERAND0 is the name.  The method is looked up as the
+ * interpreter's LOAD_METHOD does, without making a bound method. */
+RESULT_STENCIL(CALL_METHOD, PyObject_VectorcallMethod(OBJECT_OPERAND(0), &SLOT(1).o + 1,
+                                                      OPARG(2) | PY_VECTORCALL_ARGUMENTS_OFFSET, OBJECT_OPERAND(1)))
 
 /* How the interpreter names a callable in its messages (_PyObject_FunctionStr):
  * "module.qualname()", "qualname()" for builtins, else str(). */

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 Py_tp_call = 50
+Py_tp_descr_get = 54
 Py_tp_members = 72
 Py_TPFLAGS_HAVE_VECTORCALL = 1 << 11
 # `obj.method(x)` calls the descriptor with (obj, x) instead of binding it first, as for a function: no bound
@@ -55,13 +56,11 @@ class PyMemberDef(ctypes.Structure):
 
 
 class JitFunctionBase:
-    """What a compiled function has besides its calls: attributes, binding, repr."""
+    """What a compiled function has besides its calls: attributes, repr, pickling.  (Its binding as a method
+    is the type's, in C: see _make_type.)"""
 
     __wrapped__: Any
     __qualname__: str
-
-    def __get__(self, instance: object, owner: type | None = None) -> object:
-        return self if instance is None else types.MethodType(cast(Callable[..., Any], self), instance)
 
     def __repr__(self) -> str:
         return f"<jit-compiled function {self.__qualname__}>"
@@ -110,8 +109,14 @@ def _make_type() -> tuple[type, int]:
     # Keep the spec's buffers alive for as long as the type: CPython may point into them.
     members = (PyMemberDef * 2)(PyMemberDef(b"__vectorcalloffset__", T_PYSSIZET, base_size, READONLY, None))
     call = ctypes.cast(api.PyVectorcall_Call, ctypes.c_void_p).value
-    slots = (PyTypeSlot * 3)(
+    # Bound as a method the way a Python function is, by the function type's own C slot (a PyMethod of the
+    # object and the instance): `obj.method` runs no Python code.
+    api.PyType_GetSlot.restype = ctypes.c_void_p
+    api.PyType_GetSlot.argtypes = [ctypes.py_object, ctypes.c_int]
+    bind = api.PyType_GetSlot(types.FunctionType, Py_tp_descr_get)
+    slots = (PyTypeSlot * 4)(
         PyTypeSlot(Py_tp_call, call),
+        PyTypeSlot(Py_tp_descr_get, bind),
         PyTypeSlot(Py_tp_members, ctypes.cast(members, ctypes.c_void_p).value),
     )
     # The base's layout flags (managed __dict__ ...), not its state flags (ready, heap type); garbage

@@ -1024,10 +1024,14 @@ class Lowering:
             message = (f"cannot access free variable {op.arg!r} where it is not associated with a value in "
                        "enclosing scope")
             operands = (self.context.address(op.callee), self.c_string(message))
-        elif opcode is Opcode.CALL:
+        elif opcode in (Opcode.CALL, Opcode.CALL_METHOD):
             names: tuple[str, ...] = op.callee or ()  # type: ignore[assignment]
-            opargs = (len(slots) - 1 - len(names),)
-            operands = (self.context.address(tuple(sys.intern(name) for name in names)) if names else 0,)
+            keywords = self.context.address(tuple(sys.intern(name) for name in names)) if names else 0
+            if opcode is Opcode.CALL:
+                opargs, operands = (len(slots) - 1 - len(names),), (keywords,)
+            else:
+                opargs = (len(slots) - len(names),)
+                operands = (self.context.address(sys.intern(op.arg)), keywords)  # type: ignore[arg-type]
         elif opcode is Opcode.CALL_FUNCTION_EX:
             if len(slots) == 3:
                 variant, operands = "keywords", (int(CALLS_WORD_VALUE_AFTER),)
@@ -1052,6 +1056,8 @@ class Lowering:
             emit(stencil, dst, self.vector(slots), len(slots), operands=operands, error=error)
         elif form == "call":
             emit(stencil, dst, slots[0], self.vector(slots[1:]) - 1, *opargs, operands=operands, error=error)
+        elif form == "method":
+            emit(stencil, dst, self.vector(slots) - 1, *opargs, operands=operands, error=error)
         else:
             assert form == "branch"
             emit(stencil, dst, *slots, jump=self.target(op, tier), error=error)

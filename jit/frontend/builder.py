@@ -635,9 +635,17 @@ class Builder:
                 # the object itself decides, and raises the interpreter's TypeError for a wrong call.
                 self.emit(ir.Opcode.CALL_OBJECT, dst=dst, args=args, callee=callee)
             return dst
-        function = self.callable_operand(node.func, callee)
-        args = self.operands([*node.args, *(keyword.value for keyword in node.keywords)])
         names = tuple(keyword.arg for keyword in node.keywords)
+        values = [*node.args, *(keyword.value for keyword in node.keywords)]
+        if callee is MISSING and isinstance(node.func, ast.Attribute) and all(map(self.inert, values)):
+            # obj.m(x, 1): the method looked up and called in one op (no bound method).  Python looks it up
+            # before it evaluates the arguments: only arguments whose evaluation runs no code may come after.
+            owner = self.materialize(self.expression(node.func.value))
+            self.emit(ir.Opcode.CALL_METHOD, dst=dst, args=(owner, *self.operands(values)), arg=node.func.attr,
+                      callee=names or None)
+            return dst
+        function = self.callable_operand(node.func, callee)
+        args = self.operands(values)
         self.emit(ir.Opcode.CALL, dst=dst, args=(function, *args), callee=names or None)
         return dst
 
@@ -648,6 +656,16 @@ class Builder:
             raise self.unsupported("super() outside a method that has a __class__ cell and an argument", node)
         cls = self.load_name("__class__", node)
         return self.built(ir.Opcode.CALL_OBJECT, (cls, self.function.params[0]), callee=SUPER)
+
+    def inert(self, node: ast.expr) -> bool:
+        """Whether evaluating ``node`` can run no code and raise nothing: a constant, a local (always
+        assigned where it is read: definite assignment), a global folded to its value."""
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Name):
+            return self.resolve(node.id) is not None or self.folded_global(node.id, node, called=False) \
+                is not MISSING
+        return False
 
     def callable_operand(self, node: ast.expr, known: object) -> ir.Operand:
         """What a call calls, as an operand: the known object, else the callee expression's value (a method
