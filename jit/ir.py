@@ -159,6 +159,14 @@ class Opcode(_Enum):
     RAISE = "RAISE"  # raise a [from b]; no operand: re-raise the exception being handled
     STORE_GLOBAL = "STORE_GLOBAL"  # the global arg = a; callee: (globals, builtins)
     DELETE_GLOBAL = "DELETE_GLOBAL"  # del the global arg
+    GET_EXCEPTION = "GET_EXCEPTION"  # dst = the exception being raised, caught (a handler's first op)
+    PUSH_EXC_INFO = "PUSH_EXC_INFO"  # dst = the exception handled so far (or None); a becomes the handled one
+    POP_EXCEPT = "POP_EXCEPT"  # the handled exception becomes a again (leaving a handler)
+    CHECK_EXC_MATCH = "CHECK_EXC_MATCH"  # dst = isinstance(a, b), b an exception class or a tuple of them
+    RERAISE = "RERAISE"  # raise the caught exception a again, as it was
+    DELETE_FAST = "DELETE_FAST"  # del a (a local): unbound from here on
+    BEFORE_WITH = "BEFORE_WITH"  # dst = (a.__exit__, a.__enter__()), looked up as special methods
+    WITH_EXCEPT_START = "WITH_EXCEPT_START"  # dst = a(type(b), b, b.__traceback__), a with's __exit__
     LOAD_DEREF = "LOAD_DEREF"  # dst = the free variable arg (callee: its cell)
     STORE_DEREF = "STORE_DEREF"  # the free variable arg = a (a `nonlocal`; callee: its cell)
 
@@ -168,10 +176,10 @@ def binary_operator(arg: str) -> str:
     return arg.removesuffix("=")
 
 
-TERMINATORS = frozenset({Opcode.JUMP, Opcode.RETURN_VALUE, Opcode.RAISE})
+TERMINATORS = frozenset({Opcode.JUMP, Opcode.RETURN_VALUE, Opcode.RAISE, Opcode.RERAISE})
 # The loops' iterations: each assigns its target only on the edge into the loop body, not on its exit.
 LOOP_ITERATIONS = frozenset({Opcode.FOR_ITER_RANGE, Opcode.FOR_ITER})
-UNWIND = None  # an op's handler when its exception leaves the function (the only kind for now)
+UNWIND = None  # an op's handler when its exception leaves the function
 
 
 @dataclass
@@ -186,8 +194,9 @@ class Op:
     # UNPACK_SEQUENCE: (targets before a starred one, targets after it or -1); the globals' namespaces.
     callee: object = None
     line: int = 0
-    # The error edge: where an exception this op raises goes (jit/ops.py says which ops may raise).  None is
-    # the function's unwinding exit (UNWIND), which releases the frame and returns NULL; a handler later.
+    # The error edge: where an exception this op raises goes (jit/ops.py says which ops may raise): a
+    # handler's label (a try's), or None for the function's unwinding exit (UNWIND), which releases the frame
+    # and returns NULL.  The frontend gives a handler only to ops that may raise.
     handler: Label | None = None
 
     def written(self) -> tuple[Var, ...]:
@@ -305,12 +314,14 @@ class Function:
         return self.labels[op.target]
 
     def successors(self, index: int) -> Iterator[int]:
-        """Indices of the ops that may run after op ``index``."""
+        """Indices of the ops that may run after op ``index``: its target, the next op, its handler."""
         op = self.ops[index]
         if op.target is not None:
             yield self.target_index(op)
         if op.opcode not in TERMINATORS and index + 1 < len(self.ops):
             yield index + 1
+        if op.handler is not None:
+            yield self.labels[op.handler]
 
     def format(self) -> str:
         label_at: dict[int, list[str]] = {}

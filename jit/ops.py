@@ -537,8 +537,21 @@ object_op(Opcode.UNPACK_SEQUENCE, "dst = the items of a, as a tuple for a target
 object_op(Opcode.CONTAINS_OP, "dst = a in b", {"object": "CONTAINS_OP"}, arities=(2,))
 object_op(Opcode.FORMAT_VALUE, "dst = format(conversion(a), b)", {"object": "FORMAT_VALUE",
           "spec": "FORMAT_WITH_SPEC"}, arities=(1, 2))
-object_op(Opcode.RAISE, "raise a from b", {"object": "RAISE", "cause": "RAISE_FROM", "reraise": "RERAISE"},
+object_op(Opcode.RAISE, "raise a from b", {"object": "RAISE", "cause": "RAISE_FROM", "reraise": "RAISE_HANDLED"},
           form="raise", arities=(0, 1, 2))
+object_op(Opcode.GET_EXCEPTION, "dst = the exception caught", {"object": "GET_EXCEPTION"}, arities=(0,),
+          effects=PURE)
+object_op(Opcode.PUSH_EXC_INFO, "dst = sys.exception(); a handled", {"object": "PUSH_EXC_INFO"}, arities=(1,),
+          effects=PURE)
+object_op(Opcode.POP_EXCEPT, "a handled again", {"object": "POP_EXCEPT"}, form="effect", arities=(1,),
+          effects=PURE)
+object_op(Opcode.CHECK_EXC_MATCH, "dst = isinstance(a, b), b checked", {"object": "CHECK_EXC_MATCH"},
+          arities=(2,), effects=FAILS)
+object_op(Opcode.RERAISE, "raise a again, as it was", {"object": "RERAISE_EXCEPTION"}, form="raise", arities=(1,))
+object_op(Opcode.DELETE_FAST, "del a", {"object": "CLEAR"}, form="effect", arities=(1,), effects=PURE)
+object_op(Opcode.BEFORE_WITH, "dst = (a.__exit__, a.__enter__())", {"object": "BEFORE_WITH"}, arities=(1,))
+object_op(Opcode.WITH_EXCEPT_START, "dst = a(type(b), b, b.__traceback__)", {"object": "WITH_EXCEPT_START"},
+          arities=(2,), effects=CALL)
 object_op(Opcode.STORE_GLOBAL, "globals()[name] = a", {"object": "STORE_GLOBAL"}, form="effect", arities=(1,))
 object_op(Opcode.LOAD_DEREF, "dst = the cell's value", {"object": "LOAD_DEREF"}, arities=(0,), effects=FAILS)
 object_op(Opcode.STORE_DEREF, "the cell's value = a", {"object": "STORE_DEREF"}, form="effect", arities=(1,))

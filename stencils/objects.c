@@ -66,6 +66,14 @@ extern unsigned long PyType_GetFlags(PyTypeObject *);
 extern void *PyType_GetSlot(PyTypeObject *, int);
 extern void _PyTraceback_Add(const char *, const char *, int);
 extern PyObject *PyCell_Get(PyObject *);
+extern void PyErr_Fetch(PyObject **, PyObject **, PyObject **);
+extern void PyErr_NormalizeException(PyObject **, PyObject **, PyObject **);
+extern int PyException_SetTraceback(PyObject *, PyObject *);
+extern void PyErr_SetHandledException(PyObject *);
+extern int PyErr_GivenExceptionMatches(PyObject *, PyObject *);
+extern PyObject *_PyType_Lookup(PyTypeObject *, PyObject *);
+extern Py_ssize_t PyTuple_Size(PyObject *);
+extern PyObject *PyTuple_GetItem(PyObject *, Py_ssize_t);
 extern int PyCell_Set(PyObject *, PyObject *);
 
 /* Helpers are inlined into each stencil that uses them: a stencil is one
@@ -544,7 +552,7 @@ STENCIL(RAISE_FROM) {
 }
 
 /* A bare `raise`: the exception being handled, with its traceback. */
-STENCIL(RERAISE) {
+STENCIL(RAISE_HANDLED) {
     PyObject *handled = PyErr_GetHandledException();
     if (handled == 0 || handled == Py_None) {
         Py_XDECREF(handled);
@@ -555,6 +563,158 @@ STENCIL(RERAISE) {
     PyErr_Restore((PyObject *)Py_TYPE(handled), handled, PyException_GetTraceback(handled));
     ERROR();
 }
+
+/* --- handlers: try, except, finally, with ----------------------------- */
+
+/* dst = the exception being raised, taken out of the thread (nothing is
+ * raised after it), normalized and holding its traceback, as the
+ * interpreter's handler gets it. */
+JIT_INLINE PyObject *jit_take_exception(void) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != 0) {
+        PyException_SetTraceback(value, traceback);
+        Py_DECREF(traceback);
+    }
+    Py_XDECREF(type);
+    return value;
+}
+
+STENCIL(GET_EXCEPTION) {
+    jit_set_owned(&SLOT(0), jit_take_exception());
+    CONTINUE();
+}
+
+/* dst = the exception handled so far (None for none); the handled exception
+ * (sys.exception()) becomes SLOT1's, for the handler's body. */
+STENCIL(PUSH_EXC_INFO) {
+    PyObject *previous = PyErr_GetHandledException();
+    if (previous == 0) {
+        previous = Py_None;
+        Py_INCREF(previous);
+    }
+    PyErr_SetHandledException(SLOT(1).o);
+    jit_set_owned(&SLOT(0), previous);
+    CONTINUE();
+}
+
+/* The handled exception goes back to SLOT0's (None: none), leaving a handler. */
+STENCIL(POP_EXCEPT) {
+    PyErr_SetHandledException(SLOT(0).o == Py_None ? 0 : SLOT(0).o);
+    CONTINUE();
+}
+
+JIT_INLINE int jit_catchable(PyObject *type) {
+    return jit_is_exception_class(type);
+}
+
+/* dst = whether the exception SLOT1 is an instance of SLOT2 (a class or a
+ * tuple of classes, each checked first as the interpreter checks them). */
+JIT_INLINE PyObject *jit_exception_matches(PyObject *exception, PyObject *types) {
+    int valid = 1;
+    if ((PyType_GetFlags(Py_TYPE(types)) & (1UL << 26)) != 0) {  /* Py_TPFLAGS_TUPLE_SUBCLASS */
+        Py_ssize_t count = PyTuple_Size(types);
+        for (Py_ssize_t i = 0; i < count && valid; i++) {
+            valid = jit_catchable(PyTuple_GetItem(types, i));
+        }
+    } else {
+        valid = jit_catchable(types);
+    }
+    if (!valid) {
+        PyErr_Format(PyExc_TypeError, "catching classes that do not inherit from BaseException is not allowed");
+        return 0;
+    }
+    return jit_new_bool(PyErr_GivenExceptionMatches(exception, types));
+}
+
+RESULT_STENCIL(CHECK_EXC_MATCH, jit_exception_matches(SLOT(1).o, SLOT(2).o))
+
+/* Raise the exception SLOT0 again, as it is (its traceback kept: no entry
+ * is added for this frame, which it has passed through already). */
+STENCIL(RERAISE_EXCEPTION) {
+    PyObject *exception = SLOT(0).o;
+    Py_INCREF(exception);
+    Py_INCREF((PyObject *)Py_TYPE(exception));
+    PyErr_Restore((PyObject *)Py_TYPE(exception), exception, PyException_GetTraceback(exception));
+    ERROR();
+}
+
+/* A special method, looked up on the type and bound as the interpreter's
+ * _PyObject_LookupSpecial does; NULL without an error when there is none. */
+JIT_INLINE PyObject *jit_lookup_special(PyObject *object, PyObject *name) {
+    PyObject *found = _PyType_Lookup(Py_TYPE(object), name);  /* borrowed */
+    if (found == 0) {
+        return 0;
+    }
+    typedef PyObject *Get(PyObject *, PyObject *, PyObject *);
+    Get *get = (Get *)PyType_GetSlot(Py_TYPE(found), 54);  /* Py_tp_descr_get */
+    if (get == 0) {
+        Py_INCREF(found);
+        return found;
+    }
+    return get(found, object, (PyObject *)Py_TYPE(object));
+}
+
+/* with: dst = (the bound __exit__, what __enter__() returned), the names
+ * OPERAND0 = {"__enter__", "__exit__"}; OPARG2 = 1 where the running version
+ * looks up __exit__ first and words its errors so (3.14+). */
+JIT_INLINE PyObject *jit_before_with(PyObject *manager, PyObject **names, uint32_t exit_first) {
+    PyObject *enter = 0, *exit = 0;
+    const char *missing = 0;
+    if (!exit_first) {
+        enter = jit_lookup_special(manager, names[0]);
+        if (enter == 0) {
+            missing = "";
+        } else if ((exit = jit_lookup_special(manager, names[1])) == 0) {
+            missing = " (missed __exit__ method)";
+        }
+    } else {
+        exit = jit_lookup_special(manager, names[1]);
+        if (exit == 0) {
+            missing = " (missed __exit__ method)";
+        } else if ((enter = jit_lookup_special(manager, names[0])) == 0) {
+            missing = " (missed __enter__ method)";
+        }
+    }
+    if (missing != 0) {
+        if (PyErr_Occurred() == 0) {
+            PyErr_Format(PyExc_TypeError, "'%.200s' object does not support the context manager protocol%s",
+                         jit_type_name(manager), missing);
+        }
+        Py_XDECREF(enter);
+        Py_XDECREF(exit);
+        return 0;
+    }
+    PyObject *entered = PyObject_CallNoArgs(enter);
+    Py_DECREF(enter);
+    if (entered == 0) {
+        Py_DECREF(exit);
+        return 0;
+    }
+    PyObject *pair = PyTuple_New(2);
+    if (pair == 0) {
+        Py_DECREF(exit);
+        Py_DECREF(entered);
+        return 0;
+    }
+    PyTuple_SetItem(pair, 0, exit);
+    PyTuple_SetItem(pair, 1, entered);
+    return pair;
+}
+
+RESULT_STENCIL(BEFORE_WITH, jit_before_with(SLOT(1).o, (PyObject **)(uintptr_t)OPERAND(0), OPARG(2)))
+
+/* dst = exit(type(e), e, e.__traceback__), for the exception SLOT2. */
+JIT_INLINE PyObject *jit_with_exit(PyObject *exit, PyObject *exception) {
+    PyObject *traceback = PyException_GetTraceback(exception);
+    PyObject *arguments[4] = {0, (PyObject *)Py_TYPE(exception), exception, traceback != 0 ? traceback : Py_None};
+    PyObject *result = PyObject_Vectorcall(exit, arguments + 1, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, 0);
+    Py_XDECREF(traceback);
+    return result;
+}
+
+RESULT_STENCIL(WITH_EXCEPT_START, jit_with_exit(SLOT(1).o, SLOT(2).o))
 
 /* The traceback entry of the compiled function for an exception passing
  * through it: OPERAND0 its name, OPERAND1 its file (C strings), OPARG0 the

@@ -78,18 +78,16 @@ class Holder:
 # --- functions that cannot be compiled: the refused construct is on the line marked "refused" ------------------
 
 
-def uses_with(n: Any) -> Any:
+def uses_locals(n: Any) -> Any:
     total = n + 1
-    with open(__file__):  # refused
-        total += 1
-    return total
+    return locals()  # refused
 
 
-def uses_try(n: Any) -> Any:
+def uses_try_star(n: Any) -> Any:
     total = 0
     try:  # refused
         total = 10 // n
-    except ZeroDivisionError:
+    except* ZeroDivisionError:
         total = -1
     return total
 
@@ -130,10 +128,9 @@ def uses_maybe_unbound(n: Any) -> Any:
     return value  # refused
 
 
-def uses_delete_local(n: Any) -> Any:
-    total = n + 1
-    del total  # refused
-    return n
+def uses_eval(n: Any) -> Any:
+    total = n + 1  # noqa: F841 - read by the eval
+    return eval("total")  # refused
 
 
 def uses_import(n: Any) -> Any:
@@ -155,15 +152,15 @@ def uses_match(n: Any) -> Any:
 
 
 REFUSED: dict[Callable[..., Any], str] = {
-    uses_with: "'with' is not supported",
-    uses_try: "'try' is not supported",
+    uses_locals: "locals() reads the caller's frame",
+    uses_try_star: "'try/except*' is not supported",
     uses_lambda: "'lambda' is not supported",
     uses_nested_def: "'def' is not supported",
     uses_generator_expression: "generator expression",
     uses_class_body: "'class' is not supported",
     uses_mixed_double_star: "a call with '**' and other keyword arguments is not supported",
     uses_maybe_unbound: "local variable 'value' may be read before it is assigned",
-    uses_delete_local: "'del total' is not supported",
+    uses_eval: "eval() reads the caller's frame",
     uses_import: "'import' is not supported",
     uses_walrus_in_comprehension: "an assignment expression inside a comprehension is not supported",
     uses_match: "'match' is not supported",
@@ -417,11 +414,10 @@ def test_strict_decorator_refuses_at_definition() -> None:
     with pytest.raises(UnsupportedError) as raised:
         @jit.compile(strict=True)
         def refused(n: Any) -> Any:
-            with n:  # refused
-                return n
+            return lambda: n  # refused
 
     assert raised.value.line == refused_line(test_strict_decorator_refuses_at_definition)
-    assert "'with' is not supported" in str(raised.value)
+    assert "'lambda' is not supported" in str(raised.value)
 
 
 # --- explain and stats ------------------------------------------------------------------------------------------

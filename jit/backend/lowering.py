@@ -53,11 +53,13 @@ SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
 UINT64 = (1 << 64) - 1
 # What a deoptimization table says a slot becomes: one definition with the C side's (jit/layouts.py).
 DEOPT_BOX = {Type.INT: DEOPT_BOX_INT, Type.FLOAT: DEOPT_BOX_FLOAT, Type.BOOL: DEOPT_BOX_BOOL}
-# How the running interpreter words the errors the object tier's stencils word themselves
+# How the running interpreter words (and orders) what the object tier's stencils do themselves
 # (stencils/objects.c): from 3.14, "too many values to unpack (expected 2, got 3)" for a list, tuple or dict;
 # from 3.15, "Value after * must be an iterable" for f(*x), where earlier versions name the callable.
 UNPACKING_COUNTS_TOO_MANY = sys.version_info >= (3, 14)
 CALLS_WORD_VALUE_AFTER = sys.version_info >= (3, 15)
+# From 3.14, `with` looks up __exit__ before __enter__, and says which one is missing.
+WITH_LOOKS_UP_EXIT_FIRST = sys.version_info >= (3, 14)
 FORMAT_CONVERSIONS = {None: 0, "s": ord("s"), "r": ord("r"), "a": ord("a")}
 
 
@@ -560,6 +562,11 @@ class Lowering:
                 self.object_copy(self.home(op.dst), source)
                 return
         self.conversions = 0
+        if opcode is Opcode.DELETE_FAST:
+            deleted = op.args[0]
+            if type(deleted) is ir.Var and kinds[deleted.slot] is Type.OBJECT:
+                emit("CLEAR", self.home(deleted))
+            return
         if opcode is Opcode.LOAD_GLOBAL and self.kinds[op.dst.slot] is not Type.OBJECT:  # type: ignore[union-attr]
             self.unboxed_global(index, op)
             return
@@ -637,6 +644,8 @@ class Lowering:
             destination: object = (tier, self.function.labels[op.handler])
         else:
             destination = "return_null" if tier == "specialized" else "generic_error"
+        if op.opcode is Opcode.RERAISE or (op.opcode is Opcode.RAISE and not op.args):
+            return destination  # raised again: the exception has this function's entry already
         stub = ("traceback", destination, op.line)
         if stub not in self.traceback_stubs:
             self.traceback_stubs.add(stub)
@@ -1020,6 +1029,11 @@ class Lowering:
             operands = self.global_cell(op)
         elif opcode is Opcode.BUILD_STRING:
             operands = (self.context.address(""),)
+        elif opcode is Opcode.BEFORE_WITH:
+            special = tuple(sys.intern(name) for name in ("__enter__", "__exit__"))
+            cell = (ctypes.c_void_p * 2)(*(self.context.address(name) for name in special))
+            self.context.keep_alive.append(cell)
+            opargs, operands = (int(WITH_LOOKS_UP_EXIT_FIRST),), (ctypes.addressof(cell),)
         elif opcode in (Opcode.LOAD_DEREF, Opcode.STORE_DEREF):
             message = (f"cannot access free variable {op.arg!r} where it is not associated with a value in "
                        "enclosing scope")

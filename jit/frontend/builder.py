@@ -33,6 +33,20 @@ BUILTIN_INTRINSICS: dict[object, tuple[str, tuple[int, ...]]] = {
 }
 RANGE = _isolation.genuine("range")  # None (never matched) if rebound before import
 SUPER = _isolation.genuine("super")
+GLOBALS = _isolation.genuine("globals")  # globals() in a compiled function: the function's own namespace
+# The functions that read their caller's frame (its locals, or the frame itself), with the most arguments
+# with which they still do: vars(x), dir(x), exec(code, namespace) do not.
+FRAME_READERS = {"locals": 0, "vars": 0, "dir": 0, "exec": 1, "eval": 1, "breakpoint": sys.maxsize}
+
+
+def reads_the_frame(callee: object, arguments: int) -> bool:
+    """Whether a call of ``callee`` with that many arguments reads the frame of its caller."""
+    for name, most in FRAME_READERS.items():
+        if callee is _isolation.genuine(name) and callee is not None:
+            return arguments <= most
+    inspect = sys.modules.get("inspect")
+    frame_functions = [sys._getframe, getattr(inspect, "currentframe", None), getattr(inspect, "stack", None)]  # noqa: SLF001
+    return any(callee is f for f in frame_functions if f is not None)
 MISSING = ir.MISSING  # a callee the compiler does not know before the code runs
 CONVERSIONS = {-1: None, ord("s"): "s", ord("r"): "r", ord("a"): "a"}  # an f-string's !s !r !a
 # The numbers of arguments a math intrinsic is compiled for: the lowering calls it with one or two.
@@ -118,7 +132,13 @@ class Builder:
         self.function.guards.extend(ir.metadata_guards(source.func))
         self.locals: dict[str, ir.Var] = {}
         self.scopes: list[dict[str, ir.Var]] = []  # the comprehensions being built, innermost last
-        self.loops: list[tuple[ir.Label, ir.Label]] = []  # (continue target, break target)
+        # (continue target, break target, len(self.exits) at the loop)
+        self.loops: list[tuple[ir.Label, ir.Label, int]] = []
+        self.handler: ir.Label | None = ir.UNWIND  # where the exceptions of the ops being built go
+        # What leaving each enclosing try, handler or with needs (see leave()): ("finally", its body, the
+        # handler outside it), ("handled", the exception handled before, the `as` name or None), ("with",
+        # its __exit__, the handler outside it).
+        self.exits: list[tuple[str, object, object]] = []
         self.line = source.line(node)
         self.line_offset = source.line_offset  # a node's line is node.lineno + this (FunctionSource.line)
 
@@ -128,6 +148,8 @@ class Builder:
         return self.source.unsupported(what, node)
 
     def emit(self, opcode: ir.Opcode, **fields: object) -> ir.Op:
+        if "handler" not in fields and self.handler is not None and ops.effects(opcode, fields.get("arg")).raises:  # type: ignore[arg-type]
+            fields["handler"] = self.handler  # inside a try: its exception goes to the handler
         return self.function.emit(ir.Op(opcode, line=self.line, **fields))  # type: ignore[arg-type]
 
     def temp(self) -> ir.Var:
@@ -183,7 +205,11 @@ class Builder:
         self.expression(node.value)
 
     def stmt_Return(self, node: ast.Return) -> None:
-        value = self.expression(node.value) if node.value is not None else ir.Const(None)  # type: ignore[arg-type]
+        value = self.expression(node.value) if node.value is not None else ir.Const(None)
+        if self.exits:
+            # The value first, then what leaving the try statements needs (a finally may change the locals).
+            value = self.materialize(value)
+            self.leave(0)
         self.emit(ir.Opcode.RETURN_VALUE, args=(value,))
 
     def stmt_Assign(self, node: ast.Assign) -> None:
@@ -362,7 +388,7 @@ class Builder:
 
     def loop_body(self, body: list[ast.stmt], head: ir.Label, end: ir.Label) -> None:
         back_edge = self.function.new_label("continue")
-        self.loops.append((back_edge, end))
+        self.loops.append((back_edge, end, len(self.exits)))
         self.statements(body)
         self.loops.pop()
         self.function.place(back_edge)
@@ -370,10 +396,14 @@ class Builder:
         self.emit(ir.Opcode.JUMP, target=head)
 
     def stmt_Break(self, node: ast.Break) -> None:
-        self.emit(ir.Opcode.JUMP, target=self.loops[-1][1])
+        _, end, depth = self.loops[-1]
+        self.leave(depth)
+        self.emit(ir.Opcode.JUMP, target=end)
 
     def stmt_Continue(self, node: ast.Continue) -> None:
-        self.emit(ir.Opcode.JUMP, target=self.loops[-1][0])
+        back_edge, _, depth = self.loops[-1]
+        self.leave(depth)
+        self.emit(ir.Opcode.JUMP, target=back_edge)
 
     def stmt_Raise(self, node: ast.Raise) -> None:
         if node.exc is None:
@@ -414,8 +444,172 @@ class Builder:
                 self.emit(ir.Opcode.DELETE_SUBSCR, args=(owner, self.subscript(target.slice)))
             elif isinstance(target, ast.Name) and target.id in self.source.global_names:
                 self.emit(ir.Opcode.DELETE_GLOBAL, arg=target.id, callee=self.namespaces())
+            elif isinstance(target, ast.Name) and self.resolve(target.id) is not None:
+                self.unbind(self.name(target))
             else:
                 raise self.unsupported(f"'del {describe(target)}' is not supported", target)
+
+    # --- handlers: try, with -------------------------------------------------------------
+    # An op that may raise inside a try gets the handler's label as its error edge (self.handler).  A return,
+    # break or continue that leaves a try, a handler or a with runs what leaving it needs first (self.exits:
+    # a finally body again, a handled exception restored, a with's __exit__), innermost first, as CPython's
+    # compiler emits them.
+
+    def stmt_Try(self, node: ast.Try) -> None:
+        if node.finalbody:
+            self.try_finally(node)
+        else:
+            self.try_except(node)
+
+    def try_finally(self, node: ast.Try) -> None:
+        error = self.function.new_label("finally_error")
+        after = self.function.new_label("finally_end")
+        outer = self.handler
+        self.exits.append(("finally", node.finalbody, outer))
+        self.handler = error
+        if node.handlers:
+            self.try_except(node)
+        else:
+            self.statements(node.body)
+        self.handler = outer
+        self.exits.pop()
+        self.statements(node.finalbody)  # leaving normally
+        self.emit(ir.Opcode.JUMP, target=after)
+        # Leaving with an exception: the finally body runs with it as the handled exception, then it goes on.
+        self.function.place(error)
+        exception, previous, cleanup = self.enter_handler()
+        self.exits.append(("handled", previous, None))
+        self.statements(node.finalbody)
+        self.exits.pop()
+        self.handler = outer
+        self.emit(ir.Opcode.POP_EXCEPT, args=(previous,))
+        self.emit(ir.Opcode.RERAISE, args=(exception,), handler=outer)
+        self.leave_handler(cleanup, previous, outer)
+        self.function.place(after)
+
+    def try_except(self, node: ast.Try) -> None:
+        dispatch = self.function.new_label("except")
+        after = self.function.new_label("try_end")
+        outer = self.handler
+        self.handler = dispatch
+        self.statements(node.body)
+        self.handler = outer
+        self.statements(node.orelse)  # the else: outside the handlers' protection
+        self.emit(ir.Opcode.JUMP, target=after)
+        self.function.place(dispatch)
+        exception, previous, cleanup = self.enter_handler()
+        named_cleanups = []
+        for handler in node.handlers:
+            skip = self.function.new_label("except_next")
+            if handler.type is not None:
+                matches = self.built(ir.Opcode.CHECK_EXC_MATCH, (exception, self.expression(handler.type)))
+                self.emit(ir.Opcode.POP_JUMP_IF_FALSE, args=(matches,), target=skip)
+            name = None
+            if handler.name is not None:
+                name = self.resolve(handler.name)
+                if name is None:
+                    raise self.unsupported(f"'except ... as {handler.name}' of a global name is not supported",
+                                           handler)
+                self.store(name, exception)
+                self.handler = self.function.new_label("except_named_cleanup")
+                named_cleanups.append((self.handler, name))
+            self.exits.append(("handled", previous, name))
+            self.statements(handler.body)
+            self.exits.pop()
+            self.handler = cleanup
+            self.emit(ir.Opcode.POP_EXCEPT, args=(previous,))
+            if name is not None:
+                self.unbind(name)  # `except E as e` deletes e at its end, as the interpreter does
+            self.emit(ir.Opcode.JUMP, target=after)
+            self.function.place(skip)
+        self.emit(ir.Opcode.RERAISE, args=(exception,), handler=cleanup)  # no handler matched
+        for label, name in named_cleanups:
+            self.function.place(label)
+            pending = self.built(ir.Opcode.GET_EXCEPTION, ())
+            self.unbind(name)
+            self.emit(ir.Opcode.RERAISE, args=(pending,), handler=cleanup)
+        self.leave_handler(cleanup, previous, outer)
+        self.function.place(after)
+
+    def enter_handler(self) -> tuple[ir.Var, ir.Var, ir.Label]:
+        """At a handler's label: the exception caught, the one handled before it (restored when the handler
+        is left), and the label the handler's own exceptions go to (self.handler from here on)."""
+        exception = self.built(ir.Opcode.GET_EXCEPTION, ())
+        previous = self.built(ir.Opcode.PUSH_EXC_INFO, (exception,))
+        self.handler = self.function.new_label("handler_cleanup")
+        return exception, previous, self.handler
+
+    def leave_handler(self, cleanup: ir.Label, previous: ir.Var, outer: ir.Label | None) -> None:
+        """A handler's own exception: the handled exception restored, then on to the outer handler."""
+        self.handler = outer
+        self.function.place(cleanup)
+        pending = self.built(ir.Opcode.GET_EXCEPTION, ())
+        self.emit(ir.Opcode.POP_EXCEPT, args=(previous,))
+        self.emit(ir.Opcode.RERAISE, args=(pending,), handler=outer)
+
+    def unbind(self, name: ir.Var) -> None:
+        self.emit(ir.Opcode.DELETE_FAST, args=(name,))
+
+    def stmt_With(self, node: ast.With) -> None:
+        self.with_items(node.items, node.body)
+
+    def with_items(self, items: list[ast.withitem], body: list[ast.stmt]) -> None:
+        """``with a as x, b: body`` is ``with a as x: with b: body``."""
+        item, rest = items[0], items[1:]
+        pair = self.built(ir.Opcode.BEFORE_WITH, (self.expression(item.context_expr),))
+        exit_method = self.built(ir.Opcode.BINARY_SUBSCR, (pair, ir.Const(0)))
+        entered = self.built(ir.Opcode.BINARY_SUBSCR, (pair, ir.Const(1)))
+        error = self.function.new_label("with_error")
+        after = self.function.new_label("with_end")
+        outer = self.handler
+        self.handler = error
+        if item.optional_vars is not None:
+            self.assign(item.optional_vars, entered)
+        self.exits.append(("with", exit_method, outer))
+        if rest:
+            self.with_items(rest, body)
+        else:
+            self.statements(body)
+        self.exits.pop()
+        self.handler = outer
+        self.exit_with(exit_method)
+        self.emit(ir.Opcode.JUMP, target=after)
+        # An exception: __exit__(type, value, traceback), with it handled; a true result swallows it.
+        self.function.place(error)
+        exception, previous, cleanup = self.enter_handler()
+        result = self.built(ir.Opcode.WITH_EXCEPT_START, (exit_method, exception))
+        swallowed = self.function.new_label("with_swallowed")
+        self.emit(ir.Opcode.POP_JUMP_IF_TRUE, args=(result,), target=swallowed)
+        self.handler = outer
+        self.emit(ir.Opcode.POP_EXCEPT, args=(previous,))
+        self.emit(ir.Opcode.RERAISE, args=(exception,), handler=outer)
+        self.function.place(swallowed)
+        self.emit(ir.Opcode.POP_EXCEPT, args=(previous,))
+        self.emit(ir.Opcode.JUMP, target=after)
+        self.leave_handler(cleanup, previous, outer)
+        self.function.place(after)
+
+    def exit_with(self, exit_method: ir.Var) -> None:
+        self.built(ir.Opcode.CALL, (exit_method, ir.Const(None), ir.Const(None), ir.Const(None)))
+
+    def leave(self, depth: int) -> None:
+        """What leaving the try statements, handlers and withs entered since ``len(self.exits) == depth``
+        needs, innermost first (for a return, break or continue)."""
+        saved_exits, saved_handler = self.exits, self.handler
+        for position in range(len(saved_exits) - 1, depth - 1, -1):
+            kind, detail, outer = saved_exits[position]
+            self.exits = saved_exits[:position]
+            if kind == "finally":
+                self.handler = outer  # type: ignore[assignment]
+                self.statements(detail)  # type: ignore[arg-type]
+            elif kind == "with":
+                self.handler = outer  # type: ignore[assignment]
+                self.exit_with(detail)  # type: ignore[arg-type]
+            else:  # "handled": leaving an except body (or a finally body run for an exception)
+                self.emit(ir.Opcode.POP_EXCEPT, args=(detail,))  # type: ignore[arg-type]
+                if outer is not None:
+                    self.unbind(outer)  # type: ignore[arg-type]
+        self.exits, self.handler = saved_exits, saved_handler
 
     # --- conditions --------------------------------------------------------------
 
@@ -619,6 +813,12 @@ class Builder:
         callee = self.known_callee(node.func)
         if callee is SUPER and SUPER is not None and not node.args and not node.keywords:
             return self.zero_argument_super(node)
+        if callee is not MISSING and reads_the_frame(callee, len(node.args) + len(node.keywords)):
+            # They read the frame of whoever called them: a compiled function has none of its own.
+            raise self.unsupported(f"{getattr(callee, '__name__', callee)}() reads the caller's frame, which "
+                                   "compiled code does not have: such a function runs in the interpreter", node)
+        if callee is GLOBALS and not node.args and not node.keywords:
+            return ir.Const(self.source.func.__globals__)
         dst = self.temp()
         if callee is not MISSING and not node.keywords:
             args = self.operands(node.args)
@@ -903,6 +1103,7 @@ def describe(node: ast.AST) -> str:
         ast.MatMult: "@", ast.Invert: "~", ast.UAdd: "+", ast.Is: "is", ast.IsNot: "is not",
         ast.In: "in", ast.NotIn: "not in", ast.GeneratorExp: "generator expression", ast.Match: "match",
         ast.AsyncFunctionDef: "async def", ast.AsyncFor: "async for", ast.AsyncWith: "async with",
+        ast.TryStar: "try/except*",
     }
     if type(node) in names:
         return names[type(node)]

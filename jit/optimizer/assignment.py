@@ -16,7 +16,7 @@ import heapq
 from jit import ir
 from jit.errors import UnsupportedError
 from jit.optimizer import Facts
-from jit.optimizer.blocks import basic_blocks
+from jit.optimizer.blocks import assigned_on, basic_blocks
 
 
 def run(function: ir.Function, facts: Facts) -> None:
@@ -24,14 +24,21 @@ def run(function: ir.Function, facts: Facts) -> None:
     if not blocks:
         return
     ops = function.ops
-    # Per block: the variables it assigns before its last op, and that op's own destination.
-    assigned_within = []
+    # Per block: the variables it assigns before its last op, and those it deletes (`del x`) last.
+    assigned_within, deleted_within = [], []
     for block in blocks:
-        bits = 0
+        bits = deleted_bits = 0
         for index in range(block.start, block.end):
-            if ops[index].dst is not None:
-                bits |= 1 << ops[index].dst.slot  # type: ignore[union-attr]
+            op = ops[index]
+            if op.dst is not None:
+                bits |= 1 << op.dst.slot
+                deleted_bits &= ~(1 << op.dst.slot)
+            elif op.opcode is ir.Opcode.DELETE_FAST:
+                bit = 1 << op.args[0].slot  # type: ignore[union-attr]
+                bits &= ~bit
+                deleted_bits |= bit
         assigned_within.append(bits)
+        deleted_within.append(deleted_bits)
     entry: list[int | None] = [None] * len(blocks)  # None: not reached yet (top of the must-lattice)
     entry[0] = sum(1 << param.slot for param in set(function.params))
     # Blocks in the order of their ops (for structured code, an order in which a block's predecessors come
@@ -42,13 +49,14 @@ def run(function: ir.Function, facts: Facts) -> None:
         position = heapq.heappop(pending)
         queued.discard(position)
         block = blocks[position]
-        before_last = entry[position] | assigned_within[position]  # type: ignore[operator]
+        before_last = entry[position] & ~deleted_within[position] | assigned_within[position]  # type: ignore[operator]
         last = ops[block.end]
+        if last.opcode is ir.Opcode.DELETE_FAST:
+            before_last &= ~(1 << last.args[0].slot)  # type: ignore[union-attr]
         for successor in block.successors:
-            # A loop iteration assigns its target only when it does not leave the loop.
-            taken_exit = last.opcode in ir.LOOP_ITERATIONS and blocks[successor].start == \
-                function.target_index(last)
-            after = before_last if taken_exit or last.dst is None else before_last | 1 << last.dst.slot
+            # A loop iteration assigns its target only into the loop; an op not when it raises.
+            on_edge = assigned_on(function, block, blocks[successor])
+            after = before_last if on_edge < 0 else before_last | 1 << on_edge
             known = entry[successor]
             merged = after if known is None else known & after
             if merged != known:
@@ -62,15 +70,20 @@ def run(function: ir.Function, facts: Facts) -> None:
             continue  # unreachable: never runs
         assigned: set[int] = set()  # by variable number: a Var hashes through Python code
         as_bytes = reached.to_bytes(len(function.variables) // 8 + 1, "little")  # a bit's test in constant time
+        deleted: set[int] = set()
         for index in range(block.start, block.end + 1):
             op = ops[index]
             for operand in op.args:
                 if type(operand) is ir.Var and operand.slot not in assigned:
                     number = operand.slot
-                    if not as_bytes[number >> 3] >> (number & 7) & 1:
+                    if number in deleted or not as_bytes[number >> 3] >> (number & 7) & 1:
                         raise UnsupportedError(
                             f"local variable {operand.name!r} may be read before it is assigned",
                             function.filename, op.line)
                     assigned.add(number)  # checked once per block
             if op.dst is not None:
                 assigned.add(op.dst.slot)
+                deleted.discard(op.dst.slot)
+            elif op.opcode is ir.Opcode.DELETE_FAST:
+                deleted.add(op.args[0].slot)  # type: ignore[union-attr]
+                assigned.discard(op.args[0].slot)  # type: ignore[union-attr]

@@ -26,8 +26,11 @@ class Block:
 
 def kills(op: ir.Op) -> int:
     """The variable ``op`` surely overwrites (-1: none): its destination, except a loop iteration's (assigned
-    only when the loop goes on, so the old value may still be read after the loop)."""
-    return op.dst.slot if op.dst is not None and op.opcode not in ir.LOOP_ITERATIONS else -1
+    only when the loop goes on, so the old value may still be read after the loop) and that of an op with a
+    handler (not assigned when it raises, on the edge to the handler)."""
+    if op.dst is None or op.opcode in ir.LOOP_ITERATIONS or op.handler is not None:
+        return -1
+    return op.dst.slot
 
 
 def uses(op: ir.Op) -> list[int]:
@@ -45,8 +48,8 @@ def basic_blocks(function: ir.Function) -> list[Block]:
     ops = function.ops
     leaders = {0, *function.labels.values()} if ops else set()
     for index, op in enumerate(ops):
-        if op.target is not None or op.opcode in ir.TERMINATORS:
-            leaders.add(index + 1)
+        if op.target is not None or op.opcode in ir.TERMINATORS or op.handler is not None:
+            leaders.add(index + 1)  # an op with a handler ends its block: it has an edge there
     starts = sorted(leader for leader in leaders if leader < len(ops))
     number = {start: position for position, start in enumerate(starts)}
     blocks = [Block(start, end - 1) for start, end in zip(starts, [*starts[1:], len(ops)], strict=True)]
@@ -56,6 +59,22 @@ def basic_blocks(function: ir.Function) -> list[Block]:
                 block.successors.append(number[successor])
                 blocks[number[successor]].predecessors.append(position)
     return blocks
+
+
+def assigned_on(function: ir.Function, block: Block, successor: Block) -> int:
+    """The variable the last op of ``block`` assigns on its edge to ``successor`` (-1: none): a loop's target
+    on the edge into the body only, an op's result not on the edge to its handler (it raised)."""
+    last = function.ops[block.end]
+    if last.dst is None:
+        return -1
+    if last.opcode in ir.LOOP_ITERATIONS:
+        return last.dst.slot if successor.start == block.end + 1 else -1
+    if last.handler is not None:
+        handler = function.labels[last.handler]
+        normal = successor.start == block.end + 1 or (last.target is not None and
+                                                      successor.start == function.target_index(last))
+        return -1 if successor.start == handler and not normal else last.dst.slot
+    return last.dst.slot
 
 
 def reachable(blocks: list[Block]) -> list[bool]:

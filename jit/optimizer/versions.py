@@ -30,10 +30,11 @@ from __future__ import annotations
 from jit import ir, ops
 from jit.ir import Opcode, Type, constant_type
 from jit.optimizer import Facts
-from jit.optimizer.blocks import basic_blocks, effects
+from jit.optimizer.blocks import assigned_on, basic_blocks, effects
 from jit.optimizer.liveness import solve
 
 MAX_VERSIONS = 4  # copies of one block before its general version (bounds the code at 4x plus the general)
+NEXT, TARGET, HANDLER = "next", "target", "handler"  # a block's edges: fall-through, branch, exception
 
 
 class _Version:
@@ -45,8 +46,8 @@ class _Version:
         self.types = types  # of the block's live-in variables, in the order of Versioning.live_in[block]
         self.label = label
         self.ops: list[ir.Op] = []
-        # Per successor edge: (is the fall-through, target version, conversions on the edge)
-        self.exits: list[tuple[bool, _Version, list[ir.Op]]] = []
+        # Per successor edge: (its kind: NEXT, TARGET or HANDLER; the target version; conversions on the edge)
+        self.exits: list[tuple[str, _Version, list[ir.Op]]] = []
 
 
 class Versioning:
@@ -55,13 +56,15 @@ class Versioning:
         self.facts = facts
         self.blocks = basic_blocks(function)
         reads, kills = effects(function)
-        edge_kills = {}  # a loop's target is assigned on the edge into the body only
+        # A loop's target is assigned on the edge into the body only, an op's result not on its handler's.
+        edge_kills = {}
         for position, block in enumerate(self.blocks):
             last = function.ops[block.end]
-            if last.opcode in ir.LOOP_ITERATIONS and last.dst is not None:
+            if last.dst is not None and kills[block.end] < 0:
                 for successor in block.successors:
-                    if self.blocks[successor].start == block.end + 1:
-                        edge_kills[position, successor] = last.dst.slot
+                    assigned = assigned_on(function, block, self.blocks[successor])
+                    if assigned >= 0:
+                        edge_kills[position, successor] = assigned
         live_out, _ = solve(self.blocks, reads, kills, edge_kills)
         # The variables live at each block's entry, sorted: a version is keyed by their types.
         self.live_in: list[tuple[int, ...]] = []
@@ -168,8 +171,9 @@ class Versioning:
             else:
                 copy = ir.Op(op.opcode, dst, args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler)
             if op.dst is not None:
-                if op.opcode in ir.LOOP_ITERATIONS:
-                    # It assigns its target only when the loop goes on: the exit keeps the old value.
+                if op.opcode in ir.LOOP_ITERATIONS or op.handler is not None:
+                    # It assigns its target only when the loop goes on (the exit keeps the old value), or
+                    # only when it does not raise (its handler sees the old value).
                     exhausted = dict(state)
                 if op.opcode is Opcode.FOR_ITER_RANGE:
                     state[op.args[0].slot] = types[0]  # type: ignore[union-attr]  # the counter, in place
@@ -180,12 +184,15 @@ class Versioning:
         last = ops[block.end]
         successors = []
         if last.opcode not in ir.TERMINATORS and block.end + 1 < len(ops):
-            successors.append((True, block.end + 1))
+            successors.append((NEXT, block.end + 1))
         if last.target is not None:
-            successors.append((False, function.target_index(last)))
-        for falls_through, start in successors:
+            successors.append((TARGET, function.target_index(last)))
+        if last.handler is not None:
+            successors.append((HANDLER, function.labels[last.handler]))
+        for edge, start in successors:
             position = self.block_of[start]
-            edge_state = exhausted if last.opcode in ir.LOOP_ITERATIONS and not falls_through else state
+            assigned = last.dst is not None and assigned_on(function, block, self.blocks[position]) >= 0
+            edge_state = state if assigned or last.dst is None else exhausted
             wanted = tuple(edge_state.get(var, Type.UNKNOWN) for var in self.live_in[position])
             target = self.version(position, wanted)
             conversions = []
@@ -194,7 +201,7 @@ class Versioning:
                     original = function.variables[var]
                     conversions.append(ir.Op(Opcode.BOX, self.var(original, want), (self.var(original, have),),
                                              line=last.line))
-            version.exits.append((falls_through, target, conversions))
+            version.exits.append((edge, target, conversions))
 
     def result(self, op: ir.Op, types: tuple[Type, ...]) -> Type:
         rule = self.rules.get((op.opcode, op.arg))
@@ -228,7 +235,7 @@ class Versioning:
                 while chain is not None and id(chain) not in placed:
                     placed.add(id(chain))
                     order.append(chain)
-                    chain = next((target for falls_through, target, _ in chain.exits if falls_through), None)
+                    chain = next((target for kind, target, _ in chain.exits if kind is NEXT), None)
         new_ops: list[ir.Op] = []
         labels: dict[ir.Label, int] = {}
         tails: list[tuple[ir.Label, list[ir.Op], ir.Label]] = []
@@ -237,18 +244,21 @@ class Versioning:
             following = order[position + 1] if position + 1 < len(order) else None
             new_ops.extend(version.ops)
             last = version.ops[-1]
-            for falls_through, target, conversions in version.exits:
-                if falls_through:
+            for kind, target, conversions in version.exits:
+                if kind is NEXT:
                     if conversions or target is not following:
                         line = last.line
                         new_ops.extend(conversions)
                         new_ops.append(ir.Op(Opcode.JUMP, target=target.label, line=line))
-                elif conversions:
-                    edge = function.new_label("edge")
-                    tails.append((edge, conversions, target.label))
-                    last.target = edge
+                    continue
+                destination = target.label
+                if conversions:
+                    destination = function.new_label("edge")
+                    tails.append((destination, conversions, target.label))
+                if kind is TARGET:
+                    last.target = destination
                 else:
-                    last.target = target.label
+                    last.handler = destination
         for edge, conversions, target_label in tails:
             labels[edge] = len(new_ops)
             new_ops.extend(conversions)
