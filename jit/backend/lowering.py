@@ -687,6 +687,7 @@ class Lowering:
         operands and constants are boxed into the frame's spare object slots first (the object slots, and so
         the spares, hold NULL or an owned reference: the unwinding exit and the generic tier release them)."""
         spare = self.liveness.first_object + self.liveness.objects - len(op.args) - 1
+        assert spare >= self.liveness.first_object, "liveness left no spare object slots for this op"
         slots = []
         for position, (operand, kind) in enumerate(zip(op.args, types, strict=True)):
             if kind is Type.OBJECT:  # a variable's object, or a constant's (borrowed in its slot)
@@ -979,8 +980,8 @@ class Lowering:
 
     def global_cell(self, op: ir.Op) -> tuple[int, int]:
         """LOAD_GLOBAL's operands: the {globals, builtins, name} cell and the NameError message (kept alive)."""
-        namespaces: tuple[object, object, Type] = op.callee  # type: ignore[assignment]
-        namespace, builtin_namespace, _ = namespaces
+        namespaces: tuple[object, ...] = op.callee  # type: ignore[assignment]  # (globals, builtins, ...)
+        namespace, builtin_namespace = namespaces[:2]
         name = op.arg
         cell = (ctypes.c_void_p * 3)(self.context.address(namespace), self.context.address(builtin_namespace),
                                      self.context.address(name))

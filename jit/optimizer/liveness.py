@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from jit import ir
+from jit import ir, ops
 from jit.optimizer import Facts
 from jit.optimizer.blocks import Block, basic_blocks, effects, reachable
 
@@ -274,9 +274,7 @@ def analyse(function: ir.Function, boxed: list[bool] | None = None, spare_object
     if boxed is None:
         boxed = [False] * len(function.variables)
     slot_of, count, first_object = allocate(function, found, at_entry, boxed)
-    objects = count - first_object
-    if objects or any(boxed):
-        objects += spare_objects  # scratch slots for boxing operands of ops computed on objects
+    objects = count - first_object + spare_objects  # and scratch slots for boxing operands of ops on objects
     count = first_object + objects
     homes_at = [{var: slot_of[interval] for var, interval in here.items()} for here in occurrences]
     homes_out = [{var: slot_of[interval] for var, interval in out.items()} for out in leaving]
@@ -289,7 +287,10 @@ def analyse(function: ir.Function, boxed: list[bool] | None = None, spare_object
 
 def run(function: ir.Function, facts: Facts) -> None:
     boxed = [kind is ir.Type.OBJECT for kind in facts.kinds] if facts.kinds else None
-    # An op computed on objects boxes its unboxed operands into spare object slots (at most its arity).
-    # Plus one for a result nobody keeps (range()'s check).
-    spare = max((len(op.args) for op in function.ops), default=0) + 1 if boxed and any(boxed) else 0
+    # An op computed on objects (one with an object operand or result, or an op of the object tier) boxes
+    # its unboxed operands into spare object slots (at most its arity).  Plus one for a result nobody keeps
+    # (range()'s check).
+    on_objects = bool(boxed) and (any(boxed) or any(ops.lookup(op.opcode, op.arg).form is not None  # type: ignore[arg-type]
+                                                      for op in function.ops))
+    spare = max((len(op.args) for op in function.ops), default=0) + 1 if on_objects else 0
     facts.liveness = analyse(function, boxed, spare)
