@@ -154,6 +154,7 @@ class Opcode(_Enum):
     GET_ITER = "GET_ITER"  # dst = iter(a)
     FOR_ITER = "FOR_ITER"  # dst = next(a); exit to target when a is exhausted
     UNPACK_SEQUENCE = "UNPACK_SEQUENCE"  # dst = a tuple of exactly the items a target list takes from a
+    TUPLE_ITEM = "TUPLE_ITEM"  # dst = a[arg], a an UNPACK_SEQUENCE's tuple
     CONTAINS_OP = "CONTAINS_OP"  # dst = a in b (arg "in") or a not in b (arg "not in")
     FORMAT_VALUE = "FORMAT_VALUE"  # dst = format(conversion(a), b), conversion (arg) "s", "r", "a" or None
     RAISE = "RAISE"  # raise a [from b]; no operand: re-raise the exception being handled

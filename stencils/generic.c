@@ -7,18 +7,41 @@
 #define UNARY(FUNCTION) FUNCTION(SLOT(1).o)
 #define BINARY(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o)
 
+
+/* A float's value, read where every CPython keeps it (after the object head:
+ * PyFloatObject's ob_fval), as PyFloat_AS_DOUBLE does. */
+static inline double jit_float_value(PyObject *value) {
+    return *(double *)((char *)value + sizeof(PyObject));
+}
+
+/* Two exact floats: the result computed inline (what float's own slot computes,
+ * IEEE arithmetic), as the specializing interpreter's BINARY_OP_*_FLOAT do;
+ * anything else, and a division by zero, through the C-API function. */
+#define FLOAT_FAST_PATH(OPERATOR, DEFINED, SLOW)                              \
+    ((Py_TYPE(SLOT(1).o) == &PyFloat_Type && Py_TYPE(SLOT(2).o) == &PyFloat_Type && (DEFINED))  \
+         ? PyFloat_FromDouble(jit_float_value(SLOT(1).o) OPERATOR jit_float_value(SLOT(2).o)) \
+         : (SLOW))
+#define ALWAYS 1
+#define NONZERO_DIVISOR (jit_float_value(SLOT(2).o) != 0.0)
+
 /* Each binary operator twice: `a + b` and the augmented `a += b`, whose C-API
  * function differs (for numbers, only in its error messages: "+=").  The
  * two-argument pow() has None for modulus. */
 #define BINARY_STENCILS(NAME, FUNCTION, INPLACE_NAME, INPLACE_FUNCTION)      \
     RESULT_STENCIL(NAME, BINARY(FUNCTION))                                    \
     RESULT_STENCIL(INPLACE_NAME, BINARY(INPLACE_FUNCTION))
+#define FLOAT_BINARY_STENCILS(NAME, FUNCTION, INPLACE_NAME, INPLACE_FUNCTION, OPERATOR, DEFINED) \
+    RESULT_STENCIL(NAME, FLOAT_FAST_PATH(OPERATOR, DEFINED, BINARY(FUNCTION)))        \
+    RESULT_STENCIL(INPLACE_NAME, FLOAT_FAST_PATH(OPERATOR, DEFINED, BINARY(INPLACE_FUNCTION)))
 #define POWER(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o, Py_None)
 
-BINARY_STENCILS(BINARY_OP_ADD, PyNumber_Add, BINARY_OP_INPLACE_ADD, PyNumber_InPlaceAdd)
-BINARY_STENCILS(BINARY_OP_SUBTRACT, PyNumber_Subtract, BINARY_OP_INPLACE_SUBTRACT, PyNumber_InPlaceSubtract)
-BINARY_STENCILS(BINARY_OP_MULTIPLY, PyNumber_Multiply, BINARY_OP_INPLACE_MULTIPLY, PyNumber_InPlaceMultiply)
-BINARY_STENCILS(BINARY_OP_TRUE_DIVIDE, PyNumber_TrueDivide, BINARY_OP_INPLACE_TRUE_DIVIDE, PyNumber_InPlaceTrueDivide)
+FLOAT_BINARY_STENCILS(BINARY_OP_ADD, PyNumber_Add, BINARY_OP_INPLACE_ADD, PyNumber_InPlaceAdd, +, ALWAYS)
+FLOAT_BINARY_STENCILS(BINARY_OP_SUBTRACT, PyNumber_Subtract, BINARY_OP_INPLACE_SUBTRACT, PyNumber_InPlaceSubtract, -,
+                      ALWAYS)
+FLOAT_BINARY_STENCILS(BINARY_OP_MULTIPLY, PyNumber_Multiply, BINARY_OP_INPLACE_MULTIPLY, PyNumber_InPlaceMultiply, *,
+                      ALWAYS)
+FLOAT_BINARY_STENCILS(BINARY_OP_TRUE_DIVIDE, PyNumber_TrueDivide, BINARY_OP_INPLACE_TRUE_DIVIDE,
+                      PyNumber_InPlaceTrueDivide, /, NONZERO_DIVISOR)
 BINARY_STENCILS(BINARY_OP_FLOOR_DIVIDE, PyNumber_FloorDivide, BINARY_OP_INPLACE_FLOOR_DIVIDE,
                 PyNumber_InPlaceFloorDivide)
 BINARY_STENCILS(BINARY_OP_REMAINDER, PyNumber_Remainder, BINARY_OP_INPLACE_REMAINDER, PyNumber_InPlaceRemainder)

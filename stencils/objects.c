@@ -9,6 +9,7 @@
 extern PyTypeObject PyTuple_Type;
 extern PyTypeObject PyList_Type;
 extern PyTypeObject PyDict_Type;
+extern long long PyLong_AsLongLongAndOverflow(PyObject *, int *);
 extern PyObject *PyExc_TypeError;
 extern PyObject *PyExc_ValueError;
 extern PyObject *PyExc_AttributeError;
@@ -111,8 +112,43 @@ JIT_INLINE int jit_not_iterable(PyObject *value) {
 RESULT_STENCIL(LOAD_ATTR, PyObject_GetAttr(SLOT(1).o, OBJECT_OPERAND(0)))
 STATUS_STENCIL(STORE_ATTR, PyObject_SetAttr(SLOT(0).o, OBJECT_OPERAND(0), SLOT(1).o))
 STATUS_STENCIL(DELETE_ATTR, PyObject_SetAttr(SLOT(0).o, OBJECT_OPERAND(0), 0))
-RESULT_STENCIL(BINARY_SUBSCR, PyObject_GetItem(SLOT(1).o, SLOT(2).o))
-STATUS_STENCIL(STORE_SUBSCR, PyObject_SetItem(SLOT(0).o, SLOT(1).o, SLOT(2).o))
+/* The index of `list[index]` when the specializing interpreter would take it
+ * inline (BINARY_SUBSCR_LIST_INT): an exact list, an exact int in range
+ * (negative from the end); -1 otherwise, for the C-API's own path. */
+JIT_INLINE Py_ssize_t jit_list_index(PyObject *list, PyObject *index) {
+    if (Py_TYPE(list) != &PyList_Type || Py_TYPE(index) != &PyLong_Type) {
+        return -1;
+    }
+    int overflow;
+    long long i = PyLong_AsLongLongAndOverflow(index, &overflow);
+    Py_ssize_t length = PyList_Size(list);
+    if (overflow || i < -(long long)length || i >= (long long)length) {
+        return -1;
+    }
+    return (Py_ssize_t)(i < 0 ? i + length : i);
+}
+
+JIT_INLINE PyObject *jit_get_item(PyObject *container, PyObject *key) {
+    Py_ssize_t at = jit_list_index(container, key);
+    if (at >= 0) {
+        PyObject *item = PyList_GetItem(container, at);  /* borrowed */
+        Py_INCREF(item);
+        return item;
+    }
+    return PyObject_GetItem(container, key);
+}
+
+JIT_INLINE int jit_set_item(PyObject *container, PyObject *key, PyObject *value) {
+    Py_ssize_t at = jit_list_index(container, key);
+    if (at >= 0) {
+        Py_INCREF(value);
+        return PyList_SetItem(container, at, value);  /* steals; releases the old item */
+    }
+    return PyObject_SetItem(container, key, value);
+}
+
+RESULT_STENCIL(BINARY_SUBSCR, jit_get_item(SLOT(1).o, SLOT(2).o))
+STATUS_STENCIL(STORE_SUBSCR, jit_set_item(SLOT(0).o, SLOT(1).o, SLOT(2).o))
 STATUS_STENCIL(DELETE_SUBSCR, PyObject_DelItem(SLOT(0).o, SLOT(1).o))
 RESULT_STENCIL(BUILD_SLICE, PySlice_New(SLOT(1).o, SLOT(2).o, SLOT(3).o))
 
@@ -380,6 +416,13 @@ STENCIL(FOR_ITER) {
  * that many, or the interpreter's error.  `counted`: the running version
  * says how many a list, tuple or dict had that had too many (3.14+). */
 JIT_INLINE PyObject *jit_unpack(PyObject *value, Py_ssize_t before, Py_ssize_t after, uint32_t counted) {
+    if (after < 0 && Py_TYPE(value) == &PyTuple_Type && PyTuple_Size(value) == before) {
+        Py_INCREF(value);  /* the tuple itself: what iterating it would give */
+        return value;
+    }
+    if (after < 0 && Py_TYPE(value) == &PyList_Type && PyList_Size(value) == before) {
+        return PyList_AsTuple(value);
+    }
     PyObject *iterator = PyObject_GetIter(value);
     if (iterator == 0) {
         if (PyErr_ExceptionMatches(PyExc_TypeError) && jit_not_iterable(value)) {
@@ -460,6 +503,14 @@ failed:
  * starred target); OPERAND0 says whether too many items are counted. */
 RESULT_STENCIL(UNPACK_SEQUENCE, jit_unpack(SLOT(1).o, (Py_ssize_t)OPARG(2), (Py_ssize_t)OPARG(3) - 1,
                                            (uint32_t)(uintptr_t)OPERAND(0)))
+
+/* dst = the item OPARG2 of the tuple SLOT1 (one UNPACK_SEQUENCE made: in range). */
+STENCIL(TUPLE_ITEM) {
+    PyObject *item = PyTuple_GetItem(SLOT(1).o, (Py_ssize_t)OPARG(2));
+    Py_INCREF(item);
+    jit_set_owned(&SLOT(0), item);
+    CONTINUE();
+}
 
 /* dst = item in container (OPARG3 = 1: not in), a bool. */
 STENCIL(CONTAINS_OP) {

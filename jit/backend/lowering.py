@@ -1057,6 +1057,8 @@ class Lowering:
             opargs, operands = (counts[0], counts[1] + 1), (int(UNPACKING_COUNTS_TOO_MANY),)
         elif opcode is Opcode.CONTAINS_OP:
             opargs = (int(op.arg == "not in"),)
+        elif opcode is Opcode.TUPLE_ITEM:
+            opargs = (int(op.arg),)  # type: ignore[arg-type]
         elif opcode is Opcode.FORMAT_VALUE:
             variant = "spec" if len(slots) == 2 else "object"
             opargs = (FORMAT_CONVERSIONS[op.arg],)

@@ -298,9 +298,14 @@ class Builder:
         items = self.temp()
         self.emit(ir.Opcode.UNPACK_SEQUENCE, dst=items, args=(value,), callee=(before, after))
         for index, element in enumerate(targets):
+            target = element.value if isinstance(element, ast.Starred) else element
+            local = self.resolve(target.id) if isinstance(target, ast.Name) else None
+            if local is not None and target.id not in self.source.global_names:  # type: ignore[attr-defined]
+                self.emit(ir.Opcode.TUPLE_ITEM, dst=local, args=(items,), arg=str(index))  # straight into it
+                continue
             item = self.temp()
-            self.emit(ir.Opcode.BINARY_SUBSCR, dst=item, args=(items, ir.Const(index)))
-            self.assign(element.value if isinstance(element, ast.Starred) else element, item)
+            self.emit(ir.Opcode.TUPLE_ITEM, dst=item, args=(items,), arg=str(index))
+            self.assign(target, item)
 
     def materialize(self, value: ir.Operand) -> ir.Operand:
         """A copy of ``value`` that later stores cannot change (for tuple assignment)."""
