@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from jit import _isolation, arguments, ir, layouts, reentrancy
 from jit.backend import callable as jit_callable
-from jit.backend import frames, layout, lowering
+from jit.backend import frames, layout, lowering, namespaces
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
 from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
@@ -500,18 +500,32 @@ class Dispatcher:
         # code (CALL_ORIGINAL), checked after the specializations; a failed guard lands there too.
         interpreted = [key for key in self.fallbacks if key is not None and len(key) == count
                        and all(isinstance(t, type) for t in key)][:MAX_INTERPRETED_SIGNATURES]
-        slow = 1 + len(guards) + sum(count + 1 for _ in specs)
-        for guard in guards.values():
-            if isinstance(guard, ir.MetadataGuard):
-                expected = 0 if guard.value is None else id(guard.value)
-                keep.append(guard)
-                code.append(Instruction("GUARD_FIELD", (), (layout.field_address(guard.function, guard.name),
-                                                             expected), side_exit=slow))
-                continue
+        metadata = [g for g in guards.values() if isinstance(g, ir.MetadataGuard)]
+        named = [g for g in guards.values() if isinstance(g, ir.GlobalGuard)]
+        # The globals' guards are checked only when their namespace changed since they last held.
+        stamps = namespace_stamps()
+        spaces = {id(g.namespace): g.namespace for g in named} if named and stamps.available else {}
+        stamped = [(stamps.cell(namespace), namespace) for namespace in spaces.values()]
+        keep.append(stamped)
+        prefix = 1 + len(metadata) + (len(stamped) + 1 if stamped else 0) + len(named) + len(stamped)
+        slow = prefix + sum(count + 1 for _ in specs)
+        for field_guard in metadata:
+            expected = 0 if field_guard.value is None else id(field_guard.value)
+            keep.append(field_guard)
+            code.append(Instruction("GUARD_FIELD", (), (layout.field_address(field_guard.function, field_guard.name),
+                                                         expected), side_exit=slow))
+        if stamped:
+            checks = len(code) + len(stamped) + 1
+            code.extend(Instruction("GUARD_NAMESPACE", (), (ctypes.addressof(cell),), side_exit=checks)
+                        for cell, _ in stamped)
+            code.append(Instruction("JUMP", jump_target=prefix))
+        for guard in named:
             expected = 0 if guard.value is ir.MISSING else id(guard.value)
             cell = layouts.GlobalGuard(id(guard.namespace), id(guard.name), expected)
             keep.append((cell, guard.name, guard.namespace, guard.value))
             code.append(Instruction("GUARD_GLOBAL", (), (ctypes.addressof(cell),), side_exit=slow))
+        code.extend(Instruction("REFRESH_NAMESPACE", (), (ctypes.addressof(cell),)) for cell, _ in stamped)
+        assert len(code) == prefix
         for spec in specs:
             next_spec = len(code) + count + 1
             for position, kind in enumerate(spec.signature):
@@ -533,6 +547,12 @@ class Dispatcher:
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
         self.codes.append(compiled)
         jit_callable.set_entry(self.callable, compiled.entry)
+
+
+@functools.cache
+def namespace_stamps() -> namespaces.Stamps:
+    """The process's namespace stamps (jit/backend/namespaces.py), made with the first dispatcher."""
+    return namespaces.Stamps(emitter().emit)
 
 
 def function_metadata(func: types.FunctionType) -> list[ir.MetadataGuard]:

@@ -209,8 +209,23 @@ _declare(
     Field("expected", "PyObject *", "NULL: the name must stay unbound"),
 )
 
+class NamespaceStamp(Layout):
+    """JitNamespaceStamp: the cell of one GUARD_NAMESPACE (stencils/calls.c)."""
+
+
+_declare(
+    NamespaceStamp, "JitNamespaceStamp",
+    "GUARD_NAMESPACE passes when nothing in a namespace changed since its globals' guards last held\n"
+    "(jit/backend/namespaces.py): then they need no lookup each.",
+    Field("namespace", "PyObject *", "a dict: a module's globals, the builtins"),
+    Field("epoch", "uint64_t *", "counted up by a dict watcher at every change of a watched dict (3.12+), or NULL:\n"
+          "then the dict's own version tag is the stamp (3.11)"),
+    Field("expected", "uint64_t", "the stamp when the guards last held"),
+)
+
 # The generated header's structures, in declaration order (a structure after those it contains).
-LAYOUTS: tuple[type[Layout], ...] = (Chunk, StackFloor, FrameStack, DeoptEntry, DeoptTable, GlobalGuard)
+LAYOUTS: tuple[type[Layout], ...] = (Chunk, StackFloor, FrameStack, DeoptEntry, DeoptTable, GlobalGuard,
+                                     NamespaceStamp)
 
 DEOPT_HEADER = struct.Struct(struct_format(DeoptTable))  # entries, address of the counter
 DEOPT_ENTRY = struct.Struct(struct_format(DeoptEntry))  # slot, kind, constant

@@ -109,6 +109,43 @@ STENCIL(GUARD_GLOBAL) {
     CONTINUE();
 }
 
+/* A namespace's stamp: the watchers' count of changes (3.12+), or the dict's
+ * own version tag (3.11's ma_version_tag, after ma_used), which every change
+ * gives a new value. */
+static inline uint64_t jit_namespace_stamp(JitNamespaceStamp *cell) {
+    return cell->epoch != 0 ? *(volatile uint64_t *)cell->epoch : ((uint64_t *)cell->namespace)[3];
+}
+
+/* Go on past the globals' guards when nothing changed in the namespace since
+ * they last held; else check them (the side exit, to GUARD_GLOBAL each).  A
+ * stamp with its top bit set never passes: the watcher has stopped (at exit). */
+STENCIL(GUARD_NAMESPACE) {
+    JitNamespaceStamp *cell = (JitNamespaceStamp *)OPERAND(0);
+    uint64_t stamp = jit_namespace_stamp(cell);
+    if (stamp != cell->expected || (stamp >> 63) != 0) {
+        SIDE_EXIT();
+    }
+    CONTINUE();
+}
+
+/* After every guard of the namespace held: its stamp now. */
+STENCIL(REFRESH_NAMESPACE) {
+    JitNamespaceStamp *cell = (JitNamespaceStamp *)OPERAND(0);
+    cell->expected = jit_namespace_stamp(cell);
+    CONTINUE();
+}
+
+/* The dict watcher (PyDict_AddWatcher, 3.12+) of the namespaces whose guards
+ * are stamped: any change of one counts up the epoch OPERAND0. */
+int NAMESPACE_WATCHER(int event, PyObject *dict, PyObject *key, PyObject *value) {
+    (void)event;
+    (void)dict;
+    (void)key;
+    (void)value;
+    ++*(volatile uint64_t *)(uintptr_t)OPERAND(0);
+    return 0;
+}
+
 /* Leave (to the slow path) when a word of an object no longer holds what the
  * code assumed: OPERAND0 is its address (a function's __code__ or
  * __defaults__, found at run time by jit/backend/layout.py), OPERAND1 the

@@ -29,6 +29,7 @@ typedef struct JitFrameStack JitFrameStack;
 typedef struct JitDeoptEntry JitDeoptEntry;
 typedef struct JitDeoptTable JitDeoptTable;
 typedef struct JitGlobalGuard JitGlobalGuard;
+typedef struct JitNamespaceStamp JitNamespaceStamp;
 
 /* A chunk of the frame stack's slots: a frame that does not fit in the rest of the current chunk goes to
  * the start of the next one (made with PyMem_Malloc the first time, then kept for reuse), so compiled
@@ -132,5 +133,19 @@ _Static_assert(__builtin_offsetof(JitGlobalGuard, namespace) == 0, "JitGlobalGua
 _Static_assert(__builtin_offsetof(JitGlobalGuard, name) == 8, "JitGlobalGuard as jit/layouts.py lays it out");
 _Static_assert(__builtin_offsetof(JitGlobalGuard, expected) == 16, "JitGlobalGuard as jit/layouts.py lays it out");
 _Static_assert(sizeof(JitGlobalGuard) == 24, "JitGlobalGuard as jit/layouts.py lays it out");
+
+/* GUARD_NAMESPACE passes when nothing in a namespace changed since its globals' guards last held
+ * (jit/backend/namespaces.py): then they need no lookup each. */
+struct JitNamespaceStamp {
+    PyObject *namespace;  /* a dict: a module's globals, the builtins */
+    /* counted up by a dict watcher at every change of a watched dict (3.12+), or NULL:
+     * then the dict's own version tag is the stamp (3.11). */
+    uint64_t *epoch;
+    uint64_t expected;  /* the stamp when the guards last held */
+};
+_Static_assert(__builtin_offsetof(JitNamespaceStamp, namespace) == 0, "JitNamespaceStamp as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitNamespaceStamp, epoch) == 8, "JitNamespaceStamp as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitNamespaceStamp, expected) == 16, "JitNamespaceStamp as jit/layouts.py lays it out");
+_Static_assert(sizeof(JitNamespaceStamp) == 24, "JitNamespaceStamp as jit/layouts.py lays it out");
 
 #endif
