@@ -168,8 +168,10 @@ class Opcode(_Enum):
     DELETE_FAST = "DELETE_FAST"  # del a (a local): unbound from here on
     BEFORE_WITH = "BEFORE_WITH"  # dst = (a.__exit__, a.__enter__()), looked up as special methods
     WITH_EXCEPT_START = "WITH_EXCEPT_START"  # dst = a(type(b), b, b.__traceback__), a with's __exit__
-    LOAD_DEREF = "LOAD_DEREF"  # dst = the free variable arg (callee: its cell)
-    STORE_DEREF = "STORE_DEREF"  # the free variable arg = a (a `nonlocal`; callee: its cell)
+    LOAD_DEREF = "LOAD_DEREF"  # dst = the value of the cell a, the variable arg (callee: "free" or "local")
+    STORE_DEREF = "STORE_DEREF"  # the value of the cell a = b
+    MAKE_CELL = "MAKE_CELL"  # dst = a new cell (holding a, a parameter, if given): a local a closure captures
+    MAKE_FUNCTION = "MAKE_FUNCTION"  # dst = function(code a, closure b, defaults c, keyword defaults d)
 
 
 def binary_operator(arg: str) -> str:

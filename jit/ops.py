@@ -555,8 +555,13 @@ object_op(Opcode.BEFORE_WITH, "dst = (a.__exit__, a.__enter__())", {"object": "B
 object_op(Opcode.WITH_EXCEPT_START, "dst = a(type(b), b, b.__traceback__)", {"object": "WITH_EXCEPT_START"},
           arities=(2,), effects=CALL)
 object_op(Opcode.STORE_GLOBAL, "globals()[name] = a", {"object": "STORE_GLOBAL"}, form="effect", arities=(1,))
-object_op(Opcode.LOAD_DEREF, "dst = the cell's value", {"object": "LOAD_DEREF"}, arities=(0,), effects=FAILS)
-object_op(Opcode.STORE_DEREF, "the cell's value = a", {"object": "STORE_DEREF"}, form="effect", arities=(1,))
+object_op(Opcode.LOAD_DEREF, "dst = the value of the cell a", {"object": "LOAD_DEREF"}, arities=(1,), effects=FAILS)
+object_op(Opcode.STORE_DEREF, "the value of the cell a = b", {"object": "STORE_DEREF"}, form="effect",
+          arities=(2,), effects=FAILS)
+object_op(Opcode.MAKE_CELL, "dst = cell(a)", {"object": "MAKE_CELL", "initial": "MAKE_CELL_OF"}, arities=(0, 1),
+          effects=FAILS)
+object_op(Opcode.MAKE_FUNCTION, "dst = function(code, closure, defaults, keyword defaults)",
+          {"object": "MAKE_FUNCTION"}, form="vector", arities=(4,), effects=FAILS)
 object_op(Opcode.DELETE_GLOBAL, "del globals()[name]", {"object": "DELETE_GLOBAL"}, form="effect",
           arities=(0,), effects=FAILS)
 

@@ -76,6 +76,11 @@ extern PyObject *_PyType_Lookup(PyTypeObject *, PyObject *);
 extern Py_ssize_t PyTuple_Size(PyObject *);
 extern PyObject *PyTuple_GetItem(PyObject *, Py_ssize_t);
 extern int PyCell_Set(PyObject *, PyObject *);
+extern PyObject *PyCell_New(PyObject *);
+extern PyObject *PyFunction_New(PyObject *, PyObject *);
+extern int PyFunction_SetClosure(PyObject *, PyObject *);
+extern int PyFunction_SetDefaults(PyObject *, PyObject *);
+extern int PyFunction_SetKwDefaults(PyObject *, PyObject *);
 
 /* Helpers are inlined into each stencil that uses them: a stencil is one
  * function, with no calls to code of its own outside it. */
@@ -796,13 +801,14 @@ STENCIL(DELETE_GLOBAL) {
 
 /* --- free variables: a closure's cells ---------------------------------- */
 
-/* dst = the value of the cell OPERAND0, or NameError with the message
- * OPERAND1 when it has none. */
+/* dst = the value of the cell SLOT1, or the error OPERAND1 (NameError for a
+ * free variable, UnboundLocalError for the function's own) with the message
+ * OPERAND0 when it has none. */
 STENCIL(LOAD_DEREF) {
-    PyObject *value = PyCell_Get(OBJECT_OPERAND(0));
+    PyObject *value = PyCell_Get(SLOT(1).o);
     if (value == 0) {
         if (PyErr_Occurred() == 0) {
-            PyErr_SetString(PyExc_NameError, (const char *)(uintptr_t)OPERAND(1));
+            PyErr_SetString(OBJECT_OPERAND(1), (const char *)(uintptr_t)OPERAND(0));
         }
         ERROR();
     }
@@ -810,4 +816,28 @@ STENCIL(LOAD_DEREF) {
     CONTINUE();
 }
 
-STATUS_STENCIL(STORE_DEREF, PyCell_Set(OBJECT_OPERAND(0), SLOT(0).o))
+STATUS_STENCIL(STORE_DEREF, PyCell_Set(SLOT(0).o, SLOT(1).o))
+
+/* dst = a new cell, empty or holding SLOT1 (a parameter a closure captures). */
+RESULT_STENCIL(MAKE_CELL, PyCell_New(0))
+RESULT_STENCIL(MAKE_CELL_OF, PyCell_New(SLOT(1).o))
+
+/* A function of `code` in `globals`, with its closure (a tuple of cells),
+ * defaults (a tuple) and keyword-only defaults (a dict), each None for none. */
+JIT_INLINE PyObject *jit_make_function(PyObject *code, PyObject *globals, PyObject *closure, PyObject *defaults,
+                                       PyObject *keyword_defaults) {
+    PyObject *function = PyFunction_New(code, globals);
+    if (function == 0) {
+        return 0;
+    }
+    if ((closure != Py_None && PyFunction_SetClosure(function, closure) < 0) ||
+        (defaults != Py_None && PyFunction_SetDefaults(function, defaults) < 0) ||
+        (keyword_defaults != Py_None && PyFunction_SetKwDefaults(function, keyword_defaults) < 0)) {
+        Py_DECREF(function);
+        return 0;
+    }
+    return function;
+}
+
+/* The vector (code, closure, defaults, keyword-only defaults) from SLOT1. */
+RESULT_STENCIL(MAKE_FUNCTION, jit_make_function(ITEMS()[0], OBJECT_OPERAND(0), ITEMS()[1], ITEMS()[2], ITEMS()[3]))

@@ -92,19 +92,17 @@ def uses_try_star(n: Any) -> Any:
     return total
 
 
-def uses_lambda(n: Any) -> Any:
-    double = lambda value: value * 2  # noqa: E731  # refused
+def uses_annotated_nested_def(n: Any) -> Any:
+    def double(value: int) -> int:  # refused
+        return value * 2
+
     return double(n)
 
 
-def uses_nested_def(n: Any) -> Any:
+def uses_vars(n: Any) -> Any:
     for i in range(3):
         n = n + i
-
-    def inner() -> int:  # refused
-        return 1
-
-    return n + inner()
+    return vars()  # refused
 
 
 def uses_generator_expression(n: Any) -> Any:
@@ -154,8 +152,8 @@ def uses_match(n: Any) -> Any:
 REFUSED: dict[Callable[..., Any], str] = {
     uses_locals: "locals() reads the caller's frame",
     uses_try_star: "'try/except*' is not supported",
-    uses_lambda: "'lambda' is not supported",
-    uses_nested_def: "'def' is not supported",
+    uses_annotated_nested_def: "a nested function with annotations is not supported",
+    uses_vars: "vars() reads the caller's frame",
     uses_generator_expression: "generator expression",
     uses_class_body: "'class' is not supported",
     uses_mixed_double_star: "a call with '**' and other keyword arguments is not supported",
@@ -414,10 +412,10 @@ def test_strict_decorator_refuses_at_definition() -> None:
     with pytest.raises(UnsupportedError) as raised:
         @jit.compile(strict=True)
         def refused(n: Any) -> Any:
-            return lambda: n  # refused
+            return (m for m in n)  # refused
 
     assert raised.value.line == refused_line(test_strict_decorator_refuses_at_definition)
-    assert "'lambda' is not supported" in str(raised.value)
+    assert "'generator expression' is not supported" in str(raised.value)
 
 
 # --- explain and stats ------------------------------------------------------------------------------------------
@@ -461,8 +459,7 @@ def test_stats_counters_move() -> None:
     assert jit.stats()["deoptimizations"] == after_compile["deoptimizations"] + 1
 
     def refused(x: Any) -> Any:
-        make = lambda: [x]  # noqa: E731
-        return [y for y in make()]  # noqa: C416
+        return list(y for y in [x])  # noqa: C400
 
     fallbacks = jit.stats()["fallbacks"]
     assert jit.compile(refused)(1) == [1]

@@ -27,9 +27,11 @@ def uses_yield(n: int) -> Iterator[int]:
     yield n
 
 
-def uses_lambda(n: int) -> int:
-    get = lambda: n  # noqa: E731
-    return get()
+def uses_match(n: int) -> int:
+    match n:
+        case 1:
+            return 0
+    return n
 
 
 def uses_global_constant(x: float) -> float:
@@ -59,8 +61,8 @@ def test_refusals_name_file_line_and_construct() -> None:
     assert "uses_yield is a generator function: generators, coroutines and async generators run in the interpreter" \
         in str(error.value)
     assert error.value.filename.endswith("test_frontend.py")
-    with pytest.raises(UnsupportedError, match=r"line \d+: 'lambda' is not supported"):
-        build_ir(uses_lambda)
+    with pytest.raises(UnsupportedError, match=r"line \d+: 'match' is not supported"):
+        build_ir(uses_match)
 
 
 def test_globals_become_guarded_constants() -> None:

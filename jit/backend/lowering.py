@@ -1035,10 +1035,19 @@ class Lowering:
             cell = (ctypes.c_void_p * 2)(*(self.context.address(name) for name in special))
             self.context.keep_alive.append(cell)
             opargs, operands = (int(WITH_LOOKS_UP_EXIT_FIRST),), (ctypes.addressof(cell),)
-        elif opcode in (Opcode.LOAD_DEREF, Opcode.STORE_DEREF):
-            message = (f"cannot access free variable {op.arg!r} where it is not associated with a value in "
-                       "enclosing scope")
-            operands = (self.context.address(op.callee), self.c_string(message))
+        elif opcode is Opcode.LOAD_DEREF:
+            if op.callee == "free":
+                error_type: type = NameError
+                message = (f"cannot access free variable {op.arg!r} where it is not associated with a value in "
+                           "enclosing scope")
+            else:
+                error_type, message = UnboundLocalError, (f"cannot access local variable {op.arg!r} where it is "
+                                                          "not associated with a value")
+            operands = (self.c_string(message), self.context.address(error_type))
+        elif opcode is Opcode.MAKE_CELL:
+            variant = "initial" if slots else "object"
+        elif opcode is Opcode.MAKE_FUNCTION:
+            operands = (self.context.address(op.callee),)  # the globals
         elif opcode in (Opcode.CALL, Opcode.CALL_METHOD):
             names: tuple[str, ...] = op.callee or ()  # type: ignore[assignment]
             keywords = self.context.address(tuple(sys.intern(name) for name in names)) if names else 0

@@ -132,6 +132,7 @@ class Builder:
         self.function.guards.extend(ir.metadata_guards(source.func))
         self.locals: dict[str, ir.Var] = {}
         self.scopes: list[dict[str, ir.Var]] = []  # the comprehensions being built, innermost last
+        self.own_cells: dict[str, ir.Var] = {}  # the cells of the locals nested functions read (see build)
         # (continue target, break target, len(self.exits) at the loop)
         self.loops: list[tuple[ir.Label, ir.Label, int]] = []
         self.handler: ir.Label | None = ir.UNWIND  # where the exceptions of the ops being built go
@@ -171,6 +172,12 @@ class Builder:
             raise self.unsupported("keyword-only parameters are not supported", node)
         for arg in [*arguments.posonlyargs, *arguments.args]:
             self.function.params.append(self.local(arg.arg))
+        # The locals a nested def or lambda reads live in cells, made at entry (a parameter's holding it).
+        for name in sorted(self.source.captured):
+            cell = self.function.new_var(f"{name}@cell")
+            initial = (self.locals[name],) if name in self.locals else ()
+            self.emit(ir.Opcode.MAKE_CELL, dst=cell, args=initial)
+            self.own_cells[name] = cell
         body = node.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring
@@ -271,8 +278,9 @@ class Builder:
             if target.id in self.source.global_names:
                 self.emit(ir.Opcode.STORE_GLOBAL, args=(value,), arg=target.id, callee=self.namespaces())
                 return
-            if target.id in self.source.cells and self.resolve(target.id) is None:  # `nonlocal`
-                self.emit(ir.Opcode.STORE_DEREF, args=(value,), arg=target.id, callee=self.source.cells[target.id])
+            cell = self.cell_of(target.id)
+            if cell is not None:  # a captured local, or a `nonlocal`
+                self.emit(ir.Opcode.STORE_DEREF, args=(cell, value), arg=target.id)
                 return
             self.store(self.name(target), value)  # even `x = x`: it reads x (UnboundLocalError if unbound)
         elif isinstance(target, ast.Attribute):
@@ -342,7 +350,7 @@ class Builder:
         if (isinstance(iterator, ast.Call) and isinstance(iterator.func, ast.Name) and not iterator.keywords
                 and 1 <= len(iterator.args) <= 3 and not any(isinstance(a, ast.Starred) for a in iterator.args)
                 and RANGE is not None and self.folded_global(iterator.func.id, iterator.func) is RANGE
-                and isinstance(node.target, ast.Name) and iterator.func.id not in self.source.global_names):
+                and isinstance(node.target, ast.Name) and self.resolve(node.target.id) is not None):
             self.for_range(node, iterator)
             return
         # Any iterable: iter() once, next() per iteration (an exhausted iterator leaves for the else).
@@ -352,7 +360,7 @@ class Builder:
         orelse = self.function.new_label("for_else")
         end = self.function.new_label("for_end")
         self.function.place(head)
-        simple = isinstance(node.target, ast.Name) and node.target.id not in self.source.global_names
+        simple = isinstance(node.target, ast.Name) and self.resolve(node.target.id) is not None
         item = self.name(node.target) if simple else self.temp()  # type: ignore[arg-type]
         self.emit(ir.Opcode.FOR_ITER, dst=item, args=(items,), target=orelse)
         if not simple:
@@ -690,8 +698,10 @@ class Builder:
         local = self.resolve(name)
         if local is not None:
             return local
-        if name in self.source.cells:  # a free variable: its cell's value when the code runs
-            return self.built(ir.Opcode.LOAD_DEREF, (), arg=name, callee=self.source.cells[name])
+        cell = self.cell_of(name)
+        if cell is not None:  # its cell's value when the code runs
+            return self.built(ir.Opcode.LOAD_DEREF, (cell,), arg=name,
+                              callee="local" if name in self.own_cells else "free")
         if name in self.read_globals or name in self.source.global_names:
             # Read when the code runs (an object), without a guard to recompile on.  The specialized tier
             # bets on the type of its value now (and leaves if the bet fails).
@@ -709,12 +719,24 @@ class Builder:
         return dst
 
     def resolve(self, name: str) -> ir.Var | None:
-        """The variable a name is in this scope: a comprehension's own (innermost first), or a local."""
+        """The variable a name is in this scope: a comprehension's own (innermost first), or a local (not one
+        in a cell: see cell_of)."""
         for scope in reversed(self.scopes):
             if name in scope:
                 return scope[name]
-        if name in self.source.local_names:
+        if name in self.source.local_names and name not in self.own_cells:
             return self.local(name)
+        return None
+
+    def cell_of(self, name: str) -> ir.Operand | None:
+        """The cell a name lives in, where it is not a comprehension's: the function's own for a local a
+        nested function reads, the closure's for a free variable."""
+        if any(name in scope for scope in self.scopes):
+            return None
+        if name in self.own_cells:
+            return self.own_cells[name]
+        if name in self.source.cells:
+            return ir.Const(self.source.cells[name])
         return None
 
     def name(self, node: ast.Name) -> ir.Var:
@@ -926,7 +948,7 @@ class Builder:
         """The value of a global the code may take as a constant (guarded), else MISSING: a local, a global
         the function assigns, or one not defined yet is read when the code runs.  So is one that keeps being
         rebound, unless it is ``called`` (a call of it stays direct, and guarded: jit/compiler.py)."""
-        if self.resolve(name) is not None or name in self.source.global_names or (
+        if self.resolve(name) is not None or self.cell_of(name) is not None or name in self.source.global_names or (
                 name in self.read_globals and not called):
             return MISSING
         if name not in self.source.func.__globals__ and name not in self.builtin_namespace():
@@ -1038,6 +1060,81 @@ class Builder:
         value = self.expression(node.value)
         self.assign(node.target, value)
         return self.load_name(node.target.id, node.target)
+
+    # --- nested functions -----------------------------------------------------------------
+
+    def expr_Lambda(self, node: ast.Lambda) -> ir.Operand:
+        return self.make_function(node, "<lambda>")
+
+    def stmt_FunctionDef(self, node: ast.FunctionDef) -> None:
+        # The decorators first, top to bottom; then the function; then each decorator applied, the last first.
+        decorators = self.operands(node.decorator_list)
+        function: ir.Operand = self.make_function(node, node.name)
+        for decorator in reversed(decorators):
+            function = self.built(ir.Opcode.CALL, (decorator, function))
+        self.assign(ast.Name(node.name, ast.Store(), lineno=node.lineno, col_offset=node.col_offset), function)
+
+    def make_function(self, node: ast.Lambda | ast.FunctionDef, name: str) -> ir.Var:
+        """A function object of the nested definition's code (which the enclosing code object holds), with
+        its closure (the cells of the names it reads from here) and its defaults, evaluated now, in order."""
+        arguments = node.args
+        annotated = [a for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                 arguments.vararg, arguments.kwarg] if a is not None and a.annotation is not None]
+        if annotated or (isinstance(node, ast.FunctionDef) and node.returns is not None):
+            raise self.unsupported("a nested function with annotations is not supported", node)
+        if isinstance(node, ast.FunctionDef) and getattr(node, "type_params", None):
+            raise self.unsupported("a generic nested function is not supported", node)
+        code = self.nested_code(name, node)
+        closure: ir.Operand = ir.Const(None)
+        if code.co_freevars:
+            cells = []
+            for free in code.co_freevars:
+                cell = self.cell_of(free)
+                if cell is None:
+                    raise self.unsupported(f"the nested function reads {free!r} from a comprehension", node)
+                cells.append(cell)
+            closure = self.built(ir.Opcode.BUILD_TUPLE, tuple(cells))
+        defaults: ir.Operand = ir.Const(None)
+        if arguments.defaults:
+            defaults = self.built(ir.Opcode.BUILD_TUPLE, self.operands(arguments.defaults))
+        keyword_defaults: ir.Operand = ir.Const(None)
+        pairs: list[ir.Operand] = []
+        for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
+            if default is not None:
+                pairs += [ir.Const(argument.arg), self.materialize(self.expression(default))]
+        if pairs:
+            keyword_defaults = self.built(ir.Opcode.BUILD_MAP, tuple(pairs))
+        return self.built(ir.Opcode.MAKE_FUNCTION, (ir.Const(code), closure, defaults, keyword_defaults),
+                          callee=self.source.func.__globals__)
+
+    def nested_code(self, name: str, node: ast.AST) -> types.CodeType:
+        """The code object of a nested definition: among the constants of the function's code (and of the
+        code objects nested in them, in source order), those of its name that start on its line; the k-th
+        for the k-th such definition on the line (two lambdas)."""
+        decorators = getattr(node, "decorator_list", None)
+        line = self.source.line(decorators[0] if decorators else node)  # a decorated def starts at its decorator
+
+        def starts(candidate: ast.AST) -> int:
+            listed = getattr(candidate, "decorator_list", None)
+            return self.source.line(listed[0] if listed else candidate)
+
+        kind = type(node)
+        siblings = sorted((n for n in ast.walk(self.source.node) if type(n) is kind and n is not self.source.node
+                           and starts(n) == line), key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+        found: list[types.CodeType] = []
+
+        def search(code: types.CodeType) -> None:
+            for constant in code.co_consts:
+                if isinstance(constant, types.CodeType):
+                    if constant.co_name == name and constant.co_firstlineno == line:
+                        found.append(constant)
+                    search(constant)
+
+        search(self.source.func.__code__)
+        same_name = [n for n in siblings if name == "<lambda>" or getattr(n, "name", None) == name]
+        if len(found) != len(same_name) or node not in same_name:
+            raise self.unsupported(f"the code object of the nested definition {name!r} is not found", node)
+        return found[same_name.index(node)]
 
     # --- comprehensions ---------------------------------------------------------------
 

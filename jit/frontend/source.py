@@ -24,6 +24,7 @@ class FunctionSource:
     line_offset: int  # add to a node's lineno to get the line in the file
     local_names: frozenset[str]  # names local to the function (parameters included)
     global_names: frozenset[str] = frozenset()  # names its `global` statements declare
+    captured: frozenset[str] = frozenset()  # its locals that a nested def or lambda reads: kept in cells
     # The free variables (of enclosing functions, or a method's __class__ for super()) and their cells.
     cells: Mapping[str, object] = field(default_factory=dict)
 
@@ -126,7 +127,27 @@ def read_source(func: types.FunctionType) -> FunctionSource:
     if not runs_this_code(func, linecache.getlines(filename, func.__globals__)):
         raise UnsupportedError(STALE_SOURCE, filename, first_line, "frontend")
     cells = dict(zip(code.co_freevars, func.__closure__ or (), strict=True))
-    return FunctionSource(func, filename, node, line_offset, frozenset(local_names), frozenset(global_names), cells)
+    captured = frozenset(free_in_nested_functions(function_table) & local_names)
+    return FunctionSource(func, filename, node, line_offset, frozenset(local_names), frozenset(global_names),
+                          captured=captured, cells=cells)
+
+
+COMPREHENSIONS = frozenset({"listcomp", "setcomp", "dictcomp", "genexpr"})  # their tables' names (3.12+: <...>)
+
+
+def free_in_nested_functions(table: SymbolTable) -> set[str]:
+    """The names free in the functions and lambdas defined in ``table``'s scope, through its comprehensions
+    (which the frontend compiles inline: a name a comprehension alone reads needs no cell)."""
+    names: set[str] = set()
+    for child in table.children:
+        if child.type != _symtable.TYPE_FUNCTION:
+            continue
+        if child.name.strip("<>") in COMPREHENSIONS:
+            names |= free_in_nested_functions(child)
+        else:
+            names |= {name for name, flags in child.symbols.items()
+                      if (flags >> _symtable.SCOPE_OFF) & _symtable.SCOPE_MASK == _symtable.FREE}
+    return names
 
 
 def function_symbols(table: SymbolTable, name: str) -> SymbolTable:
