@@ -66,6 +66,7 @@ def deoptimization_count() -> int:
 
 
 STATISTICS = Statistics()
+RETRY = type("Retry", (), {"__repr__": lambda self: "<retry in machine code>"})()  # slow_path: call again
 # The compiler's state (dispatchers, specializations, the emitter, the arena) is changed under this lock.  A
 # signal handler or finalizer that runs on this thread in the middle of that work finds it busy() and must not
 # touch the state: its calls run the interpreter, its jit.compile defers (jit/reentrancy.py).
@@ -213,9 +214,10 @@ class Dispatcher:
         return self.func(*args, **kwargs)
 
     def slow_path(self, *positional: object) -> object:
-        """CALL_SLOWPATH's: the dispatcher's guards failed, or no specialization has these argument types."""
+        """CALL_SLOWPATH's: the dispatcher's guards failed, or no specialization has these argument types.
+        RETRY tells the stencil to call the compiled function again itself (its machine code takes the call)."""
         if self.refusal is None and self.machine_code_takes(tuple(type(value) for value in positional)):
-            return self.callable(*positional)
+            return RETRY
         return self.func(*positional)
 
     def machine_code_takes(self, key: tuple[type, ...], revalidate: bool = True) -> bool:
@@ -542,7 +544,9 @@ class Dispatcher:
                 code.append(Instruction("GUARD_TYPE", (position,), (id(python_type),), side_exit=next_key))
             code.append(Instruction("CALL_ORIGINAL", (count,), (id(self.func), frames.frame_stack_address())))
         keep.append(interpreted)
-        code.append(Instruction("CALL_SLOWPATH", (count,), (id(self.slow_path_object), frames.frame_stack_address())))
+        slow_cell = (ctypes.c_void_p * 3)(id(self.slow_path_object), id(self.callable), id(RETRY))
+        keep.append(slow_cell)
+        code.append(Instruction("CALL_SLOWPATH", (count,), (ctypes.addressof(slow_cell), frames.frame_stack_address())))
         compiled = emitter().emit(code)
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
         self.codes.append(compiled)

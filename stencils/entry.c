@@ -160,13 +160,13 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
  * pointer-sized.  ENTRY counted the call against the recursion limit; the
  * count goes back for the duration, since what is called counts itself.
  * OPERAND1 is the frame stack. */
-static inline PyObject *jit_hand_on(JitSlot *frame) {
+static inline __attribute__((always_inline)) PyObject *jit_hand_on(JitSlot *frame, PyObject *callable) {
     JitFrameStack *stack = (JitFrameStack *)OPERAND(1);
     int32_t *remaining = jit_recursion_counter(stack, stack->owner);
     if (remaining != 0) {
         (*remaining)++;
     }
-    PyObject *result = PyObject_Vectorcall((PyObject *)OPERAND(0), &frame[0].o, OPARG(0), 0);
+    PyObject *result = PyObject_Vectorcall(callable, &frame[0].o, OPARG(0), 0);
     if (remaining != 0) {
         (*remaining)--;
     }
@@ -174,14 +174,24 @@ static inline PyObject *jit_hand_on(JitSlot *frame) {
 }
 
 /* The dispatcher's guards failed, or no specialization takes these argument
- * types: the slow path decides (and may compile). */
+ * types: the slow path decides (and may compile).  OPERAND0 is {slow path,
+ * compiled callable, sentinel}: when the slow path returns the sentinel, the
+ * machine code takes the call now, and the call is made again from here, so
+ * that no Python frame of the compiler stands between the caller and the
+ * compiled code (an exception's traceback shows none). */
 STENCIL(CALL_SLOWPATH) {
-    return jit_hand_on(frame);
+    PyObject **cell = (PyObject **)(uintptr_t)OPERAND(0);
+    PyObject *result = jit_hand_on(frame, cell[0]);
+    if (result != cell[2]) {
+        return result;
+    }
+    Py_DECREF(result);
+    return jit_hand_on(frame, cell[1]);
 }
 
 /* Argument types known to run in the interpreter: the original function. */
 STENCIL(CALL_ORIGINAL) {
-    return jit_hand_on(frame);
+    return jit_hand_on(frame, (PyObject *)(uintptr_t)OPERAND(0));
 }
 
 /* The whole entry of a function that cannot be compiled: its calls, in every
