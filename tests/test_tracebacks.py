@@ -39,7 +39,7 @@ def translates(items: Any) -> Any:
 def entries(function: Any, *args: Any) -> tuple[str, list[tuple[str, str, int | None]]]:
     try:
         function(*args)
-    except Exception as error:  # noqa: BLE001 - any exception: its traceback is compared
+    except Exception as error:
         frames = traceback.extract_tb(error.__traceback__)[1:]  # without this function's own entry
         return type(error).__name__, [(frame.filename, frame.name, frame.lineno) for frame in frames]
     raise AssertionError("no exception")
