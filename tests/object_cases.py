@@ -773,6 +773,36 @@ def cell_holder_factory(items: Any) -> Callable[[Any], Any]:
     return add
 
 
+# Numbers stored into objects the function does not hold in a variable (a global's list, a global instance): no
+# variable of the function is an object, yet the ops on objects need the frame's spare object slots.
+SINK: list[Any] = [0, 0, 0]
+SINK_OBJECT = types.SimpleNamespace()
+
+
+def store_number_into_global_list(n: Any) -> Any:
+    SINK[0] = n
+
+
+def store_number_into_global_attribute(n: Any) -> Any:
+    SINK_OBJECT.number = n
+
+
+def delete_at_number(n: Any) -> Any:
+    del SINK[n]
+
+
+def compare_number_with_text(n: Any) -> Any:
+    if n == "text":
+        return 1
+    return 2
+
+
+def store_number_into_global(n: Any) -> Any:
+    global COUNTER
+    COUNTER = n
+    COUNTER += n
+
+
 # --- walrus (outside comprehensions) ----------------------------------------------------------------------------
 
 

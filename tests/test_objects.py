@@ -378,6 +378,16 @@ def test_globals_are_stored_deleted_and_read_as_the_interpreter() -> None:
     vars(cases)["COUNTER"] = 0
 
 
+@pytest.mark.parametrize("func", [cases.store_number_into_global_list, cases.store_number_into_global_attribute,
+                                  cases.delete_at_number, cases.compare_number_with_text,
+                                  cases.store_number_into_global], ids=lambda f: f.__name__)
+def test_numbers_stored_into_objects_no_variable_holds(func: Callable[..., Any]) -> None:
+    # Once a crash (the spare object slots were an int's slot) or an internal compiler error (a negative slot).
+    for n in (1, 0, -2, 7, 2.5, True, 2**40):
+        assert_same_effects_on_globals(func, ["SINK", "SINK_OBJECT", "COUNTER"], n)
+        assert_ran_compiled(compiled(func, n), (n,))
+
+
 def test_a_global_defined_after_compiling_is_seen() -> None:
     fast = compiled(cases.read_undefined_global)
     assert outcome(fast) == outcome(cases.read_undefined_global)
