@@ -1,4 +1,4 @@
-"""Real ARM64 execution: stitched aarch64-unknown-linux chains run in an ARM64 CPython.
+"""Real ARM64 execution: stitched aarch64-unknown-linux chains, and compiled functions, run in an ARM64 CPython.
 
 On an x86-64 Linux host the interpreter is Debian's arm64 python3 (with cffi)
 run by qemu-user: ``bash .ci/arm64-sysroot.sh`` installs qemu-user-static and
@@ -11,7 +11,10 @@ reach).
 
 The chains are sent as JSON to a small runner (RUNNER below) in the ARM64
 process; it emits and calls each one as the ENTRY stencil would, and prints the
-results as JSON.
+results as JSON.  A second runner (OBJECT_RUNNER) compiles the object tier's
+differential cases (tests/object_cases.py: attributes, subscripts, displays,
+calls, unpacking, comprehensions, f-strings, raise...) with jit.compile in the
+ARM64 process and compares each with that interpreter's own outcome.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import object_cases
 import pytest
 from chains import BOXED, Chain, arithmetic, const, op
 
@@ -92,6 +96,45 @@ json.dump({
 }, sys.stdout)
 """
 
+# Runs inside the ARM64 interpreter: the object tier's differential cases (tests/object_cases.py), each called in
+# that interpreter and compiled there (strict), each on its own deep copy of the arguments.  Prints, per case, both
+# outcomes (the arguments afterwards included) and whether the compiled call ran machine code.
+OBJECT_RUNNER = r"""
+import copy, json, sys, types
+sys.path.insert(0, "tests")
+import jit
+import object_cases
+
+def outcome(func, args):
+    try:
+        value = func(*args)
+    except Exception as error:
+        kind = "compiler error" if type(error).__module__.startswith("jit.") else "raise"
+        return [kind, type(error).__name__, str(error), repr(args)]
+    return ["ok", type(value).__name__, repr(value), repr(args)]
+
+results = {}
+for group, cases in [*object_cases.ERROR_CASES.items(), ("values", object_cases.VALUE_CASES)]:
+    for index, (func, args) in enumerate(cases):
+        # A copy per case, compiled on its own: every case is one signature of one dispatcher.
+        copied = types.FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__,
+                                    func.__closure__)
+        fast = jit.compile(copied, strict=True)
+        expected = outcome(func, copy.deepcopy(args))
+        got = outcome(fast, copy.deepcopy(args))
+        dispatcher = fast.__jit_dispatcher__
+        results[f"{group}-{index}"] = {"interpreter": expected, "compiled": got,
+                                       "machine_code": bool(dispatcher.specializations) and not dispatcher.fallbacks}
+json.dump(results, sys.stdout)
+"""
+
+
+def object_case_names() -> list[str]:
+    """The names OBJECT_RUNNER gives its cases (group and position), from the same module on this side."""
+    groups = [*object_cases.ERROR_CASES.items(), ("values", object_cases.VALUE_CASES)]
+    return [f"{group}-{index}" for group, cases in groups for index in range(len(cases))]
+
+
 def call_1(callable_name: str, argument: int) -> Chain:
     """Box an int, call a Python callable of the runner on it (CALL_1), return the result object."""
     return [
@@ -130,14 +173,12 @@ def interpreter() -> list[str]:
     return [qemu, "-L", str(root), str(python)]
 
 
-@pytest.fixture(scope="module")
-def arm64_run() -> dict[str, Any]:
-    """One ARM64 process runs every program (starting it under qemu costs seconds)."""
+def run_in_arm64(runner: str, stdin: str = "") -> dict[str, Any]:
+    """Run ``runner`` in one ARM64 process (starting it under qemu costs seconds): its JSON output."""
     environment = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
-    programs = {name: program for name, (program, _) in PROGRAMS.items()}
     process = subprocess.run(
-        [*interpreter(), "-c", RUNNER],
-        input=json.dumps(programs),
+        [*interpreter(), "-c", runner],
+        input=stdin,
         capture_output=True,
         text=True,
         env=environment,
@@ -149,6 +190,18 @@ def arm64_run() -> dict[str, Any]:
         pytest.fail(f"the ARM64 runner failed ({process.returncode}):\n{process.stderr}")
     result: dict[str, Any] = json.loads(process.stdout)
     return result
+
+
+@pytest.fixture(scope="module")
+def arm64_run() -> dict[str, Any]:
+    """One ARM64 process runs every program."""
+    return run_in_arm64(RUNNER, json.dumps({name: program for name, (program, _) in PROGRAMS.items()}))
+
+
+@pytest.fixture(scope="module")
+def arm64_objects() -> dict[str, Any]:
+    """One ARM64 process runs every object-tier case, in its interpreter and compiled."""
+    return run_in_arm64(OBJECT_RUNNER)
 
 
 def test_the_runner_is_an_arm64_cpython_with_real_executable_memory(arm64_run: dict[str, Any]) -> None:
@@ -168,3 +221,10 @@ def test_calls_into_c_are_out_of_direct_branch_reach(arm64_run: dict[str, Any]) 
 @pytest.mark.parametrize("name", list(PROGRAMS))
 def test_chain_result(arm64_run: dict[str, Any], name: str) -> None:
     assert arm64_run["results"][name] == PROGRAMS[name][1]
+
+
+@pytest.mark.parametrize("name", object_case_names())
+def test_object_tier_case_matches_the_arm64_interpreter(arm64_objects: dict[str, Any], name: str) -> None:
+    case = arm64_objects[name]
+    assert case["compiled"] == case["interpreter"]
+    assert case["machine_code"], f"{name} did not run machine code"
