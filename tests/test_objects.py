@@ -599,8 +599,6 @@ def test_traceback_entries_known_to_differ(func: Callable[..., Any], good: tuple
     assert entries(fast, *bad) == entries(func, *bad)
 
 
-@pytest.mark.xfail(strict=True, reason="known: the first call of each signature compiles it through the "
-                                       "dispatcher's slow path (jit/compiler.py), whose frame is in the traceback")
 def test_traceback_of_the_first_call_of_a_signature_has_no_extra_frame() -> None:
     fast = jit.compile(cases.raise_made, strict=True)
     assert [name for _, _, name in entries(fast, "first")] == ["raise_made"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from jit import ir, ops
+from jit import ir
 from jit.optimizer import Facts
 from jit.optimizer.blocks import Block, basic_blocks, effects, reachable
 
@@ -287,10 +287,8 @@ def analyse(function: ir.Function, boxed: list[bool] | None = None, spare_object
 
 def run(function: ir.Function, facts: Facts) -> None:
     boxed = [kind is ir.Type.OBJECT for kind in facts.kinds] if facts.kinds else None
-    # An op computed on objects (one with an object operand or result, or an op of the object tier) boxes
-    # its unboxed operands into spare object slots (at most its arity).  Plus one for a result nobody keeps
-    # (range()'s check).
-    on_objects = bool(boxed) and (any(boxed) or any(ops.lookup(op.opcode, op.arg).form is not None  # type: ignore[arg-type]
-                                                      for op in function.ops))
-    spare = max((len(op.args) for op in function.ops), default=0) + 1 if on_objects else 0
+    # An op computed on objects (an object operand, constant or result, or an op of the object tier) boxes its
+    # unboxed operands into spare object slots (at most its arity), plus one for a result nobody keeps
+    # (range()'s check): reserved in every specialization, a few slots, rather than predicted per op.
+    spare = max((len(op.args) for op in function.ops), default=0) + 1
     facts.liveness = analyse(function, boxed, spare)
