@@ -129,8 +129,12 @@ def digest(func: Callable[..., object], signature: tuple[ir.Type, ...]) -> str:
     context = lowering.Context(frame_stack=0x7E0000001000, call_countdown=0x7E0000002000, holes_of=holes_of,
                                keep_alive=keep, deopt_counter=0x7E0000003000)
     lowered = lowering.lower(function, typed, context)
+    # The deoptimization tables by content (not other buffers the code keeps, such as the traceback entry's
+    # file name, which differs between checkouts).
+    deopt_operands = {v for i in lowered.instructions if i.stencil == "DEOPT" for v in i.operands}
     tables = {ctypes.addressof(item): bytes(item) for item in keep
-              if isinstance(item, ctypes.Array) and item._type_ is ctypes.c_char}
+              if isinstance(item, ctypes.Array) and item._type_ is ctypes.c_char
+              and ctypes.addressof(item) in deopt_operands}
     stand_in = Addresses(tables)
     instructions = [Instruction(i.stencil, i.opargs, tuple(stand_in(v) for v in i.operands), i.jump_target,
                                 i.side_exit, i.error) for i in lowered.instructions]
