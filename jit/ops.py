@@ -22,7 +22,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from jit.ir import Opcode, Type
+from jit.ir import Const, Opcode, Type
 from jit.layouts import RICH_COMPARE
 
 INTEGRAL = (Type.BOOL, Type.INT)
@@ -367,6 +367,11 @@ comparison("!=", ast.NotEq, operator.ne, int_stencils=("COMPARE_OP_INT_NE", "JUM
 SINGLETONS = (None, True, False)
 
 
+def is_singleton(operand: object) -> bool:
+    """Whether an operand is the constant None, True or False."""
+    return type(operand) is Const and any(operand.value is value for value in SINGLETONS)
+
+
 def folded_identity(negated: bool) -> Callable[[object, object], bool]:
     """Identity folds only between singletons: which object any other constant is, is run time's."""
     def fold(a: object, b: object) -> bool:
@@ -585,6 +590,26 @@ SUPPORT_STENCILS: dict[str, bool] = {
     "CHECK_RECURSION_COMPARE_INT_ONE": False, "RECURSION_COMPARE_LIMIT": True,
     "ADD_TRACEBACK": True, "GUARD_NAMESPACE": False, "REFRESH_NAMESPACE": False, "NAMESPACE_WATCHER": True,
 }
+
+
+# The ops of the object tier (declared with a form): computed on objects in either tier.
+OBJECT_TIER = frozenset(op.opcode for op in REGISTRY.values() if op.form is not None)
+IDENTITY_OPS = frozenset({Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH})
+NEVER_ON_OBJECTS = frozenset({Opcode.RETURN_VALUE, Opcode.JUMP, Opcode.CHECK_SIGNALS})
+
+
+def computed_on_objects(opcode: Opcode, arg: str | None, operand_types: Sequence[Type], result: Type | None) -> bool:
+    """Whether the specialized tier computes an op on objects: an op of the object tier, or an operand or the
+    result an object (a value the types could not unbox), but for identity (addresses compared in the
+    specialized tier's own stencils).  The lowering boxes such an op's unboxed operands into spare object
+    slots, which liveness reserves where this holds for some op."""
+    if opcode in NEVER_ON_OBJECTS:
+        return False
+    if opcode in OBJECT_TIER:
+        return True
+    if opcode in IDENTITY_OPS and arg in IDENTITY:
+        return False
+    return Type.OBJECT in operand_types or result is Type.OBJECT
 
 
 def op_stencils() -> set[str]:

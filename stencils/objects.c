@@ -162,28 +162,24 @@ RESULT_STENCIL(BUILD_SLICE, PySlice_New(SLOT(1).o, SLOT(2).o, SLOT(3).o))
 #define ITEMS() (&SLOT(1).o)
 #define COUNT() ((Py_ssize_t)OPARG(2))
 
-JIT_INLINE PyObject *jit_tuple_of(PyObject **items, Py_ssize_t count) {
-    PyObject *tuple = PyTuple_New(count);
-    if (tuple == 0) {
+/* A new tuple or list of the items (new references): `make` and `put` are the
+ * type's PyTuple_New/PyTuple_SetItem or PyList_New/PyList_SetItem (`put`
+ * steals, and cannot fail on a new sequence). */
+JIT_INLINE PyObject *jit_sequence_of(PyObject *(*make)(Py_ssize_t), int (*put)(PyObject *, Py_ssize_t, PyObject *),
+                                     PyObject **items, Py_ssize_t count) {
+    PyObject *sequence = make(count);
+    if (sequence == 0) {
         return 0;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_INCREF(items[i]);
-        PyTuple_SetItem(tuple, i, items[i]);  /* steals; cannot fail on a new tuple */
+        put(sequence, i, items[i]);
     }
-    return tuple;
+    return sequence;
 }
 
-JIT_INLINE PyObject *jit_list_of(PyObject **items, Py_ssize_t count) {
-    PyObject *list = PyList_New(count);
-    if (list == 0) {
-        return 0;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        Py_INCREF(items[i]);
-        PyList_SetItem(list, i, items[i]);
-    }
-    return list;
+JIT_INLINE PyObject *jit_tuple_of(PyObject **items, Py_ssize_t count) {
+    return jit_sequence_of(PyTuple_New, PyTuple_SetItem, items, count);
 }
 
 JIT_INLINE PyObject *jit_set_of(PyObject **items, Py_ssize_t count) {
@@ -227,7 +223,7 @@ JIT_INLINE PyObject *jit_join(PyObject *empty, PyObject **items, Py_ssize_t coun
 }
 
 RESULT_STENCIL(BUILD_TUPLE, jit_tuple_of(ITEMS(), COUNT()))
-RESULT_STENCIL(BUILD_LIST, jit_list_of(ITEMS(), COUNT()))
+RESULT_STENCIL(BUILD_LIST, jit_sequence_of(PyList_New, PyList_SetItem, ITEMS(), COUNT()))
 RESULT_STENCIL(BUILD_SET, jit_set_of(ITEMS(), COUNT()))
 RESULT_STENCIL(BUILD_MAP, jit_dict_of(ITEMS(), COUNT()))
 RESULT_STENCIL(BUILD_STRING, jit_join(OBJECT_OPERAND(0), ITEMS(), COUNT()))

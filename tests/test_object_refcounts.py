@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from refcounting import call_many, frozen_heap  # noqa: F401 - frozen_heap: an autouse fixture
 
 import jit
 
@@ -298,30 +299,6 @@ PATHS = [
          ZeroDivisionError),
     Path("super-init", construct_with_super, lambda: ([fresh_text("a")], None)),
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def frozen_heap() -> Iterator[None]:
-    # Objects left by earlier tests would make every gc.collect() here slow: freeze them out of its sight.
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def call_many(fast: Callable[..., Any], args: tuple[object, ...], raises: type[BaseException] | None,
-              count: int) -> None:
-    if raises is None:
-        for _ in range(count):
-            fast(*args)
-        return
-    for _ in range(count):
-        try:  # noqa: SIM105 - contextlib.suppress costs a context manager per call in this hot loop
-            fast(*args)
-        except raises:
-            pass
 
 
 def watched(args: tuple[object, ...]) -> list[object]:

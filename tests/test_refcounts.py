@@ -16,11 +16,12 @@ import resource
 import sys
 import types
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from refcounting import call_many, frozen_heap  # noqa: F401 - frozen_heap: an autouse fixture
 
 import jit
 
@@ -205,31 +206,6 @@ PATHS = [
     Path("object-argument-returned", returns_argument, ([1, 2], int("1000007"))),
     Path("object-argument-raises", object_argument_raises, ("".join(["a", "b"]),), TypeError),
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def frozen_heap() -> Iterator[None]:
-    # Objects left by earlier tests (thousands of compiled programs) would make every gc.collect() here slow:
-    # freeze them out of the collector's sight; what these tests make is still collected.
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def call_many(fast: Callable[..., Any], args: tuple[object, ...], raises: type[BaseException] | None,
-              count: int) -> None:
-    if raises is None:
-        for _ in range(count):
-            fast(*args)
-        return
-    for _ in range(count):
-        try:  # noqa: SIM105 - contextlib.suppress costs a context manager per call in this hot loop
-            fast(*args)
-        except raises:
-            pass
 
 
 def rss_kib() -> int:

@@ -623,18 +623,8 @@ class Lowering:
             raise AssertionError(f"no specialized lowering for {op.opcode}")
 
     def on_objects(self, op: ir.Op, types: list[Type]) -> bool:
-        """Whether the specialized tier computes ``op`` on objects: an operand or the result is one (a value
-        the types could not unbox), or the op has no stencil for its operands' representation."""
-        opcode = op.opcode
-        if opcode is Opcode.RETURN_VALUE or opcode is Opcode.JUMP or opcode is Opcode.CHECK_SIGNALS:
-            return False
-        if opcode in OBJECT_TIER:
-            return True
-        if opcode in IDENTITY_OPS and op.arg in ops.IDENTITY:
-            return False  # an object against a singleton's address, in the specialized tier's own stencils
-        if Type.OBJECT in types:
-            return True
-        return op.dst is not None and self.kinds[op.dst.slot] is Type.OBJECT
+        """Whether the specialized tier computes ``op`` on objects (jit/ops.py: computed_on_objects)."""
+        return ops.computed_on_objects(op.opcode, op.arg, types, None if op.dst is None else self.kinds[op.dst.slot])
 
     def error_target(self, op: ir.Op, tier: str) -> object:
         """Where an exception of ``op`` goes: through a stub that adds the function's traceback entry for the
@@ -760,7 +750,7 @@ class Lowering:
                 equality = ops.lookup(Opcode.COMPARE_OP, "!=" if negated else "==")
                 emit(equality.stencils[f"{prefix}INT"], *destination, self.slot(left), self.slot(right), jump=jump)
             return
-        if not is_singleton(right) or types[0] is Type.OBJECT:
+        if not ops.is_singleton(right) or types[0] is Type.OBJECT:
             raise UnsupportedError(f"'{op.arg}' between an unboxed number and an object: its identity is lost",
                                    self.function.filename, op.line, "lowering")
         if types[0] is Type.BOOL and right.value is not None:  # type: ignore[union-attr]
@@ -1089,13 +1079,6 @@ class Lowering:
             emit(stencil, dst, *slots, jump=self.target(op, tier), error=error)
 
 
-IDENTITY_OPS = frozenset({Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH})
-# The ops of the object tier (declared with a form): on objects in either tier.
-OBJECT_TIER = frozenset(op.opcode for op in ops.REGISTRY.values() if op.form is not None)
-
-
-def is_singleton(operand: ir.Operand) -> bool:
-    return type(operand) is ir.Const and any(operand.value is value for value in ops.SINGLETONS)
 
 
 def lower(function: ir.Function, facts: Facts, context: Context) -> Lowered:

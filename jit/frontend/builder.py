@@ -34,19 +34,23 @@ BUILTIN_INTRINSICS: dict[object, tuple[str, tuple[int, ...]]] = {
 RANGE = _isolation.genuine("range")  # None (never matched) if rebound before import
 SUPER = _isolation.genuine("super")
 GLOBALS = _isolation.genuine("globals")  # globals() in a compiled function: the function's own namespace
-# The functions that read their caller's frame (its locals, or the frame itself), with the most arguments
-# with which they still do: vars(x), dir(x), exec(code, namespace) do not.
-FRAME_READERS = {"locals": 0, "vars": 0, "dir": 0, "exec": 1, "eval": 1, "breakpoint": sys.maxsize}
+# The functions that read their caller's frame (its locals, or the frame itself), by id, with the most
+# arguments with which they still do: vars(x), dir(x), exec(code, namespace) do not.
+FRAME_READERS = {id(f): most for name, most in (("locals", 0), ("vars", 0), ("dir", 0), ("exec", 1), ("eval", 1),
+                                                ("breakpoint", sys.maxsize))
+                 if (f := _isolation.genuine(name)) is not None}
+FRAME_READERS[id(sys._getframe)] = sys.maxsize  # noqa: SLF001
 
 
 def reads_the_frame(callee: object, arguments: int) -> bool:
-    """Whether a call of ``callee`` with that many arguments reads the frame of its caller."""
-    for name, most in FRAME_READERS.items():
-        if callee is _isolation.genuine(name) and callee is not None:
-            return arguments <= most
+    """Whether a call of ``callee`` with that many arguments reads the frame of its caller (inspect's frame
+    functions too, when inspect is imported)."""
+    most = FRAME_READERS.get(id(callee))
+    if most is not None:
+        return arguments <= most
     inspect = sys.modules.get("inspect")
-    frame_functions = [sys._getframe, getattr(inspect, "currentframe", None), getattr(inspect, "stack", None)]  # noqa: SLF001
-    return any(callee is f for f in frame_functions if f is not None)
+    return inspect is not None and (callee is getattr(inspect, "currentframe", None)
+                                    or callee is getattr(inspect, "stack", None))
 MISSING = ir.MISSING  # a callee the compiler does not know before the code runs
 CONVERSIONS = {-1: None, ord("s"): "s", ord("r"): "r", ord("a"): "a"}  # an f-string's !s !r !a
 # The numbers of arguments a math intrinsic is compiled for: the lowering calls it with one or two.
@@ -657,7 +661,7 @@ class Builder:
                  node: ast.AST) -> tuple[ir.Operand, ir.Operand, str]:
         """The operands and operator of a comparison (a constant compared by identity goes right)."""
         symbol = COMPARISONS[type(op)]
-        if symbol in ops.IDENTITY and ((is_singleton(left) and not is_singleton(right))
+        if symbol in ops.IDENTITY and ((ops.is_singleton(left) and not ops.is_singleton(right))
                                        or (type(left) is ir.Const and type(right) is not ir.Const)):
             left, right = right, left
         return left, right, symbol
@@ -1188,10 +1192,6 @@ class Builder:
 def bound_names(target: ast.expr) -> list[str]:
     """The names an assignment target binds."""
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
-
-
-def is_singleton(operand: ir.Operand) -> bool:
-    return type(operand) is ir.Const and any(operand.value is value for value in ops.SINGLETONS)
 
 
 def describe(node: ast.AST) -> str:

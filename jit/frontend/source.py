@@ -80,11 +80,6 @@ def first_node(root: ast.FunctionDef | ast.AsyncFunctionDef,
     return min(found, key=lambda n: (n.lineno, n.col_offset)) if found else root
 
 
-def declares(name: str) -> Callable[[ast.AST], bool]:
-    """Whether a node is the `global` or `nonlocal` statement that names ``name``."""
-    return lambda node: isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names
-
-
 def read_source(func: types.FunctionType) -> FunctionSource:
     code = func.__code__
     filename = code.co_filename

@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from jit import ir
+from jit import ir, ops
 from jit.optimizer import Facts
 from jit.optimizer.blocks import Block, basic_blocks, effects, reachable
 
@@ -285,10 +285,22 @@ def analyse(function: ir.Function, boxed: list[bool] | None = None, spare_object
                     first_object, objects)
 
 
+def computes_on_objects(function: ir.Function, kinds: list[ir.Type]) -> bool:
+    """Whether some op of the typed function is computed on objects (jit/ops.py: computed_on_objects)."""
+    if ir.Type.OBJECT in kinds:
+        return True
+    for op in function.ops:
+        types = [kinds[a.slot] if type(a) is ir.Var else ir.constant_type(a.value)  # type: ignore[union-attr]
+                 for a in op.args]
+        if ops.computed_on_objects(op.opcode, op.arg, types, None if op.dst is None else kinds[op.dst.slot]):
+            return True
+    return False
+
+
 def run(function: ir.Function, facts: Facts) -> None:
     boxed = [kind is ir.Type.OBJECT for kind in facts.kinds] if facts.kinds else None
-    # An op computed on objects (an object operand, constant or result, or an op of the object tier) boxes its
-    # unboxed operands into spare object slots (at most its arity), plus one for a result nobody keeps
-    # (range()'s check): reserved in every specialization, a few slots, rather than predicted per op.
-    spare = max((len(op.args) for op in function.ops), default=0) + 1
+    # An op computed on objects boxes its unboxed operands into spare object slots (at most its arity), plus
+    # one for a result nobody keeps (range()'s check); a function with none needs none (nor their release).
+    spare = max((len(op.args) for op in function.ops), default=0) + 1 if computes_on_objects(
+        function, facts.kinds) else 0
     facts.liveness = analyse(function, boxed, spare)
