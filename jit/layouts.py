@@ -18,10 +18,40 @@ import struct
 from typing import Any, ClassVar, NamedTuple
 
 __all__ = [
-    "CONSTANTS", "DEOPT_BOX_BOOL", "DEOPT_BOX_FLOAT", "DEOPT_BOX_INT", "DEOPT_CONSTANT", "DEOPT_ENTRY",
-    "DEOPT_HEADER", "DEOPT_KEEP", "DEOPT_KIND", "DEOPT_KIND_OFFSET", "DEOPT_NULL", "LAYOUTS", "PY_EQ", "PY_GE",
-    "PY_GT", "PY_LE", "PY_LT", "PY_NE", "RICH_COMPARE", "SLOT_BYTES", "STACK_FLOORS", "Chunk", "DeoptEntry",
-    "DeoptTable", "Field", "FrameStack", "GlobalGuard", "Layout", "StackFloor", "member_format", "struct_format",
+    "CONSTANTS",
+    "DEOPT_BOX_BOOL",
+    "DEOPT_BOX_FLOAT",
+    "DEOPT_BOX_INT",
+    "DEOPT_CONSTANT",
+    "DEOPT_ENTRY",
+    "DEOPT_HEADER",
+    "DEOPT_KEEP",
+    "DEOPT_KIND",
+    "DEOPT_KIND_OFFSET",
+    "DEOPT_NULL",
+    "LAYOUTS",
+    "PY_EQ",
+    "PY_GE",
+    "PY_GT",
+    "PY_LE",
+    "PY_LT",
+    "PY_NE",
+    "RICH_COMPARE",
+    "SLOT_BYTES",
+    "STACK_FLOORS",
+    "AttributeCache",
+    "AttributeEntry",
+    "Chunk",
+    "DeoptEntry",
+    "DeoptTable",
+    "Field",
+    "FrameStack",
+    "GlobalGuard",
+    "Layout",
+    "ObjectLayout",
+    "StackFloor",
+    "member_format",
+    "struct_format",
 ]
 
 SLOT_BYTES = 8  # a frame slot (JitSlot): an int64, a double or a PyObject*
@@ -35,6 +65,16 @@ RICH_COMPARE = {"<": PY_LT, "<=": PY_LE, "==": PY_EQ, "!=": PY_NE, ">": PY_GT, "
 # unboxed value, the entry's constant, or what the slot already holds.
 DEOPT_NULL, DEOPT_BOX_INT, DEOPT_BOX_FLOAT, DEOPT_BOX_BOOL, DEOPT_CONSTANT, DEOPT_KEEP = range(6)
 
+# What an attribute cache found at its site (stencils/objects.c): nothing yet, an instance attribute among the
+# instance's values, a __slots__ member, a method on the type (instances with values, or without any dict).
+ATTRIBUTE_EMPTY, ATTRIBUTE_VALUE, ATTRIBUTE_SLOT, ATTRIBUTE_METHOD, ATTRIBUTE_METHOD_NO_DICT = range(5)
+# Where this interpreter keeps an instance's values (jit/backend/layout.py finds out): none that cpjit knows of;
+# after the object (3.13+, valid while a byte of their header says so); behind a pointer before the object,
+# NULL once a dict took them over (3.11); behind a word before the object tagged with bit 0 (3.12).
+VALUES_NONE, VALUES_INLINE, VALUES_POINTER, VALUES_TAGGED = range(4)
+ATTRIBUTE_TYPES = 4  # the types one attribute cache knows at once
+ATTRIBUTE_FILLS = 64  # an attribute cache refills at most this often: a site that keeps changing type stays generic
+
 # The C names of the constants above, in the generated header's order.
 CONSTANTS: dict[str, int] = {
     "JIT_SLOT_BYTES": SLOT_BYTES,
@@ -42,6 +82,10 @@ CONSTANTS: dict[str, int] = {
     "Py_LT": PY_LT, "Py_LE": PY_LE, "Py_EQ": PY_EQ, "Py_NE": PY_NE, "Py_GT": PY_GT, "Py_GE": PY_GE,
     "DEOPT_NULL": DEOPT_NULL, "DEOPT_BOX_INT": DEOPT_BOX_INT, "DEOPT_BOX_FLOAT": DEOPT_BOX_FLOAT,
     "DEOPT_BOX_BOOL": DEOPT_BOX_BOOL, "DEOPT_CONSTANT": DEOPT_CONSTANT, "DEOPT_KEEP": DEOPT_KEEP,
+    "ATTRIBUTE_EMPTY": ATTRIBUTE_EMPTY, "ATTRIBUTE_VALUE": ATTRIBUTE_VALUE, "ATTRIBUTE_SLOT": ATTRIBUTE_SLOT,
+    "ATTRIBUTE_METHOD": ATTRIBUTE_METHOD, "ATTRIBUTE_METHOD_NO_DICT": ATTRIBUTE_METHOD_NO_DICT,
+    "VALUES_NONE": VALUES_NONE, "VALUES_INLINE": VALUES_INLINE, "VALUES_POINTER": VALUES_POINTER,
+    "VALUES_TAGGED": VALUES_TAGGED, "ATTRIBUTE_TYPES": ATTRIBUTE_TYPES, "ATTRIBUTE_FILLS": ATTRIBUTE_FILLS,
 }
 
 
@@ -223,9 +267,68 @@ _declare(
     Field("expected", "uint64_t", "the stamp when the guards last held"),
 )
 
+
+class ObjectLayout(Layout):
+    """JitObjectLayout: where the running interpreter keeps what attribute caches read (jit/backend/layout.py)."""
+
+
+_declare(
+    ObjectLayout, "JitObjectLayout",
+    "Where the running interpreter keeps the parts of types and instances that attribute caches read, found by\n"
+    "jit/backend/layout.py's probes (one per process): the stencils are one set for every CPython version",
+    Field("version_offset", "int64_t", "a type's tp_version_tag (uint32_t, 0 while invalid)"),
+    Field("values_mode", "int64_t", "VALUES_NONE ... VALUES_TAGGED"),
+    Field("values_flag", "uint64_t", "the type flag of types whose instances have values"),
+    Field("values_offset", "int64_t", "POINTER, TAGGED: the word's offset from the object"),
+    Field("valid_offset", "int64_t", "INLINE: the byte of the values' header that is non-zero while valid"),
+    Field("items_offset", "int64_t", "INLINE: where the values' items start after the object"),
+    Field("managed_dict_offset", "int64_t", "INLINE: the word before the object that points to a dict made"),
+    Field("cached_keys_offset", "int64_t", "a heap type's shared keys (ht_cached_keys)"),
+    Field("keys_entries_offset", "int64_t", "how many names shared keys hold (dk_nentries)"),
+    Field("keys_index_size_offset", "int64_t", "the byte of log2 of their index's size (dk_log2_index_bytes)"),
+    Field("keys_indices_offset", "int64_t", "where their index starts; the (name, value) entries follow it"),
+    Field("member_offset", "int64_t", "a member descriptor's PyMemberDef"),
+)
+
+
+class AttributeEntry(Layout):
+    """JitAttributeEntry: what an attribute cache knows of one type."""
+
+
+_declare(
+    AttributeEntry, "JitAttributeEntry",
+    "What an attribute cache knows of one type: valid while the owner's type has the version it had when\n"
+    "filled (a type's version changes whenever it or a base changes)",
+    Field("version", "uint32_t", "the type's version tag when filled (0: never matches a valid type)"),
+    Field("kind", "uint32_t", "ATTRIBUTE_EMPTY ... ATTRIBUTE_METHOD_NO_DICT"),
+    Field("values_at", "int64_t", "VALUE, METHOD: the values' offset (INLINE) or their word's (the others)"),
+    Field("index", "int64_t", "VALUE: the attribute's index among the values; SLOT: its byte offset"),
+    Field("keys", "char *", "METHOD: the type's shared keys, which do not hold the name ..."),
+    Field("key_count", "int64_t", "... among the names they held then"),
+    Field("method", "PyObject *", "METHOD: what the type has (borrowed: the type holds it while its version holds)"),
+    Field("bind", "void *", "METHOD, for a load: the method's tp_descr_get, which makes the bound method"),
+)
+
+
+class AttributeCache(Layout):
+    """JitAttributeCache: the inline cache of one attribute or method site (stencils/objects.c)."""
+
+
+_declare(
+    AttributeCache, "JitAttributeCache",
+    "The inline cache of one attribute load, store or method call, as the specializing interpreter keeps one\n"
+    "per instruction, for up to ATTRIBUTE_TYPES types (a method of a base class sees its subclasses); a miss\n"
+    "refills one entry, at most ATTRIBUTE_FILLS times",
+    Field("name", "PyObject *"),
+    Field("layout", "JitObjectLayout *"),
+    Field("values_mode", "int64_t", "the layout's, at hand"),
+    Field("fills", "int64_t"),
+    Field("entries", "JitAttributeEntry", length="ATTRIBUTE_TYPES"),
+)
+
 # The generated header's structures, in declaration order (a structure after those it contains).
 LAYOUTS: tuple[type[Layout], ...] = (Chunk, StackFloor, FrameStack, DeoptEntry, DeoptTable, GlobalGuard,
-                                     NamespaceStamp)
+                                     NamespaceStamp, ObjectLayout, AttributeEntry, AttributeCache)
 
 DEOPT_HEADER = struct.Struct(struct_format(DeoptTable))  # entries, address of the counter
 DEOPT_ENTRY = struct.Struct(struct_format(DeoptEntry))  # slot, kind, constant

@@ -511,8 +511,9 @@ def object_op(opcode: Opcode, operands: str, stencils: Mapping[str, str], *, for
                            stencils=stencils, form=form, terminal=form == "raise"))
 
 
-object_op(Opcode.LOAD_ATTR, "dst = a.name", {"object": "LOAD_ATTR"}, arities=(1,))
-object_op(Opcode.STORE_ATTR, "a.name = b", {"object": "STORE_ATTR"}, form="effect", arities=(2,))
+object_op(Opcode.LOAD_ATTR, "dst = a.name", {"object": "LOAD_ATTR", "cached": "LOAD_ATTR_CACHED"}, arities=(1,))
+object_op(Opcode.STORE_ATTR, "a.name = b", {"object": "STORE_ATTR", "cached": "STORE_ATTR_CACHED"}, form="effect",
+          arities=(2,))
 object_op(Opcode.DELETE_ATTR, "del a.name", {"object": "DELETE_ATTR"}, form="effect", arities=(1,))
 object_op(Opcode.BINARY_SUBSCR, "dst = a[b]", {"object": "BINARY_SUBSCR"}, arities=(2,))
 object_op(Opcode.STORE_SUBSCR, "a[b] = c", {"object": "STORE_SUBSCR"}, form="effect", arities=(3,))
@@ -531,14 +532,15 @@ object_op(Opcode.SET_ADD, "a.add(b)", {"object": "SET_ADD"}, form="effect", arit
 object_op(Opcode.SET_UPDATE, "a.update(b)", {"object": "SET_UPDATE"}, form="effect", arities=(2,))
 object_op(Opcode.DICT_UPDATE, "a.update(b), b a mapping", {"object": "DICT_UPDATE"}, form="effect", arities=(2,))
 object_op(Opcode.CALL, "dst = a(*args[1:]), keywords last", {"object": "CALL"}, form="call", effects=CALL)
-object_op(Opcode.CALL_METHOD, "dst = a.name(*args[1:])", {"object": "CALL_METHOD"}, form="method", effects=CALL)
+object_op(Opcode.CALL_METHOD, "dst = a.name(*args[1:])", {"object": "CALL_METHOD", "cached": "CALL_METHOD_CACHED"},
+          form="method", effects=CALL)
 object_op(Opcode.CALL_FUNCTION_EX, "dst = a(*b, **c)", {"object": "CALL_FUNCTION_EX",
           "keywords": "CALL_FUNCTION_EX_KW"}, arities=(2, 3), effects=CALL)
 object_op(Opcode.GET_ITER, "dst = iter(a)", {"object": "GET_ITER"}, arities=(1,))
 object_op(Opcode.FOR_ITER, "dst = next(a); exit when exhausted", {"object": "FOR_ITER"}, form="branch",
           arities=(1,))
 object_op(Opcode.UNPACK_SEQUENCE, "dst = the items of a, as a tuple for a target list", {
-    "object": "UNPACK_SEQUENCE"}, arities=(1,))
+    "object": "UNPACK_SEQUENCE", "exact": "UNPACK_SEQUENCE_EXACT"}, arities=(1,))
 object_op(Opcode.TUPLE_ITEM, "dst = a[i], a tuple UNPACK_SEQUENCE made", {"object": "TUPLE_ITEM"}, arities=(1,),
           effects=PURE)
 object_op(Opcode.CONTAINS_OP, "dst = a in b", {"object": "CONTAINS_OP"}, arities=(2,))

@@ -20,6 +20,17 @@
 #define DEOPT_BOX_BOOL 3
 #define DEOPT_CONSTANT 4
 #define DEOPT_KEEP 5
+#define ATTRIBUTE_EMPTY 0
+#define ATTRIBUTE_VALUE 1
+#define ATTRIBUTE_SLOT 2
+#define ATTRIBUTE_METHOD 3
+#define ATTRIBUTE_METHOD_NO_DICT 4
+#define VALUES_NONE 0
+#define VALUES_INLINE 1
+#define VALUES_POINTER 2
+#define VALUES_TAGGED 3
+#define ATTRIBUTE_TYPES 4
+#define ATTRIBUTE_FILLS 64
 
 _Static_assert(sizeof(JitSlot) == JIT_SLOT_BYTES, "JitSlot as jit/layouts.py sizes it");
 
@@ -30,6 +41,9 @@ typedef struct JitDeoptEntry JitDeoptEntry;
 typedef struct JitDeoptTable JitDeoptTable;
 typedef struct JitGlobalGuard JitGlobalGuard;
 typedef struct JitNamespaceStamp JitNamespaceStamp;
+typedef struct JitObjectLayout JitObjectLayout;
+typedef struct JitAttributeEntry JitAttributeEntry;
+typedef struct JitAttributeCache JitAttributeCache;
 
 /* A chunk of the frame stack's slots: a frame that does not fit in the rest of the current chunk goes to
  * the start of the next one (made with PyMem_Malloc the first time, then kept for reuse), so compiled
@@ -147,5 +161,74 @@ _Static_assert(__builtin_offsetof(JitNamespaceStamp, namespace) == 0, "JitNamesp
 _Static_assert(__builtin_offsetof(JitNamespaceStamp, epoch) == 8, "JitNamespaceStamp as jit/layouts.py lays it out");
 _Static_assert(__builtin_offsetof(JitNamespaceStamp, expected) == 16, "JitNamespaceStamp as jit/layouts.py lays it out");
 _Static_assert(sizeof(JitNamespaceStamp) == 24, "JitNamespaceStamp as jit/layouts.py lays it out");
+
+/* Where the running interpreter keeps the parts of types and instances that attribute caches read, found by
+ * jit/backend/layout.py's probes (one per process): the stencils are one set for every CPython version. */
+struct JitObjectLayout {
+    int64_t version_offset;  /* a type's tp_version_tag (uint32_t, 0 while invalid) */
+    int64_t values_mode;  /* VALUES_NONE ... VALUES_TAGGED */
+    uint64_t values_flag;  /* the type flag of types whose instances have values */
+    int64_t values_offset;  /* POINTER, TAGGED: the word's offset from the object */
+    int64_t valid_offset;  /* INLINE: the byte of the values' header that is non-zero while valid */
+    int64_t items_offset;  /* INLINE: where the values' items start after the object */
+    int64_t managed_dict_offset;  /* INLINE: the word before the object that points to a dict made */
+    int64_t cached_keys_offset;  /* a heap type's shared keys (ht_cached_keys) */
+    int64_t keys_entries_offset;  /* how many names shared keys hold (dk_nentries) */
+    int64_t keys_index_size_offset;  /* the byte of log2 of their index's size (dk_log2_index_bytes) */
+    int64_t keys_indices_offset;  /* where their index starts; the (name, value) entries follow it */
+    int64_t member_offset;  /* a member descriptor's PyMemberDef */
+};
+_Static_assert(__builtin_offsetof(JitObjectLayout, version_offset) == 0, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, values_mode) == 8, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, values_flag) == 16, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, values_offset) == 24, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, valid_offset) == 32, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, items_offset) == 40, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, managed_dict_offset) == 48, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, cached_keys_offset) == 56, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, keys_entries_offset) == 64, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, keys_index_size_offset) == 72, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, keys_indices_offset) == 80, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, member_offset) == 88, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(sizeof(JitObjectLayout) == 96, "JitObjectLayout as jit/layouts.py lays it out");
+
+/* What an attribute cache knows of one type: valid while the owner's type has the version it had when
+ * filled (a type's version changes whenever it or a base changes). */
+struct JitAttributeEntry {
+    uint32_t version;  /* the type's version tag when filled (0: never matches a valid type) */
+    uint32_t kind;  /* ATTRIBUTE_EMPTY ... ATTRIBUTE_METHOD_NO_DICT */
+    int64_t values_at;  /* VALUE, METHOD: the values' offset (INLINE) or their word's (the others) */
+    int64_t index;  /* VALUE: the attribute's index among the values; SLOT: its byte offset */
+    char *keys;  /* METHOD: the type's shared keys, which do not hold the name ... */
+    int64_t key_count;  /* ... among the names they held then */
+    PyObject *method;  /* METHOD: what the type has (borrowed: the type holds it while its version holds) */
+    void *bind;  /* METHOD, for a load: the method's tp_descr_get, which makes the bound method */
+};
+_Static_assert(__builtin_offsetof(JitAttributeEntry, version) == 0, "JitAttributeEntry as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeEntry, kind) == 4, "JitAttributeEntry as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeEntry, values_at) == 8, "JitAttributeEntry as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeEntry, index) == 16, "JitAttributeEntry as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeEntry, keys) == 24, "JitAttributeEntry as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeEntry, key_count) == 32, "JitAttributeEntry as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeEntry, method) == 40, "JitAttributeEntry as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeEntry, bind) == 48, "JitAttributeEntry as jit/layouts.py lays it out");
+_Static_assert(sizeof(JitAttributeEntry) == 56, "JitAttributeEntry as jit/layouts.py lays it out");
+
+/* The inline cache of one attribute load, store or method call, as the specializing interpreter keeps one
+ * per instruction, for up to ATTRIBUTE_TYPES types (a method of a base class sees its subclasses); a miss
+ * refills one entry, at most ATTRIBUTE_FILLS times. */
+struct JitAttributeCache {
+    PyObject *name;
+    JitObjectLayout *layout;
+    int64_t values_mode;  /* the layout's, at hand */
+    int64_t fills;
+    JitAttributeEntry entries[ATTRIBUTE_TYPES];
+};
+_Static_assert(__builtin_offsetof(JitAttributeCache, name) == 0, "JitAttributeCache as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeCache, layout) == 8, "JitAttributeCache as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeCache, values_mode) == 16, "JitAttributeCache as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeCache, fills) == 24, "JitAttributeCache as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitAttributeCache, entries) == 32, "JitAttributeCache as jit/layouts.py lays it out");
+_Static_assert(sizeof(JitAttributeCache) == 256, "JitAttributeCache as jit/layouts.py lays it out");
 
 #endif

@@ -117,6 +117,245 @@ JIT_INLINE int jit_not_iterable(PyObject *value) {
 RESULT_STENCIL(LOAD_ATTR, PyObject_GetAttr(SLOT(1).o, OBJECT_OPERAND(0)))
 STATUS_STENCIL(STORE_ATTR, PyObject_SetAttr(SLOT(0).o, OBJECT_OPERAND(0), SLOT(1).o))
 STATUS_STENCIL(DELETE_ATTR, PyObject_SetAttr(SLOT(0).o, OBJECT_OPERAND(0), 0))
+
+/* --- attribute caches --------------------------------------------------------
+ *
+ * One JitAttributeCache per site (OPERAND0), as the specializing interpreter
+ * keeps an inline cache per LOAD_ATTR, STORE_ATTR and LOAD_METHOD: it holds
+ * while the owner's type has the version it had when filled (OPARGn: where a
+ * type keeps its version), and says where the attribute is.  A miss takes the
+ * C API's generic path, then refills the cache from what the type and the
+ * owner are now.  Where instances keep their values differs between CPython
+ * versions; the running interpreter's way is data (JitObjectLayout). */
+
+/* Only their addresses are compared with a type's slots: declared as data, whose
+ * address every target's code model can take. */
+extern char PyObject_GenericGetAttr[];
+extern char PyObject_GenericSetAttr[];
+extern PyTypeObject PyMemberDescr_Type;
+extern PyObject **_PyObject_GetDictPtr(PyObject *);
+
+#define Py_tp_getattro 58
+#define Py_tp_setattro 69
+#define Py_tp_descr_get 54
+#define Py_TPFLAGS_MANAGED_DICT (1UL << 4)
+#define Py_TPFLAGS_METHOD_DESCRIPTOR (1UL << 17)
+#define JIT_T_OBJECT_EX 16 /* PyMemberDef's type of a __slots__ member */
+#define JIT_MEMBER_READONLY 1
+#define JIT_MEMBER_AUDIT_READ 2
+
+/* PyMemberDef, as the C API declares it. */
+typedef struct {
+    const char *name;
+    int type;
+    Py_ssize_t offset;
+    int flags;
+    const char *doc;
+} JitMemberDef;
+
+enum { FILL_LOAD, FILL_STORE, FILL_METHOD };
+
+JIT_INLINE uint32_t jit_type_version(PyTypeObject *type, uint32_t version_offset) {
+    return *(uint32_t *)((char *)type + version_offset);
+}
+
+/* A type's tp_basicsize: the word after tp_name (jit/backend/layout.py checks it). */
+JIT_INLINE Py_ssize_t jit_basic_size(PyTypeObject *type) {
+    return ((const Py_ssize_t *)type)[4];
+}
+
+/* The entry of `cache` for `type` (which may be empty), or NULL. */
+JIT_INLINE JitAttributeEntry *jit_cached_type(JitAttributeCache *cache, PyTypeObject *type, uint32_t version_offset) {
+    uint32_t version = jit_type_version(type, version_offset);
+    for (int i = 0; i < ATTRIBUTE_TYPES; i++) {
+        if (cache->entries[i].version == version) {
+            return &cache->entries[i];
+        }
+    }
+    return 0;
+}
+
+/* The values of `owner`, kept as `mode` says at `at` (see JitAttributeEntry),
+ * or NULL once a dict has taken them over. */
+JIT_INLINE PyObject **jit_instance_values(int64_t mode, int64_t at, const JitObjectLayout *layout, PyObject *owner) {
+    char *where = (char *)owner + at;
+    if (mode == VALUES_INLINE) {
+        return where[layout->valid_offset] ? (PyObject **)(where + layout->items_offset) : 0;
+    }
+    uintptr_t word = *(uintptr_t *)where;
+    if (mode == VALUES_TAGGED) {
+        return (word & 1) ? (PyObject **)(word - 1) : 0;
+    }
+    return (PyObject **)word;
+}
+
+/* The index of `name` among a type's shared keys, or -1; `*count` is how many
+ * they hold (they only grow, so a name absent from so many stays absent while
+ * that count holds). */
+JIT_INLINE int64_t jit_shared_key(const JitObjectLayout *layout, char *keys, PyObject *name, int64_t *count) {
+    int64_t entries = *(int64_t *)(keys + layout->keys_entries_offset);
+    unsigned char index_size = *(unsigned char *)(keys + layout->keys_index_size_offset);
+    PyObject *const *pairs = (PyObject *const *)(keys + layout->keys_indices_offset + ((int64_t)1 << index_size));
+    *count = entries;
+    for (int64_t i = 0; i < entries; i++) {
+        if (pairs[2 * i] == name) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Whether the method entry still holds for `owner` (a METHOD entry also needs
+ * the instance's own values not to hold the name). */
+JIT_INLINE int jit_method_holds(const JitAttributeCache *cache, const JitAttributeEntry *entry, PyObject *owner) {
+    if (entry->kind == ATTRIBUTE_METHOD_NO_DICT) {
+        return 1;
+    }
+    if (entry->kind != ATTRIBUTE_METHOD) {
+        return 0;
+    }
+    const JitObjectLayout *layout = cache->layout;
+    char *keys = *(char **)((char *)Py_TYPE(owner) + layout->cached_keys_offset);
+    return keys == entry->keys && *(int64_t *)(keys + layout->keys_entries_offset) == entry->key_count &&
+           jit_instance_values(cache->values_mode, entry->values_at, layout, owner) != 0;
+}
+
+/* Fill an entry of `cache` from `owner`'s type as it is now, for a load, a
+ * store or a method call of cache->name: the type's entry, else the oldest.
+ * Nothing changes where no fast path applies. */
+JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset, int use) {
+    if (cache->fills >= ATTRIBUTE_FILLS) {
+        return;
+    }
+    /* Every attempt counts: a site whose misses no entry would serve (a store of a new attribute, in
+     * __init__) soon stops paying for the attempt. */
+    int64_t attempt = cache->fills++;
+    PyTypeObject *type = Py_TYPE(owner);
+    void *generic = use == FILL_STORE ? (void *)PyObject_GenericSetAttr : (void *)PyObject_GenericGetAttr;
+    if (PyType_GetSlot(type, use == FILL_STORE ? Py_tp_setattro : Py_tp_getattro) != generic) {
+        return;
+    }
+    const JitObjectLayout *layout = cache->layout;
+    PyObject *found = _PyType_Lookup(type, cache->name);  /* borrowed; gives the type a version */
+    JitAttributeEntry entry = {0};
+    entry.version = jit_type_version(type, version_offset);
+    if (entry.version == 0) {
+        return;
+    }
+    unsigned long flags = PyType_GetFlags(type);
+    entry.values_at = cache->values_mode == VALUES_INLINE ? jit_basic_size(type) : layout->values_offset;
+    char *keys = (flags & layout->values_flag) ? *(char **)((char *)type + layout->cached_keys_offset) : 0;
+    int has_values = keys != 0 && jit_instance_values(cache->values_mode, entry.values_at, layout, owner) != 0;
+    if (use != FILL_STORE && found != 0 && (PyType_GetFlags(Py_TYPE(found)) & Py_TPFLAGS_METHOD_DESCRIPTOR)) {
+        if (has_values && jit_shared_key(layout, keys, cache->name, &entry.key_count) < 0) {
+            entry.kind = ATTRIBUTE_METHOD;
+            entry.keys = keys;
+        } else if ((flags & Py_TPFLAGS_MANAGED_DICT) == 0 && _PyObject_GetDictPtr(owner) == 0) {
+            entry.kind = ATTRIBUTE_METHOD_NO_DICT;
+        }
+        entry.method = found;
+        entry.bind = PyType_GetSlot(Py_TYPE(found), Py_tp_descr_get);
+        if (use == FILL_LOAD && entry.bind == 0) {
+            return;
+        }
+    } else if (found == 0) {
+        entry.index = has_values ? jit_shared_key(layout, keys, cache->name, &entry.key_count) : -1;
+        PyObject **values = jit_instance_values(cache->values_mode, entry.values_at, layout, owner);
+        if (entry.index >= 0 && (use == FILL_LOAD || values[entry.index] != 0)) {
+            entry.kind = ATTRIBUTE_VALUE;
+        }
+    } else if (Py_TYPE(found) == &PyMemberDescr_Type) {
+        const JitMemberDef *member = *(const JitMemberDef *const *)((char *)found + layout->member_offset);
+        int refused = use == FILL_STORE ? JIT_MEMBER_READONLY : JIT_MEMBER_AUDIT_READ;
+        if (member->type == JIT_T_OBJECT_EX && (member->flags & refused) == 0) {
+            entry.kind = ATTRIBUTE_SLOT;
+            entry.index = member->offset;
+        }
+    }
+    if (entry.kind == ATTRIBUTE_EMPTY) {
+        return;
+    }
+    JitAttributeEntry *into = jit_cached_type(cache, type, version_offset);
+    if (into == 0) {
+        into = &cache->entries[attempt % ATTRIBUTE_TYPES];
+    }
+    *into = entry;
+}
+
+/* dst = SLOT1.name through the cache OPERAND0 (OPARG2: where types keep their version). */
+STENCIL(LOAD_ATTR_CACHED) {
+    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
+    PyObject *owner = SLOT(1).o;
+    PyObject *value = 0;
+    JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(2));
+    if (entry != 0) {
+        if (entry->kind == ATTRIBUTE_VALUE) {
+            PyObject **values = jit_instance_values(cache->values_mode, entry->values_at, cache->layout, owner);
+            value = values ? values[entry->index] : 0;
+            if (value != 0) {
+                Py_INCREF(value);
+            }
+        } else if (entry->kind == ATTRIBUTE_SLOT) {
+            value = *(PyObject **)((char *)owner + entry->index);
+            if (value != 0) {
+                Py_INCREF(value);
+            }
+        } else if (jit_method_holds(cache, entry, owner)) {
+            /* What the generic path would do: the type's descriptor binds it. */
+            typedef PyObject *(*Bind)(PyObject *, PyObject *, PyObject *);
+            value = ((Bind)entry->bind)(entry->method, owner, (PyObject *)Py_TYPE(owner));
+            if (value == 0) {
+                ERROR();
+            }
+        }
+    }
+    if (value == 0) {
+        value = PyObject_GetAttr(owner, cache->name);
+        if (value == 0) {
+            ERROR();
+        }
+        jit_fill_attribute(cache, owner, OPARG(2), FILL_LOAD);
+    }
+    jit_set_owned(&SLOT(0), value);
+    CONTINUE();
+}
+
+/* SLOT0.name = SLOT1 through the cache OPERAND0.  The fast path only replaces
+ * a value the instance has: a new one changes the values' insertion order. */
+STENCIL(STORE_ATTR_CACHED) {
+    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
+    PyObject *owner = SLOT(0).o;
+    PyObject *value = SLOT(1).o;
+    PyObject **at = 0;
+    JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(2));
+    if (entry != 0) {
+        if (entry->kind == ATTRIBUTE_VALUE) {
+            const JitObjectLayout *layout = cache->layout;
+            PyObject **values = jit_instance_values(cache->values_mode, entry->values_at, layout, owner);
+            /* With values after the object (3.13+), a dict made of them shares them: it must hear of changes. */
+            int shared = cache->values_mode == VALUES_INLINE &&
+                         *(PyObject **)((char *)owner + layout->managed_dict_offset) != 0;
+            if (values != 0 && values[entry->index] != 0 && !shared) {
+                at = &values[entry->index];
+            }
+        } else if (entry->kind == ATTRIBUTE_SLOT) {
+            at = (PyObject **)((char *)owner + entry->index);
+        }
+    }
+    if (at != 0) {
+        PyObject *old = *at;
+        Py_INCREF(value);
+        *at = value;
+        Py_XDECREF(old);
+        CONTINUE();
+    }
+    if (PyObject_SetAttr(owner, cache->name, value) < 0) {
+        ERROR();
+    }
+    jit_fill_attribute(cache, owner, OPARG(2), FILL_STORE);
+    CONTINUE();
+}
+
 /* The index of `list[index]` when the specializing interpreter would take it
  * inline (BINARY_SUBSCR_LIST_INT): an exact list, an exact int in range
  * (negative from the end); -1 otherwise, for the C-API's own path. */
@@ -296,6 +535,32 @@ RESULT_STENCIL(CALL, PyObject_Vectorcall(SLOT(1).o, &SLOT(2).o + 1, OPARG(3) | P
  * interpreter's LOAD_METHOD does, without making a bound method. */
 RESULT_STENCIL(CALL_METHOD, PyObject_VectorcallMethod(OBJECT_OPERAND(0), &SLOT(1).o + 1,
                                                       OPARG(2) | PY_VECTORCALL_ARGUMENTS_OFFSET, OBJECT_OPERAND(1)))
+
+/* CALL_METHOD through the attribute cache OPERAND0 (OPARG3: where types keep
+ * their version): a hit calls the type's function with self first, as the
+ * interpreter's LOAD_METHOD_WITH_VALUES and LOAD_METHOD_NO_DICT do. */
+STENCIL(CALL_METHOD_CACHED) {
+    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
+    PyObject **vector = &SLOT(1).o + 1;
+    PyObject *owner = vector[0];
+    JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(3));
+    PyObject *result;
+    if (entry != 0 && jit_method_holds(cache, entry, owner)) {
+        PyObject *method = entry->method;
+        Py_INCREF(method);  /* the call may rebind it on the type */
+        result = PyObject_Vectorcall(method, vector, OPARG(2) | PY_VECTORCALL_ARGUMENTS_OFFSET, OBJECT_OPERAND(1));
+        Py_DECREF(method);
+    } else {
+        jit_fill_attribute(cache, owner, OPARG(3), FILL_METHOD);
+        result = PyObject_VectorcallMethod(cache->name, vector, OPARG(2) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                           OBJECT_OPERAND(1));
+    }
+    if (result == 0) {
+        ERROR();
+    }
+    jit_set_owned(&SLOT(0), result);
+    CONTINUE();
+}
 
 /* How the interpreter names a callable in its messages (_PyObject_FunctionStr):
  * "module.qualname()", "qualname()" for builtins, else str(). */
@@ -505,9 +770,32 @@ failed:
 RESULT_STENCIL(UNPACK_SEQUENCE, jit_unpack(SLOT(1).o, (Py_ssize_t)OPARG(2), (Py_ssize_t)OPARG(3) - 1,
                                            (uint32_t)(uintptr_t)OPERAND(0)))
 
-/* dst = the item OPARG2 of the tuple SLOT1 (one UNPACK_SEQUENCE made: in range). */
+/* The interpreter's UNPACK_SEQUENCE_TUPLE and UNPACK_SEQUENCE_LIST: dst = SLOT1
+ * when it is an exact tuple of OPARG2 items, a tuple of its items when it is
+ * an exact list of as many; anything else jumps to UNPACK_SEQUENCE, out of line. */
+STENCIL(UNPACK_SEQUENCE_EXACT) {
+    PyObject *value = SLOT(1).o;
+    PyObject *items;
+    Py_ssize_t size = ((const Py_ssize_t *)value)[2];  /* ob_size, which the stable ABI fixes */
+    if (Py_TYPE(value) == &PyTuple_Type && size == (Py_ssize_t)OPARG(2)) {
+        Py_INCREF(value);
+        items = value;
+    } else if (Py_TYPE(value) == &PyList_Type && size == (Py_ssize_t)OPARG(2)) {
+        items = PyList_AsTuple(value);
+        if (items == 0) {
+            ERROR();
+        }
+    } else {
+        JUMP();
+    }
+    jit_set_owned(&SLOT(0), items);
+    CONTINUE();
+}
+
+/* dst = the item OPARG2 of the tuple SLOT1 (one UNPACK_SEQUENCE made: in
+ * range), read where OPARG3 says a tuple's items start. */
 STENCIL(TUPLE_ITEM) {
-    PyObject *item = PyTuple_GetItem(SLOT(1).o, (Py_ssize_t)OPARG(2));
+    PyObject *item = ((PyObject **)((char *)SLOT(1).o + OPARG(3)))[OPARG(2)];
     Py_INCREF(item);
     jit_set_owned(&SLOT(0), item);
     CONTINUE();

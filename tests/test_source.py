@@ -76,3 +76,26 @@ def test_methods_with_private_names_and_nested_functions_match_their_code(module
     jit.compile(module.Box.area, strict=True)  # strict builds the IR now: the source check passed
     inner: Any = jit.compile(module.outer())
     assert inner(1) == 2 and not reasons(inner)
+
+
+def test_code_commented_out_at_column_zero_inside_a_method_compiles(module_dir: Path) -> None:
+    module = load(module_dir, "commented", (
+        "class Square:\n"
+        "    def remove(self, x):\n"
+        "        y = x + 1\n"
+        "#        if x:\n"
+        "#            y = 2\n"
+        "        return y\n"))
+    fast = jit.compile(module.Square.remove, strict=True)
+    assert fast(None, 2) == 3
+
+
+def test_a_string_line_at_column_zero_is_never_moved(module_dir: Path) -> None:
+    module = load(module_dir, "hashed_string", (
+        "class Square:\n"
+        "    def text(self, x):\n"
+        "        return '''a\n"
+        "# not a comment\n"
+        "''' * x\n"))
+    fast = jit.compile(module.Square.text)
+    assert fast(None, 2) == module.Square.text(None, 2) == "a\n# not a comment\n" * 2

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import sys
 
+from jit import layouts
 from jit.backend.errors import UnsupportedHostError
 
 WORD = ctypes.sizeof(ctypes.c_void_p)
@@ -69,3 +71,149 @@ def tuple_items_offset() -> int:
 
 
 VAR_SIZE_WORD = 2  # PyVarObject: ob_refcnt, ob_type, ob_size (stable ABI)
+TYPE_BASICSIZE_OFFSET = 4 * WORD  # PyTypeObject: its variable-size head, tp_name, then tp_basicsize
+
+
+# --- what attribute caches read (layouts.ObjectLayout) ---------------------------------------------------------
+
+_MANAGED_DICT = 1 << 4  # Py_TPFLAGS_MANAGED_DICT (3.11+): instances keep their attributes before or after them
+_INLINE_VALUES = 1 << 2  # Py_TPFLAGS_INLINE_VALUES (3.13+): their values after the object
+_PRE_HEADER = (-8, -16, -24, -32)  # the words before an object where a managed dict or values may be
+
+
+def _word(address: int) -> int:
+    return int.from_bytes(ctypes.string_at(address, WORD), "little")
+
+
+def _u32s(obj: object, size: int) -> list[int]:
+    raw = ctypes.string_at(id(obj), size)
+    return [int.from_bytes(raw[i:i + 4], "little") for i in range(0, size - size % 4, 4)]
+
+
+def _type_size(cls: type) -> int:
+    """The size of the type object ``cls`` (a heap type's, with its slots and caches)."""
+    return int(getattr(type(cls), "__basicsize__"))  # noqa: B009 - typeshed types it as a callable on classes
+
+
+def _type_version_offset() -> int:
+    class Probe:
+        pass
+
+    instance, size = Probe(), _type_size(Probe)
+    hasattr(instance, "missing")  # a type lookup gives the type a version
+    before = _u32s(Probe, size)
+    Probe.changed = 1  # type: ignore[attr-defined]  # a change takes it away
+    between = _u32s(Probe, size)
+    hasattr(instance, "missing")
+    after = _u32s(Probe, size)
+    found = [index * 4 for index, (old, mid, new) in enumerate(zip(before, between, after, strict=True))
+             if old and not mid and new and new != old]
+    if len(found) != 1:
+        raise UnsupportedHostError("cannot find where this interpreter keeps a type's version")
+    return found[0]
+
+
+def _values(instance: object, items: list[int]) -> tuple[int, int, int]:
+    """How ``instance`` (with the attributes whose values' addresses are ``items``) keeps its values: the mode,
+    the offset of their word (or of the values), and INLINE's items offset."""
+    start = id(instance)
+    for offset in _PRE_HEADER:
+        word = _word(start + offset)
+        for mode, base in ((layouts.VALUES_POINTER, word), (layouts.VALUES_TAGGED, word - 1 if word & 1 else 0)):
+            if base and [_word(base + i * WORD) for i in range(len(items))] == items:
+                return mode, offset, 0
+    after = start + type(instance).__basicsize__
+    for items_offset in range(0, 4 * WORD, WORD):
+        if [_word(after + items_offset + i * WORD) for i in range(len(items))] == items:
+            return layouts.VALUES_INLINE, type(instance).__basicsize__, items_offset
+    raise UnsupportedHostError("cannot find where this interpreter keeps an instance's attributes")
+
+
+def _probe_object_layout() -> layouts.ObjectLayout:
+    class Probe:
+        pass
+
+    names = [sys.intern(name) for name in ("alpha", "beta", "gamma")]
+    values = [object() for _ in names]
+
+    def instance() -> Probe:
+        made = Probe()
+        for name, value in zip(names, values, strict=True):
+            setattr(made, name, value)
+        return made
+
+    found, taken = instance(), instance()
+    items = [id(value) for value in values]
+    mode, values_at, items_offset = _values(found, items)
+    start = id(taken)
+    before = [_word(start + offset) for offset in _PRE_HEADER]
+    valid_before = ctypes.string_at(start + values_at, items_offset)
+    taken.__dict__ = dict(taken.__dict__)  # a dict of its own takes the values over
+    dict_word = [offset for offset in _PRE_HEADER if _word(start + offset) == id(taken.__dict__)]
+    if len(dict_word) != 1:
+        raise UnsupportedHostError("cannot find where this interpreter keeps an instance's dict")
+    valid_offset = 0
+    if mode == layouts.VALUES_INLINE:
+        valid_after = ctypes.string_at(start + values_at, items_offset)
+        flips = [i for i in range(items_offset) if valid_before[i] and not valid_after[i]]
+        if len(flips) != 1:
+            raise UnsupportedHostError("cannot find how this interpreter marks an instance's values as given up")
+        valid_offset = flips[0]
+    elif _word(start + values_at) == before[_PRE_HEADER.index(values_at)] and mode == layouts.VALUES_POINTER:
+        raise UnsupportedHostError("an instance's values pointer outlives its dict")
+    flag = _INLINE_VALUES if mode == layouts.VALUES_INLINE else _MANAGED_DICT
+    if _word(id(Probe) + TYPE_BASICSIZE_OFFSET) != Probe.__basicsize__:
+        raise UnsupportedHostError("a type's tp_basicsize is not where cpjit reads it")
+    if not Probe.__flags__ & flag:
+        raise UnsupportedHostError("the type flag of instances with values is not where cpjit looks")
+    # The shared keys (ht_cached_keys) come right after ht_name, ht_slots and ht_qualname.
+    type_words = _words(Probe, _type_size(Probe))
+    named = [index for index, word in enumerate(type_words[:-3])
+             if word == id(Probe.__name__) and type_words[index + 2] == id(Probe.__qualname__)]
+    if len(named) != 1:
+        raise UnsupportedHostError("cannot find a heap type's shared keys")
+    cached_keys_offset = (named[0] + 3) * WORD
+    keys = type_words[named[0] + 3]
+    entries_offset, index_size_offset, indices_offset = 3 * WORD, WORD + 1, 4 * WORD
+    if not keys or _word(keys + entries_offset) != len(names):
+        raise UnsupportedHostError("shared keys are not laid out as cpjit reads them")
+    entries = keys + indices_offset + (1 << ctypes.string_at(keys + index_size_offset, 1)[0])
+    if [_word(entries + 2 * WORD * index) for index in range(len(names))] != [id(name) for name in names]:
+        raise UnsupportedHostError("shared keys are not laid out as cpjit reads them")
+    return layouts.ObjectLayout(
+        version_offset=_type_version_offset(), values_mode=mode, values_flag=flag,
+        values_offset=values_at, valid_offset=valid_offset, items_offset=items_offset,
+        managed_dict_offset=dict_word[0], cached_keys_offset=cached_keys_offset, keys_entries_offset=entries_offset,
+        keys_index_size_offset=index_size_offset, keys_indices_offset=indices_offset,
+        member_offset=_member_offset())
+
+
+def _member_offset() -> int:
+    """Where a member descriptor (``__slots__``) keeps its PyMemberDef, checked by the member's offset."""
+
+    class Slotted:
+        __slots__ = ("member",)
+
+    sentinel, instance = object(), Slotted()
+    instance.member = sentinel  # type: ignore[attr-defined]
+    descriptor = Slotted.__dict__["member"]
+    member_def_offset = 2 * WORD  # PyMemberDef: name, type (int), offset (Py_ssize_t)
+    found = []
+    for index, word in enumerate(_words(descriptor, type(descriptor).__basicsize__)[2:], start=2):
+        if word and word not in (id(Slotted), id(descriptor.__name__), id(descriptor.__qualname__)):
+            offset = _word(word + member_def_offset)
+            if 0 < offset < type(instance).__basicsize__ and _word(id(instance) + offset) == id(sentinel):
+                found.append(index * WORD)
+    if len(found) != 1:
+        raise UnsupportedHostError("cannot find a member descriptor's definition")
+    return found[0]
+
+
+@functools.cache
+def object_layout() -> layouts.ObjectLayout | None:
+    """The running interpreter's layout for attribute caches, or None where a probe fails (then every attribute
+    access takes the C API's generic path)."""
+    try:
+        return _probe_object_layout()
+    except UnsupportedHostError:
+        return None

@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import index as python_index
 
-from jit import ir, ops
-from jit.backend import frames
+from jit import ir, layouts, ops
+from jit.backend import frames, layout
 from jit.backend.emitter import Instruction
 from jit.errors import UnsupportedError
 from jit.ir import Opcode, Type
@@ -1006,6 +1006,13 @@ class Lowering:
             self.asm.emit("COPY", first + position, slot)
         return first
 
+    def attribute_cache(self, name: str, object_layout: layouts.ObjectLayout) -> int:
+        """The address of a new, empty inline cache for one attribute or method site (stencils/objects.c)."""
+        cache = layouts.AttributeCache(name=self.context.address(sys.intern(name)),
+                                       layout=ctypes.pointer(object_layout), values_mode=object_layout.values_mode)
+        self.context.keep_alive.append(cache)
+        return ctypes.addressof(cache)
+
     def declared_object_op(self, op: ir.Op, micro: ops.MicroOp, slots: list[int], dst: int, error: object,
                            tier: str) -> None:
         """An op of the object tier, lowered by its declared form (jit/ops.py, OBJECT_FORMS)."""
@@ -1014,7 +1021,11 @@ class Lowering:
         variant = "object"
         opargs: tuple[int, ...] = ()
         operands: tuple[int, ...] = ()
-        if opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR, Opcode.DELETE_ATTR):
+        object_layout = layout.object_layout()
+        if opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR) and object_layout is not None:
+            variant, opargs = "cached", (object_layout.version_offset,)
+            operands = (self.attribute_cache(op.arg, object_layout),)  # type: ignore[arg-type]
+        elif opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR, Opcode.DELETE_ATTR):
             operands = (self.context.address(sys.intern(op.arg)),)  # type: ignore[arg-type]
         elif opcode in (Opcode.STORE_GLOBAL, Opcode.DELETE_GLOBAL):
             operands = self.global_cell(op)
@@ -1043,6 +1054,9 @@ class Lowering:
             keywords = self.context.address(tuple(sys.intern(name) for name in names)) if names else 0
             if opcode is Opcode.CALL:
                 opargs, operands = (len(slots) - 1 - len(names),), (keywords,)
+            elif object_layout is not None:
+                variant, opargs = "cached", (len(slots) - len(names), object_layout.version_offset)
+                operands = (self.attribute_cache(op.arg, object_layout), keywords)  # type: ignore[arg-type]
             else:
                 opargs = (len(slots) - len(names),)
                 operands = (self.context.address(sys.intern(op.arg)), keywords)  # type: ignore[arg-type]
@@ -1054,10 +1068,22 @@ class Lowering:
         elif opcode is Opcode.UNPACK_SEQUENCE:
             counts: tuple[int, int] = op.callee  # type: ignore[assignment]  # targets before and after a star
             opargs, operands = (counts[0], counts[1] + 1), (int(UNPACKING_COUNTS_TOO_MANY),)
+            if counts[1] < 0:  # no star: the common case inline, the general one out of line (its code is long)
+                general, back = (tier, "unpack", id(op)), (tier, "unpacked", id(op))
+                emit(micro.stencils["exact"], dst, *slots, counts[0], jump=general, error=error)
+                self.asm.label(back)
+
+                def general_case() -> None:
+                    self.asm.label(general)
+                    emit(micro.stencils["object"], dst, *slots, *opargs, operands=operands, error=error)
+                    self.asm.emit("JUMP", jump=back)
+
+                self.out_of_line(general_case)
+                return
         elif opcode is Opcode.CONTAINS_OP:
             opargs = (int(op.arg == "not in"),)
         elif opcode is Opcode.TUPLE_ITEM:
-            opargs = (int(op.arg),)  # type: ignore[arg-type]
+            opargs = (int(op.arg), layout.tuple_items_offset())  # type: ignore[arg-type]
         elif opcode is Opcode.FORMAT_VALUE:
             variant = "spec" if len(slots) == 2 else "object"
             opargs = (FORMAT_CONVERSIONS[op.arg],)

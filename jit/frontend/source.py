@@ -62,15 +62,57 @@ def parse_definition(func: types.FunctionType) -> tuple[str, ast.Module | None]:
     end = max((line for _, _, line in code.co_lines() if line is not None), default=code.co_firstlineno)
     text = ""
     for stop in range(end, min(len(lines), end + MAX_TRAILING_LINES) + 1):
-        text = _dedent("".join(lines[start:stop]))
+        original = "".join(lines[start:stop])
+        moved = _comments_onto_margin(original)
+        text = _dedent(moved)
         try:
             # compile() itself, as ast.parse does: ast.parse is Python code that calls the real builtins,
             # which user code may rebind (jit/_isolation.py).
             module = cast(ast.Module, compile(text, "<unknown>", "exec", ast.PyCF_ONLY_AST))
-            return text, module
         except SyntaxError:
             continue
+        if moved != original and not _strings_are_the_codes(module, code):
+            return text, None  # a line moved was inside a string, not a comment
+        return text, module
     return text, None
+
+
+def _comments_onto_margin(text: str) -> str:
+    """``text`` with comment lines left of its first line's margin (code commented out at column 0) moved onto
+    the margin: dedent counts them, and would leave the whole definition indented."""
+    lines = text.splitlines(keepends=True)
+    first = lines[0] if lines else ""
+    margin = first[:len(first) - len(first.lstrip(" \t"))]
+    if not margin:
+        return text
+    moved = []
+    for line in lines:
+        if line.startswith(margin) or not line.strip():
+            moved.append(line)
+        elif line.lstrip().startswith("#"):
+            moved.append(margin + line.lstrip())
+        else:
+            return text
+    return "".join(moved)
+
+
+def _strings_are_the_codes(module: ast.Module, code: types.CodeType) -> bool:
+    """Whether every string of several lines in ``module`` (docstrings aside) is one the code holds: then moving
+    comment lines changed no string."""
+    held: set[str] = set()
+    pending = [code]
+    while pending:
+        for constant in pending.pop().co_consts:
+            if isinstance(constant, str):
+                held.add(constant)
+            elif isinstance(constant, types.CodeType):
+                pending.append(constant)
+    docstrings = {id(body[0].value) for node in ast.walk(module)
+                  if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                  and (body := node.body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)}
+    return all(node.value in held for node in ast.walk(module)
+               if isinstance(node, ast.Constant) and isinstance(node.value, str) and "\n" in node.value
+               and id(node) not in docstrings)
 
 
 def first_node(root: ast.FunctionDef | ast.AsyncFunctionDef,

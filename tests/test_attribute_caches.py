@@ -1,0 +1,121 @@
+"""Attribute caches (stencils/objects.c: LOAD_ATTR_CACHED, STORE_ATTR_CACHED, CALL_METHOD_CACHED) against the
+interpreter.
+
+Each loop reads, writes or calls an attribute of an instance of each kind the worlds of tests/attribute_cases.py
+make (values, a base class's values, __slots__, a dict made, __getattr__, a property), while a callback changes
+the world mid-loop in each way that must invalidate what a cache knows: the same outcome as the interpreter's,
+step by step.  Then polymorphic sites with more types than a cache keeps, stores of new attributes (the values'
+order), a dict that shares the values (3.13+), reference counts, and the probe of the running interpreter.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import attribute_cases as cases
+import pytest
+from refcounting import call_many
+
+import jit
+from jit.backend import layout
+
+KINDS = ["Base", "Sub", "Other", "Slots", "Lazy", "Prop"]
+STEPS = 8
+
+COMPILED = {name: jit.compile(loop, strict=True) for name, loop in cases.LOOPS.items()}
+
+
+def outcome(function: Any, *args: Any) -> Any:
+    try:
+        return ("ok", function(*args))
+    except Exception as error:
+        return ("raise", type(error), str(error))
+
+
+def run_in_fresh_world(function: Any, kind: str, mutation: str) -> Any:
+    world = cases.make_world()
+    obj = world.Prop() if kind == "Prop" else getattr(world, kind)(1)
+    mutate = cases.MUTATIONS[mutation]
+    return outcome(function, obj, STEPS, lambda target: mutate(world, target))
+
+
+def test_the_probe_finds_this_interpreters_layout() -> None:
+    found = layout.object_layout()
+    assert found is not None, "attribute caches are off on this interpreter"
+    assert found.values_mode in (1, 2, 3)
+    assert found.version_offset > 0
+
+
+@pytest.mark.parametrize("mutation", sorted(cases.MUTATIONS))
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("loop", sorted(cases.LOOPS))
+def test_a_change_mid_loop_is_seen_as_the_interpreter_sees_it(loop: str, kind: str, mutation: str) -> None:
+    expected = run_in_fresh_world(cases.LOOPS[loop], kind, mutation)
+    got = run_in_fresh_world(COMPILED[loop], kind, mutation)
+    assert got == expected
+
+
+@pytest.mark.parametrize("function", [cases.read_all, cases.write_all, cases.call_all])
+def test_polymorphic_sites_with_more_types_than_a_cache_keeps(function: Any) -> None:
+    fast = jit.compile(function, strict=True)
+    for _ in range(30):  # past the cache's refills
+        expected = outcome(function, cases.objects(cases.make_world()))
+        assert outcome(fast, cases.objects(cases.make_world())) == expected
+
+
+def test_new_attributes_keep_the_interpreters_order() -> None:
+    fast = jit.compile(cases.store_new_attributes, strict=True)
+    for count in range(5):
+        world = cases.make_world()
+        assert fast(world.Base(0), count) == cases.store_new_attributes(world.Base(0), count)
+
+
+def test_a_dict_made_of_the_values_sees_stores() -> None:
+    fast = jit.compile(cases.store_through, strict=True)
+    world = cases.make_world()
+    obj = world.Base(0)
+    for value in range(5):
+        fast(obj, value)  # fills the cache
+    shared = obj.__dict__
+    fast(obj, "after")
+    assert shared == {"x": "after", "y": "after"}
+    assert obj.x == "after"
+
+
+def test_methods_of_builtin_types() -> None:
+    fast = jit.compile(cases.builtin_methods, strict=True)
+    assert fast([], "banana") == cases.builtin_methods([], "banana")
+
+
+def test_the_type_changed_between_calls() -> None:
+    fast_read, fast_call = jit.compile(cases.read_x, strict=True), jit.compile(cases.method_of, strict=True)
+    world = cases.make_world()
+    obj = world.Sub(1)
+    for i in range(5):
+        assert fast_read(obj, i) == 1
+        assert fast_call(obj, i) == ("method", 1, i)
+    world.Base.method = lambda self, i: ("new", i)
+    world.Sub.x = property(lambda self: "property")
+    assert fast_read(obj, 0) == "property"
+    assert fast_call(obj, 0) == ("new", 0)
+    del world.Sub.x
+    obj.x = 7
+    assert fast_read(obj, 0) == 7
+
+
+def test_reference_counts_stay_exact() -> None:
+    world = cases.make_world()
+    value, holders = object(), [world.Base(0), world.Slots(0), world.Sub(0)]
+    store = jit.compile(cases.store_through, strict=True)
+    read = jit.compile(cases.read_x, strict=True)
+    call = jit.compile(cases.method_of, strict=True)
+    for holder in holders:
+        store(holder, value)
+    before = sys.getrefcount(value), sys.getrefcount(world.Base.method), [sys.getrefcount(h) for h in holders]
+    for holder in holders:
+        call_many(store, (holder, value), None, 20_000)
+        call_many(read, (holder, None), None, 20_000)
+        call_many(call, (holder, 1), None, 20_000)
+    after = sys.getrefcount(value), sys.getrefcount(world.Base.method), [sys.getrefcount(h) for h in holders]
+    assert after == before
