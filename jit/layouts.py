@@ -66,8 +66,9 @@ RICH_COMPARE = {"<": PY_LT, "<=": PY_LE, "==": PY_EQ, "!=": PY_NE, ">": PY_GT, "
 DEOPT_NULL, DEOPT_BOX_INT, DEOPT_BOX_FLOAT, DEOPT_BOX_BOOL, DEOPT_CONSTANT, DEOPT_KEEP = range(6)
 
 # What an attribute cache found at its site (stencils/objects.c): nothing yet, an instance attribute among the
-# instance's values, a __slots__ member, a method on the type (instances with values, or without any dict).
-ATTRIBUTE_EMPTY, ATTRIBUTE_VALUE, ATTRIBUTE_SLOT, ATTRIBUTE_METHOD, ATTRIBUTE_METHOD_NO_DICT = range(5)
+# instance's values, a __slots__ member, a method on the type (instances with values, or without any dict), an
+# instance attribute in the instance's own dict (at a hint: its index there).
+ATTRIBUTE_EMPTY, ATTRIBUTE_VALUE, ATTRIBUTE_SLOT, ATTRIBUTE_METHOD, ATTRIBUTE_METHOD_NO_DICT, ATTRIBUTE_HINT = range(6)
 # Where this interpreter keeps an instance's values (jit/backend/layout.py finds out): none that cpjit knows of;
 # after the object (3.13+, valid while a byte of their header says so); behind a pointer before the object,
 # NULL once a dict took them over (3.11); behind a word before the object tagged with bit 0 (3.12).
@@ -84,6 +85,7 @@ CONSTANTS: dict[str, int] = {
     "DEOPT_BOX_BOOL": DEOPT_BOX_BOOL, "DEOPT_CONSTANT": DEOPT_CONSTANT, "DEOPT_KEEP": DEOPT_KEEP,
     "ATTRIBUTE_EMPTY": ATTRIBUTE_EMPTY, "ATTRIBUTE_VALUE": ATTRIBUTE_VALUE, "ATTRIBUTE_SLOT": ATTRIBUTE_SLOT,
     "ATTRIBUTE_METHOD": ATTRIBUTE_METHOD, "ATTRIBUTE_METHOD_NO_DICT": ATTRIBUTE_METHOD_NO_DICT,
+    "ATTRIBUTE_HINT": ATTRIBUTE_HINT,
     "VALUES_NONE": VALUES_NONE, "VALUES_INLINE": VALUES_INLINE, "VALUES_POINTER": VALUES_POINTER,
     "VALUES_TAGGED": VALUES_TAGGED, "ATTRIBUTE_TYPES": ATTRIBUTE_TYPES, "ATTRIBUTE_FILLS": ATTRIBUTE_FILLS,
 }
@@ -287,7 +289,13 @@ _declare(
     Field("keys_entries_offset", "int64_t", "how many names shared keys hold (dk_nentries)"),
     Field("keys_index_size_offset", "int64_t", "the byte of log2 of their index's size (dk_log2_index_bytes)"),
     Field("keys_indices_offset", "int64_t", "where their index starts; the (name, value) entries follow it"),
+    Field("keys_kind_offset", "int64_t", "the byte of their kind (dk_kind): DICT_KEYS_UNICODE for str keys only"),
+    Field("keys_unicode", "int64_t", "that kind's value"),
+    Field("dict_keys_offset", "int64_t", "a dict's keys (ma_keys)"),
+    Field("dict_values_offset", "int64_t", "a dict's values (ma_values), NULL unless it shares keys"),
     Field("member_offset", "int64_t", "a member descriptor's PyMemberDef"),
+    Field("appends_values", "int64_t", "1: a store may add an attribute to an instance's values (the probe found\n"
+          "their insertion order where STORE_ATTR_CACHED records it)"),
 )
 
 
@@ -301,8 +309,10 @@ _declare(
     "filled (a type's version changes whenever it or a base changes)",
     Field("version", "uint32_t", "the type's version tag when filled (0: never matches a valid type)"),
     Field("kind", "uint32_t", "ATTRIBUTE_EMPTY ... ATTRIBUTE_METHOD_NO_DICT"),
-    Field("values_at", "int64_t", "VALUE, METHOD: the values' offset (INLINE) or their word's (the others)"),
-    Field("index", "int64_t", "VALUE: the attribute's index among the values; SLOT: its byte offset"),
+    Field("values_at", "int64_t", "VALUE, METHOD: the values' offset (INLINE) or their word's (the others); HINT:\n"
+          "the offset of the word that points to the instance's dict"),
+    Field("index", "int64_t", "VALUE: the attribute's index among the values; SLOT: its byte offset; HINT: its\n"
+          "index among the entries of the instance's dict (checked: the entry's key must be the name)"),
     Field("keys", "char *", "METHOD: the type's shared keys, which do not hold the name ..."),
     Field("key_count", "int64_t", "... among the names they held then"),
     Field("method", "PyObject *", "METHOD: what the type has (borrowed: the type holds it while its version holds)"),

@@ -25,6 +25,7 @@
 #define ATTRIBUTE_SLOT 2
 #define ATTRIBUTE_METHOD 3
 #define ATTRIBUTE_METHOD_NO_DICT 4
+#define ATTRIBUTE_HINT 5
 #define VALUES_NONE 0
 #define VALUES_INLINE 1
 #define VALUES_POINTER 2
@@ -176,7 +177,14 @@ struct JitObjectLayout {
     int64_t keys_entries_offset;  /* how many names shared keys hold (dk_nentries) */
     int64_t keys_index_size_offset;  /* the byte of log2 of their index's size (dk_log2_index_bytes) */
     int64_t keys_indices_offset;  /* where their index starts; the (name, value) entries follow it */
+    int64_t keys_kind_offset;  /* the byte of their kind (dk_kind): DICT_KEYS_UNICODE for str keys only */
+    int64_t keys_unicode;  /* that kind's value */
+    int64_t dict_keys_offset;  /* a dict's keys (ma_keys) */
+    int64_t dict_values_offset;  /* a dict's values (ma_values), NULL unless it shares keys */
     int64_t member_offset;  /* a member descriptor's PyMemberDef */
+    /* 1: a store may add an attribute to an instance's values (the probe found
+     * their insertion order where STORE_ATTR_CACHED records it). */
+    int64_t appends_values;
 };
 _Static_assert(__builtin_offsetof(JitObjectLayout, version_offset) == 0, "JitObjectLayout as jit/layouts.py lays it out");
 _Static_assert(__builtin_offsetof(JitObjectLayout, values_mode) == 8, "JitObjectLayout as jit/layouts.py lays it out");
@@ -189,16 +197,25 @@ _Static_assert(__builtin_offsetof(JitObjectLayout, cached_keys_offset) == 56, "J
 _Static_assert(__builtin_offsetof(JitObjectLayout, keys_entries_offset) == 64, "JitObjectLayout as jit/layouts.py lays it out");
 _Static_assert(__builtin_offsetof(JitObjectLayout, keys_index_size_offset) == 72, "JitObjectLayout as jit/layouts.py lays it out");
 _Static_assert(__builtin_offsetof(JitObjectLayout, keys_indices_offset) == 80, "JitObjectLayout as jit/layouts.py lays it out");
-_Static_assert(__builtin_offsetof(JitObjectLayout, member_offset) == 88, "JitObjectLayout as jit/layouts.py lays it out");
-_Static_assert(sizeof(JitObjectLayout) == 96, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, keys_kind_offset) == 88, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, keys_unicode) == 96, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, dict_keys_offset) == 104, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, dict_values_offset) == 112, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, member_offset) == 120, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitObjectLayout, appends_values) == 128, "JitObjectLayout as jit/layouts.py lays it out");
+_Static_assert(sizeof(JitObjectLayout) == 136, "JitObjectLayout as jit/layouts.py lays it out");
 
 /* What an attribute cache knows of one type: valid while the owner's type has the version it had when
  * filled (a type's version changes whenever it or a base changes). */
 struct JitAttributeEntry {
     uint32_t version;  /* the type's version tag when filled (0: never matches a valid type) */
     uint32_t kind;  /* ATTRIBUTE_EMPTY ... ATTRIBUTE_METHOD_NO_DICT */
-    int64_t values_at;  /* VALUE, METHOD: the values' offset (INLINE) or their word's (the others) */
-    int64_t index;  /* VALUE: the attribute's index among the values; SLOT: its byte offset */
+    /* VALUE, METHOD: the values' offset (INLINE) or their word's (the others); HINT:
+     * the offset of the word that points to the instance's dict. */
+    int64_t values_at;
+    /* VALUE: the attribute's index among the values; SLOT: its byte offset; HINT: its
+     * index among the entries of the instance's dict (checked: the entry's key must be the name). */
+    int64_t index;
     char *keys;  /* METHOD: the type's shared keys, which do not hold the name ... */
     int64_t key_count;  /* ... among the names they held then */
     PyObject *method;  /* METHOD: what the type has (borrowed: the type holds it while its version holds) */

@@ -192,10 +192,15 @@ JIT_INLINE PyObject **jit_instance_values(int64_t mode, int64_t at, const JitObj
 /* The index of `name` among a type's shared keys, or -1; `*count` is how many
  * they hold (they only grow, so a name absent from so many stays absent while
  * that count holds). */
+/* The (key, value) entries of dict keys whose keys are all str. */
+JIT_INLINE PyObject *const *jit_key_pairs(const JitObjectLayout *layout, char *keys) {
+    unsigned char index_size = *(unsigned char *)(keys + layout->keys_index_size_offset);
+    return (PyObject *const *)(keys + layout->keys_indices_offset + ((int64_t)1 << index_size));
+}
+
 JIT_INLINE int64_t jit_shared_key(const JitObjectLayout *layout, char *keys, PyObject *name, int64_t *count) {
     int64_t entries = *(int64_t *)(keys + layout->keys_entries_offset);
-    unsigned char index_size = *(unsigned char *)(keys + layout->keys_index_size_offset);
-    PyObject *const *pairs = (PyObject *const *)(keys + layout->keys_indices_offset + ((int64_t)1 << index_size));
+    PyObject *const *pairs = jit_key_pairs(layout, keys);
     *count = entries;
     for (int64_t i = 0; i < entries; i++) {
         if (pairs[2 * i] == name) {
@@ -203,6 +208,60 @@ JIT_INLINE int64_t jit_shared_key(const JitObjectLayout *layout, char *keys, PyO
         }
     }
     return -1;
+}
+
+/* Record `index` as the newest of the values `items` (CPython's
+ * _PyDictValues_AddToInsertionOrder; jit/backend/layout.py checks that the
+ * order is where this looks); 0 when there is no room. */
+JIT_INLINE int jit_record_order(int64_t mode, const JitObjectLayout *layout, PyObject **items, int64_t index) {
+    unsigned char *bytes = (unsigned char *)items;
+    if (mode == VALUES_INLINE) {  /* the header holds capacity and size; the order follows the items */
+        unsigned char *header = bytes - layout->items_offset;
+        unsigned char capacity = header[0], size = header[1];
+        if (size >= capacity) {
+            return 0;
+        }
+        ((unsigned char *)(items + capacity))[size] = (unsigned char)index;
+        header[1] = (unsigned char)(size + 1);
+        return 1;
+    }
+    /* Before the items: the prefix's size, then the order's size, then the order downwards. */
+    unsigned char size = bytes[-2];
+    if (size + 2 >= bytes[-1]) {
+        return 0;
+    }
+    size++;
+    bytes[-2 - size] = (unsigned char)index;
+    bytes[-2] = size;
+    return 1;
+}
+
+/* The keys of the dict of its own that `owner` points to from `at`, when that
+ * dict has them all str and its values with them (not shared), else NULL. */
+JIT_INLINE char *jit_own_dict_keys(const JitObjectLayout *layout, PyObject *owner, int64_t at) {
+    uintptr_t word = *(uintptr_t *)((char *)owner + at);
+    if (word == 0 || (word & 1) != 0) {  /* none, or 3.12's tagged values */
+        return 0;
+    }
+    char *dict = (char *)word;
+    char *keys = *(char **)(dict + layout->dict_keys_offset);
+    if (*(void **)(dict + layout->dict_values_offset) != 0 ||
+        *(unsigned char *)(keys + layout->keys_kind_offset) != (unsigned char)layout->keys_unicode) {
+        return 0;
+    }
+    return keys;
+}
+
+/* The value at `hint` in `owner`'s own dict if its key there is `name`
+ * (CPython's LOAD_ATTR_WITH_HINT), else NULL. */
+JIT_INLINE PyObject *jit_hinted_value(const JitObjectLayout *layout, PyObject *owner, int64_t at, int64_t hint,
+                                      PyObject *name) {
+    char *keys = jit_own_dict_keys(layout, owner, at);
+    if (keys == 0 || hint >= *(int64_t *)(keys + layout->keys_entries_offset)) {
+        return 0;
+    }
+    PyObject *const *pair = jit_key_pairs(layout, keys) + 2 * hint;
+    return pair[0] == name ? pair[1] : 0;
 }
 
 /* Whether the method entry still holds for `owner` (a METHOD entry also needs
@@ -261,8 +320,15 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
     } else if (found == 0) {
         entry.index = has_values ? jit_shared_key(layout, keys, cache->name, &entry.key_count) : -1;
         PyObject **values = jit_instance_values(cache->values_mode, entry.values_at, layout, owner);
-        if (entry.index >= 0 && (use == FILL_LOAD || values[entry.index] != 0)) {
+        if (entry.index >= 0 && (use == FILL_LOAD || layout->appends_values || values[entry.index] != 0)) {
             entry.kind = ATTRIBUTE_VALUE;
+        } else if (use == FILL_LOAD && !has_values && (flags & Py_TPFLAGS_MANAGED_DICT) != 0) {
+            char *own = jit_own_dict_keys(layout, owner, layout->managed_dict_offset);
+            entry.index = own ? jit_shared_key(layout, own, cache->name, &entry.key_count) : -1;
+            if (entry.index >= 0) {
+                entry.kind = ATTRIBUTE_HINT;
+                entry.values_at = layout->managed_dict_offset;
+            }
         }
     } else if (Py_TYPE(found) == &PyMemberDescr_Type) {
         const JitMemberDef *member = *(const JitMemberDef *const *)((char *)found + layout->member_offset);
@@ -300,6 +366,11 @@ STENCIL(LOAD_ATTR_CACHED) {
             if (value != 0) {
                 Py_INCREF(value);
             }
+        } else if (entry->kind == ATTRIBUTE_HINT) {
+            value = jit_hinted_value(cache->layout, owner, entry->values_at, entry->index, cache->name);
+            if (value != 0) {
+                Py_INCREF(value);
+            }
         } else if (jit_method_holds(cache, entry, owner)) {
             /* What the generic path would do: the type's descriptor binds it. */
             typedef PyObject *(*Bind)(PyObject *, PyObject *, PyObject *);
@@ -320,8 +391,8 @@ STENCIL(LOAD_ATTR_CACHED) {
     CONTINUE();
 }
 
-/* SLOT0.name = SLOT1 through the cache OPERAND0.  The fast path only replaces
- * a value the instance has: a new one changes the values' insertion order. */
+/* SLOT0.name = SLOT1 through the cache OPERAND0.  A new attribute among the
+ * values is also recorded in their insertion order (vars() lists it last). */
 STENCIL(STORE_ATTR_CACHED) {
     JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
     PyObject *owner = SLOT(0).o;
@@ -335,7 +406,9 @@ STENCIL(STORE_ATTR_CACHED) {
             /* With values after the object (3.13+), a dict made of them shares them: it must hear of changes. */
             int shared = cache->values_mode == VALUES_INLINE &&
                          *(PyObject **)((char *)owner + layout->managed_dict_offset) != 0;
-            if (values != 0 && values[entry->index] != 0 && !shared) {
+            if (values != 0 && !shared &&
+                (values[entry->index] != 0 ||
+                 (layout->appends_values && jit_record_order(cache->values_mode, layout, values, entry->index)))) {
                 at = &values[entry->index];
             }
         } else if (entry->kind == ATTRIBUTE_SLOT) {

@@ -54,7 +54,10 @@ def make_world() -> types.SimpleNamespace:
         def method(self, i: Any) -> Any:
             return ("prop", i)
 
-    return types.SimpleNamespace(Base=Base, Sub=Sub, Other=Other, Slots=Slots, Lazy=Lazy, Prop=Prop)
+    class Plain:
+        pass
+
+    return types.SimpleNamespace(Base=Base, Sub=Sub, Other=Other, Slots=Slots, Lazy=Lazy, Prop=Prop, Plain=Plain)
 
 
 def objects(world: types.SimpleNamespace) -> list[Any]:
@@ -76,7 +79,21 @@ def _many_attributes(world: Any, obj: Any) -> None:
         setattr(obj, f"extra{index}", index)
 
 
+def _dict_then_delete(world: Any, obj: Any) -> None:
+    obj.__dict__  # noqa: B018 - a dict made of its values
+    vars(obj).pop("x", None)
+
+
+def _dict_then_many_keys(world: Any, obj: Any) -> None:
+    vars(obj).pop("x", None)
+    for index in range(20):  # the dict grows: its entries move
+        vars(obj)[f"key{index}"] = index
+    vars(obj)["x"] = "back"
+
+
 MUTATIONS: dict[str, Callable[[Any, Any], None]] = {
+    "a dict made, the attribute deleted from it": _dict_then_delete,
+    "a dict made, grown, the attribute put back": _dict_then_many_keys,
     "nothing": lambda world, obj: None,
     "delete the attribute": lambda world, obj: delattr(obj, "x"),
     "a property on the class": lambda world, obj: setattr(type(obj), "x", property(lambda self: "prop")),
@@ -213,3 +230,29 @@ def read_x(obj: Any, unused: Any) -> Any:
 
 def method_of(obj: Any, i: Any) -> Any:
     return obj.method(i)
+
+
+def store_in_orders(make: Any, count: Any) -> Any:
+    """Fresh instances given their attributes in changing orders, some more than the type's shared keys hold."""
+    made = []
+    for step in range(count):
+        obj = make()
+        if step % 3 == 0:
+            obj.a1 = step
+            obj.a2 = step
+        elif step % 3 == 1:
+            obj.a2 = step
+            obj.a1 = step
+        obj.a3 = step
+        if step % 4 == 0:
+            obj.a1 = -step
+        made.append(list(vars(obj).items()))
+    return made
+
+
+def store_wide(obj: Any, value: Any) -> Any:
+    obj.w00 = obj.w01 = obj.w02 = obj.w03 = obj.w04 = obj.w05 = obj.w06 = obj.w07 = obj.w08 = obj.w09 = value
+    obj.w10 = obj.w11 = obj.w12 = obj.w13 = obj.w14 = obj.w15 = obj.w16 = obj.w17 = obj.w18 = obj.w19 = value
+    obj.w20 = obj.w21 = obj.w22 = obj.w23 = obj.w24 = obj.w25 = obj.w26 = obj.w27 = obj.w28 = obj.w29 = value
+    obj.w30 = obj.w31 = obj.w32 = obj.w33 = obj.w34 = obj.w35 = obj.w36 = obj.w37 = obj.w38 = obj.w39 = value
+    return list(vars(obj).items())

@@ -45,6 +45,8 @@ def test_the_probe_finds_this_interpreters_layout() -> None:
     assert found is not None, "attribute caches are off on this interpreter"
     assert found.values_mode in (1, 2, 3)
     assert found.version_offset > 0
+    assert found.appends_values == 1, "stores of new attributes take the generic path on this interpreter"
+    assert found.dict_keys_offset > 0 and found.keys_unicode != 0
 
 
 @pytest.mark.parametrize("mutation", sorted(cases.MUTATIONS))
@@ -119,3 +121,18 @@ def test_reference_counts_stay_exact() -> None:
         call_many(call, (holder, 1), None, 20_000)
     after = sys.getrefcount(value), sys.getrefcount(world.Base.method), [sys.getrefcount(h) for h in holders]
     assert after == before
+
+
+def test_new_attributes_in_changing_orders_keep_the_interpreters_order() -> None:
+    fast = jit.compile(cases.store_in_orders, strict=True)
+    for _ in range(3):
+        expected = cases.store_in_orders(cases.make_world().Plain, 12)
+        assert fast(cases.make_world().Plain, 12) == expected
+
+
+@pytest.mark.parametrize("rounds", [1, 3])
+def test_more_attributes_than_shared_keys_hold(rounds: int) -> None:
+    fast = jit.compile(cases.store_wide, strict=True)
+    for value in range(rounds):
+        world, other = cases.make_world(), cases.make_world()
+        assert fast(world.Sub(0), value) == cases.store_wide(other.Sub(0), value)

@@ -180,12 +180,77 @@ def _probe_object_layout() -> layouts.ObjectLayout:
     entries = keys + indices_offset + (1 << ctypes.string_at(keys + index_size_offset, 1)[0])
     if [_word(entries + 2 * WORD * index) for index in range(len(names))] != [id(name) for name in names]:
         raise UnsupportedHostError("shared keys are not laid out as cpjit reads them")
+    appends = _values_record_their_order(Probe, names, mode, values_at, items_offset)
+    shared = instance()
+    dict_keys_offset, dict_values_offset, keys_kind_offset, keys_unicode = _dict_layout(
+        keys, shared.__dict__, entries_offset, index_size_offset, indices_offset)
     return layouts.ObjectLayout(
+        appends_values=int(appends), keys_kind_offset=keys_kind_offset, keys_unicode=keys_unicode,
+        dict_keys_offset=dict_keys_offset, dict_values_offset=dict_values_offset,
         version_offset=_type_version_offset(), values_mode=mode, values_flag=flag,
         values_offset=values_at, valid_offset=valid_offset, items_offset=items_offset,
         managed_dict_offset=dict_word[0], cached_keys_offset=cached_keys_offset, keys_entries_offset=entries_offset,
         keys_index_size_offset=index_size_offset, keys_indices_offset=indices_offset,
         member_offset=_member_offset())
+
+
+def _values_record_their_order(cls: type, names: list[str], mode: int, values_at: int, items_offset: int) -> bool:
+    """Whether a new attribute's index goes into its instance's values' insertion order where STORE_ATTR_CACHED
+    writes it: after the items, the size in the header (INLINE); before the items, downwards from the size
+    (the others).  Otherwise a store of a new attribute takes the generic path."""
+    made = cls()
+    start = id(made)
+
+    def items() -> int:
+        if mode == layouts.VALUES_INLINE:
+            return start + values_at + items_offset
+        word = _word(start + values_at)
+        return word - 1 if mode == layouts.VALUES_TAGGED else word
+
+    def order() -> list[int]:
+        at = items()
+        if mode == layouts.VALUES_INLINE:
+            header = ctypes.string_at(at - items_offset, 2)  # capacity, size
+            return list(ctypes.string_at(at + header[0] * WORD, header[1]))
+        size = ctypes.string_at(at - 2, 1)[0]
+        return [ctypes.string_at(at - 3 - i, 1)[0] for i in range(size)]
+
+    if not items():
+        return False
+    seen = [order()]
+    setattr(made, names[2], 1)
+    seen.append(order())
+    setattr(made, names[0], 2)
+    seen.append(order())
+    return seen == [[], [2], [2, 0]] and list(vars(made)) == [names[2], names[0]]
+
+
+def _dict_layout(shared_keys: int, shared: dict[str, object], entries_offset: int, index_size_offset: int,
+                 indices_offset: int) -> tuple[int, int, int, int]:
+    """Where a dict keeps its keys and its shared values (found in ``shared``, a dict made of an instance's values,
+    whose keys are its type's ``shared_keys``), and the keys' kind byte and its value for str keys only."""
+    words = _words(shared, type(shared).__basicsize__)
+    found = [index * WORD for index, word in enumerate(words[2:-1], start=2) if word == shared_keys]
+    if len(found) != 1:
+        raise UnsupportedHostError("cannot find where this interpreter keeps a dict's keys")
+    keys_offset = found[0]
+    names = [sys.intern(name) for name in ("alpha", "beta")]
+    values = [object(), object()]
+    combined = dict(zip(names, values, strict=True))
+    keys = _word(id(combined) + keys_offset)
+    entries = keys + indices_offset + (1 << ctypes.string_at(keys + index_size_offset, 1)[0])
+    pairs = [_word(entries + i * WORD) for i in range(2 * len(names))]
+    if _word(keys + entries_offset) != len(names) or pairs != [id(names[0]), id(values[0]), id(names[1]),
+                                                               id(values[1])]:
+        raise UnsupportedHostError("a dict's entries are not laid out as cpjit reads them")
+    if _word(id(combined) + keys_offset + WORD) != 0 or not words[keys_offset // WORD + 1]:
+        raise UnsupportedHostError("cannot find where this interpreter keeps a dict's shared values")
+    kind_offset = index_size_offset + 1  # dk_kind follows dk_log2_index_bytes
+    general = {1: object()}
+    kinds = [ctypes.string_at(_word(id(d) + keys_offset) + kind_offset, 1)[0] for d in (combined, general)]
+    if kinds[0] == kinds[1]:
+        raise UnsupportedHostError("cannot tell a dict of str keys by its keys' kind")
+    return keys_offset, keys_offset + WORD, kind_offset, kinds[0]
 
 
 def _member_offset() -> int:
