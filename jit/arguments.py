@@ -17,24 +17,31 @@ _MISSING = object()
 
 
 def bind(func: types.FunctionType, args: tuple[object, ...], kwargs: dict[str, object]) -> tuple[object, ...] | None:
-    """What ``inspect.signature(func).bind(*args, **kwargs)`` with defaults gives as ``args`` (the positional
-    parameters, then the excess of ``*args``); None when the call does not bind and the interpreter raises."""
+    """The values of ``func``'s parameters for a call, in the order of its variables (as ENTRY binds them):
+    positional, keyword-only, the tuple of ``*args``, the dict of ``**kwargs``; None when the call does not
+    bind (the interpreter then raises its own TypeError)."""
     code = func.__code__
-    count = code.co_argcount
+    count, keyword_count = code.co_argcount, code.co_kwonlyargcount
     var_positional = bool(code.co_flags & inspect.CO_VARARGS)
     var_keyword = bool(code.co_flags & inspect.CO_VARKEYWORDS)
     if len(args) > count and not var_positional:
         return None
-    values = [*args[:count], *[_MISSING] * (count - len(args))]
+    values = [*args[:count], *[_MISSING] * (count - len(args[:count]))]
     names = code.co_varnames[:count]
-    keyword_only = code.co_varnames[count : count + code.co_kwonlyargcount]
+    keyword_only = code.co_varnames[count:count + keyword_count]
+    keyword_values = dict.fromkeys(keyword_only, _MISSING)
+    extra: dict[str, object] = {}
     for name, value in kwargs.items():
         index = names.index(name) if name in names else -1
         if index >= code.co_posonlyargcount:
             if values[index] is not _MISSING:
                 return None  # multiple values for one argument
             values[index] = value
-        elif name not in keyword_only and not var_keyword:
+        elif name in keyword_values:
+            keyword_values[name] = value
+        elif var_keyword:
+            extra[name] = value
+        else:
             return None  # an unexpected keyword (or a positional-only one given by name)
     defaults = func.__defaults__ or ()
     first_default = count - len(defaults)
@@ -44,9 +51,29 @@ def bind(func: types.FunctionType, args: tuple[object, ...], kwargs: dict[str, o
                 return None
             values[index] = defaults[index - first_default]
     keyword_defaults = func.__kwdefaults__ or {}
-    if any(name not in kwargs and name not in keyword_defaults for name in keyword_only):
-        return None
-    return (*values, *args[count:])
+    for name, value in keyword_values.items():
+        if value is _MISSING:
+            if name not in keyword_defaults:
+                return None
+            keyword_values[name] = keyword_defaults[name]
+    rest: list[object] = [tuple(args[count:])] if var_positional else []
+    if var_keyword:
+        rest.append(extra)
+    return (*values, *keyword_values.values(), *rest)
+
+
+def binds_positionally(func: types.FunctionType) -> bool:
+    """Whether the parameters of ``func`` are positional only: its compiled code's slots are then the call's
+    positional arguments, as a direct call passes them."""
+    code = func.__code__
+    return not code.co_kwonlyargcount and not code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+
+
+def parameter_count(func: types.FunctionType) -> int:
+    """How many variables of ``func`` its parameters are: positional, keyword-only, ``*args``, ``**kwargs``."""
+    code = func.__code__
+    return (code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)
+            + bool(code.co_flags & inspect.CO_VARKEYWORDS))
 
 
 def is_generator(func: types.FunctionType) -> bool:

@@ -38,6 +38,7 @@ MAX_SPECIALIZATIONS = 8  # per function: beyond, new signatures run in the inter
 REBINDS_BEFORE_READ = 2  # a global found rebound this often is read at run time, no longer folded
 MAX_INVALIDATIONS = 8  # recompiles after a change of what the code assumed, before it runs in the interpreter
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08  # code flags, fixed since CPython 2
+NEVER_SIMPLE = (1 << 32) - 1  # ENTRY's count of arguments copied as they come, for a function that binds them
 MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code sends to the interpreter itself
 TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
 
@@ -166,7 +167,7 @@ class Dispatcher:
     def __init__(self, func: types.FunctionType, strict: bool) -> None:
         self.func = func
         self.strict = strict
-        self.parameter_count = func.__code__.co_argcount
+        self.parameter_count = arguments.parameter_count(func)
         self.metadata = function_metadata(func)
         self.refusal: str | None = None  # why the function itself cannot be compiled, once known
         self.invalidations = 0
@@ -199,6 +200,10 @@ class Dispatcher:
         if problem is None:
             self.rebuild()
 
+    @property
+    def binds_positionally(self) -> bool:
+        return arguments.binds_positionally(self.func)
+
     # --- calls that the machine code does not take --------------------------------------
 
     def entry_path(self, *args: object, **kwargs: object) -> object:
@@ -206,19 +211,25 @@ class Dispatcher:
         if self.refusal is not None:  # an older dispatcher's code, still running when the function was refused
             return self.func(*args, **kwargs)
         positional = arguments.bind(self.func, args, kwargs)
-        if positional is None:
-            return self.func(*args, **kwargs)  # the interpreter's own message, or parameters never compiled
+        if positional is None or not arguments.binds_positionally(self.func):
+            # The interpreter's own message; or a call ENTRY could not bind to `*args`, `**kwargs` or
+            # keyword-only parameters (a keyword of another spelling): their slots are no positional call.
+            return self.func(*args, **kwargs)
         key = tuple(type(value) for value in positional)
         if self.machine_code_takes(key, revalidate=False):
             return self.callable(*positional)
         return self.func(*args, **kwargs)
 
-    def slow_path(self, *positional: object) -> object:
+    def slow_path(self, *args: object, **kwargs: object) -> object:
         """CALL_SLOWPATH's: the dispatcher's guards failed, or no specialization has these argument types.
-        RETRY tells the stencil to call the compiled function again itself (its machine code takes the call)."""
-        if self.refusal is None and self.machine_code_takes(tuple(type(value) for value in positional)):
+        RETRY tells the stencil to call the compiled function again itself (its machine code takes the call).
+        The call is as the caller made it, rebuilt from the bound parameters where they are not all
+        positional (CALL_SLOWPATH's JitEntry)."""
+        positional = arguments.bind(self.func, args, kwargs) if kwargs or not self.binds_positionally else args
+        if (self.refusal is None and positional is not None
+                and self.machine_code_takes(tuple(type(value) for value in positional))):
             return RETRY
-        return self.func(*positional)
+        return self.func(*args, **kwargs)
 
     def machine_code_takes(self, key: tuple[type, ...], revalidate: bool = True) -> bool:
         """Whether a call with arguments of these types should go to the machine code now (compiling it first
@@ -277,7 +288,7 @@ class Dispatcher:
         self.refusal = None
         self.ir = None
         self.metadata = function_metadata(self.func)
-        self.parameter_count = self.func.__code__.co_argcount
+        self.parameter_count = arguments.parameter_count(self.func)
         self.invalidations += 1
         if self.invalidations > MAX_INVALIDATIONS:
             self.refuse(f"what it was compiled for changed {self.invalidations} times (a global rebound again and "
@@ -474,14 +485,14 @@ class Dispatcher:
     def entry_table(self) -> ctypes.Array[ctypes.c_void_p]:
         """The JitEntry of stencils/entry.c: what ENTRY needs to bind keywords and defaults itself."""
         code = self.func.__code__
-        count = code.co_argcount
-        binds = not code.co_kwonlyargcount and not code.co_flags & (CO_VARARGS | CO_VARKEYWORDS)
+        count, keyword_only = code.co_argcount, code.co_kwonlyargcount
         names = [0 if index < code.co_posonlyargcount else id(name)  # no keyword names a positional-only one
-                 for index, name in enumerate(code.co_varnames[:count])]
-        return (ctypes.c_void_p * (7 + count))(
+                 for index, name in enumerate(code.co_varnames[:count + keyword_only])]
+        return (ctypes.c_void_p * (11 + len(names)))(
             id(self.entry_path_object), id(self.func), layout.function_field_offset("__code__"), id(code),
-            layout.function_field_offset("__defaults__"), count if binds else (1 << 64) - 1,
-            layout.tuple_items_offset(), *names)
+            layout.function_field_offset("__defaults__"), count, layout.tuple_items_offset(), keyword_only,
+            layout.function_field_offset("__kwdefaults__"), int(bool(code.co_flags & CO_VARARGS)),
+            int(bool(code.co_flags & CO_VARKEYWORDS)), *names)
 
     def rebuild(self) -> None:
         """Emit the dispatcher for the current specializations and point the callable at it."""
@@ -494,7 +505,9 @@ class Dispatcher:
         specs = list(self.specializations.values())
         self.frame_size = max([count, *(s.lowered.frame_size for s in specs if s.lowered)])
         entry = self.entry_table()
-        code: list[Instruction] = [Instruction("ENTRY", (self.frame_size, count),
+        # A call of as many arguments is copied straight into the slots only where they are all positional.
+        simple_count = count if self.binds_positionally else NEVER_SIMPLE
+        code: list[Instruction] = [Instruction("ENTRY", (self.frame_size, simple_count),
                                                (frames.frame_stack_address(), ctypes.addressof(entry)))]
         guards = {guard_key(g): g for s in specs for g in s.guards()}
         keep: list[object] = [entry, self.func.__code__]
@@ -502,6 +515,8 @@ class Dispatcher:
         # code (CALL_ORIGINAL), checked after the specializations; a failed guard lands there too.
         interpreted = [key for key in self.fallbacks if key is not None and len(key) == count
                        and all(isinstance(t, type) for t in key)][:MAX_INTERPRETED_SIGNATURES]
+        if not self.binds_positionally:
+            interpreted = []  # CALL_ORIGINAL passes the slots positionally: the slow path rebuilds the call
         metadata = [g for g in guards.values() if isinstance(g, ir.MetadataGuard)]
         named = [g for g in guards.values() if isinstance(g, ir.GlobalGuard)]
         # The globals' guards are checked only when their namespace changed since they last held.
@@ -544,7 +559,8 @@ class Dispatcher:
                 code.append(Instruction("GUARD_TYPE", (position,), (id(python_type),), side_exit=next_key))
             code.append(Instruction("CALL_ORIGINAL", (count,), (id(self.func), frames.frame_stack_address())))
         keep.append(interpreted)
-        slow_cell = (ctypes.c_void_p * 3)(id(self.slow_path_object), id(self.callable), id(RETRY))
+        slow_cell = (ctypes.c_void_p * 4)(id(self.slow_path_object), id(self.callable), id(RETRY),
+                                          0 if self.binds_positionally else ctypes.addressof(entry))
         keep.append(slow_cell)
         code.append(Instruction("CALL_SLOWPATH", (count,), (ctypes.addressof(slow_cell), frames.frame_stack_address())))
         compiled = emitter().emit(code)

@@ -20,10 +20,23 @@ typedef struct {
     int64_t code_offset;       /* where the function object keeps __code__ */
     PyObject *code;            /* the code object the names below belong to */
     int64_t defaults_offset;   /* where it keeps __defaults__ (NULL: none), read at each call */
-    int64_t parameters;        /* positional parameters, or -1: ENTRY binds nothing itself */
+    int64_t parameters;        /* positional parameters */
     int64_t items_offset;      /* where a tuple keeps its items (after its PyVarObject size) */
-    PyObject *names[];         /* their names (NULL for a positional-only one: no keyword names it) */
+    int64_t keyword_only;      /* keyword-only parameters, after the positional ones */
+    int64_t kwdefaults_offset; /* where the function keeps __kwdefaults__ (NULL: none), read at each call */
+    int64_t varargs;           /* 1: a `*args` parameter (a new tuple) follows */
+    int64_t varkeywords;       /* 1: a `**kwargs` parameter (a new dict) follows that */
+    PyObject *names[];         /* the names of the positional and keyword-only ones (NULL for a positional-only
+                                * one: no keyword names it) */
 } JitEntry;
+
+extern PyTypeObject PyUnicode_Type;
+extern int PyUnicode_Compare(PyObject *, PyObject *);
+extern PyObject *PyTuple_New(Py_ssize_t);
+extern PyObject *PyDict_New(void);
+extern PyObject *PyDict_Copy(PyObject *);
+extern int PyDict_SetItem(PyObject *, PyObject *, PyObject *);
+extern PyObject *PyObject_Call(PyObject *, PyObject *, PyObject *);
 
 /* A tuple's size (its PyVarObject header, fixed by the stable ABI) and items
  * (at the offset jit/backend/layout.py found in the running interpreter). */
@@ -35,43 +48,119 @@ static inline PyObject **jit_items(JitEntry *entry, PyObject *tuple) {
     return (PyObject **)((char *)tuple + entry->items_offset);
 }
 
-/* Bind a call's arguments to the function's positional parameters in frame
- * slots 0..n-1 (borrowed references), as the interpreter would: positional
- * ones first, keywords by name (the names are interned: compared by address,
- * any other spelling goes to the slow path), then the defaults.  0 when the
- * call is not one this binds (the slow path decides, with the interpreter's
- * message for an error). */
-static inline __attribute__((always_inline)) int jit_bind(JitEntry *entry, JitSlot *frame, PyObject *const *args, size_t nargs,
-                           PyObject *kwnames) {
+/* What jit_bind made for the call (always inlined: ENTRY is one function). */
+static inline __attribute__((always_inline)) void jit_release_made(PyObject **made) {
+    for (int i = 0; i < 2; i++) {
+        if (made[i] != 0) {
+            Py_DECREF(made[i]);  /* the empty tuple may be immortal: Py_DECREF knows */
+        }
+    }
+}
+
+/* The index among the named parameters of the keyword `name`, compared by
+ * address (names are interned); `named` for a name that goes into `**kwargs`
+ * (checked by value too: the dict must not take what a parameter would); -1
+ * for a name this does not bind. */
+static inline __attribute__((always_inline)) int64_t jit_parameter_named(JitEntry *entry, PyObject *name,
+                                                                         int64_t named) {
+    int64_t i = 0;
+    while (i < named && entry->names[i] != name) {
+        i++;
+    }
+    if (i < named) {
+        return i;
+    }
+    if (!entry->varkeywords) {
+        return -1;
+    }
+    if (Py_TYPE(name) != &PyUnicode_Type) {
+        return -1;
+    }
+    for (i = 0; i < named; i++) {
+        if (entry->names[i] != 0 && PyUnicode_Compare(name, entry->names[i]) == 0) {
+            return -1; /* another spelling of a parameter's name: the slow path binds it */
+        }
+    }
+    return named;
+}
+
+/* Bind a call's arguments to the function's parameters in frame slots
+ * (borrowed references, but for the tuple of `*args` and the dict of
+ * `**kwargs`, new ones that go into made[0] and made[1]), as the interpreter
+ * would: positional ones first, keywords by name, then the defaults and the
+ * keyword-only defaults.  1 when bound; 0 when the call is not one this binds
+ * (the slow path decides, with the interpreter's message for an error); -1
+ * with an exception set. */
+static inline __attribute__((always_inline)) int jit_bind(JitEntry *entry, JitSlot *frame, PyObject *const *args,
+                                                          size_t nargs, PyObject *kwnames, PyObject **made) {
     int64_t count = entry->parameters;
-    if (count < 0 || nargs > (size_t)count ||
+    int64_t named = count + entry->keyword_only;
+    if ((nargs > (size_t)count && !entry->varargs) ||
         *(PyObject **)((char *)entry->function + entry->code_offset) != entry->code) {
         return 0;
     }
+    size_t given = nargs < (size_t)count ? nargs : (size_t)count;
 #pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
-    for (int64_t i = 0; i < count; i++) {
-        frame[i].o = (size_t)i < nargs ? args[i] : 0;
+    for (int64_t i = 0; i < named; i++) {
+        frame[i].o = (size_t)i < given ? args[i] : 0;
     }
     Py_ssize_t keywords = kwnames != 0 ? jit_size(kwnames) : 0;
     for (Py_ssize_t k = 0; k < keywords; k++) {
-        PyObject *name = jit_items(entry, kwnames)[k];
-        int64_t i = 0;
-        while (i < count && entry->names[i] != name) {
-            i++;
+        int64_t i = jit_parameter_named(entry, jit_items(entry, kwnames)[k], named);
+        if (i == named) {
+            continue; /* for **kwargs */
         }
-        if (i == count || frame[i].o != 0) {
+        if (i < 0 || frame[i].o != 0) {
             return 0; /* no such parameter, or given twice */
         }
         frame[i].o = args[nargs + (size_t)k];
     }
     PyObject *defaults = *(PyObject **)((char *)entry->function + entry->defaults_offset);
     int64_t first_default = count - (defaults != 0 ? (int64_t)jit_size(defaults) : 0);
-    for (int64_t i = (int64_t)nargs; i < count; i++) {
+    for (int64_t i = (int64_t)given; i < count; i++) {
         if (frame[i].o == 0) {
             if (i < first_default) {
                 return 0; /* missing: the interpreter's TypeError */
             }
             frame[i].o = jit_items(entry, defaults)[i - first_default];
+        }
+    }
+    for (int64_t i = count; i < named; i++) {
+        if (frame[i].o == 0) {
+            PyObject *kwdefaults = *(PyObject **)((char *)entry->function + entry->kwdefaults_offset);
+            frame[i].o = kwdefaults != 0 ? PyDict_GetItemWithError(kwdefaults, entry->names[i]) : 0;
+            if (frame[i].o == 0) {
+                return 0; /* missing (the name is a str: the lookup raises nothing) */
+            }
+        }
+    }
+    int64_t next = named;
+    if (entry->varargs) {
+        Py_ssize_t extra = nargs > (size_t)count ? (Py_ssize_t)(nargs - (size_t)count) : 0;
+        PyObject *rest = PyTuple_New(extra);
+        if (rest == 0) {
+            return -1;
+        }
+        for (Py_ssize_t j = 0; j < extra; j++) {
+            Py_INCREF(args[count + j]);
+            jit_items(entry, rest)[j] = args[count + j];
+        }
+        made[0] = rest;
+        frame[next++].o = rest;
+    }
+    if (entry->varkeywords) {
+        PyObject *more = PyDict_New();
+        if (more == 0) {
+            return -1;
+        }
+        made[1] = more;
+        frame[next].o = more;
+        for (Py_ssize_t k = 0; k < keywords; k++) {
+            PyObject *name = jit_items(entry, kwnames)[k];
+            if (jit_parameter_named(entry, name, named) == named &&
+                PyDict_SetItem(more, name, args[nargs + (size_t)k]) < 0) {
+                return -1;
+            }
         }
     }
     return 1;
@@ -135,12 +224,16 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
         for (size_t i = 0; i < nargs; i++) {
             frame[i].o = args[i];
         }
-    } else if (!jit_bind(entry, frame, args, nargs, kwnames)) {
+    }
+    PyObject *made[2] = {0, 0};
+    int bound = simple ? 1 : jit_bind(entry, frame, args, nargs, kwnames, made);
+    if (bound <= 0) {
+        jit_release_made(made);
         if (frame != top) {
             jit_previous_chunk(stack);
         }
         jit_leave_recursive_call(remaining);
-        return PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
+        return bound < 0 ? 0 : PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
     }
     stack->top = frame + frame_size;
     /* A plain call, not a tail call: the prototypes differ, and the frame is
@@ -151,6 +244,7 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
         jit_previous_chunk(stack);
     }
     jit_leave_recursive_call(remaining);
+    jit_release_made(made);
     return result;
 }
 
@@ -173,20 +267,63 @@ static inline __attribute__((always_inline)) PyObject *jit_hand_on(JitSlot *fram
     return result;
 }
 
+/* jit_hand_on for a function whose parameters are not all positional: the
+ * call is rebuilt, as `callable(*positional, *args, **keyword_only, **kwargs)`,
+ * from the slots ENTRY bound. */
+static inline __attribute__((always_inline)) PyObject *jit_hand_on_rebuilt(JitSlot *frame, PyObject *callable,
+                                                                           JitEntry *entry) {
+    int64_t count = entry->parameters, named = count + entry->keyword_only;
+    PyObject *rest = entry->varargs ? frame[named].o : 0;
+    PyObject *more = entry->varkeywords ? frame[named + entry->varargs].o : 0;
+    Py_ssize_t extra = rest != 0 ? jit_size(rest) : 0;
+    PyObject *positional = PyTuple_New(count + extra);
+    if (positional == 0) {
+        return 0;
+    }
+    for (Py_ssize_t j = 0; j < count + extra; j++) {
+        PyObject *item = j < count ? frame[j].o : jit_items(entry, rest)[j - count];
+        Py_INCREF(item);
+        jit_items(entry, positional)[j] = item;
+    }
+    PyObject *keywords = more != 0 ? PyDict_Copy(more) : PyDict_New();
+    PyObject *result = 0;
+    if (keywords != 0) {
+        int64_t i = count;
+        while (i < named && PyDict_SetItem(keywords, entry->names[i], frame[i].o) == 0) {
+            i++;
+        }
+        if (i == named) {
+            JitFrameStack *stack = (JitFrameStack *)OPERAND(1);
+            int32_t *remaining = jit_recursion_counter(stack, stack->owner);
+            if (remaining != 0) {
+                (*remaining)++;
+            }
+            result = PyObject_Call(callable, positional, keywords);
+            if (remaining != 0) {
+                (*remaining)--;
+            }
+        }
+        Py_DECREF(keywords);
+    }
+    Py_DECREF(positional);
+    return result;
+}
+
 /* The dispatcher's guards failed, or no specialization takes these argument
  * types: the slow path decides (and may compile).  OPERAND0 is {slow path,
- * compiled callable, sentinel}: when the slow path returns the sentinel, the
+ * compiled callable, sentinel, the JitEntry to rebuild the call with or NULL}: when the slow path returns the sentinel, the
  * machine code takes the call now, and the call is made again from here, so
  * that no Python frame of the compiler stands between the caller and the
  * compiled code (an exception's traceback shows none). */
 STENCIL(CALL_SLOWPATH) {
     PyObject **cell = (PyObject **)(uintptr_t)OPERAND(0);
-    PyObject *result = jit_hand_on(frame, cell[0]);
+    JitEntry *rebuilt = (JitEntry *)cell[3];  /* NULL: the slots are the call's positional arguments */
+    PyObject *result = rebuilt ? jit_hand_on_rebuilt(frame, cell[0], rebuilt) : jit_hand_on(frame, cell[0]);
     if (result != cell[2]) {
         return result;
     }
     Py_DECREF(result);
-    return jit_hand_on(frame, cell[1]);
+    return rebuilt ? jit_hand_on_rebuilt(frame, cell[1], rebuilt) : jit_hand_on(frame, cell[1]);
 }
 
 /* Argument types known to run in the interpreter: the original function. */

@@ -170,11 +170,10 @@ class Builder:
     def build(self) -> ir.Function:
         node = self.source.node
         arguments = node.args
-        if arguments.vararg or arguments.kwarg:
-            raise self.unsupported("'*args' and '**kwargs' parameters are not supported", node)
-        if arguments.kwonlyargs:
-            raise self.unsupported("keyword-only parameters are not supported", node)
-        for arg in [*arguments.posonlyargs, *arguments.args]:
+        # In the order of the code's variables: positional, keyword-only, then the tuple of `*args` and the
+        # dict of `**kwargs` (ENTRY binds a call to them; jit/arguments.py's bind does the same in Python).
+        for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                    *(extra for extra in (arguments.vararg, arguments.kwarg) if extra is not None)]:
             self.function.params.append(self.local(arg.arg))
         # The locals a nested def or lambda reads live in cells, made at entry (a parameter's holding it).
         for name in sorted(self.source.captured):
@@ -859,7 +858,7 @@ class Builder:
                     self.emit(ir.Opcode.CALL_INTRINSIC, dst=dst, args=args, arg=name)
                     return dst
             target = getattr(callee, "__jit_original__", callee)
-            if isinstance(target, types.FunctionType):
+            if isinstance(target, types.FunctionType) and arguments.binds_positionally(target):
                 self.emit(ir.Opcode.CALL_FUNCTION, dst=dst, args=args, callee=target)
             else:
                 # Anything else callable (or a call the intrinsic does not compile: min(a)) is called as it is:
