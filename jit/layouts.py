@@ -67,8 +67,10 @@ DEOPT_NULL, DEOPT_BOX_INT, DEOPT_BOX_FLOAT, DEOPT_BOX_BOOL, DEOPT_CONSTANT, DEOP
 
 # What an attribute cache found at its site (stencils/objects.c): nothing yet, an instance attribute among the
 # instance's values, a __slots__ member, a method on the type (instances with values, or without any dict), an
-# instance attribute in the instance's own dict (at a hint: its index there).
-ATTRIBUTE_EMPTY, ATTRIBUTE_VALUE, ATTRIBUTE_SLOT, ATTRIBUTE_METHOD, ATTRIBUTE_METHOD_NO_DICT, ATTRIBUTE_HINT = range(6)
+# instance attribute in the instance's own dict (at a hint: its index there), a method on a type whose instances
+# have a managed dict but no values (a subclass of list), for an instance that has made no dict yet.
+(ATTRIBUTE_EMPTY, ATTRIBUTE_VALUE, ATTRIBUTE_SLOT, ATTRIBUTE_METHOD, ATTRIBUTE_METHOD_NO_DICT, ATTRIBUTE_HINT,
+ ATTRIBUTE_METHOD_NO_DICT_YET) = range(7)
 # Where this interpreter keeps an instance's values (jit/backend/layout.py finds out): none that cpjit knows of;
 # after the object (3.13+, valid while a byte of their header says so); behind a pointer before the object,
 # NULL once a dict took them over (3.11); behind a word before the object tagged with bit 0 (3.12).
@@ -85,7 +87,7 @@ CONSTANTS: dict[str, int] = {
     "DEOPT_BOX_BOOL": DEOPT_BOX_BOOL, "DEOPT_CONSTANT": DEOPT_CONSTANT, "DEOPT_KEEP": DEOPT_KEEP,
     "ATTRIBUTE_EMPTY": ATTRIBUTE_EMPTY, "ATTRIBUTE_VALUE": ATTRIBUTE_VALUE, "ATTRIBUTE_SLOT": ATTRIBUTE_SLOT,
     "ATTRIBUTE_METHOD": ATTRIBUTE_METHOD, "ATTRIBUTE_METHOD_NO_DICT": ATTRIBUTE_METHOD_NO_DICT,
-    "ATTRIBUTE_HINT": ATTRIBUTE_HINT,
+    "ATTRIBUTE_HINT": ATTRIBUTE_HINT, "ATTRIBUTE_METHOD_NO_DICT_YET": ATTRIBUTE_METHOD_NO_DICT_YET,
     "VALUES_NONE": VALUES_NONE, "VALUES_INLINE": VALUES_INLINE, "VALUES_POINTER": VALUES_POINTER,
     "VALUES_TAGGED": VALUES_TAGGED, "ATTRIBUTE_TYPES": ATTRIBUTE_TYPES, "ATTRIBUTE_FILLS": ATTRIBUTE_FILLS,
 }

@@ -270,10 +270,14 @@ JIT_INLINE int jit_method_holds(const JitAttributeCache *cache, const JitAttribu
     if (entry->kind == ATTRIBUTE_METHOD_NO_DICT) {
         return 1;
     }
+    const JitObjectLayout *layout = cache->layout;
+    if (entry->kind == ATTRIBUTE_METHOD_NO_DICT_YET) {  /* neither a dict nor (before 3.13) values */
+        return *(void **)((char *)owner + layout->managed_dict_offset) == 0 &&
+               (cache->values_mode == VALUES_INLINE || *(void **)((char *)owner + layout->values_offset) == 0);
+    }
     if (entry->kind != ATTRIBUTE_METHOD) {
         return 0;
     }
-    const JitObjectLayout *layout = cache->layout;
     char *keys = *(char **)((char *)Py_TYPE(owner) + layout->cached_keys_offset);
     return keys == entry->keys && *(int64_t *)(keys + layout->keys_entries_offset) == entry->key_count &&
            jit_instance_values(cache->values_mode, entry->values_at, layout, owner) != 0;
@@ -311,6 +315,11 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
             entry.keys = keys;
         } else if ((flags & Py_TPFLAGS_MANAGED_DICT) == 0 && _PyObject_GetDictPtr(owner) == 0) {
             entry.kind = ATTRIBUTE_METHOD_NO_DICT;
+        } else if ((flags & Py_TPFLAGS_MANAGED_DICT) != 0 && !has_values &&
+                   *(void **)((char *)owner + layout->managed_dict_offset) == 0 &&
+                   (cache->values_mode == VALUES_INLINE ? (flags & layout->values_flag) == 0
+                                                        : *(void **)((char *)owner + layout->values_offset) == 0)) {
+            entry.kind = ATTRIBUTE_METHOD_NO_DICT_YET;  /* no values, and no dict yet: no attribute at all */
         }
         entry.method = found;
         entry.bind = PyType_GetSlot(Py_TYPE(found), Py_tp_descr_get);

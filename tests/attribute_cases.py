@@ -57,7 +57,12 @@ def make_world() -> types.SimpleNamespace:
     class Plain:
         pass
 
-    return types.SimpleNamespace(Base=Base, Sub=Sub, Other=Other, Slots=Slots, Lazy=Lazy, Prop=Prop, Plain=Plain)
+    class Listy(list):  # a managed dict, no values: no dict until an attribute is set
+        def method(self, i: Any) -> Any:
+            self.append(i)
+            return ("listy", len(self), i)
+
+    return types.SimpleNamespace(Base=Base, Sub=Sub, Other=Other, Slots=Slots, Lazy=Lazy, Prop=Prop, Plain=Plain, Listy=Listy)
 
 
 def objects(world: types.SimpleNamespace) -> list[Any]:
@@ -69,7 +74,7 @@ def objects(world: types.SimpleNamespace) -> list[Any]:
     del bare.x
     lazy = world.Lazy(8)
     del lazy.x
-    return [*made, with_dict, bare, lazy, world.Sub(9), world.Base(10)]
+    return [*made, with_dict, bare, lazy, world.Sub(9), world.Base(10), world.Listy()]
 
 
 # --- mutations, applied to (world, obj) at MUTATE_AT ------------------------------------------------------------

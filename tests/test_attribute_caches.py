@@ -11,6 +11,7 @@ order), a dict that shares the values (3.13+), reference counts, and the probe o
 from __future__ import annotations
 
 import sys
+import types
 from typing import Any
 
 import attribute_cases as cases
@@ -20,10 +21,17 @@ from refcounting import call_many
 import jit
 from jit.backend import layout
 
-KINDS = ["Base", "Sub", "Other", "Slots", "Lazy", "Prop"]
+KINDS = ["Base", "Sub", "Other", "Slots", "Lazy", "Prop", "Listy"]
 STEPS = 8
 
-COMPILED = {name: jit.compile(loop, strict=True) for name, loop in cases.LOOPS.items()}
+
+
+def fresh(function: Any) -> Any:
+    """``function`` compiled anew, with caches of its own: a cache shared by every test would have used up its
+    refills on earlier tests' worlds (each world's classes are new types)."""
+    copy = types.FunctionType(function.__code__, function.__globals__, function.__name__)
+    copy.__qualname__ = function.__qualname__
+    return jit.compile(copy, strict=True)
 
 
 def outcome(function: Any, *args: Any) -> Any:
@@ -35,7 +43,7 @@ def outcome(function: Any, *args: Any) -> Any:
 
 def run_in_fresh_world(function: Any, kind: str, mutation: str) -> Any:
     world = cases.make_world()
-    obj = world.Prop() if kind == "Prop" else getattr(world, kind)(1)
+    obj = getattr(world, kind)() if kind in ("Prop", "Listy") else getattr(world, kind)(1)
     mutate = cases.MUTATIONS[mutation]
     return outcome(function, obj, STEPS, lambda target: mutate(world, target))
 
@@ -54,7 +62,7 @@ def test_the_probe_finds_this_interpreters_layout() -> None:
 @pytest.mark.parametrize("loop", sorted(cases.LOOPS))
 def test_a_change_mid_loop_is_seen_as_the_interpreter_sees_it(loop: str, kind: str, mutation: str) -> None:
     expected = run_in_fresh_world(cases.LOOPS[loop], kind, mutation)
-    got = run_in_fresh_world(COMPILED[loop], kind, mutation)
+    got = run_in_fresh_world(fresh(cases.LOOPS[loop]), kind, mutation)
     assert got == expected
 
 
@@ -136,3 +144,18 @@ def test_more_attributes_than_shared_keys_hold(rounds: int) -> None:
     for value in range(rounds):
         world, other = cases.make_world(), cases.make_world()
         assert fast(world.Sub(0), value) == cases.store_wide(other.Sub(0), value)
+
+
+def test_a_hint_into_one_instances_dict_is_checked_on_another() -> None:
+    world = cases.make_world()
+    items = []
+    for order in (("x", "y"), ("y", "x"), ("z", "y", "x"), ("x",), ("y",)):
+        obj = world.Base(0)
+        obj.__dict__ = {name: f"{name}{len(items)}" for name in order}  # a dict of its own, in this order
+        items.append(obj)
+    fast = fresh(cases.read_all)
+    for _ in range(3):
+        assert fast(items) == cases.read_all(items)
+    del items[1].__dict__["x"]
+    items[0].__dict__.update({f"k{index}": index for index in range(30)})  # its entries move
+    assert fast(items) == cases.read_all(items)
