@@ -62,7 +62,8 @@ def make_world() -> types.SimpleNamespace:
             self.append(i)
             return ("listy", len(self), i)
 
-    return types.SimpleNamespace(Base=Base, Sub=Sub, Other=Other, Slots=Slots, Lazy=Lazy, Prop=Prop, Plain=Plain, Listy=Listy)
+    return types.SimpleNamespace(Base=Base, Sub=Sub, Other=Other, Slots=Slots, Lazy=Lazy, Prop=Prop, Plain=Plain,
+                                 Listy=Listy)
 
 
 def objects(world: types.SimpleNamespace) -> list[Any]:
