@@ -133,6 +133,10 @@ STATUS_STENCIL(DELETE_ATTR, PyObject_SetAttr(SLOT(0).o, OBJECT_OPERAND(0), 0))
 extern char PyObject_GenericGetAttr[];
 extern char PyObject_GenericSetAttr[];
 extern PyTypeObject PyMemberDescr_Type;
+extern PyTypeObject PyType_Type;
+extern PyTypeObject PyStaticMethod_Type;
+extern PyTypeObject PyClassMethod_Type;
+extern PyTypeObject PyFunction_Type;
 extern PyObject **_PyObject_GetDictPtr(PyObject *);
 
 #define Py_tp_getattro 58
@@ -295,7 +299,8 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
     int64_t attempt = cache->fills++;
     PyTypeObject *type = Py_TYPE(owner);
     void *generic = use == FILL_STORE ? (void *)PyObject_GenericSetAttr : (void *)PyObject_GenericGetAttr;
-    if (PyType_GetSlot(type, use == FILL_STORE ? Py_tp_setattro : Py_tp_getattro) != generic) {
+    if (PyType_GetSlot(type, use == FILL_STORE ? Py_tp_setattro : Py_tp_getattro) != generic &&
+        (type != &PyType_Type || use == FILL_STORE)) {  /* a class's attributes: type's own lookup, below */
         return;
     }
     const JitObjectLayout *layout = cache->layout;
@@ -309,7 +314,58 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
     entry.values_at = cache->values_mode == VALUES_INLINE ? jit_basic_size(type) : layout->values_offset;
     char *keys = (flags & layout->values_flag) ? *(char **)((char *)type + layout->cached_keys_offset) : 0;
     int has_values = keys != 0 && jit_instance_values(cache->values_mode, entry.values_at, layout, owner) != 0;
-    if (use != FILL_STORE && found != 0 && (PyType_GetFlags(Py_TYPE(found)) & Py_TPFLAGS_METHOD_DESCRIPTOR)) {
+    if (use == FILL_METHOD && type == &PyType_Type && found == 0) {
+        /* `Class.name(...)` of a function or a staticmethod in the class's MRO: the class gives the callable
+         * itself (the staticmethod's), which the call gets without `self`. */
+        PyTypeObject *owner_class = (PyTypeObject *)owner;
+        PyObject *value = _PyType_Lookup(owner_class, cache->name);
+        uint32_t own_version = jit_type_version(owner_class, version_offset);
+        if (value == 0 || own_version == 0) {
+            return;
+        }
+        if (Py_TYPE(value) == &PyStaticMethod_Type) {
+            typedef PyObject *(*Get)(PyObject *, PyObject *, PyObject *);
+            PyObject *callable = ((Get)PyType_GetSlot(Py_TYPE(value), Py_tp_descr_get))(value, 0, owner);
+            if (callable == 0) {
+                PyErr_Clear();
+                return;
+            }
+            Py_DECREF(callable);  /* the staticmethod holds it while the class keeps its version */
+            value = callable;
+        } else if (Py_TYPE(value) == &PyClassMethod_Type) {
+            /* bound to the class: its function is called with the class first, which the vector has */
+            PyObject *function = PyObject_GetAttrString(value, "__func__");
+            if (function == 0) {
+                PyErr_Clear();
+                return;
+            }
+            Py_DECREF(function);  /* the classmethod holds it */
+            value = function;
+            entry.index = 1;
+        } else if (Py_TYPE(value) != &PyFunction_Type) {
+            return;
+        }
+        entry.kind = ATTRIBUTE_CLASS;
+        entry.keys = (char *)owner;
+        entry.key_count = own_version;
+        entry.method = value;
+    } else if (use == FILL_LOAD && type == &PyType_Type && found == 0) {
+        /* An attribute of a class, in its MRO, valid while the class keeps its version: a plain value, or a
+         * descriptor bound at each load as type's lookup binds it.  The metatype's own attributes (found != 0)
+         * come first in that lookup: then no entry. */
+        PyTypeObject *owner_class = (PyTypeObject *)owner;
+        PyObject *value = _PyType_Lookup(owner_class, cache->name);
+        uint32_t own_version = jit_type_version(owner_class, version_offset);
+        if (value == 0 || own_version == 0) {
+            return;
+        }
+        entry.bind = PyType_GetSlot(Py_TYPE(value), Py_tp_descr_get);  /* a descriptor: bound at each load */
+        entry.kind = ATTRIBUTE_CLASS;
+        entry.keys = (char *)owner;
+        entry.key_count = own_version;
+        entry.method = value;
+    } else if (use != FILL_STORE && found != 0 &&
+               (PyType_GetFlags(Py_TYPE(found)) & Py_TPFLAGS_METHOD_DESCRIPTOR)) {
         if (has_values && jit_shared_key(layout, keys, cache->name, &entry.key_count) < 0) {
             entry.kind = ATTRIBUTE_METHOD;
             entry.keys = keys;
@@ -328,7 +384,7 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
         }
     } else if (found == 0) {
         entry.index = has_values ? jit_shared_key(layout, keys, cache->name, &entry.key_count) : -1;
-        PyObject **values = jit_instance_values(cache->values_mode, entry.values_at, layout, owner);
+        PyObject **values = has_values ? jit_instance_values(cache->values_mode, entry.values_at, layout, owner) : 0;
         if (entry.index >= 0 && (use == FILL_LOAD || layout->appends_values || values[entry.index] != 0)) {
             entry.kind = ATTRIBUTE_VALUE;
         } else if (use == FILL_LOAD && !has_values && (flags & Py_TPFLAGS_MANAGED_DICT) != 0) {
@@ -374,6 +430,20 @@ STENCIL(LOAD_ATTR_CACHED) {
             value = *(PyObject **)((char *)owner + entry->index);
             if (value != 0) {
                 Py_INCREF(value);
+            }
+        } else if (entry->kind == ATTRIBUTE_CLASS) {
+            if ((char *)owner == entry->keys &&
+                jit_type_version((PyTypeObject *)owner, OPARG(2)) == (uint32_t)entry->key_count) {
+                if (entry->bind != 0) {  /* what type's own lookup does: the descriptor's get, no instance */
+                    typedef PyObject *(*Bind)(PyObject *, PyObject *, PyObject *);
+                    value = ((Bind)entry->bind)(entry->method, 0, owner);
+                    if (value == 0) {
+                        ERROR();
+                    }
+                } else {
+                    value = entry->method;
+                    Py_INCREF(value);
+                }
             }
         } else if (entry->kind == ATTRIBUTE_HINT) {
             value = jit_hinted_value(cache->layout, owner, entry->values_at, entry->index, cache->name);
@@ -627,7 +697,16 @@ STENCIL(CALL_METHOD_CACHED) {
     PyObject *owner = vector[0];
     JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(3));
     PyObject *result;
-    if (entry != 0 && jit_method_holds(cache, entry, owner)) {
+    if (entry != 0 && entry->kind == ATTRIBUTE_CLASS && (char *)owner == entry->keys &&
+        jit_type_version((PyTypeObject *)owner, OPARG(3)) == (uint32_t)entry->key_count) {
+        PyObject *callable = entry->method;
+        Py_INCREF(callable);
+        int64_t with_class = entry->index;  /* 1: a classmethod's function, the class first */
+        result = PyObject_Vectorcall(callable, vector + 1 - with_class,
+                                     (OPARG(2) - 1 + (size_t)with_class) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                     OBJECT_OPERAND(1));
+        Py_DECREF(callable);
+    } else if (entry != 0 && jit_method_holds(cache, entry, owner)) {
         PyObject *method = entry->method;
         Py_INCREF(method);  /* the call may rebind it on the type */
         result = PyObject_Vectorcall(method, vector, OPARG(2) | PY_VECTORCALL_ARGUMENTS_OFFSET, OBJECT_OPERAND(1));

@@ -262,3 +262,85 @@ def store_wide(obj: Any, value: Any) -> Any:
     obj.w20 = obj.w21 = obj.w22 = obj.w23 = obj.w24 = obj.w25 = obj.w26 = obj.w27 = obj.w28 = obj.w29 = value
     obj.w30 = obj.w31 = obj.w32 = obj.w33 = obj.w34 = obj.w35 = obj.w36 = obj.w37 = obj.w38 = obj.w39 = value
     return list(vars(obj).items())
+
+
+def class_attributes(cls: Any, steps: Any, mutate: Any) -> Any:
+    seen = []
+    for i in range(steps):
+        try:
+            seen.append((cls.limit, cls.__name__))
+        except AttributeError as error:
+            seen.append(str(error))
+        if i == MUTATE_AT:
+            mutate(cls)
+    return seen
+
+
+def make_classes() -> types.SimpleNamespace:
+    class Base:
+        limit = 10
+
+    class Sub(Base):
+        pass
+
+    class Meta(type):
+        pass
+
+    class WithMeta(metaclass=Meta):
+        limit = 20
+
+    class Described:
+        limit = staticmethod(len)
+
+    return types.SimpleNamespace(Base=Base, Sub=Sub, WithMeta=WithMeta, Meta=Meta, Described=Described)
+
+
+CLASS_MUTATIONS: dict[str, Callable[[Any, Any], None]] = {
+    "nothing": lambda classes, cls: None,
+    "rebound on the class": lambda classes, cls: setattr(cls, "limit", 99),
+    "rebound on the base": lambda classes, cls: setattr(classes.Base, "limit", 77),
+    "deleted from the base": lambda classes, cls: delattr(classes.Base, "limit"),
+    "a property on the metaclass": lambda classes, cls: setattr(classes.Meta, "limit", property(lambda c: "meta")),
+    "a descriptor on the class": lambda classes, cls: setattr(cls, "limit", staticmethod(abs)),
+}
+
+
+def class_calls(cls: Any, steps: Any, mutate: Any) -> Any:
+    seen = []
+    for i in range(steps):
+        try:
+            seen.append(cls.combine(i, 1))
+        except (AttributeError, TypeError) as error:
+            seen.append(str(error))
+        if i == MUTATE_AT:
+            mutate(cls)
+    return seen
+
+
+def make_callers() -> types.SimpleNamespace:
+    class Static:
+        @staticmethod
+        def combine(a: Any, b: Any) -> Any:
+            return ("static", a + b)
+
+    class Plain:
+        def combine(a: Any, b: Any) -> Any:
+            return ("plain", a - b)
+
+    class ClassMethod:
+        @classmethod
+        def combine(cls, a: Any, b: Any) -> Any:
+            return (cls.__name__, a * b)
+
+    class Sub(Static):
+        pass
+
+    return types.SimpleNamespace(Static=Static, Plain=Plain, ClassMethod=ClassMethod, Sub=Sub)
+
+
+CALLER_MUTATIONS: dict[str, Callable[[Any, Any], None]] = {
+    "nothing": lambda callers, cls: None,
+    "rebound": lambda callers, cls: setattr(cls, "combine", staticmethod(lambda a, b: ("new", a))),
+    "rebound on the base": lambda callers, cls: setattr(callers.Static, "combine", staticmethod(max)),
+    "a plain value": lambda callers, cls: setattr(cls, "combine", 5),
+}

@@ -159,3 +159,27 @@ def test_a_hint_into_one_instances_dict_is_checked_on_another() -> None:
     del items[1].__dict__["x"]
     items[0].__dict__.update({f"k{index}": index for index in range(30)})  # its entries move
     assert fast(items) == cases.read_all(items)
+
+
+@pytest.mark.parametrize("mutation", sorted(cases.CLASS_MUTATIONS))
+@pytest.mark.parametrize("kind", ["Base", "Sub", "WithMeta", "Described"])
+def test_attributes_of_classes(kind: str, mutation: str) -> None:
+    def run(function: Any) -> Any:
+        classes = cases.make_classes()
+        mutate = cases.CLASS_MUTATIONS[mutation]
+        return outcome(function, getattr(classes, kind), STEPS, lambda cls: mutate(classes, cls))
+
+    expected = run(cases.class_attributes)
+    assert run(fresh(cases.class_attributes)) == expected
+
+
+@pytest.mark.parametrize("mutation", sorted(cases.CALLER_MUTATIONS))
+@pytest.mark.parametrize("kind", ["Static", "Plain", "ClassMethod", "Sub"])
+def test_calls_of_functions_of_classes(kind: str, mutation: str) -> None:
+    def run(function: Any) -> Any:
+        callers = cases.make_callers()
+        mutate = cases.CALLER_MUTATIONS[mutation]
+        return outcome(function, getattr(callers, kind), STEPS, lambda cls: mutate(callers, cls))
+
+    expected = run(cases.class_calls)
+    assert run(fresh(cases.class_calls)) == expected
