@@ -27,6 +27,7 @@
 #define ATTRIBUTE_METHOD_NO_DICT 4
 #define ATTRIBUTE_HINT 5
 #define ATTRIBUTE_METHOD_NO_DICT_YET 6
+#define ATTRIBUTE_CLASS 7
 #define VALUES_NONE 0
 #define VALUES_INLINE 1
 #define VALUES_POINTER 2
@@ -215,11 +216,14 @@ struct JitAttributeEntry {
      * the offset of the word that points to the instance's dict. */
     int64_t values_at;
     /* VALUE: the attribute's index among the values; SLOT: its byte offset; HINT: its
-     * index among the entries of the instance's dict (checked: the entry's key must be the name). */
+     * index among the entries of the instance's dict (checked: the entry's key must be the name); CLASS, in a
+     * call: 1 when the class is the first argument (a classmethod's function). */
     int64_t index;
-    char *keys;  /* METHOD: the type's shared keys, which do not hold the name ... */
-    int64_t key_count;  /* ... among the names they held then */
-    PyObject *method;  /* METHOD: what the type has (borrowed: the type holds it while its version holds) */
+    char *keys;  /* METHOD: the type's shared keys, which do not hold the name ...; CLASS: the class */
+    int64_t key_count;  /* ... among the names they held then; CLASS: the class's own version */
+    /* METHOD, CLASS: what the type has (borrowed: the type holds it while its version
+     * holds). */
+    PyObject *method;
     void *bind;  /* METHOD, for a load: the method's tp_descr_get, which makes the bound method */
 };
 _Static_assert(__builtin_offsetof(JitAttributeEntry, version) == 0, "JitAttributeEntry as jit/layouts.py lays it out");
