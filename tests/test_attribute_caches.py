@@ -41,11 +41,21 @@ def outcome(function: Any, *args: Any) -> Any:
         return ("raise", type(error), str(error))
 
 
-def run_in_fresh_world(function: Any, kind: str, mutation: str) -> Any:
-    world = cases.make_world()
-    obj = getattr(world, kind)() if kind in ("Prop", "Listy") else getattr(world, kind)(1)
-    mutate = cases.MUTATIONS[mutation]
-    return outcome(function, obj, STEPS, lambda target: mutate(world, target))
+def same_in_fresh_worlds(function: Any, make: Any, subject: Any, mutations: Any, mutation: str) -> None:
+    """``function(subject(world), STEPS, mutate)`` gives the interpreter's outcome compiled, each run in a world
+    of its own (``make()``), the mutation applied to it mid-loop."""
+
+    def run(callee: Any) -> Any:
+        world = make()
+        mutate = mutations[mutation]
+        return outcome(callee, subject(world), STEPS, lambda target: mutate(world, target))
+
+    expected = run(function)
+    assert run(fresh(function)) == expected
+
+
+def instance_of(kind: str) -> Any:
+    return lambda world: getattr(world, kind)() if kind in ("Prop", "Listy") else getattr(world, kind)(1)
 
 
 def test_the_probe_finds_this_interpreters_layout() -> None:
@@ -61,9 +71,7 @@ def test_the_probe_finds_this_interpreters_layout() -> None:
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("loop", sorted(cases.LOOPS))
 def test_a_change_mid_loop_is_seen_as_the_interpreter_sees_it(loop: str, kind: str, mutation: str) -> None:
-    expected = run_in_fresh_world(cases.LOOPS[loop], kind, mutation)
-    got = run_in_fresh_world(fresh(cases.LOOPS[loop]), kind, mutation)
-    assert got == expected
+    same_in_fresh_worlds(cases.LOOPS[loop], cases.make_world, instance_of(kind), cases.MUTATIONS, mutation)
 
 
 @pytest.mark.parametrize("function", [cases.read_all, cases.write_all, cases.call_all])
@@ -164,22 +172,12 @@ def test_a_hint_into_one_instances_dict_is_checked_on_another() -> None:
 @pytest.mark.parametrize("mutation", sorted(cases.CLASS_MUTATIONS))
 @pytest.mark.parametrize("kind", ["Base", "Sub", "WithMeta", "Described"])
 def test_attributes_of_classes(kind: str, mutation: str) -> None:
-    def run(function: Any) -> Any:
-        classes = cases.make_classes()
-        mutate = cases.CLASS_MUTATIONS[mutation]
-        return outcome(function, getattr(classes, kind), STEPS, lambda cls: mutate(classes, cls))
-
-    expected = run(cases.class_attributes)
-    assert run(fresh(cases.class_attributes)) == expected
+    same_in_fresh_worlds(cases.class_attributes, cases.make_classes, lambda classes: getattr(classes, kind),
+                         cases.CLASS_MUTATIONS, mutation)
 
 
 @pytest.mark.parametrize("mutation", sorted(cases.CALLER_MUTATIONS))
 @pytest.mark.parametrize("kind", ["Static", "Plain", "ClassMethod", "Sub"])
 def test_calls_of_functions_of_classes(kind: str, mutation: str) -> None:
-    def run(function: Any) -> Any:
-        callers = cases.make_callers()
-        mutate = cases.CALLER_MUTATIONS[mutation]
-        return outcome(function, getattr(callers, kind), STEPS, lambda cls: mutate(callers, cls))
-
-    expected = run(cases.class_calls)
-    assert run(fresh(cases.class_calls)) == expected
+    same_in_fresh_worlds(cases.class_calls, cases.make_callers, lambda callers: getattr(callers, kind),
+                         cases.CALLER_MUTATIONS, mutation)
