@@ -939,3 +939,58 @@ VALUE_CASES: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
     (walrus_in_loop, ([1, 2],)), (walrus_values, ("v",)), (read_assigned_global, ()),
 ]
 
+
+
+
+def big_dict_display(key: Any) -> Any:
+    # 36 pairs: CPython's compiler stores the pairs of a run longer than 16 one by one (a key that cannot be
+    # hashed stops the evaluation there), and a shorter run at once.
+    n = noted
+    return {
+        n(0): n(-0), n(1): n(-1), n(2): n(-2), key: n(-3), n(4): n(-4), n(5): n(-5),
+        n(6): n(-6), n(7): n(-7), n(8): n(-8), n(9): n(-9), n(10): n(-10), n(11): n(-11),
+        n(12): n(-12), n(13): n(-13), n(14): n(-14), n(15): n(-15), n(16): n(-16), n(17): n(-17),
+        n(18): n(-18), n(19): n(-19), n(20): n(-20), n(21): n(-21), n(22): n(-22), n(23): n(-23),
+        n(24): n(-24), n(25): n(-25), n(26): n(-26), n(27): n(-27), n(28): n(-28), n(29): n(-29),
+        n(30): n(-30), n(31): n(-31), n(32): n(-32), n(33): n(-33), n(34): n(-34), n(35): n(-35),
+    }
+
+
+def big_dict_display_after_double_star(m: Any, key: Any) -> Any:
+    n = noted
+    return {
+        **m,
+        n(0): n(-0), n(1): n(-1), n(2): n(-2), n(3): n(-3), n(4): n(-4), n(5): n(-5),
+        n(6): n(-6), n(7): n(-7), n(8): n(-8), n(9): n(-9), n(10): n(-10), n(11): n(-11),
+        n(12): n(-12), n(13): n(-13), n(14): n(-14), n(15): n(-15), n(16): n(-16), n(17): n(-17),
+        n(18): n(-18), n(19): n(-19), key: n(-20), n(21): n(-21),
+    }
+
+
+def big_set_display(key: Any) -> Any:
+    n = noted
+    return {
+        n(0), n(1), n(2), key, n(4), n(5),
+        n(6), n(7), n(8), n(9), n(10), n(11),
+        n(12), n(13), n(14), n(15), n(16), n(17),
+        n(18), n(19), n(20), n(21), n(22), n(23),
+        n(24), n(25), n(26), n(27), n(28), n(29),
+        n(30), n(31), n(32),
+    }
+
+
+def walrus_everywhere(x: Any) -> Any:
+    d = {"a": 1, "b": 2}
+    return (two(x, (x := 2)), [x, (x := 3)], x < (x := 4) < 9, d.get(x, (x := 5)), two(x, b=(x := 6)),
+            "abcdefghij"[x - 6:(x := 8)], f"{x}{(x := 9)}", {x: (x := 10)}, (x, *[(x := 11)]), x)
+
+
+def walrus_subscript_owner(xs: Any) -> Any:
+    original = xs
+    xs[0] = (xs := [7, 8])[1]  # the target after the value: the new list's item
+    xs[(xs := original)[0] - 1] += (xs := [5])[0]
+    return xs, original
+
+
+def two(a: Any, b: Any) -> Any:
+    return (a, b)

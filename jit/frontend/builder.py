@@ -52,6 +52,9 @@ def reads_the_frame(callee: object, arguments: int) -> bool:
     return inspect is not None and (callee is getattr(inspect, "currentframe", None)
                                     or callee is getattr(inspect, "stack", None))
 MISSING = ir.MISSING  # a callee the compiler does not know before the code runs
+# CPython's compiler builds a display of more items than this (its STACK_USE_GUIDELINE) item by item, each stored
+# once evaluated (compile.c): where an item cannot be stored (a key or set item that cannot be hashed) shows it.
+BIG_DISPLAY = 30
 CONVERSIONS = {-1: None, ord("s"): "s", ord("r"): "r", ord("a"): "a"}  # an f-string's !s !r !a
 # The numbers of arguments a math intrinsic is compiled for: the lowering calls it with one or two.
 MATH_INTRINSIC_COUNTS = (1, 2)
@@ -146,6 +149,9 @@ class Builder:
         self.exits: list[tuple[str, object, object]] = []
         self.line = source.line(node)
         self.line_offset = source.line_offset  # a node's line is node.lineno + this (FunctionSource.line)
+        # The locals an assignment expression stores: the only ones a later operand of the same expression can
+        # change (see kept()).
+        self.walrus_targets = {n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)}
 
     # --- helpers -----------------------------------------------------------------
 
@@ -230,7 +236,7 @@ class Builder:
             # `a, b = b, a + b` makes no tuple: all right-hand values first, as Python does, then the stores,
             # in order.  A value that is a variable needs a copy only if an earlier store of this statement
             # overwrites that variable.
-            values = [self.expression(value_node) for value_node in node.value.elts]
+            values = list(self.operands(node.value.elts))
             names = [element.id if isinstance(element, ast.Name) else "" for element in target.elts]
             values = [
                 self.materialize(value) if isinstance(value, ir.Var) and value.name in names[:position] else value
@@ -256,17 +262,17 @@ class Builder:
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
         target = node.target
         if isinstance(target, ast.Name):
-            current = self.load_name(target.id, target)
+            current = self.kept(self.load_name(target.id, target), [node.value])
             self.assign(target, self.binary(node.op, current, node.value, node, augmented=True))
         elif isinstance(target, ast.Attribute):
-            owner = self.materialize(self.expression(target.value))
+            owner = self.kept(self.expression(target.value), [node.value])
             current = self.temp()
             self.emit(ir.Opcode.LOAD_ATTR, dst=current, args=(owner,), arg=target.attr)
             value = self.binary(node.op, current, node.value, node, augmented=True)
             self.emit(ir.Opcode.STORE_ATTR, args=(owner, value), arg=target.attr)
         elif isinstance(target, ast.Subscript):
-            owner = self.materialize(self.expression(target.value))
-            key = self.materialize(self.subscript(target.slice))
+            owner = self.kept(self.expression(target.value), [target.slice, node.value])
+            key = self.kept(self.subscript(target.slice), [node.value])
             current = self.temp()
             self.emit(ir.Opcode.BINARY_SUBSCR, dst=current, args=(owner, key))
             value = self.binary(node.op, current, node.value, node, augmented=True)
@@ -290,7 +296,7 @@ class Builder:
             owner = self.expression(target.value)
             self.emit(ir.Opcode.STORE_ATTR, args=(owner, value), arg=target.attr)
         elif isinstance(target, ast.Subscript):
-            owner = self.materialize(self.expression(target.value))
+            owner = self.kept(self.expression(target.value), [target.slice])
             key = self.subscript(target.slice)
             self.emit(ir.Opcode.STORE_SUBSCR, args=(owner, key, value))
         elif isinstance(target, ast.Tuple | ast.List):
@@ -317,6 +323,16 @@ class Builder:
             item = self.temp()
             self.emit(ir.Opcode.TUPLE_ITEM, dst=item, args=(items,), arg=str(index))
             self.assign(target, item)
+
+    def kept(self, value: ir.Operand, later: Iterable[ast.AST]) -> ir.Operand:
+        """``value``, read before the expressions ``later`` are evaluated: a copy if one of them stores the
+        local it is (``x + (x := 5)`` adds the old x, as the interpreter does), else itself."""
+        if not isinstance(value, ir.Var) or value.name not in self.walrus_targets:
+            return value
+        for node in later:
+            if any(isinstance(n, ast.NamedExpr) and n.target.id == value.name for n in ast.walk(node)):
+                return self.materialize(value)
+        return value
 
     def materialize(self, value: ir.Operand) -> ir.Operand:
         """A copy of ``value`` that later stores cannot change (for tuple assignment)."""
@@ -771,7 +787,7 @@ class Builder:
         raise self.unsupported(f"name {name!r} is not defined", node)
 
     def expr_BinOp(self, node: ast.BinOp) -> ir.Operand:
-        return self.binary(node.op, self.expression(node.left), node.right, node)
+        return self.binary(node.op, self.kept(self.expression(node.left), [node.right]), node.right, node)
 
     def binary(self, op: ast.operator, left: ir.Operand, right_node: ast.expr, node: ast.AST,
                augmented: bool = False) -> ir.Var:
@@ -794,14 +810,13 @@ class Builder:
 
     def expr_Compare(self, node: ast.Compare) -> ir.Operand:
         if len(node.ops) == 1:
-            return self.comparison(node.ops[0], self.expression(node.left), self.expression(node.comparators[0]),
-                                   node)
+            return self.comparison(node.ops[0], *self.operands((node.left, node.comparators[0])), node)
         # a < b < c: each middle operand evaluated once; the value of the first false comparison, else the last.
         dst = self.temp()
         end = self.function.new_label("chain_end")
-        left = self.expression(node.left)
+        left = self.kept(self.expression(node.left), node.comparators)
         for index, (op, comparator) in enumerate(zip(node.ops, node.comparators, strict=True)):
-            right = self.materialize(self.expression(comparator))
+            right = self.kept(self.expression(comparator), node.comparators[index + 1:])
             self.comparison(op, left, right, node, dst)
             if index < len(node.ops) - 1:
                 self.emit(ir.Opcode.POP_JUMP_IF_FALSE, args=(dst,), target=end)
@@ -870,7 +885,7 @@ class Builder:
         if callee is MISSING and isinstance(node.func, ast.Attribute) and all(map(self.inert, values)):
             # obj.m(x, 1): the method looked up and called in one op (no bound method).  Python looks it up
             # before it evaluates the arguments: only arguments whose evaluation runs no code may come after.
-            owner = self.materialize(self.expression(node.func.value))
+            owner = self.kept(self.expression(node.func.value), values)
             self.emit(ir.Opcode.CALL_METHOD, dst=dst, args=(owner, *self.operands(values)), arg=node.func.attr,
                       callee=names or None)
             return dst
@@ -911,7 +926,7 @@ class Builder:
         positional: ir.Operand
         if len(node.args) == 1 and isinstance(node.args[0], ast.Starred):
             # f(*a): a itself, which the call turns into a tuple (with the callable in its TypeError).
-            positional = self.materialize(self.expression(node.args[0].value))
+            positional = self.kept(self.expression(node.args[0].value), node.keywords)
         else:
             grown = self.grown(node.args, ir.Opcode.BUILD_LIST, ir.Opcode.LIST_APPEND, ir.Opcode.LIST_EXTEND)
             positional = self.temp()
@@ -923,9 +938,9 @@ class Builder:
         mappings = [keyword for keyword in node.keywords if keyword.arg is None]
         keywords: ir.Operand
         if not mappings:
-            pairs: list[ir.Operand] = []
-            for keyword in node.keywords:
-                pairs += [ir.Const(keyword.arg), self.materialize(self.expression(keyword.value))]
+            values = self.operands(keyword.value for keyword in node.keywords)
+            pairs = [part for keyword, value in zip(node.keywords, values, strict=True)
+                     for part in (ir.Const(keyword.arg), value)]
             keywords = self.built(ir.Opcode.BUILD_MAP, tuple(pairs))
         elif len(node.keywords) == 1:
             keywords = self.expression(mappings[0].value)  # f(**m): m itself, which the call turns into a dict
@@ -967,7 +982,8 @@ class Builder:
 
     def operands(self, nodes: Iterable[ast.expr]) -> tuple[ir.Operand, ...]:
         """Expressions evaluated in order, each value kept from what later ones may store (a walrus)."""
-        return tuple(self.materialize(self.expression(node)) for node in nodes)
+        nodes = list(nodes)
+        return tuple(self.kept(self.expression(node), nodes[index + 1:]) for index, node in enumerate(nodes))
 
     def expr_Attribute(self, node: ast.Attribute) -> ir.Operand:
         module = self.module_of(node.value)
@@ -982,7 +998,7 @@ class Builder:
         return dst
 
     def expr_Subscript(self, node: ast.Subscript) -> ir.Operand:
-        owner = self.materialize(self.expression(node.value))
+        owner = self.kept(self.expression(node.value), [node.slice])
         dst = self.temp()
         self.emit(ir.Opcode.BINARY_SUBSCR, dst=dst, args=(owner, self.subscript(node.slice)))
         return dst
@@ -992,8 +1008,8 @@ class Builder:
         return self.expression(node)
 
     def expr_Slice(self, node: ast.Slice) -> ir.Operand:
-        parts = tuple(ir.Const(None) if part is None else self.materialize(self.expression(part))
-                      for part in (node.lower, node.upper, node.step))
+        given = iter(self.operands(part for part in (node.lower, node.upper, node.step) if part is not None))
+        parts = tuple(ir.Const(None) if part is None else next(given) for part in (node.lower, node.upper, node.step))
         return self.built(ir.Opcode.BUILD_SLICE, parts)
 
     # --- displays ------------------------------------------------------------------
@@ -1014,17 +1030,43 @@ class Builder:
         return self.grown(node.elts, ir.Opcode.BUILD_SET, ir.Opcode.SET_ADD, ir.Opcode.SET_UPDATE)
 
     def expr_Dict(self, node: ast.Dict) -> ir.Operand:
-        pairs = list(zip(node.keys, node.values, strict=True))
-        first = next((i for i, (key, _) in enumerate(pairs) if key is None), len(pairs))
-        prefix: list[ir.Operand] = []
-        for key, value in pairs[:first]:  # each key, then its value, in order
-            prefix += self.operands((cast(ast.expr, key), value))
-        dst = self.built(ir.Opcode.BUILD_MAP, tuple(prefix))
-        for key, value in pairs[first:]:
-            if key is None:
-                self.emit(ir.Opcode.DICT_UPDATE, args=(dst, self.expression(value)))
+        """As CPython's compiler builds it (compiler_dict): each run of ``key: value`` pairs is one dict, its keys
+        and values all evaluated before any is stored, merged into the first; each ``**mapping`` merged in
+        order.  A run ends at a ``**`` or at BIG_DISPLAY // 2 + 1 pairs, which shows where a key that cannot be
+        hashed stops the evaluation."""
+        dst: ir.Var | None = None
+        run: list[tuple[ast.expr, ast.expr]] = []
+
+        def merge_run() -> None:
+            nonlocal dst
+            built = self.dict_of(run)
+            run.clear()
+            if dst is None:
+                dst = built
             else:
-                self.emit(ir.Opcode.STORE_SUBSCR, args=(dst, *self.operands((key, value))))
+                self.emit(ir.Opcode.DICT_UPDATE, args=(dst, built))
+
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None:
+                if run or dst is None:
+                    merge_run()
+                self.emit(ir.Opcode.DICT_UPDATE, args=(dst, self.expression(value)))
+                continue
+            run.append((key, value))
+            if 2 * (len(run) - 1) > BIG_DISPLAY:
+                merge_run()
+        if run or dst is None:
+            merge_run()
+        assert dst is not None
+        return dst
+
+    def dict_of(self, pairs: list[tuple[ast.expr, ast.expr]]) -> ir.Var:
+        """One run of a dict display: built at once, or a big one pair by pair, each stored once evaluated."""
+        if 2 * len(pairs) <= BIG_DISPLAY:
+            return self.built(ir.Opcode.BUILD_MAP, self.operands(node for pair in pairs for node in pair))
+        dst = self.built(ir.Opcode.BUILD_MAP, ())
+        for key, value in pairs:
+            self.emit(ir.Opcode.STORE_SUBSCR, args=(dst, *self.operands((key, value))))
         return dst
 
     def built(self, opcode: ir.Opcode, items: tuple[ir.Operand, ...], **fields: object) -> ir.Var:
@@ -1034,8 +1076,10 @@ class Builder:
 
     def grown(self, elements: list[ast.expr], build: ir.Opcode, add: ir.Opcode, extend: ir.Opcode) -> ir.Var:
         """A list or set display: the items before the first ``*`` at once, then each item added and each
-        ``*iterable`` taken in, in order."""
+        ``*iterable`` taken in, in order; a big one (compiler_starunpack_helper) each item added once evaluated."""
         first = next((i for i, e in enumerate(elements) if isinstance(e, ast.Starred)), len(elements))
+        if len(elements) > BIG_DISPLAY:
+            first = 0
         dst = self.built(build, self.operands(elements[:first]))
         for element in elements[first:]:
             if isinstance(element, ast.Starred):
@@ -1054,7 +1098,8 @@ class Builder:
 
     def expr_FormattedValue(self, node: ast.FormattedValue) -> ir.Operand:
         value = self.expression(node.value)
-        args = (value,) if node.format_spec is None else (self.materialize(value), self.expression(node.format_spec))
+        args = (value,) if node.format_spec is None else (self.kept(value, [node.format_spec]),
+                                                          self.expression(node.format_spec))
         dst = self.temp()
         self.emit(ir.Opcode.FORMAT_VALUE, dst=dst, args=args, arg=CONVERSIONS[node.conversion])
         return dst
@@ -1101,10 +1146,10 @@ class Builder:
         if arguments.defaults:
             defaults = self.built(ir.Opcode.BUILD_TUPLE, self.operands(arguments.defaults))
         keyword_defaults: ir.Operand = ir.Const(None)
-        pairs: list[ir.Operand] = []
-        for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
-            if default is not None:
-                pairs += [ir.Const(argument.arg), self.materialize(self.expression(default))]
+        given = [(argument.arg, default) for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults,
+                                                                      strict=True) if default is not None]
+        values = self.operands(default for _, default in given)
+        pairs = [part for (name, _), value in zip(given, values, strict=True) for part in (ir.Const(name), value)]
         if pairs:
             keyword_defaults = self.built(ir.Opcode.BUILD_MAP, tuple(pairs))
         return self.built(ir.Opcode.MAKE_FUNCTION, (ir.Const(code), closure, defaults, keyword_defaults),
