@@ -810,7 +810,8 @@ class Builder:
 
     def expr_Compare(self, node: ast.Compare) -> ir.Operand:
         if len(node.ops) == 1:
-            return self.comparison(node.ops[0], *self.operands((node.left, node.comparators[0])), node)
+            left, right = self.operands((node.left, node.comparators[0]))
+            return self.comparison(node.ops[0], left, right, node)
         # a < b < c: each middle operand evaluated once; the value of the first false comparison, else the last.
         dst = self.temp()
         end = self.function.new_label("chain_end")
