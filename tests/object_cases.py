@@ -6,7 +6,7 @@ the code of its source, so the functions with ``assert`` statements must live ou
 with Any: the compiler specializes on the argument types it is called with.
 """
 
-# ruff: noqa: B905, C408, C416, C420, PLE0704, PLW0120, PLW0602, PLW0603, PLW1641, UP032
+# ruff: noqa: B023, B905, C400, C408, C416, C420, PLC3002, PLE0704, PLW0120, PLW0602, PLW0603, PLW1641, UP032
 # (the constructs under test, written as the interpreter must run them, not as a linter would rewrite them)
 
 from __future__ import annotations
@@ -994,3 +994,67 @@ def walrus_subscript_owner(xs: Any) -> Any:
 
 def two(a: Any, b: Any) -> Any:
     return (a, b)
+
+
+# --- generator expressions: generators of their own code, run by the interpreter as they are consumed -----------
+
+def genexp_sum(xs: Any, k: Any) -> Any:
+    return sum(
+        x * k for x in xs)
+
+
+def genexp_clauses(rows: Any) -> Any:
+    return list((x, y) for row in rows if row for x in row for y in (x, -x) if y != 2)
+
+
+def genexp_stops_early(xs: Any) -> Any:
+    # any() stops the generator at the first true item: the later items are never looked at.
+    return any(noted(x) > 1 for x in xs), all(noted(x) < 3 for x in xs)
+
+
+def genexp_late_binding(xs: Any) -> Any:
+    k = 1
+    items = (x + k for x in xs)
+    k = 10  # the generator reads k when it runs: the cell's value then
+    return list(items)
+
+
+def genexp_first_iterable_now(xs: Any) -> Any:
+    # The first iterable is evaluated (and iter() called on it) when the expression is; the rest when it runs.
+    items = (x for x in noted(xs))
+    noted("made")
+    return list(items)
+
+
+def genexp_returned(xs: Any) -> Any:
+    return (x * 2 for x in xs)
+
+
+def genexp_nested(xs: Any) -> Any:
+    return [sum(x for x in xs if x > limit) for limit in (0, 1)], tuple(x for x in (y for y in xs))
+
+
+def genexp_joined(words: Any) -> Any:
+    return ", ".join(word.upper() for word in words), max(len(word) for word in words)
+
+
+def genexp_two_on_a_line(xs: Any) -> Any:
+    return list(x for x in xs), list(-x for x in xs), (lambda: list(x + 1 for x in xs))()
+
+
+def genexp_raises(xs: Any) -> Any:
+    return sum(10 // x for x in xs)
+
+
+class GenexpMethod:
+    def __init__(self, scale: Any) -> None:
+        self.scale = scale
+
+    def scaled(self, xs: Any) -> Any:
+        return list(self.scale * x for x in xs)
+
+
+def comprehension_variable_in_cells(xs: Any) -> Any:
+    # One cell per run of the comprehension, shared by the lambdas of its iterations (the interpreter's too).
+    functions = [lambda: x for x in xs]
+    return [f() for f in functions], {x: list(y for y in xs if y > x) for x in xs}

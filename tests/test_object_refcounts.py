@@ -8,7 +8,7 @@ of allocated memory blocks is flat, and no frame slot is left in use.  The defau
 path; the ``slow`` run a million.
 """
 
-# ruff: noqa: B007, C416, C420, F841, PIE800, PIE804, PLW0603, RUF059, UP031
+# ruff: noqa: B007, C400, C416, C420, F841, PIE800, PIE804, PLW0603, RUF059, UP031
 # (the constructs under test, written as the interpreter must run them, not as a linter would rewrite them)
 
 from __future__ import annotations
@@ -229,6 +229,15 @@ def raises_in_nested_comprehension(rows: Any, unused: Any) -> Any:
     return [[10 // cell for cell in row] for row in rows]
 
 
+def generator_expressions(items: Any, k: Any) -> Any:
+    pairs = list((item, k) for item in items if item)
+    return pairs, any(item is k for item in items), (item for item in items)
+
+
+def raises_in_generator_expression(items: Any, unused: Any) -> Any:
+    return sum(10 // item for item in items)
+
+
 class Parent:
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -298,6 +307,9 @@ PATHS = [
     Path("nested-comprehension-error-caught", raises_in_nested_comprehension, lambda: ([[1, 2], [3, 0]], None),
          ZeroDivisionError),
     Path("super-init", construct_with_super, lambda: ([fresh_text("a")], None)),
+    Path("generator-expressions", generator_expressions, lambda: ([fresh_text("a"), None], fresh_text("k"))),
+    Path("generator-expression-error-caught", raises_in_generator_expression, lambda: ([1, 0], None),
+         ZeroDivisionError),
 ]
 
 

@@ -781,3 +781,45 @@ def test_super_with_the_first_argument_rebound() -> None:
     plain = Child().who()
     Child.who = jit.compile(Child.__dict__["who"], strict=True)  # type: ignore[method-assign]
     assert Child().who() == plain
+
+
+@pytest.mark.parametrize(("func", "args"), [
+    pytest.param(cases.genexp_sum, ([1, 2, 3], 2), id="sum"),
+    pytest.param(cases.genexp_sum, ([1.5, "a"], 2), id="sum-type-error"),
+    pytest.param(cases.genexp_sum, (5, 2), id="not-iterable"),
+    pytest.param(cases.genexp_clauses, ([[1, 2], [], [3]],), id="clauses"),
+    pytest.param(cases.genexp_stops_early, ([1, 2, 3, 4],), id="stops-early"),
+    pytest.param(cases.genexp_late_binding, ([1, 2],), id="late-binding"),
+    pytest.param(cases.genexp_first_iterable_now, ([1, 2],), id="first-iterable-now"),
+    pytest.param(cases.genexp_first_iterable_now, (None,), id="first-iterable-not-iterable"),
+    pytest.param(cases.genexp_nested, ([0, 1, 2],), id="nested"),
+    pytest.param(cases.genexp_joined, (["ab", "c"],), id="joined"),
+    pytest.param(cases.genexp_joined, ([],), id="joined-empty"),
+    pytest.param(cases.genexp_two_on_a_line, ([1, 2],), id="two-on-a-line"),
+    pytest.param(cases.genexp_raises, ([1, 0],), id="raises"),
+    pytest.param(cases.comprehension_variable_in_cells, ([1, 2, 3],), id="comprehension-variable-in-cells"),
+])
+def test_generator_expression(func: Callable[..., Any], args: tuple[object, ...]) -> None:
+    effects = []
+    for each in (func, compiled(func, *args)):
+        cases.NOTES.clear()
+        effects.append((outcome(each, *copy.deepcopy(args)), list(cases.NOTES)))
+    cases.NOTES.clear()
+    assert effects[1] == effects[0]
+    assert_ran_compiled(compiled(func, *args), args)
+
+
+def test_generator_expression_returned_runs_after_the_call() -> None:
+    fast = compiled(cases.genexp_returned, [1])
+    items = fast([1, 2])
+    assert type(items).__name__ == "generator" and list(items) == [2, 4]
+
+
+def test_generator_expression_in_a_method() -> None:
+    method = jit.compile(cases.GenexpMethod.__dict__["scaled"], strict=True)
+    assert method(cases.GenexpMethod(3), [1, 2]) == cases.GenexpMethod(3).scaled([1, 2])
+
+
+def test_traceback_runs_through_the_generator_expression() -> None:
+    fast = compiled(cases.genexp_raises, [1])
+    assert entries(fast, [1, 0]) == entries(cases.genexp_raises, [1, 0])

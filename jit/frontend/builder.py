@@ -139,6 +139,7 @@ class Builder:
         self.function.guards.extend(ir.metadata_guards(source.func))
         self.locals: dict[str, ir.Var] = {}
         self.scopes: list[dict[str, ir.Var]] = []  # the comprehensions being built, innermost last
+        self.comprehension_cells: set[ir.Var] = set()  # their variables a nested lambda or genexpr reads
         self.own_cells: dict[str, ir.Var] = {}  # the cells of the locals nested functions read (see build)
         # (continue target, break target, len(self.exits) at the loop)
         self.loops: list[tuple[ir.Label, ir.Label, int]] = []
@@ -719,8 +720,8 @@ class Builder:
             return local
         cell = self.cell_of(name)
         if cell is not None:  # its cell's value when the code runs
-            return self.built(ir.Opcode.LOAD_DEREF, (cell,), arg=name,
-                              callee="local" if name in self.own_cells else "free")
+            free = name not in self.own_cells and cell not in self.comprehension_cells
+            return self.built(ir.Opcode.LOAD_DEREF, (cell,), arg=name, callee="free" if free else "local")
         if name in self.read_globals or name in self.source.global_names:
             # Read when the code runs (an object), without a guard to recompile on.  The specialized tier
             # bets on the type of its value now (and leaves if the bet fails).
@@ -742,7 +743,7 @@ class Builder:
         in a cell: see cell_of)."""
         for scope in reversed(self.scopes):
             if name in scope:
-                return scope[name]
+                return None if scope[name] in self.comprehension_cells else scope[name]
         if name in self.source.local_names and name not in self.own_cells:
             return self.local(name)
         return None
@@ -750,8 +751,9 @@ class Builder:
     def cell_of(self, name: str) -> ir.Operand | None:
         """The cell a name lives in, where it is not a comprehension's: the function's own for a local a
         nested function reads, the closure's for a free variable."""
-        if any(name in scope for scope in self.scopes):
-            return None
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name] if scope[name] in self.comprehension_cells else None
         if name in self.own_cells:
             return self.own_cells[name]
         if name in self.source.cells:
@@ -1134,15 +1136,7 @@ class Builder:
         if isinstance(node, ast.FunctionDef) and getattr(node, "type_params", None):
             raise self.unsupported("a generic nested function is not supported", node)
         code = self.nested_code(name, node)
-        closure: ir.Operand = ir.Const(None)
-        if code.co_freevars:
-            cells = []
-            for free in code.co_freevars:
-                cell = self.cell_of(free)
-                if cell is None:
-                    raise self.unsupported(f"the nested function reads {free!r} from a comprehension", node)
-                cells.append(cell)
-            closure = self.built(ir.Opcode.BUILD_TUPLE, tuple(cells))
+        closure = self.closure_of(code, node)
         defaults: ir.Operand = ir.Const(None)
         if arguments.defaults:
             defaults = self.built(ir.Opcode.BUILD_TUPLE, self.operands(arguments.defaults))
@@ -1155,6 +1149,39 @@ class Builder:
             keyword_defaults = self.built(ir.Opcode.BUILD_MAP, tuple(pairs))
         return self.built(ir.Opcode.MAKE_FUNCTION, (ir.Const(code), closure, defaults, keyword_defaults),
                           callee=self.source.func.__globals__)
+
+    def free_in_nested_code(self, node: ast.AST) -> set[str]:
+        """The free variables of the lambdas and generator expressions inside ``node``."""
+        names: set[str] = set()
+        for nested in ast.walk(node):
+            if nested is not node and isinstance(nested, ast.Lambda | ast.GeneratorExp):
+                kind = "<lambda>" if isinstance(nested, ast.Lambda) else "<genexpr>"
+                names.update(self.nested_code(kind, nested).co_freevars)
+        return names
+
+    def closure_of(self, code: types.CodeType, node: ast.AST) -> ir.Operand:
+        """The tuple of the cells a nested code object's free variables are, or None if it has none."""
+        if not code.co_freevars:
+            return ir.Const(None)
+        cells = []
+        for free in code.co_freevars:
+            cell = self.cell_of(free)
+            if cell is None:
+                raise self.unsupported(f"the nested {describe(node)} reads {free!r} from a comprehension", node)
+            cells.append(cell)
+        return self.built(ir.Opcode.BUILD_TUPLE, tuple(cells))
+
+    def expr_GeneratorExp(self, node: ast.GeneratorExp) -> ir.Operand:
+        """A generator expression is a generator of its own code (which the function's code object holds),
+        which the interpreter runs as it is consumed.  As the interpreter's code does, the function is made
+        first, then the first iterable evaluated here and its iterator given to it (the others are its own)."""
+        if any(generator.is_async for generator in node.generators):
+            raise self.unsupported("asynchronous generator expressions are not supported", node)
+        code = self.nested_code("<genexpr>", node)
+        function = self.built(ir.Opcode.MAKE_FUNCTION, (ir.Const(code), self.closure_of(code, node), ir.Const(None),
+                                                        ir.Const(None)), callee=self.source.func.__globals__)
+        iterator = self.built(ir.Opcode.GET_ITER, (self.expression(node.generators[0].iter),))
+        return self.built(ir.Opcode.CALL, (function, iterator))
 
     def nested_code(self, name: str, node: ast.AST) -> types.CodeType:
         """The code object of a nested definition: among the constants of the function's code (and of the
@@ -1180,7 +1207,7 @@ class Builder:
                     search(constant)
 
         search(self.source.func.__code__)
-        same_name = [n for n in siblings if name == "<lambda>" or getattr(n, "name", None) == name]
+        same_name = [n for n in siblings if getattr(n, "name", name) == name]  # a lambda's or genexpr's: its kind's
         if len(found) != len(same_name) or node not in same_name:
             raise self.unsupported(f"the code object of the nested definition {name!r} is not found", node)
         return found[same_name.index(node)]
@@ -1209,8 +1236,14 @@ class Builder:
             raise self.unsupported("asynchronous comprehensions are not supported", node)
         first = self.expression(node.generators[0].iter)
         result = self.built(build, ())
-        scope = {name: self.function.new_var(f"{name}@comprehension{len(self.function.variables)}")
-                 for generator in node.generators for name in bound_names(generator.target)}
+        captured = self.free_in_nested_code(node)
+        scope = {}
+        for name in (name for generator in node.generators for name in bound_names(generator.target)):
+            var = self.function.new_var(f"{name}@comprehension{len(self.function.variables)}")
+            if name in captured:  # a cell of this run of the comprehension, as the interpreter makes it
+                self.emit(ir.Opcode.MAKE_CELL, dst=var)
+                self.comprehension_cells.add(var)
+            scope[name] = var
         self.scopes.append(scope)
         loops = []
         for position, generator in enumerate(node.generators):

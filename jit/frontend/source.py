@@ -169,7 +169,9 @@ def read_source(func: types.FunctionType) -> FunctionSource:
                           captured=captured, cells=cells)
 
 
-COMPREHENSIONS = frozenset({"listcomp", "setcomp", "dictcomp", "genexpr"})  # their tables' names (3.12+: <...>)
+# The comprehensions the frontend compiles inline, by their tables' names (3.12+: <...>).  A generator expression
+# is a function of its own, whose free variables are cells.
+COMPREHENSIONS = frozenset({"listcomp", "setcomp", "dictcomp"})
 
 
 def free_in_nested_functions(table: SymbolTable) -> set[str]:
