@@ -166,6 +166,7 @@ class Opcode(_Enum):
     CHECK_EXC_MATCH = "CHECK_EXC_MATCH"  # dst = isinstance(a, b), b an exception class or a tuple of them
     RERAISE = "RERAISE"  # raise the caught exception a again, as it was
     DELETE_FAST = "DELETE_FAST"  # del a (a local): unbound from here on
+    CHECK_BOUND = "CHECK_BOUND"  # a (a local that may be unbound, an object) is bound, else UnboundLocalError
     BEFORE_WITH = "BEFORE_WITH"  # dst = (a.__exit__, a.__enter__()), looked up as special methods
     WITH_EXCEPT_START = "WITH_EXCEPT_START"  # dst = a(type(b), b, b.__traceback__), a with's __exit__
     LOAD_DEREF = "LOAD_DEREF"  # dst = the value of the cell a, the variable arg (callee: "free" or "local")
@@ -201,6 +202,12 @@ class Op:
     # handler's label (a try's), or None for the function's unwinding exit (UNWIND), which releases the frame
     # and returns NULL.  The frontend gives a handler only to ops that may raise.
     handler: Label | None = None
+    # The handler of the try statement the op is in (UNWIND outside any), even for an op that cannot raise: a
+    # check that definite assignment puts before it raises there.  Only the frontend and that pass read it.
+    enclosing: Label | None = None
+    # Per operand, the index of the op before which the interpreter reads it, for a local read where the
+    # expression names it (-1: at this op).  Definite assignment checks a local that may be unbound there.
+    loaded: tuple[int, ...] = ()
 
     def written(self) -> tuple[Var, ...]:
         """The variables this op assigns: its destination, and FOR_ITER_RANGE's counter, advanced in place."""
@@ -285,8 +292,8 @@ class Function:
 
     def copy(self) -> Function:
         """A copy whose ops can be rewritten without touching this one's (each signature has its own IR)."""
-        ops = [Op(op.opcode, op.dst, op.args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler)
-               for op in self.ops]
+        ops = [Op(op.opcode, op.dst, op.args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler,
+                  op.enclosing, op.loaded) for op in self.ops]
         return Function(self.name, self.filename, self.first_line, list(self.params), ops, dict(self.labels),
                         list(self.variables), self.label_count, list(self.guards))
 

@@ -46,6 +46,7 @@ __all__ = [
     "DeoptTable",
     "Field",
     "FrameStack",
+    "GlobalCache",
     "GlobalGuard",
     "Layout",
     "ObjectLayout",
@@ -274,6 +275,22 @@ _declare(
 )
 
 
+class GlobalCache(Layout):
+    """JitGlobalCache: the cell of one LOAD_GLOBAL, STORE_GLOBAL or DELETE_GLOBAL (stencils/objects.c)."""
+
+
+_declare(
+    GlobalCache, "JitGlobalCache",
+    "A global read, written or deleted when the code runs, in the namespaces of the function; a read goes through\n"
+    "the hint first, as CPython's LOAD_GLOBAL_MODULE goes through its cached index",
+    Field("globals", "PyObject *"),
+    Field("builtins", "PyObject *"),
+    Field("name", "PyObject *"),
+    Field("hint", "int64_t", "the index of name among the globals' entries where it was last found, or -1"),
+    Field("layout", "JitObjectLayout *", "where the dicts keep their entries (NULL: not probed, no hint)"),
+)
+
+
 class ObjectLayout(Layout):
     """JitObjectLayout: where the running interpreter keeps what attribute caches read (jit/backend/layout.py)."""
 
@@ -344,7 +361,7 @@ _declare(
 
 # The generated header's structures, in declaration order (a structure after those it contains).
 LAYOUTS: tuple[type[Layout], ...] = (Chunk, StackFloor, FrameStack, DeoptEntry, DeoptTable, GlobalGuard,
-                                     NamespaceStamp, ObjectLayout, AttributeEntry, AttributeCache)
+                                     NamespaceStamp, GlobalCache, ObjectLayout, AttributeEntry, AttributeCache)
 
 DEOPT_HEADER = struct.Struct(struct_format(DeoptTable))  # entries, address of the counter
 DEOPT_ENTRY = struct.Struct(struct_format(DeoptEntry))  # slot, kind, constant

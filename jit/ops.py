@@ -450,7 +450,8 @@ declare(MicroOp(Opcode.LOAD_CONST, None, operands="dst = constant", arities=(1,)
 declare(MicroOp(Opcode.COPY, None, operands="dst = a", arities=(1,), result=same, effects=PURE,
                 stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT"}))
 declare(MicroOp(Opcode.LOAD_GLOBAL, None, operands="dst = globals()[name] or builtins[name]", arities=(0,),
-                result=constant(Type.OBJECT), effects=Effects(raises=True), stencils={"object": "LOAD_GLOBAL"}))
+                result=constant(Type.OBJECT), effects=Effects(raises=True),
+                stencils={"object": "LOAD_GLOBAL", "cached": "LOAD_GLOBAL_CACHED"}))
 declare(MicroOp(Opcode.BOX, None, operands="dst = box(a)", arities=(1,), result=constant(Type.OBJECT),
                 effects=FAILS, stencils={"INT": "BOX_INT", "FLOAT": "BOX_FLOAT", "BOOL": "BOX_BOOL",
                                          "object": "COPY_OBJECT"}))
@@ -558,6 +559,7 @@ object_op(Opcode.CHECK_EXC_MATCH, "dst = isinstance(a, b), b checked", {"object"
           arities=(2,), effects=FAILS)
 object_op(Opcode.RERAISE, "raise a again, as it was", {"object": "RERAISE_EXCEPTION"}, form="raise", arities=(1,))
 object_op(Opcode.DELETE_FAST, "del a", {"object": "CLEAR"}, form="effect", arities=(1,), effects=PURE)
+object_op(Opcode.CHECK_BOUND, "a is bound", {"object": "CHECK_BOUND"}, form="effect", arities=(1,), effects=FAILS)
 object_op(Opcode.BEFORE_WITH, "dst = (a.__exit__, a.__enter__())", {"object": "BEFORE_WITH"}, arities=(1,))
 object_op(Opcode.WITH_EXCEPT_START, "dst = a(type(b), b, b.__traceback__)", {"object": "WITH_EXCEPT_START"},
           arities=(2,), effects=CALL)

@@ -44,6 +44,7 @@ typedef struct JitDeoptEntry JitDeoptEntry;
 typedef struct JitDeoptTable JitDeoptTable;
 typedef struct JitGlobalGuard JitGlobalGuard;
 typedef struct JitNamespaceStamp JitNamespaceStamp;
+typedef struct JitGlobalCache JitGlobalCache;
 typedef struct JitObjectLayout JitObjectLayout;
 typedef struct JitAttributeEntry JitAttributeEntry;
 typedef struct JitAttributeCache JitAttributeCache;
@@ -164,6 +165,22 @@ _Static_assert(__builtin_offsetof(JitNamespaceStamp, namespace) == 0, "JitNamesp
 _Static_assert(__builtin_offsetof(JitNamespaceStamp, epoch) == 8, "JitNamespaceStamp as jit/layouts.py lays it out");
 _Static_assert(__builtin_offsetof(JitNamespaceStamp, expected) == 16, "JitNamespaceStamp as jit/layouts.py lays it out");
 _Static_assert(sizeof(JitNamespaceStamp) == 24, "JitNamespaceStamp as jit/layouts.py lays it out");
+
+/* A global read, written or deleted when the code runs, in the namespaces of the function; a read goes through
+ * the hint first, as CPython's LOAD_GLOBAL_MODULE goes through its cached index. */
+struct JitGlobalCache {
+    PyObject *globals;
+    PyObject *builtins;
+    PyObject *name;
+    int64_t hint;  /* the index of name among the globals' entries where it was last found, or -1 */
+    JitObjectLayout *layout;  /* where the dicts keep their entries (NULL: not probed, no hint) */
+};
+_Static_assert(__builtin_offsetof(JitGlobalCache, globals) == 0, "JitGlobalCache as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitGlobalCache, builtins) == 8, "JitGlobalCache as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitGlobalCache, name) == 16, "JitGlobalCache as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitGlobalCache, hint) == 24, "JitGlobalCache as jit/layouts.py lays it out");
+_Static_assert(__builtin_offsetof(JitGlobalCache, layout) == 32, "JitGlobalCache as jit/layouts.py lays it out");
+_Static_assert(sizeof(JitGlobalCache) == 40, "JitGlobalCache as jit/layouts.py lays it out");
 
 /* Where the running interpreter keeps the parts of types and instances that attribute caches read, found by
  * jit/backend/layout.py's probes (one per process): the stencils are one set for every CPython version. */

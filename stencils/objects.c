@@ -240,14 +240,9 @@ JIT_INLINE int jit_record_order(int64_t mode, const JitObjectLayout *layout, PyO
     return 1;
 }
 
-/* The keys of the dict of its own that `owner` points to from `at`, when that
- * dict has them all str and its values with them (not shared), else NULL. */
-JIT_INLINE char *jit_own_dict_keys(const JitObjectLayout *layout, PyObject *owner, int64_t at) {
-    uintptr_t word = *(uintptr_t *)((char *)owner + at);
-    if (word == 0 || (word & 1) != 0) {  /* none, or 3.12's tagged values */
-        return 0;
-    }
-    char *dict = (char *)word;
+/* The keys of `dict` when it has them all str and its values with them (not
+ * shared), else NULL. */
+JIT_INLINE char *jit_str_dict_keys(const JitObjectLayout *layout, char *dict) {
     char *keys = *(char **)(dict + layout->dict_keys_offset);
     if (*(void **)(dict + layout->dict_values_offset) != 0 ||
         *(unsigned char *)(keys + layout->keys_kind_offset) != (unsigned char)layout->keys_unicode) {
@@ -256,16 +251,31 @@ JIT_INLINE char *jit_own_dict_keys(const JitObjectLayout *layout, PyObject *owne
     return keys;
 }
 
-/* The value at `hint` in `owner`'s own dict if its key there is `name`
- * (CPython's LOAD_ATTR_WITH_HINT), else NULL. */
-JIT_INLINE PyObject *jit_hinted_value(const JitObjectLayout *layout, PyObject *owner, int64_t at, int64_t hint,
-                                      PyObject *name) {
-    char *keys = jit_own_dict_keys(layout, owner, at);
-    if (keys == 0 || hint >= *(int64_t *)(keys + layout->keys_entries_offset)) {
+/* The value at `hint` among the entries of `keys` if its key there is `name`,
+ * else NULL (also for a deleted entry, whose value is NULL). */
+JIT_INLINE PyObject *jit_value_at_hint(const JitObjectLayout *layout, char *keys, int64_t hint, PyObject *name) {
+    if (keys == 0 || (uint64_t)hint >= *(uint64_t *)(keys + layout->keys_entries_offset)) {
         return 0;
     }
     PyObject *const *pair = jit_key_pairs(layout, keys) + 2 * hint;
     return pair[0] == name ? pair[1] : 0;
+}
+
+/* The keys of the dict of its own that `owner` points to from `at`, when that
+ * dict has them all str and its values with them (not shared), else NULL. */
+JIT_INLINE char *jit_own_dict_keys(const JitObjectLayout *layout, PyObject *owner, int64_t at) {
+    uintptr_t word = *(uintptr_t *)((char *)owner + at);
+    if (word == 0 || (word & 1) != 0) {  /* none, or 3.12's tagged values */
+        return 0;
+    }
+    return jit_str_dict_keys(layout, (char *)word);
+}
+
+/* The value at `hint` in `owner`'s own dict if its key there is `name`
+ * (CPython's LOAD_ATTR_WITH_HINT), else NULL. */
+JIT_INLINE PyObject *jit_hinted_value(const JitObjectLayout *layout, PyObject *owner, int64_t at, int64_t hint,
+                                      PyObject *name) {
+    return jit_value_at_hint(layout, jit_own_dict_keys(layout, owner, at), hint, name);
 }
 
 /* Whether the method entry still holds for `owner` (a METHOD entry also needs
@@ -1225,7 +1235,52 @@ STENCIL(ADD_TRACEBACK) {
     JUMP();
 }
 
-/* --- globals written ----------------------------------------------------- */
+/* --- globals read and written --------------------------------------------- */
+
+/* A global read when the code runs, as the interpreter reads it.  Its cell is
+ * OPERAND0 (a JitGlobalCache), the NameError's message OPERAND1: where the name was last found among the globals' entries
+ * (the hint) it is read there, without a lookup; else the globals then the
+ * builtins are looked up, and a name found among the globals gives the hint. */
+JIT_INLINE PyObject *jit_load_global(JitGlobalCache *cache, const JitObjectLayout *layout, char *keys,
+                                     const char *message) {
+    PyObject *value = PyDict_GetItemWithError(cache->globals, cache->name);
+    if (value != 0) {
+        if (keys != 0) {
+            int64_t entries = *(int64_t *)(keys + layout->keys_entries_offset);
+            PyObject *const *pairs = jit_key_pairs(layout, keys);
+            for (int64_t i = 0; i < entries; i++) {
+                if (pairs[2 * i] == cache->name) {
+                    cache->hint = i;
+                    break;
+                }
+            }
+        }
+        return value;
+    }
+    if (PyErr_Occurred() == 0) {
+        value = PyDict_GetItemWithError(cache->builtins, cache->name);
+        if (value == 0 && PyErr_Occurred() == 0) {
+            PyErr_SetString(PyExc_NameError, message);
+        }
+    }
+    return value;
+}
+
+STENCIL(LOAD_GLOBAL_CACHED) {
+    JitGlobalCache *cache = (JitGlobalCache *)(uintptr_t)OPERAND(0);
+    const JitObjectLayout *layout = cache->layout;
+    char *keys = jit_str_dict_keys(layout, (char *)cache->globals);
+    PyObject *value = jit_value_at_hint(layout, keys, cache->hint, cache->name);
+    if (value == 0) {
+        value = jit_load_global(cache, layout, keys, (const char *)(uintptr_t)OPERAND(1));
+        if (value == 0) {
+            ERROR();
+        }
+    }
+    Py_INCREF(value);
+    jit_set_owned(&SLOT(0), value);
+    CONTINUE();
+}
 
 /* OPERAND0 is LOAD_GLOBAL's cell {globals, builtins, name}, OPERAND1 the
  * NameError's message. */
@@ -1262,6 +1317,16 @@ STENCIL(LOAD_DEREF) {
 }
 
 STATUS_STENCIL(STORE_DEREF, PyCell_Set(SLOT(0).o, SLOT(1).o))
+
+/* SLOT0, a local that may be unbound, holds a value; else the error OPERAND1
+ * (UnboundLocalError) with the message OPERAND0, as LOAD_FAST_CHECK raises. */
+STENCIL(CHECK_BOUND) {
+    if (SLOT(0).o == 0) {
+        PyErr_SetString(OBJECT_OPERAND(1), (const char *)(uintptr_t)OPERAND(0));
+        ERROR();
+    }
+    CONTINUE();
+}
 
 /* dst = a new cell, empty or holding SLOT1 (a parameter a closure captures). */
 RESULT_STENCIL(MAKE_CELL, PyCell_New(0))

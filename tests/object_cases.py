@@ -1058,3 +1058,88 @@ def comprehension_variable_in_cells(xs: Any) -> Any:
     # One cell per run of the comprehension, shared by the lambdas of its iterations (the interpreter's too).
     functions = [lambda: x for x in xs]
     return [f() for f in functions], {x: list(y for y in xs if y > x) for x in xs}
+
+
+# --- locals that may be unbound: each read is checked when it runs (UnboundLocalError) --------------------------
+
+def unbound_after_if(flag: Any, value: Any) -> Any:
+    if flag:
+        result = value * 2
+    return result
+
+
+def unbound_loop_variable(n: Any) -> Any:
+    total = 0
+    for i in range(n):
+        total += i
+    return total, i
+
+
+def unbound_in_finally(path: Any) -> Any:
+    try:
+        handle = noted(path)
+        if path is None:
+            raise ValueError("no path")
+    finally:
+        noted(handle)  # unbound if noted() raised before the assignment
+    return handle
+
+
+def unbound_after_handler(value: Any) -> Any:
+    try:
+        1 / value
+    except ZeroDivisionError as error:
+        noted(type(error).__name__)
+    return error  # noqa: F821 - the handler deletes its name: always unbound here, or never assigned
+
+
+def unbound_after_del(flag: Any, value: Any) -> Any:
+    x = value
+    if flag:
+        del x
+    return x
+
+
+def unbound_parameter(n: Any, flag: Any) -> Any:
+    if flag:
+        del n
+    return n + 1
+
+
+def unbound_in_a_hot_loop(n: Any) -> Any:
+    # The maybe-unbound `last` is an object; the loop's other values stay numbers, and overflow to big ints.
+    total = 0
+    for i in range(n):
+        if i % 3 == 0:
+            last = total
+        total = total * 3 + i
+    return total, last
+
+
+def unbound_delete_twice(value: Any) -> Any:
+    x = value
+    del x
+    del x  # noqa: F821 - the second raises UnboundLocalError
+
+
+def unbound_caught(flag: Any) -> Any:
+    try:
+        if flag:
+            x = flag
+        return x  # the check raises inside the try: its handler catches it
+    except UnboundLocalError as error:
+        return str(error)
+
+
+def unbound_read_before_later_operands(flag: Any, divisor: Any) -> Any:
+    # The interpreter reads `x` (and raises UnboundLocalError) before it evaluates `1 / divisor`.
+    if flag:
+        x = [1, 2]
+    return x[0] + 1 / divisor, x[int(1 / divisor)]
+
+
+def unbound_bare_name(flag: Any) -> Any:
+    if flag:
+        x = flag
+    x  # noqa: B018 - read for its error
+    return flag

@@ -122,12 +122,6 @@ def uses_mixed_double_star(n: Any) -> Any:
     return dict(n=n, **{"a": 1})  # noqa: PIE804  # refused
 
 
-def uses_maybe_unbound(n: Any) -> Any:
-    if n > 0:
-        value = n
-    return value  # refused
-
-
 def uses_eval(n: Any) -> Any:
     total = n + 1  # noqa: F841 - read by the eval
     return eval("total")  # refused
@@ -158,7 +152,6 @@ REFUSED: dict[Callable[..., Any], str] = {
     uses_vars: "vars() reads the caller's frame",
     uses_class_body: "'class' is not supported",
     uses_mixed_double_star: "a call with '**' and other keyword arguments is not supported",
-    uses_maybe_unbound: "local variable 'value' may be read before it is assigned",
     uses_eval: "eval() reads the caller's frame",
     uses_import: "'import' is not supported",
     uses_walrus_in_comprehension: "an assignment expression inside a comprehension is not supported",

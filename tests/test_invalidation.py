@@ -6,6 +6,7 @@ import ctypes
 import gc
 import linecache
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -100,7 +101,7 @@ def scaled(x: Any) -> Any:
     return x * SCALE
 
 
-def test_a_global_rebound_again_and_again_is_read_at_run_time_and_memory_stays_flat() -> None:
+def test_a_data_global_rebound_again_and_again_is_read_at_run_time_and_memory_stays_flat() -> None:
     fast: Any = jit.compile(scaled)
     dispatcher = fast.__jit_dispatcher__
     mapped: list[int] = []
@@ -113,11 +114,10 @@ def test_a_global_rebound_again_and_again_is_read_at_run_time_and_memory_stays_f
                 mapped.append(default_arena().bytes_mapped)
     finally:
         namespace["SCALE"] = 1
-    # Rebound twice, SCALE is no longer folded: the code reads it when it runs, and compiles no more.
-    assert dispatcher.refusal is None and dispatcher.read_globals == {"SCALE"}
-    assert dispatcher.invalidations == compiler.REBINDS_BEFORE_READ
+    # SCALE, an int, is data: the code reads it when it runs, so a rebinding compiles nothing.
+    assert dispatcher.refusal is None and dispatcher.invalidations == 0
     assert dispatcher.specializations and dispatcher.fallbacks == {}
-    assert len(dispatcher.codes) <= 3 * (compiler.REBINDS_BEFORE_READ + 1)  # no dispatcher per call
+    assert len(dispatcher.codes) <= 3  # no dispatcher per call
     assert mapped[1:] == mapped[:-1], mapped  # executable memory reached its plateau
 
 
@@ -139,8 +139,39 @@ def test_a_global_read_at_run_time_has_the_interpreters_values_and_errors() -> N
         assert outcome(fast, (4,)) == outcome(rebound_reader, (4,))  # NameError: name 'SCALE' is not defined
     finally:
         namespace["SCALE"] = 1
-    assert fast.__jit_dispatcher__.read_globals == {"SCALE"}
+    assert fast.__jit_dispatcher__.invalidations == 0
     assert fast.__jit_dispatcher__.refusal is None
+
+
+def first_helper(x: Any) -> Any:
+    return x + 1
+
+
+def second_helper(x: Any) -> Any:
+    return x + 2
+
+
+HELPER = first_helper
+
+
+def calls_helper(x: Any) -> Any:
+    return HELPER(x)
+
+
+def test_a_function_global_rebound_again_and_again_is_read_at_run_time() -> None:
+    # A function is a definition: folded (a direct call), guarded; rebound twice, it is read when the code runs.
+    fast: Any = jit.compile(calls_helper)
+    dispatcher = fast.__jit_dispatcher__
+    namespace = globals()
+    try:
+        for i in range(100):
+            namespace["HELPER"] = (first_helper, second_helper)[i % 2]
+            assert fast(i) == calls_helper(i)
+    finally:
+        namespace["HELPER"] = first_helper
+    assert dispatcher.refusal is None and dispatcher.read_globals == {"HELPER"}
+    assert dispatcher.invalidations == compiler.REBINDS_BEFORE_READ
+    assert len(dispatcher.codes) <= 3 * (compiler.REBINDS_BEFORE_READ + 1)
 
 
 CHURN_SOURCE = "def f{i}(x, y):\n    s = 0\n    for k in range(x):\n        s += k * y + {i}\n    return s\n"
@@ -185,3 +216,62 @@ def test_the_layout_probes_find_one_word_each() -> None:
     pair = (probe, layout)
     assert ctypes.c_void_p.from_address(id(pair) + items).value == id(probe)
     assert ctypes.c_void_p.from_address(id(pair) + items + ctypes.sizeof(ctypes.c_void_p)).value == id(layout)
+
+
+# --- globals rebound while compiled code runs: seen at the next read, as the interpreter sees them ---------------
+
+STOP = False
+LIMIT = 10
+
+
+def spin_until_stopped() -> Any:
+    spins = 0
+    while not STOP:
+        spins += 1
+    return spins > 0
+
+
+def lower_the_limit() -> None:
+    global LIMIT  # noqa: PLW0603 - the rebinding under test
+    LIMIT = 3
+
+
+def loop_whose_callee_rebinds_its_bound() -> Any:
+    total = i = 0
+    while i < LIMIT:
+        if i == 1:
+            lower_the_limit()
+        total += i
+        i += 1
+    return total
+
+
+def test_a_callee_that_rebinds_a_global_is_seen_at_the_next_read() -> None:
+    namespace = globals()
+    try:
+        expected = loop_whose_callee_rebinds_its_bound()
+        namespace["LIMIT"] = 10
+        fast: Any = jit.compile(loop_whose_callee_rebinds_its_bound, strict=True)
+        assert fast() == expected == 3
+    finally:
+        namespace["LIMIT"] = 10
+
+
+def test_a_loop_ends_when_another_thread_sets_its_global() -> None:
+    namespace = globals()
+    fast: Any = jit.compile(spin_until_stopped, strict=True)
+    namespace["STOP"] = True
+    assert fast() is False  # compiled, with STOP true: it returns at once
+    namespace["STOP"] = False
+    stopper = threading.Timer(0.2, namespace.__setitem__, ("STOP", True))
+    stopper.start()
+    try:
+        result: list[Any] = []
+        runner = threading.Thread(target=lambda: result.append(fast()), daemon=True)
+        runner.start()
+        runner.join(30)
+        assert not runner.is_alive(), "the compiled loop did not see STOP rebound by another thread"
+        assert result == [True]
+    finally:
+        stopper.cancel()
+        namespace["STOP"] = True

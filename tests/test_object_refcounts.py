@@ -238,6 +238,16 @@ def raises_in_generator_expression(items: Any, unused: Any) -> Any:
     return sum(10 // item for item in items)
 
 
+def maybe_unbound(items: Any, value: Any) -> Any:
+    for item in items:
+        if item is None:
+            last = value
+    try:
+        return last
+    except UnboundLocalError:
+        return value
+
+
 class Parent:
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -307,6 +317,8 @@ PATHS = [
     Path("nested-comprehension-error-caught", raises_in_nested_comprehension, lambda: ([[1, 2], [3, 0]], None),
          ZeroDivisionError),
     Path("super-init", construct_with_super, lambda: ([fresh_text("a")], None)),
+    Path("maybe-unbound", maybe_unbound, lambda: ([fresh_text("a"), None], fresh_text("v"))),
+    Path("maybe-unbound-error-caught", maybe_unbound, lambda: ([fresh_text("a")], fresh_text("v"))),
     Path("generator-expressions", generator_expressions, lambda: ([fresh_text("a"), None], fresh_text("k"))),
     Path("generator-expression-error-caught", raises_in_generator_expression, lambda: ([1, 0], None),
          ZeroDivisionError),

@@ -823,3 +823,34 @@ def test_generator_expression_in_a_method() -> None:
 def test_traceback_runs_through_the_generator_expression() -> None:
     fast = compiled(cases.genexp_raises, [1])
     assert entries(fast, [1, 0]) == entries(cases.genexp_raises, [1, 0])
+
+
+@pytest.mark.parametrize(("func", "argument_lists"), [
+    pytest.param(cases.unbound_after_if, [(1, 3), (0, 3), (1, 2.5), (0, "a"), (1, "a")], id="after-if"),
+    pytest.param(cases.unbound_loop_variable, [(3,), (0,), (-1,)], id="loop-variable"),
+    pytest.param(cases.unbound_in_finally, [("p",), (None,)], id="finally"),
+    pytest.param(cases.unbound_after_handler, [(0,), (2,)], id="after-handler"),
+    pytest.param(cases.unbound_after_del, [(0, 5), (1, 5), (1, "s"), (0, 2.5)], id="after-del"),
+    pytest.param(cases.unbound_parameter, [(1, 0), (1, 1), (2.5, 1), ("a", 0)], id="parameter"),
+    pytest.param(cases.unbound_in_a_hot_loop, [(0,), (1,), (100,)], id="hot-loop"),
+    pytest.param(cases.unbound_delete_twice, [(1,), ("a",)], id="delete-twice"),
+    pytest.param(cases.unbound_caught, [(0,), (1,), ("a",)], id="caught"),
+    pytest.param(cases.unbound_read_before_later_operands, [(0, 0), (1, 0), (1, 1), (0, 1)], id="read-in-order"),
+    pytest.param(cases.unbound_bare_name, [(0,), (1,)], id="bare-name"),
+])
+def test_local_that_may_be_unbound_is_checked_where_it_is_read(func: Callable[..., Any],
+                                                               argument_lists: list[tuple[object, ...]]) -> None:
+    for args in argument_lists:
+        fast = compiled(func, *args)
+        effects = []
+        for each in (func, fast):
+            cases.NOTES.clear()
+            effects.append((outcome(each, *args), list(cases.NOTES)))
+        cases.NOTES.clear()
+        assert effects[1] == effects[0], args
+        assert_ran_compiled(fast, args)
+
+
+def test_unbound_local_error_has_the_interpreters_traceback() -> None:
+    fast = compiled(cases.unbound_after_if, 0, 1)
+    assert entries(fast, 0, 1) == entries(cases.unbound_after_if, 0, 1)

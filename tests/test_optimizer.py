@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
 import jit
 from jit import ir
-from jit.errors import UnsupportedError
 from jit.frontend import build_ir
 from jit.ir import Type
 from jit.optimizer import Facts, function_passes, optimize
@@ -112,11 +109,14 @@ def test_folding_takes_each_ops_rule_from_the_registry() -> None:
     assert [op.arg for op in kept][:3] == ["~", "<<", ">>"]
 
 
-def test_read_of_maybe_unbound_local_is_refused_by_its_pass() -> None:
-    with pytest.raises(UnsupportedError) as error:
-        run(maybe_unbound, Type.INT)
-    assert error.value.stage == "optimizer:definite-assignment"
-    assert "'i'" in str(error.value)
+def test_read_of_maybe_unbound_local_is_checked_and_the_variable_boxed() -> None:
+    function, facts = run(maybe_unbound, Type.INT)
+    checks = [op for op in function.ops if op.opcode is ir.Opcode.CHECK_BOUND]
+    assert [(op.arg, str(op.args[0])) for op in checks] == [("i", "i")]
+    assert facts.types[checks[0].args[0]] is Type.OBJECT  # NULL while unbound
+    boxes = [op for op in function.ops if op.opcode is ir.Opcode.BOX and op.dst == checks[0].args[0]]
+    assert boxes, "each assignment of i is boxed"
+    assert facts.types[function.params[0]] is Type.INT  # the others keep their types
 
 
 def test_constant_folding_uses_python_arithmetic() -> None:

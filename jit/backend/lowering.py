@@ -938,7 +938,7 @@ class Lowering:
         elif opcode is Opcode.CALL_OBJECT:
             self.generic_call(dst, op.callee, slots, error, tier)
         elif opcode is Opcode.LOAD_GLOBAL:
-            emit(micro.stencils["object"], dst, operands=self.global_cell(op), error=error)
+            self.load_global(dst, op, error)
         elif opcode is Opcode.INDEX:
             self.generic_call(dst, python_index, slots, error, tier)  # range()'s PyNumber_Index, its message
         elif opcode is Opcode.GET_RANGE:
@@ -965,16 +965,27 @@ class Lowering:
         emit = self.asm.emit
         loaded = self.scratch(0)
         emit("SET_NULL", loaded)
-        emit("LOAD_GLOBAL", loaded, operands=self.global_cell(op), error=self.error_target(op, "specialized"))
+        self.load_global(loaded, op, self.error_target(op, "specialized"))
         self.unbox_owned(op, self.kinds[op.dst.slot], loaded, ("deopt", index, False))
 
-    def global_cell(self, op: ir.Op) -> tuple[int, int]:
-        """LOAD_GLOBAL's operands: the {globals, builtins, name} cell and the NameError message (kept alive)."""
+    def load_global(self, dst: int, op: ir.Op, error: object) -> None:
+        """A global read when the code runs: through its hint where the object layout is known."""
+        stencils = ops.lookup(Opcode.LOAD_GLOBAL).stencils
+        object_layout = layout.object_layout()
+        if object_layout is None:
+            self.asm.emit(stencils["object"], dst, operands=self.global_cell(op), error=error)
+            return
+        self.asm.emit(stencils["cached"], dst, operands=self.global_cell(op, object_layout), error=error)
+
+    def global_cell(self, op: ir.Op, object_layout: layouts.ObjectLayout | None = None) -> tuple[int, int]:
+        """A global op's operands: its cell (layouts.GlobalCache) and the NameError message (kept alive)."""
         namespaces: tuple[object, ...] = op.callee  # type: ignore[assignment]  # (globals, builtins, ...)
         namespace, builtin_namespace = namespaces[:2]
         name = op.arg
-        cell = (ctypes.c_void_p * 3)(self.context.address(namespace), self.context.address(builtin_namespace),
-                                     self.context.address(name))
+        cell = layouts.GlobalCache(globals=self.context.address(namespace),
+                                   builtins=self.context.address(builtin_namespace),
+                                   name=self.context.address(sys.intern(name)), hint=-1,  # type: ignore[arg-type]
+                                   layout=None if object_layout is None else ctypes.addressof(object_layout))
         text = f"name {name!r} is not defined".encode() + b"\0"
         message = (ctypes.c_char * len(text)).from_buffer_copy(text)
         self.context.keep_alive.extend((cell, message))
@@ -1036,7 +1047,7 @@ class Lowering:
             cell = (ctypes.c_void_p * 2)(*(self.context.address(name) for name in special))
             self.context.keep_alive.append(cell)
             opargs, operands = (int(WITH_LOOKS_UP_EXIT_FIRST),), (ctypes.addressof(cell),)
-        elif opcode is Opcode.LOAD_DEREF:
+        elif opcode is Opcode.LOAD_DEREF or opcode is Opcode.CHECK_BOUND:
             if op.callee == "free":
                 error_type: type = NameError
                 message = (f"cannot access free variable {op.arg!r} where it is not associated with a value in "

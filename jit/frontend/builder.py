@@ -140,6 +140,9 @@ class Builder:
         self.locals: dict[str, ir.Var] = {}
         self.scopes: list[dict[str, ir.Var]] = []  # the comprehensions being built, innermost last
         self.comprehension_cells: set[ir.Var] = set()  # their variables a nested lambda or genexpr reads
+        # Per local (by number), where each read not yet taken by an op was made: the op taking it records the
+        # place (Op.loaded), innermost first, as the operands of nested expressions are taken.
+        self.pending_reads: dict[int, list[int]] = {}
         self.own_cells: dict[str, ir.Var] = {}  # the cells of the locals nested functions read (see build)
         # (continue target, break target, len(self.exits) at the loop)
         self.loops: list[tuple[ir.Label, ir.Label, int]] = []
@@ -162,7 +165,22 @@ class Builder:
     def emit(self, opcode: ir.Opcode, **fields: object) -> ir.Op:
         if "handler" not in fields and self.handler is not None and ops.effects(opcode, fields.get("arg")).raises:  # type: ignore[arg-type]
             fields["handler"] = self.handler  # inside a try: its exception goes to the handler
+        fields["enclosing"] = fields.get("handler", self.handler)
+        args: tuple[ir.Operand, ...] = fields.get("args", ())  # type: ignore[assignment]
+        if self.pending_reads and any(type(a) is ir.Var and a.slot in self.pending_reads for a in args):
+            fields["loaded"] = tuple(self.read_place(a) for a in args)
         return self.function.emit(ir.Op(opcode, line=self.line, **fields))  # type: ignore[arg-type]
+
+    def read_place(self, operand: ir.Operand) -> int:
+        if type(operand) is not ir.Var:
+            return -1
+        reads = self.pending_reads.get(operand.slot)
+        if not reads:
+            return -1
+        place = reads.pop()
+        if not reads:
+            del self.pending_reads[operand.slot]
+        return place
 
     def temp(self) -> ir.Var:
         return self.function.new_var(f"$t{len(self.function.variables)}")
@@ -219,7 +237,9 @@ class Builder:
     def stmt_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant):
             return  # a bare string or number does nothing
-        self.expression(node.value)
+        value = self.expression(node.value)
+        if isinstance(node.value, ast.Name):
+            self.materialize(value)  # a bare name is still read: UnboundLocalError or NameError
 
     def stmt_Return(self, node: ast.Return) -> None:
         value = self.expression(node.value) if node.value is not None else ir.Const(None)
@@ -717,6 +737,7 @@ class Builder:
         code runs if the function assigns it or it keeps being rebound, else its value now (guarded)."""
         local = self.resolve(name)
         if local is not None:
+            self.pending_reads.setdefault(local.slot, []).append(len(self.function.ops))
             return local
         cell = self.cell_of(name)
         if cell is not None:  # its cell's value when the code runs
@@ -728,6 +749,8 @@ class Builder:
             return self.run_time_global(name)
         if name not in self.source.func.__globals__ and name not in self.builtin_namespace():
             return self.run_time_global(name)  # not defined yet: NameError when the code runs, if still not
+        if not is_definition(self.current_global(name)):
+            return self.run_time_global(name)
         return ir.Const(self.global_value(name, node))
 
     def run_time_global(self, name: str) -> ir.Var:
@@ -768,6 +791,11 @@ class Builder:
 
     def namespaces(self) -> tuple[dict[str, object], dict[str, object]]:
         return self.source.func.__globals__, self.builtin_namespace()
+
+    def current_global(self, name: str) -> object:
+        """The value a global name (defined, in the globals or the builtins) has now."""
+        namespace = self.source.func.__globals__
+        return namespace[name] if name in namespace else self.builtin_namespace()[name]
 
     def builtin_namespace(self) -> dict[str, object]:
         builtin_namespace = self.source.func.__builtins__  # type: ignore[attr-defined]
@@ -911,7 +939,7 @@ class Builder:
         if isinstance(node, ast.Constant):
             return True
         if isinstance(node, ast.Name):
-            return self.resolve(node.id) is not None or self.folded_global(node.id, node, called=False) \
+            return self.resolve(node.id) is not None or self.folded_global(node.id, node) \
                 is not MISSING
         return False
 
@@ -965,21 +993,23 @@ class Builder:
                 return value
         return MISSING
 
-    def folded_global(self, name: str, node: ast.AST, called: bool = True) -> object:
+    def folded_global(self, name: str, node: ast.AST) -> object:
         """The value of a global the code may take as a constant (guarded), else MISSING: a local, a global
-        the function assigns, or one not defined yet is read when the code runs.  So is one that keeps being
-        rebound, unless it is ``called`` (a call of it stays direct, and guarded: jit/compiler.py)."""
+        the function assigns, one not defined yet, one that keeps being rebound (jit/compiler.py) and one bound
+        to data (not a definition) are read when the code runs."""
         if self.resolve(name) is not None or self.cell_of(name) is not None or name in self.source.global_names or (
-                name in self.read_globals and not called):
+                name in self.read_globals):
             return MISSING
         if name not in self.source.func.__globals__ and name not in self.builtin_namespace():
+            return MISSING
+        if not is_definition(self.current_global(name)):
             return MISSING
         return self.global_value(name, node)
 
     def module_of(self, node: ast.expr) -> types.ModuleType | None:
         """The module a global name is bound to (guarded), else None."""
         if isinstance(node, ast.Name):
-            value = self.folded_global(node.id, node, called=False)
+            value = self.folded_global(node.id, node)
             return value if isinstance(value, types.ModuleType) else None
         return None
 
@@ -1265,6 +1295,13 @@ class Builder:
             self.function.place(done)
         self.scopes.pop()
         return result
+
+
+def is_definition(value: object) -> bool:
+    """Whether a global bound to ``value`` is compiled as a constant: a module, a class or anything callable
+    (guarded: a rebinding is seen at the next call from Python).  Any other value is data, read when the code
+    runs, so that a loop sees a rebinding by a callee, a signal handler or another thread at its next read."""
+    return isinstance(value, types.ModuleType) or callable(value)
 
 
 def bound_names(target: ast.expr) -> list[str]:

@@ -130,7 +130,9 @@ class Versioning:
         entry_types = dict(zip((p.slot for p in function.params), self.facts.signature, strict=True))
         for param in function.params:
             self.var(param, entry_types[param.slot])
-        self.version(0, tuple(entry_types.get(var, Type.UNKNOWN) for var in self.live_in[0]))
+        # A variable live at the entry that is not a parameter may be unbound there (jit/optimizer/assignment.py
+        # checks its reads): an object, NULL until it is assigned.
+        self.version(0, tuple(entry_types.get(var, Type.OBJECT) for var in self.live_in[0]))
         while self.pending:
             self.fill(self.pending.pop())
         self.lay_out()
