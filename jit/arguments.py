@@ -22,8 +22,7 @@ def bind(func: types.FunctionType, args: tuple[object, ...], kwargs: dict[str, o
     bind (the interpreter then raises its own TypeError)."""
     code = func.__code__
     count, keyword_count = code.co_argcount, code.co_kwonlyargcount
-    var_positional = bool(code.co_flags & inspect.CO_VARARGS)
-    var_keyword = bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    var_positional, var_keyword = collectors(func)
     if len(args) > count and not var_positional:
         return None
     values = [*args[:count], *[_MISSING] * (count - len(args[:count]))]
@@ -62,18 +61,22 @@ def bind(func: types.FunctionType, args: tuple[object, ...], kwargs: dict[str, o
     return (*values, *keyword_values.values(), *rest)
 
 
+def collectors(func: types.FunctionType) -> tuple[bool, bool]:
+    """Whether ``func`` has a ``*args`` parameter, and whether it has a ``**kwargs`` one."""
+    flags = func.__code__.co_flags
+    return bool(flags & inspect.CO_VARARGS), bool(flags & inspect.CO_VARKEYWORDS)
+
+
 def binds_positionally(func: types.FunctionType) -> bool:
     """Whether the parameters of ``func`` are positional only: its compiled code's slots are then the call's
     positional arguments, as a direct call passes them."""
-    code = func.__code__
-    return not code.co_kwonlyargcount and not code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+    return not func.__code__.co_kwonlyargcount and not any(collectors(func))
 
 
 def parameter_count(func: types.FunctionType) -> int:
     """How many variables of ``func`` its parameters are: positional, keyword-only, ``*args``, ``**kwargs``."""
     code = func.__code__
-    return (code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)
-            + bool(code.co_flags & inspect.CO_VARKEYWORDS))
+    return code.co_argcount + code.co_kwonlyargcount + sum(collectors(func))
 
 
 def is_generator(func: types.FunctionType) -> bool:

@@ -37,7 +37,6 @@ RETURN_KIND = {ir.Type.INT: "INT", ir.Type.FLOAT: "FLOAT", ir.Type.BOOL: "BOOL"}
 MAX_SPECIALIZATIONS = 8  # per function: beyond, new signatures run in the interpreter
 REBINDS_BEFORE_READ = 2  # a global found rebound this often is read at run time, no longer folded
 MAX_INVALIDATIONS = 8  # recompiles after a change of what the code assumed, before it runs in the interpreter
-CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08  # code flags, fixed since CPython 2
 NEVER_SIMPLE = (1 << 32) - 1  # ENTRY's count of arguments copied as they come, for a function that binds them
 MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code sends to the interpreter itself
 TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
@@ -168,6 +167,7 @@ class Dispatcher:
         self.func = func
         self.strict = strict
         self.parameter_count = arguments.parameter_count(func)
+        self.binds_positionally = arguments.binds_positionally(func)  # of the code: kept with it (invalidate)
         self.metadata = function_metadata(func)
         self.refusal: str | None = None  # why the function itself cannot be compiled, once known
         self.invalidations = 0
@@ -200,10 +200,6 @@ class Dispatcher:
         if problem is None:
             self.rebuild()
 
-    @property
-    def binds_positionally(self) -> bool:
-        return arguments.binds_positionally(self.func)
-
     # --- calls that the machine code does not take --------------------------------------
 
     def entry_path(self, *args: object, **kwargs: object) -> object:
@@ -211,7 +207,7 @@ class Dispatcher:
         if self.refusal is not None:  # an older dispatcher's code, still running when the function was refused
             return self.func(*args, **kwargs)
         positional = arguments.bind(self.func, args, kwargs)
-        if positional is None or not arguments.binds_positionally(self.func):
+        if positional is None or not self.binds_positionally:
             # The interpreter's own message; or a call ENTRY could not bind to `*args`, `**kwargs` or
             # keyword-only parameters (a keyword of another spelling): their slots are no positional call.
             return self.func(*args, **kwargs)
@@ -289,6 +285,7 @@ class Dispatcher:
         self.ir = None
         self.metadata = function_metadata(self.func)
         self.parameter_count = arguments.parameter_count(self.func)
+        self.binds_positionally = arguments.binds_positionally(self.func)
         self.invalidations += 1
         if self.invalidations > MAX_INVALIDATIONS:
             self.refuse(f"what it was compiled for changed {self.invalidations} times (a global rebound again and "
@@ -491,8 +488,7 @@ class Dispatcher:
         return (ctypes.c_void_p * (11 + len(names)))(
             id(self.entry_path_object), id(self.func), layout.function_field_offset("__code__"), id(code),
             layout.function_field_offset("__defaults__"), count, layout.tuple_items_offset(), keyword_only,
-            layout.function_field_offset("__kwdefaults__"), int(bool(code.co_flags & CO_VARARGS)),
-            int(bool(code.co_flags & CO_VARKEYWORDS)), *names)
+            layout.function_field_offset("__kwdefaults__"), *map(int, arguments.collectors(self.func)), *names)
 
     def rebuild(self) -> None:
         """Emit the dispatcher for the current specializations and point the callable at it."""
