@@ -556,6 +556,22 @@ def traced_multiline_attribute(o: Any) -> Any:
             .missing)
 
 
+def traced_multiline_attribute_store(o: Any) -> Any:
+    (o
+     .missing) = 1
+
+
+def traced_multiline_method_call(o: Any) -> Any:
+    return (o
+            .missing(1))
+
+
+def traced_multiline_method_raises(o: Any) -> Any:
+    return (o
+            .pop(
+                5))
+
+
 traced_inner_compiled = jit.compile(traced_inner, strict=True)
 
 
@@ -579,6 +595,11 @@ TRACED: dict[str, tuple[Callable[..., Any], tuple[object, ...], tuple[object, ..
     "multi-line-call": (traced_multiline_call, ("present",), ("key",)),
     "unpacking": (traced_unpacking, ((1, 2),), ((1, 2, 3),)),
     "for": (traced_for, ([1],), (None,)),
+    "multi-line-attribute": (traced_multiline_attribute, (types.SimpleNamespace(missing=1),), (5,)),
+    "multi-line-attribute-store": (traced_multiline_attribute_store, (types.SimpleNamespace(),), (5,)),
+    "multi-line-method-call": (traced_multiline_method_call, (types.SimpleNamespace(missing=abs),), (5,)),
+    "multi-line-method-raises": (traced_multiline_method_raises, ([1] * 6,), ([1],)),
+    "multi-line-assert": (cases.traced_multiline_assert, (1,), (0,)),
     "assert": (cases.assert_plain, (1,), (0,)),
 }
 
@@ -593,12 +614,6 @@ def test_traceback_entry_of_the_compiled_function_is_the_interpreters(name: str)
 
 
 @pytest.mark.parametrize(("func", "good", "bad"), [
-    pytest.param(traced_multiline_attribute, (types.SimpleNamespace(missing=1),), (5,), id="multi-line-attribute",
-                 marks=pytest.mark.xfail(strict=True, reason="JIT bug: a multi-line attribute's entry has the line "
-                                                             "of its object, the interpreter's the attribute's")),
-    pytest.param(cases.traced_multiline_assert, (1,), (0,), id="multi-line-assert", marks=pytest.mark.xfail(
-        sys.version_info >= (3, 13), strict=True,
-        reason="JIT bug: from 3.13 the interpreter puts a failed assert on the line of its test")),
     pytest.param(traced_comprehension, ([1],), ([0],), id="comprehension", marks=pytest.mark.xfail(
         sys.version_info < (3, 12), strict=True,
         reason="3.11 runs a comprehension in a frame of its own (<listcomp>); compiled, it is inline")),

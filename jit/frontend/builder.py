@@ -169,7 +169,8 @@ class Builder:
         args: tuple[ir.Operand, ...] = fields.get("args", ())  # type: ignore[assignment]
         if self.pending_reads and any(type(a) is ir.Var and a.slot in self.pending_reads for a in args):
             fields["loaded"] = tuple(self.read_place(a) for a in args)
-        return self.function.emit(ir.Op(opcode, line=self.line, **fields))  # type: ignore[arg-type]
+        fields.setdefault("line", self.line)
+        return self.function.emit(ir.Op(opcode, **fields))  # type: ignore[arg-type]
 
     def read_place(self, operand: ir.Operand) -> int:
         if type(operand) is not ir.Var:
@@ -288,9 +289,10 @@ class Builder:
         elif isinstance(target, ast.Attribute):
             owner = self.kept(self.expression(target.value), [node.value])
             current = self.temp()
-            self.emit(ir.Opcode.LOAD_ATTR, dst=current, args=(owner,), arg=target.attr)
+            line = self.attribute_line(target)
+            self.emit(ir.Opcode.LOAD_ATTR, dst=current, args=(owner,), arg=target.attr, line=line)
             value = self.binary(node.op, current, node.value, node, augmented=True)
-            self.emit(ir.Opcode.STORE_ATTR, args=(owner, value), arg=target.attr)
+            self.emit(ir.Opcode.STORE_ATTR, args=(owner, value), arg=target.attr, line=line)
         elif isinstance(target, ast.Subscript):
             owner = self.kept(self.expression(target.value), [target.slice, node.value])
             key = self.kept(self.subscript(target.slice), [node.value])
@@ -315,7 +317,7 @@ class Builder:
             self.store(self.name(target), value)  # even `x = x`: it reads x (UnboundLocalError if unbound)
         elif isinstance(target, ast.Attribute):
             owner = self.expression(target.value)
-            self.emit(ir.Opcode.STORE_ATTR, args=(owner, value), arg=target.attr)
+            self.emit(ir.Opcode.STORE_ATTR, args=(owner, value), arg=target.attr, line=self.attribute_line(target))
         elif isinstance(target, ast.Subscript):
             owner = self.kept(self.expression(target.value), [target.slice])
             key = self.subscript(target.slice)
@@ -479,7 +481,9 @@ class Builder:
             made = self.temp()
             self.emit(ir.Opcode.CALL, dst=made, args=(error, self.expression(node.msg)))
             error = made
-        self.emit(ir.Opcode.RAISE, args=(error,))
+        # Raised on the line of the statement; from 3.13 on the line of its test, as the interpreter reports it.
+        line = self.line if sys.version_info < (3, 13) else node.test.lineno + self.line_offset
+        self.emit(ir.Opcode.RAISE, args=(error,), line=line)
         self.function.place(holds)
 
     def stmt_Global(self, node: ast.Global) -> None:
@@ -491,7 +495,8 @@ class Builder:
     def stmt_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             if isinstance(target, ast.Attribute):
-                self.emit(ir.Opcode.DELETE_ATTR, args=(self.expression(target.value),), arg=target.attr)
+                owner = self.expression(target.value)
+                self.emit(ir.Opcode.DELETE_ATTR, args=(owner,), arg=target.attr, line=self.attribute_line(target))
             elif isinstance(target, ast.Subscript):
                 owner = self.materialize(self.expression(target.value))
                 self.emit(ir.Opcode.DELETE_SUBSCR, args=(owner, self.subscript(target.slice)))
@@ -918,7 +923,7 @@ class Builder:
             # before it evaluates the arguments: only arguments whose evaluation runs no code may come after.
             owner = self.kept(self.expression(node.func.value), values)
             self.emit(ir.Opcode.CALL_METHOD, dst=dst, args=(owner, *self.operands(values)), arg=node.func.attr,
-                      callee=names or None)
+                      callee=names or None, line=self.attribute_line(node.func))
             return dst
         function = self.callable_operand(node.func, callee)
         args = self.operands(values)
@@ -1027,8 +1032,13 @@ class Builder:
             return ir.Const(value)
         owner = self.expression(node.value)
         dst = self.temp()
-        self.emit(ir.Opcode.LOAD_ATTR, dst=dst, args=(owner,), arg=node.attr)
+        self.emit(ir.Opcode.LOAD_ATTR, dst=dst, args=(owner,), arg=node.attr, line=self.attribute_line(node))
         return dst
+
+    def attribute_line(self, node: ast.Attribute) -> int:
+        """The line of the ops of an attribute (its load, store, delete, a method's call): that of its name, which
+        may not be its object's, as CPython's compiler gives them (update_start_location_to_match_attr)."""
+        return cast(int, node.end_lineno) + self.line_offset
 
     def expr_Subscript(self, node: ast.Subscript) -> ir.Operand:
         owner = self.kept(self.expression(node.value), [node.slice])
