@@ -208,6 +208,10 @@ class Op:
     # Per operand, the index of the op before which the interpreter reads it, for a local read where the
     # expression names it (-1: at this op).  Definite assignment checks a local that may be unbound there.
     loaded: tuple[int, ...] = ()
+    # The frames the interpreter would run the op in between the function's and its own, outermost first: on
+    # 3.11, where a comprehension is a function of its own, each enclosing comprehension's name and the line
+    # that calls it.  An exception's traceback gets an entry per frame, as the interpreter's gets.
+    frames: tuple[tuple[str, int], ...] = ()
 
     def written(self) -> tuple[Var, ...]:
         """The variables this op assigns: its destination, and FOR_ITER_RANGE's counter, advanced in place."""
@@ -293,7 +297,7 @@ class Function:
     def copy(self) -> Function:
         """A copy whose ops can be rewritten without touching this one's (each signature has its own IR)."""
         ops = [Op(op.opcode, op.dst, op.args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler,
-                  op.enclosing, op.loaded) for op in self.ops]
+                  op.enclosing, op.loaded, op.frames) for op in self.ops]
         return Function(self.name, self.filename, self.first_line, list(self.params), ops, dict(self.labels),
                         list(self.variables), self.label_count, list(self.guards))
 

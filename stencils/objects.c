@@ -1230,17 +1230,28 @@ RESULT_STENCIL(WITH_EXCEPT_START, jit_with_exit(SLOT(1).o, SLOT(2).o))
 /* The traceback entry of the compiled function for an exception passing
  * through it: OPERAND0 its name, OPERAND1 its file (C strings), OPARG0 the
  * line; then on to the error's destination. */
+#define TRACEBACK_ENTRY() \
+    _PyTraceback_Add((const char *)(uintptr_t)OPERAND(0), (const char *)(uintptr_t)OPERAND(1), (int)OPARG(0))
+
 STENCIL(ADD_TRACEBACK) {
-    _PyTraceback_Add((const char *)(uintptr_t)OPERAND(0), (const char *)(uintptr_t)OPERAND(1), (int)OPARG(0));
+    TRACEBACK_ENTRY();
     JUMP();
+}
+
+/* The entry of a frame the interpreter would have inside the function's (a
+ * comprehension's on 3.11); the next entry follows. */
+STENCIL(ADD_TRACEBACK_FRAME) {
+    TRACEBACK_ENTRY();
+    CONTINUE();
 }
 
 /* --- globals read and written --------------------------------------------- */
 
 /* A global read when the code runs, as the interpreter reads it.  Its cell is
- * OPERAND0 (a JitGlobalCache), the NameError's message OPERAND1: where the name was last found among the globals' entries
- * (the hint) it is read there, without a lookup; else the globals then the
- * builtins are looked up, and a name found among the globals gives the hint. */
+ * OPERAND0 (a JitGlobalCache), the NameError's message OPERAND1: where the
+ * name was last found among the globals' entries (the hint) it is read there,
+ * without a lookup; else the globals then the builtins are looked up, and a
+ * name found among the globals gives the hint. */
 JIT_INLINE PyObject *jit_load_global(JitGlobalCache *cache, const JitObjectLayout *layout, char *keys,
                                      const char *message) {
     PyObject *value = PyDict_GetItemWithError(cache->globals, cache->name);

@@ -636,16 +636,28 @@ class Lowering:
             destination = "return_null" if tier == "specialized" else "generic_error"
         if op.opcode is Opcode.RERAISE or (op.opcode is Opcode.RAISE and not op.args):
             return destination  # raised again: the exception has this function's entry already
-        stub = ("traceback", destination, op.line)
+        stub = ("traceback", destination, op.line, op.frames)
         if stub not in self.traceback_stubs:
             self.traceback_stubs.add(stub)
+            # Innermost first: each frame's entry has the line running in it, the next one's call or the op's.
+            lines = [line for _, line in op.frames[1:]] + [op.line] if op.frames else []
+            entries = [(self.c_strings(name), line) for (name, _), line in zip(op.frames, lines, strict=True)]
+            entries.reverse()
+            entries.append((self.traceback_names, op.frames[0][1] if op.frames else op.line))
 
             def traceback_entry() -> None:
                 self.asm.label(stub)
-                self.asm.emit("ADD_TRACEBACK", op.line, operands=self.traceback_names, jump=destination)
+                for names, line in entries[:-1]:  # the comprehensions' frames, then the function's
+                    self.asm.emit("ADD_TRACEBACK_FRAME", line, operands=names)
+                names, line = entries[-1]
+                self.asm.emit("ADD_TRACEBACK", line, operands=names, jump=destination)
 
             self.out_of_line(traceback_entry)
         return stub
+
+    def c_strings(self, name: str) -> tuple[int, ...]:
+        """ADD_TRACEBACK's operands for a frame of ``name`` in the function's file."""
+        return self.c_string(name), self.traceback_names[1]
 
     def c_string(self, text: str) -> int:
         """The address of a NUL-terminated UTF-8 copy of ``text``, kept alive with the code."""

@@ -143,6 +143,7 @@ class Builder:
         # Per local (by number), where each read not yet taken by an op was made: the op taking it records the
         # place (Op.loaded), innermost first, as the operands of nested expressions are taken.
         self.pending_reads: dict[int, list[int]] = {}
+        self.frames: tuple[tuple[str, int], ...] = ()  # Op.frames of the ops being built
         self.own_cells: dict[str, ir.Var] = {}  # the cells of the locals nested functions read (see build)
         # (continue target, break target, len(self.exits) at the loop)
         self.loops: list[tuple[ir.Label, ir.Label, int]] = []
@@ -170,6 +171,8 @@ class Builder:
         if self.pending_reads and any(type(a) is ir.Var and a.slot in self.pending_reads for a in args):
             fields["loaded"] = tuple(self.read_place(a) for a in args)
         fields.setdefault("line", self.line)
+        if self.frames:
+            fields["frames"] = self.frames
         return self.function.emit(ir.Op(opcode, **fields))  # type: ignore[arg-type]
 
     def read_place(self, operand: ir.Operand) -> int:
@@ -1285,6 +1288,9 @@ class Builder:
                 self.comprehension_cells.add(var)
             scope[name] = var
         self.scopes.append(scope)
+        outer_frames = self.frames
+        if sys.version_info < (3, 12):  # a function of its own, called on the comprehension's line
+            self.frames = (*self.frames, (COMPREHENSION_NAMES[type(node)], self.line))
         loops = []
         for position, generator in enumerate(node.generators):
             iterable = first if position == 0 else self.expression(generator.iter)
@@ -1304,7 +1310,11 @@ class Builder:
             self.emit(ir.Opcode.JUMP, target=head)
             self.function.place(done)
         self.scopes.pop()
+        self.frames = outer_frames
         return result
+
+
+COMPREHENSION_NAMES = {ast.ListComp: "<listcomp>", ast.SetComp: "<setcomp>", ast.DictComp: "<dictcomp>"}
 
 
 def is_definition(value: object) -> bool:

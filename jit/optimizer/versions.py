@@ -171,7 +171,8 @@ class Versioning:
             if version.first and args is op.args and dst is op.dst:
                 copy = op  # the block's first version, as it was: no copy (the pass owns this IR)
             else:
-                copy = ir.Op(op.opcode, dst, args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler)
+                copy = ir.Op(op.opcode, dst, args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler,
+                             frames=op.frames)
             if op.dst is not None:
                 if op.opcode in ir.LOOP_ITERATIONS or op.handler is not None:
                     # It assigns its target only when the loop goes on (the exit keeps the old value), or
