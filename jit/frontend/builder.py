@@ -17,7 +17,7 @@ from typing import cast
 
 from jit import _isolation, arguments, ir, ops
 from jit.errors import UnsupportedError
-from jit.frontend.source import FunctionSource, first_node, parse_definition, read_source
+from jit.frontend.source import FunctionSource, first_node, parse_definition, read_source, walk
 
 # The frontend's spelling of each operator comes from its declaration (jit/ops.py).
 BINARY_OPERATORS: dict[type[ast.AST], str] = ops.BINARY_SYNTAX
@@ -156,7 +156,7 @@ class Builder:
         self.line_offset = source.line_offset  # a node's line is node.lineno + this (FunctionSource.line)
         # The locals an assignment expression stores: the only ones a later operand of the same expression can
         # change (see kept()).
-        self.walrus_targets = {n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)}
+        self.walrus_targets = {n.target.id for n in walk(node) if isinstance(n, ast.NamedExpr)}
 
     # --- helpers -----------------------------------------------------------------
 
@@ -356,7 +356,7 @@ class Builder:
         if not isinstance(value, ir.Var) or value.name not in self.walrus_targets:
             return value
         for node in later:
-            if any(isinstance(n, ast.NamedExpr) and n.target.id == value.name for n in ast.walk(node)):
+            if any(isinstance(n, ast.NamedExpr) and n.target.id == value.name for n in walk(node)):
                 return self.materialize(value)
         return value
 
@@ -1196,7 +1196,7 @@ class Builder:
     def free_in_nested_code(self, node: ast.AST) -> set[str]:
         """The free variables of the lambdas and generator expressions inside ``node``."""
         names: set[str] = set()
-        for nested in ast.walk(node):
+        for nested in walk(node):
             if nested is not node and isinstance(nested, ast.Lambda | ast.GeneratorExp):
                 kind = "<lambda>" if isinstance(nested, ast.Lambda) else "<genexpr>"
                 names.update(self.nested_code(kind, nested).co_freevars)
@@ -1238,7 +1238,7 @@ class Builder:
             return self.source.line(listed[0] if listed else candidate)
 
         kind = type(node)
-        siblings = sorted((n for n in ast.walk(self.source.node) if type(n) is kind and n is not self.source.node
+        siblings = sorted((n for n in walk(self.source.node) if type(n) is kind and n is not self.source.node
                            and starts(n) == line), key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
         found: list[types.CodeType] = []
 
@@ -1273,7 +1273,7 @@ class Builder:
                       add: Callable[[ir.Var], object]) -> ir.Var:
         """A comprehension inline, as CPython 3.12 compiles it (PEP 709): its own scope for the names its
         ``for`` clauses bind, the first iterable evaluated outside it, the others inside."""
-        if any(isinstance(n, ast.NamedExpr) for n in ast.walk(node)):
+        if any(isinstance(n, ast.NamedExpr) for n in walk(node)):
             raise self.unsupported("an assignment expression inside a comprehension is not supported", node)
         if any(generator.is_async for generator in node.generators):
             raise self.unsupported("asynchronous comprehensions are not supported", node)
@@ -1326,7 +1326,7 @@ def is_definition(value: object) -> bool:
 
 def bound_names(target: ast.expr) -> list[str]:
     """The names an assignment target binds."""
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return [n.id for n in walk(target) if isinstance(n, ast.Name)]
 
 
 def describe(node: ast.AST) -> str:

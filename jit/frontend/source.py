@@ -8,7 +8,7 @@ import ast
 import linecache
 import textwrap
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -107,18 +107,35 @@ def _strings_are_the_codes(module: ast.Module, code: types.CodeType) -> bool:
                 held.add(constant)
             elif isinstance(constant, types.CodeType):
                 pending.append(constant)
-    docstrings = {id(body[0].value) for node in ast.walk(module)
+    docstrings = {id(body[0].value) for node in walk(module)
                   if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
                   and (body := node.body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)}
-    return all(node.value in held for node in ast.walk(module)
+    return all(node.value in held for node in walk(module)
                if isinstance(node, ast.Constant) and isinstance(node.value, str) and "\n" in node.value
                and id(node) not in docstrings)
+
+
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk``'s nodes in its order (breadth first), without its code: ast's functions resolve
+    ``isinstance``, ``list`` and ``__import__`` in the builtins user code may rebind (jit/_isolation.py)."""
+    pending = [node]
+    position = 0
+    while position < len(pending):
+        current = pending[position]
+        position += 1
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, ast.AST):
+                pending.append(value)
+            elif isinstance(value, list):
+                pending.extend(item for item in value if isinstance(item, ast.AST))
+        yield current
 
 
 def first_node(root: ast.FunctionDef | ast.AsyncFunctionDef,
                wanted: Callable[[ast.AST], bool]) -> ast.stmt | ast.expr | ast.FunctionDef | ast.AsyncFunctionDef:
     """The first node in source order that ``wanted`` accepts, else ``root`` (for an error's line)."""
-    found = [n for n in ast.walk(root) if wanted(n) and isinstance(n, (ast.stmt, ast.expr))]
+    found = [n for n in walk(root) if wanted(n) and isinstance(n, (ast.stmt, ast.expr))]
     return min(found, key=lambda n: (n.lineno, n.col_offset)) if found else root
 
 
