@@ -5,8 +5,9 @@ variables at a block's entry is the intersection over its predecessors, kept as
 a bit set (an int, bit ``var.slot``), so a round costs one pass over the blocks.
 
 A read that may find its variable unbound (assigned on some paths only, or after
-``del``) gets a CHECK_BOUND op before it, which raises the interpreter's
-UnboundLocalError when the variable is unbound, as its LOAD_FAST_CHECK does.
+``del``) gets a CHECK_BOUND op where the expression reads it (``Op.loaded``: before
+the ops of later operands), which raises the interpreter's UnboundLocalError when
+the variable is unbound, as its LOAD_FAST_CHECK does.
 Such a variable is an object everywhere: each of its assignments is boxed (a
 BOX op after it), so its slot holds NULL until it is assigned (the frame's
 object slots start NULL; ``del`` makes it NULL again) and the check reads one
