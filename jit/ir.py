@@ -150,6 +150,9 @@ class Opcode(_Enum):
     DICT_UPDATE = "DICT_UPDATE"  # a.update(b) for {**b}
     CALL = "CALL"  # dst = a(args[1:]), the last len(callee) of them by keyword (callee: the names)
     CALL_METHOD = "CALL_METHOD"  # dst = args[0].<arg>(args[1:]), keywords last (callee: their names), no bound method
+    # obj.m(...) whose arguments may run code: the method looked up first, as the interpreter's LOAD_METHOD does.
+    LOAD_METHOD = "LOAD_METHOD"  # dst = what a.<arg> calls; a (a copy of the owner) becomes NULL if that is bound
+    CALL_LOADED = "CALL_LOADED"  # dst = a(args[1:]), args[1] the self LOAD_METHOD left (NULL: none); keywords last
     CALL_FUNCTION_EX = "CALL_FUNCTION_EX"  # dst = a(*b, **c), b a tuple, c a dict or None
     GET_ITER = "GET_ITER"  # dst = iter(a)
     FOR_ITER = "FOR_ITER"  # dst = next(a); exit to target when a is exhausted
@@ -183,6 +186,7 @@ def binary_operator(arg: str) -> str:
 TERMINATORS = frozenset({Opcode.JUMP, Opcode.RETURN_VALUE, Opcode.RAISE, Opcode.RERAISE})
 # The loops' iterations: each assigns its target only on the edge into the loop body, not on its exit.
 LOOP_ITERATIONS = frozenset({Opcode.FOR_ITER_RANGE, Opcode.FOR_ITER})
+IN_PLACE = frozenset({Opcode.FOR_ITER_RANGE, Opcode.LOAD_METHOD})  # ops that also assign their first operand
 UNWIND = None  # an op's handler when its exception leaves the function
 
 
@@ -214,9 +218,10 @@ class Op:
     frames: tuple[tuple[str, int], ...] = ()
 
     def written(self) -> tuple[Var, ...]:
-        """The variables this op assigns: its destination, and FOR_ITER_RANGE's counter, advanced in place."""
+        """The variables this op assigns: its destination, FOR_ITER_RANGE's counter, advanced in place, and
+        LOAD_METHOD's self, made NULL in place where the method is bound."""
         written = [self.dst] if self.dst is not None else []
-        if self.opcode is Opcode.FOR_ITER_RANGE and isinstance(self.args[0], Var):
+        if self.opcode in IN_PLACE and isinstance(self.args[0], Var):
             written.append(self.args[0])
         return tuple(written)
 

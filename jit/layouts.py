@@ -77,6 +77,10 @@ DEOPT_NULL, DEOPT_BOX_INT, DEOPT_BOX_FLOAT, DEOPT_BOX_BOOL, DEOPT_CONSTANT, DEOP
 # after the object (3.13+, valid while a byte of their header says so); behind a pointer before the object,
 # NULL once a dict took them over (3.11); behind a word before the object tagged with bit 0 (3.12).
 VALUES_NONE, VALUES_INLINE, VALUES_POINTER, VALUES_TAGGED = range(4)
+# How this interpreter keeps an int's size (jit/backend/layout.py finds out), for the stencils that read a compact
+# int (one 30-bit digit) inline: not known (they call the C API); a signed digit count in ob_size (3.11); a tag
+# of digit count and sign (3.12+: lv_tag).  Either way the word after the object head, then the digits.
+INT_UNKNOWN, INT_SIGNED_SIZE, INT_TAGGED = range(3)
 ATTRIBUTE_TYPES = 4  # the types one attribute cache knows at once
 ATTRIBUTE_FILLS = 64  # an attribute cache refills at most this often: a site that keeps changing type stays generic
 
@@ -93,6 +97,7 @@ CONSTANTS: dict[str, int] = {
     "ATTRIBUTE_CLASS": ATTRIBUTE_CLASS,
     "VALUES_NONE": VALUES_NONE, "VALUES_INLINE": VALUES_INLINE, "VALUES_POINTER": VALUES_POINTER,
     "VALUES_TAGGED": VALUES_TAGGED, "ATTRIBUTE_TYPES": ATTRIBUTE_TYPES, "ATTRIBUTE_FILLS": ATTRIBUTE_FILLS,
+    "INT_UNKNOWN": INT_UNKNOWN, "INT_SIGNED_SIZE": INT_SIGNED_SIZE, "INT_TAGGED": INT_TAGGED,
 }
 
 

@@ -451,7 +451,7 @@ declare(MicroOp(Opcode.COPY, None, operands="dst = a", arities=(1,), result=same
                 stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT"}))
 declare(MicroOp(Opcode.LOAD_GLOBAL, None, operands="dst = globals()[name] or builtins[name]", arities=(0,),
                 result=constant(Type.OBJECT), effects=Effects(raises=True),
-                stencils={"object": "LOAD_GLOBAL", "cached": "LOAD_GLOBAL_CACHED"}))
+                stencils={"object": "LOAD_GLOBAL", "cached": "LOAD_GLOBAL_CACHED", "hit": "LOAD_GLOBAL_HIT"}))
 declare(MicroOp(Opcode.BOX, None, operands="dst = box(a)", arities=(1,), result=constant(Type.OBJECT),
                 effects=FAILS, stencils={"INT": "BOX_INT", "FLOAT": "BOX_FLOAT", "BOOL": "BOX_BOOL",
                                          "object": "COPY_OBJECT"}))
@@ -512,8 +512,10 @@ def object_op(opcode: Opcode, operands: str, stencils: Mapping[str, str], *, for
                            stencils=stencils, form=form, terminal=form == "raise"))
 
 
-object_op(Opcode.LOAD_ATTR, "dst = a.name", {"object": "LOAD_ATTR", "cached": "LOAD_ATTR_CACHED"}, arities=(1,))
-object_op(Opcode.STORE_ATTR, "a.name = b", {"object": "STORE_ATTR", "cached": "STORE_ATTR_CACHED"}, form="effect",
+object_op(Opcode.LOAD_ATTR, "dst = a.name", {"object": "LOAD_ATTR", "cached": "LOAD_ATTR_CACHED",
+                                             "hit": "LOAD_ATTR_HIT"}, arities=(1,))
+object_op(Opcode.STORE_ATTR, "a.name = b", {"object": "STORE_ATTR", "cached": "STORE_ATTR_CACHED",
+                                           "hit": "STORE_ATTR_HIT"}, form="effect",
           arities=(2,))
 object_op(Opcode.DELETE_ATTR, "del a.name", {"object": "DELETE_ATTR"}, form="effect", arities=(1,))
 object_op(Opcode.BINARY_SUBSCR, "dst = a[b]", {"object": "BINARY_SUBSCR"}, arities=(2,))
@@ -535,6 +537,10 @@ object_op(Opcode.DICT_UPDATE, "a.update(b), b a mapping", {"object": "DICT_UPDAT
 object_op(Opcode.CALL, "dst = a(*args[1:]), keywords last", {"object": "CALL"}, form="call", effects=CALL)
 object_op(Opcode.CALL_METHOD, "dst = a.name(*args[1:])", {"object": "CALL_METHOD", "cached": "CALL_METHOD_CACHED"},
           form="method", effects=CALL)
+object_op(Opcode.LOAD_METHOD, "dst = what a.name calls; a becomes NULL where that is bound",
+          {"object": "LOAD_METHOD", "cached": "LOAD_METHOD_CACHED"}, arities=(1,))
+object_op(Opcode.CALL_LOADED, "dst = a(*args[1:]), args[1] NULL for no self, keywords last", {"object": "CALL_LOADED"},
+          form="call", effects=CALL)
 object_op(Opcode.CALL_FUNCTION_EX, "dst = a(*b, **c)", {"object": "CALL_FUNCTION_EX",
           "keywords": "CALL_FUNCTION_EX_KW"}, arities=(2, 3), effects=CALL)
 object_op(Opcode.GET_ITER, "dst = iter(a)", {"object": "GET_ITER"}, arities=(1,))

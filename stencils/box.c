@@ -29,10 +29,16 @@ BOX_STENCIL(BOX_FLOAT, PyFloat_FromDouble(SLOT(1).f))
 BOX_STENCIL(BOX_BOOL, jit_new_bool(SLOT(1).i != 0))
 
 /* src is borrowed: the generic tier's slot keeps its reference.  An int too
- * big for int64 is no error: the generic tier handles it. */
+ * big for int64 is no error: the generic tier handles it.  A compact int is
+ * read inline (OPARG2: how ints keep their size), any other through the C API. */
 STENCIL(UNBOX_INT) {
     PyObject *boxed = SLOT(1).o;
     EXIT_UNLESS_TYPE(boxed, &PyLong_Type)
+    int64_t compact;
+    if (jit_compact_int(boxed, OPARG(2), &compact)) {
+        SLOT(0).i = compact;
+        CONTINUE();
+    }
     int overflow;
     long long value = PyLong_AsLongLongAndOverflow(boxed, &overflow);
     if (overflow != 0) {
@@ -45,11 +51,11 @@ STENCIL(UNBOX_INT) {
     CONTINUE();
 }
 
-/* PyFloat_AsDouble cannot fail on an exact float: no error check. */
+/* An exact float's value, read inline (it cannot fail). */
 STENCIL(UNBOX_FLOAT) {
     PyObject *boxed = SLOT(1).o;
     EXIT_UNLESS_TYPE(boxed, &PyFloat_Type)
-    SLOT(0).f = PyFloat_AsDouble(boxed);
+    SLOT(0).f = jit_float_value(boxed);
     CONTINUE();
 }
 

@@ -8,12 +8,6 @@
 #define BINARY(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o)
 
 
-/* A float's value, read where every CPython keeps it (after the object head:
- * PyFloatObject's ob_fval), as PyFloat_AS_DOUBLE does. */
-static inline double jit_float_value(PyObject *value) {
-    return *(double *)((char *)value + sizeof(PyObject));
-}
-
 /* Two exact floats: the result computed inline (what float's own slot computes,
  * IEEE arithmetic), as the specializing interpreter's BINARY_OP_*_FLOAT do;
  * anything else, and a division by zero, through the C-API function. */
@@ -126,26 +120,20 @@ static inline int object_truth(PyObject *value) {
 COMPARE_AS(int64_t)
 COMPARE_AS(double)
 
-/* Whether an exact int is "compact" (one 30-bit digit), the ints CPython's
- * specializing interpreter compares inline. */
-static inline __attribute__((always_inline)) int compact_int(PyObject *value, int64_t *result) {
-    int overflow;
-    *result = PyLong_AsLongLongAndOverflow(value, &overflow);
-    return !overflow && *result > -(1LL << 30) && *result < (1LL << 30);
-}
-
 /* bool(a OP b), as `if a < b:` computes it.  Not PyObject_RichCompareBool: its
  * identity shortcut makes `x == x` true for a NaN x, where Python's `==` is
  * false.  Two exact floats or two compact ints are compared inline, as the
  * specializing interpreter does (COMPARE_OP_FLOAT/INT): faster, and without
  * PyObject_RichCompare's recursion check, so that deep recursion stops where
  * the interpreter's stops, with its message. */
-static inline __attribute__((always_inline)) int comparison_truth(PyObject *a, PyObject *b, int op) {
+static inline __attribute__((always_inline)) int comparison_truth(PyObject *a, PyObject *b, int op,
+                                                                   uint32_t int_mode) {
     if (Py_TYPE(a) == &PyFloat_Type && Py_TYPE(b) == &PyFloat_Type) {
-        return compare_double(PyFloat_AsDouble(a), PyFloat_AsDouble(b), op);
+        return compare_double(jit_float_value(a), jit_float_value(b), op);
     }
     int64_t x, y;
-    if (Py_TYPE(a) == &PyLong_Type && Py_TYPE(b) == &PyLong_Type && compact_int(a, &x) && compact_int(b, &y)) {
+    if (Py_TYPE(a) == &PyLong_Type && Py_TYPE(b) == &PyLong_Type && jit_compact_int(a, int_mode, &x) &&
+        jit_compact_int(b, int_mode, &y)) {
         return compare_int64_t(x, y, op);
     }
     PyObject *result = PyObject_RichCompare(a, b, op);
@@ -171,8 +159,9 @@ static inline __attribute__((always_inline)) int comparison_truth(PyObject *a, P
 
 BRANCH_STENCIL(JUMP_IF_TRUE, object_truth(SLOT(0).o), 1)
 BRANCH_STENCIL(JUMP_IF_FALSE, object_truth(SLOT(0).o), 0)
-BRANCH_STENCIL(JUMP_IF_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2)), 1)
-BRANCH_STENCIL(JUMP_IF_NOT_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2)), 0)
+/* OPARG2: the comparison; OPARG3: how ints keep their size (INT_UNKNOWN ... INT_TAGGED). */
+BRANCH_STENCIL(JUMP_IF_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2), OPARG(3)), 1)
+BRANCH_STENCIL(JUMP_IF_NOT_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2), OPARG(3)), 0)
 /* `is` and `is not` compare addresses: they call nothing and cannot fail. */
 BRANCH_STENCIL(JUMP_IF_IS, SLOT(0).o == SLOT(1).o, 1)
 BRANCH_STENCIL(JUMP_IF_IS_NOT, SLOT(0).o == SLOT(1).o, 0)

@@ -34,6 +34,9 @@
 #define VALUES_TAGGED 3
 #define ATTRIBUTE_TYPES 4
 #define ATTRIBUTE_FILLS 64
+#define INT_UNKNOWN 0
+#define INT_SIGNED_SIZE 1
+#define INT_TAGGED 2
 
 _Static_assert(sizeof(JitSlot) == JIT_SLOT_BYTES, "JitSlot as jit/layouts.py sizes it");
 

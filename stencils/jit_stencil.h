@@ -269,6 +269,32 @@ static inline int32_t *jit_recursion_counter(JitFrameStack *stack, PyThreadState
         ? (int32_t *)((char *)thread + stack->recursion_counter_offset) : 0;
 }
 
+/* A float's value, read where every CPython keeps it (after the object head:
+ * PyFloatObject's ob_fval), as PyFloat_AS_DOUBLE does. */
+static inline __attribute__((always_inline)) double jit_float_value(PyObject *value) {
+    return *(double *)((char *)value + sizeof(PyObject));
+}
+
+/* Whether an exact int is compact (one 30-bit digit: the ints the specializing
+ * interpreter takes inline), and then its value, read inline.  `mode` (an
+ * oparg the runtime patches, jit/backend/layout.py's int_layout) says how the
+ * running interpreter keeps the size, in the word after the object head: a
+ * signed digit count (3.11), or a tag of count and sign (3.12+).  INT_UNKNOWN
+ * answers 0: the caller takes the C API's path. */
+static inline __attribute__((always_inline)) int jit_compact_int(PyObject *value, uint32_t mode, int64_t *result) {
+    int64_t size = ((const int64_t *)value)[2];
+    int64_t digit = ((const uint32_t *)value)[6];
+    if (mode == INT_SIGNED_SIZE && (uint64_t)(size + 1) <= 2) {
+        *result = size * digit;
+        return 1;
+    }
+    if (mode == INT_TAGGED && (uint64_t)size < 16) {
+        *result = (1 - (size & 3)) * digit;
+        return 1;
+    }
+    return 0;
+}
+
 /* Store an owned reference into a generic-tier slot, then release what it held
  * (CPython's Py_SETREF order): the release may run arbitrary code (__del__),
  * which must never find the slot pointing at a freed object. */

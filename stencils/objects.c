@@ -423,6 +423,63 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
     *into = entry;
 }
 
+/* Where the first entry of the cache OPERAND0 says `owner`'s attribute is when the entry is for owner's type
+ * (OPARG2: where types keep their version) and the attribute is among the instance's values or is a __slots__
+ * member: the cases the hit stencils below take inline, with no call. */
+JIT_INLINE PyObject **jit_first_entry_place(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset) {
+    JitAttributeEntry *entry = &cache->entries[0];
+    if (entry->version != jit_type_version(Py_TYPE(owner), version_offset)) {
+        return 0;
+    }
+    if (entry->kind == ATTRIBUTE_VALUE) {
+        PyObject **values = jit_instance_values(cache->values_mode, entry->values_at, cache->layout, owner);
+        return values ? &values[entry->index] : 0;
+    }
+    if (entry->kind == ATTRIBUTE_SLOT) {
+        return (PyObject **)((char *)owner + entry->index);
+    }
+    return 0;
+}
+
+/* dst = SLOT1.name when the cache's first entry has it (no call, so no frame to set up): among the values, a
+ * __slots__ member, or at a hint into the instance's own dict; else a jump to LOAD_ATTR_CACHED, placed out of
+ * line, which does everything else. */
+STENCIL(LOAD_ATTR_HIT) {
+    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
+    PyObject *owner = SLOT(1).o;
+    PyObject **at = jit_first_entry_place(cache, owner, OPARG(2));
+    JitAttributeEntry *first = &cache->entries[0];
+    PyObject *value = at ? *at
+        : first->kind == ATTRIBUTE_HINT && first->version == jit_type_version(Py_TYPE(owner), OPARG(2))
+            ? jit_hinted_value(cache->layout, owner, first->values_at, first->index, cache->name)
+            : 0;
+    if (value == 0) {
+        JUMP();
+    }
+    Py_INCREF(value);
+    jit_set_owned(&SLOT(0), value);
+    CONTINUE();
+}
+
+/* SLOT0.name = SLOT1 when the cache's first entry has a place for it that holds a value already (or is a
+ * __slots__ member); else a jump to STORE_ATTR_CACHED, out of line.  With values after the object (3.13+), a
+ * dict made of them shares them: a store must go through it, out of line. */
+STENCIL(STORE_ATTR_HIT) {
+    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
+    PyObject *owner = SLOT(0).o;
+    PyObject **at = jit_first_entry_place(cache, owner, OPARG(2));
+    if (at == 0 || (cache->entries[0].kind == ATTRIBUTE_VALUE &&
+                    (*at == 0 || (cache->values_mode == VALUES_INLINE &&
+                                  *(PyObject **)((char *)owner + cache->layout->managed_dict_offset) != 0)))) {
+        JUMP();
+    }
+    PyObject *old = *at;
+    Py_INCREF(SLOT(1).o);
+    *at = SLOT(1).o;
+    Py_XDECREF(old);
+    CONTINUE();
+}
+
 /* dst = SLOT1.name through the cache OPERAND0 (OPARG2: where types keep their version). */
 STENCIL(LOAD_ATTR_CACHED) {
     JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
@@ -518,43 +575,47 @@ STENCIL(STORE_ATTR_CACHED) {
     CONTINUE();
 }
 
-/* The index of `list[index]` when the specializing interpreter would take it
- * inline (BINARY_SUBSCR_LIST_INT): an exact list, an exact int in range
- * (negative from the end); -1 otherwise, for the C-API's own path. */
-JIT_INLINE Py_ssize_t jit_list_index(PyObject *list, PyObject *index) {
-    if (Py_TYPE(list) != &PyList_Type || Py_TYPE(index) != &PyLong_Type) {
-        return -1;
+/* Where `list[index]` is when the specializing interpreter would take it
+ * inline (BINARY_SUBSCR_LIST_INT): an exact list, a compact int in range
+ * (negative from the end), read inline (`int_mode`: how ints keep their size;
+ * a list keeps its size where every var-size object does, then its items);
+ * NULL otherwise, for the C-API's own path. */
+JIT_INLINE PyObject **jit_list_place(PyObject *list, PyObject *index, uint32_t int_mode) {
+    int64_t i;
+    if (Py_TYPE(list) != &PyList_Type || Py_TYPE(index) != &PyLong_Type || !jit_compact_int(index, int_mode, &i)) {
+        return 0;
     }
-    int overflow;
-    long long i = PyLong_AsLongLongAndOverflow(index, &overflow);
-    Py_ssize_t length = PyList_Size(list);
-    if (overflow || i < -(long long)length || i >= (long long)length) {
-        return -1;
+    int64_t length = ((const int64_t *)list)[2];
+    if (i < -length || i >= length) {
+        return 0;
     }
-    return (Py_ssize_t)(i < 0 ? i + length : i);
+    return &((PyObject ***)list)[3][i < 0 ? i + length : i];
 }
 
-JIT_INLINE PyObject *jit_get_item(PyObject *container, PyObject *key) {
-    Py_ssize_t at = jit_list_index(container, key);
-    if (at >= 0) {
-        PyObject *item = PyList_GetItem(container, at);  /* borrowed */
-        Py_INCREF(item);
-        return item;
+JIT_INLINE PyObject *jit_get_item(PyObject *container, PyObject *key, uint32_t int_mode) {
+    PyObject **at = jit_list_place(container, key, int_mode);
+    if (at != 0) {
+        Py_INCREF(*at);
+        return *at;
     }
     return PyObject_GetItem(container, key);
 }
 
-JIT_INLINE int jit_set_item(PyObject *container, PyObject *key, PyObject *value) {
-    Py_ssize_t at = jit_list_index(container, key);
-    if (at >= 0) {
+JIT_INLINE int jit_set_item(PyObject *container, PyObject *key, PyObject *value, uint32_t int_mode) {
+    PyObject **at = jit_list_place(container, key, int_mode);
+    if (at != 0) {
+        PyObject *old = *at;
         Py_INCREF(value);
-        return PyList_SetItem(container, at, value);  /* steals; releases the old item */
+        *at = value;
+        Py_DECREF(old);  /* after the store, as list's own item assignment releases it */
+        return 0;
     }
     return PyObject_SetItem(container, key, value);
 }
 
-RESULT_STENCIL(BINARY_SUBSCR, jit_get_item(SLOT(1).o, SLOT(2).o))
-STATUS_STENCIL(STORE_SUBSCR, jit_set_item(SLOT(0).o, SLOT(1).o, SLOT(2).o))
+/* OPARG3: how ints keep their size (INT_UNKNOWN ... INT_TAGGED). */
+RESULT_STENCIL(BINARY_SUBSCR, jit_get_item(SLOT(1).o, SLOT(2).o, OPARG(3)))
+STATUS_STENCIL(STORE_SUBSCR, jit_set_item(SLOT(0).o, SLOT(1).o, SLOT(2).o, OPARG(3)))
 STATUS_STENCIL(DELETE_SUBSCR, PyObject_DelItem(SLOT(0).o, SLOT(1).o))
 RESULT_STENCIL(BUILD_SLICE, PySlice_New(SLOT(1).o, SLOT(2).o, SLOT(3).o))
 
@@ -726,6 +787,73 @@ STENCIL(CALL_METHOD_CACHED) {
         result = PyObject_VectorcallMethod(cache->name, vector, OPARG(2) | PY_VECTORCALL_ARGUMENTS_OFFSET,
                                            OBJECT_OPERAND(1));
     }
+    if (result == 0) {
+        ERROR();
+    }
+    jit_set_owned(&SLOT(0), result);
+    CONTINUE();
+}
+
+/* SLOT0 = what SLOT1.name calls, found as the interpreter's LOAD_METHOD finds
+ * it: a method of the type, unbound (SLOT1 stays: the call's self), or the
+ * attribute itself, bound (SLOT1, a copy of the owner, becomes NULL), so that
+ * the arguments are evaluated after the lookup and no bound method is made
+ * for a method.  LOAD_METHOD_CACHED looks through the attribute cache OPERAND0
+ * (OPARG2: where types keep their version) as CALL_METHOD_CACHED does. */
+JIT_INLINE void jit_loaded(JitSlot *callable_slot, JitSlot *self_slot, PyObject *callable, int64_t keeps_self) {
+    jit_set_owned(callable_slot, callable);
+    if (!keeps_self) {
+        PyObject *owner = self_slot->o;
+        self_slot->o = 0;
+        Py_DECREF(owner);
+    }
+}
+
+STENCIL(LOAD_METHOD) {
+    PyObject *bound = PyObject_GetAttr(SLOT(1).o, OBJECT_OPERAND(0));
+    if (bound == 0) {
+        ERROR();
+    }
+    jit_loaded(&SLOT(0), &SLOT(1), bound, 0);
+    CONTINUE();
+}
+
+STENCIL(LOAD_METHOD_CACHED) {
+    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
+    PyObject *owner = SLOT(1).o;
+    JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(2));
+    PyObject *callable;
+    int64_t keeps_self = 1;
+    if (entry != 0 && entry->kind == ATTRIBUTE_CLASS && (char *)owner == entry->keys &&
+        jit_type_version((PyTypeObject *)owner, OPARG(2)) == (uint32_t)entry->key_count) {
+        callable = entry->method;  /* called without the class, a classmethod's function with it */
+        keeps_self = entry->index;
+    } else if (entry != 0 && jit_method_holds(cache, entry, owner)) {
+        callable = entry->method;
+    } else {
+        jit_fill_attribute(cache, owner, OPARG(2), FILL_METHOD);
+        callable = PyObject_GetAttr(owner, cache->name);
+        if (callable == 0) {
+            ERROR();
+        }
+        jit_loaded(&SLOT(0), &SLOT(1), callable, 0);
+        CONTINUE();
+    }
+    Py_INCREF(callable);
+    jit_loaded(&SLOT(0), &SLOT(1), callable, keeps_self);
+    CONTINUE();
+}
+
+/* dst = SLOT1(*vector), the vector from one slot after SLOT2 starting with
+ * the self LOAD_METHOD left, or NULL for none (then the rest is the vector,
+ * and the NULL its free slot in front); OPARG3 counts it with the positional
+ * arguments, the keywords' values follow, named by the tuple OPERAND0. */
+STENCIL(CALL_LOADED) {
+    PyObject **vector = &SLOT(2).o + 1;
+    size_t without_self = vector[0] == 0;
+    PyObject *result = PyObject_Vectorcall(SLOT(1).o, vector + without_self,
+                                           (OPARG(3) - without_self) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                           OBJECT_OPERAND(0));
     if (result == 0) {
         ERROR();
     }
@@ -1275,6 +1403,21 @@ JIT_INLINE PyObject *jit_load_global(JitGlobalCache *cache, const JitObjectLayou
         }
     }
     return value;
+}
+
+/* LOAD_GLOBAL_CACHED's common case inline: the value at the hint, with no call (so no stack frame or saved
+ * registers); anything else jumps to LOAD_GLOBAL_CACHED, out of line. */
+STENCIL(LOAD_GLOBAL_HIT) {
+    JitGlobalCache *cache = (JitGlobalCache *)(uintptr_t)OPERAND(0);
+    const JitObjectLayout *layout = cache->layout;
+    PyObject *value = jit_value_at_hint(layout, jit_str_dict_keys(layout, (char *)cache->globals), cache->hint,
+                                        cache->name);
+    if (value == 0) {
+        JUMP();
+    }
+    Py_INCREF(value);
+    jit_set_owned(&SLOT(0), value);
+    CONTINUE();
 }
 
 STENCIL(LOAD_GLOBAL_CACHED) {

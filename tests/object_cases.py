@@ -34,6 +34,14 @@ class Box:
     def describe(self, prefix: Any = "", suffix: Any = "") -> Any:
         return f"{prefix}{self.a}/{self.b}{suffix}"
 
+    @classmethod
+    def made(cls, a: Any) -> Any:
+        return cls.__name__, a
+
+    @staticmethod
+    def twice(a: Any) -> Any:
+        return a * 2
+
 
 class Slotted:
     __slots__ = ("a",)
@@ -366,11 +374,57 @@ def missing_method(o: Any) -> Any:
     return o.no_such_method(1)
 
 
+# --- methods looked up before arguments that run code (LOAD_METHOD, then CALL_LOADED) ------------------------------
+
+EVENTS: list[str] = []
+
+
+def noted(value: Any) -> Any:
+    EVENTS.append(f"argument {value!r}")
+    return value
+
+
+def missing_method_then_argument(o: Any) -> Any:
+    """The AttributeError comes before the argument runs."""
+    EVENTS.clear()
+    try:
+        return o.no_such_method(noted(1))
+    except AttributeError as error:
+        return str(error), list(EVENTS)
+
+
+def rebound_by_the_argument(o: Any) -> Any:
+    """The argument rebinds the method on the instance: the call still calls what was looked up first."""
+    first = o.scaled((setattr(o, "scaled", lambda x: ("instance", x)), 2)[1])
+    return first, o.scaled(3), o.__dict__.pop("scaled", None) is not None
+
+
+def method_kinds(o: Any, x: Any) -> Any:
+    """Functions, classmethods, staticmethods, an instance's own callable, builtins' methods and a class's
+    function, each with an argument that runs code."""
+    EVENTS.clear()
+    o.callback = lambda y: ("own", y)
+    kinds = (o.scaled(noted(x)), o.made(noted(x)), o.twice(noted(x)), o.callback(noted(x)),
+             type(o).made(noted(x)), type(o).twice(noted(x)), type(o).scaled(o, noted(x)),
+             [x].index(noted(x)), "a-b".split(noted("-")), o.describe(noted("<"), suffix=noted(">")))
+    del o.callback
+    return kinds, list(EVENTS)
+
+
+def methods_of_numbers(n: Any, x: Any) -> Any:
+    """Methods of ints and floats (unboxed in the specialized tier), arguments that compute."""
+    return (n * 2).__add__(n + 1), (x * 1.5).__mul__(x - 1), (n + 1).to_bytes(n % 3 + 2, "little"), \
+        (n > 0).__or__(n < 0)
+
+
 METHOD_ERRORS: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
     (missing_method, (5,)), (missing_method, (None,)), (missing_method, (Box(),)), (missing_method, (Guarded(),)),
     (list_methods, ("text", 1)), (list_methods, ((1,), 1)), (string_methods, ("a,b", 5)), (string_methods, (5, ",")),
     (string_methods, ("a", "")), (dict_methods, ({}, [1])), (dict_methods, ([], 1)), (user_methods, (Box(), "x")),
     (user_methods, (Box(a=None), 2)), (method_with_computed_argument, ((),)), (method_with_computed_argument, ("",)),
+    (missing_method_then_argument, (Box(),)), (missing_method_then_argument, (5,)),
+    (missing_method_then_argument, (Guarded(),)), (rebound_by_the_argument, (Box(a=2),)),
+    (method_kinds, (Box(a=[1]), None)), (methods_of_numbers, (-1, 0.0)), (methods_of_numbers, (300, 1.0)),
 ]
 
 # --- for over any iterable -----------------------------------------------------------------------------------
@@ -1143,3 +1197,39 @@ def unbound_bare_name(flag: Any) -> Any:
         x = flag
     x  # noqa: B018 - read for its error
     return flag
+
+
+# --- compact ints read inline (stencils' jit_compact_int): the edges of one 30-bit digit --------------------------
+
+DIGIT_EDGES = [0, 1, -1, 2, -2, (1 << 30) - 1, -(1 << 30) + 1, 1 << 30, -(1 << 30), (1 << 30) + 1, 1 << 31,
+               -(1 << 31), (1 << 62), -(1 << 63), 1 << 64, -(1 << 64), 3 ** 50]
+
+
+def items_at(items: Any, keys: Any) -> Any:
+    """items[k] for objects k: the inline list read, and the C API's path for the rest."""
+    return [items[k] for k in keys]
+
+
+def store_items_at(items: Any, keys: Any) -> Any:
+    for position, k in enumerate(keys):
+        items[k] = position
+    return items
+
+
+def compare_pairs(pairs: Any) -> Any:
+    """a OP b as conditions (the branch stencils' inline compare of compact ints and floats)."""
+    found = []
+    for a, b in pairs:
+        if a < b:
+            found.append("<")
+        if a <= b:
+            found.append("<=")
+        if a == b:
+            found.append("==")
+        if a != b:
+            found.append("!=")
+        if a > b:
+            found.append(">")
+        if a >= b:
+            found.append(">=")
+    return found

@@ -31,7 +31,7 @@ import jit
 
 PROGRAMS_PER_BATCH = 12
 BATCHES = 16
-SLOW_SEEDS = (PROGRAMS_PER_BATCH * BATCHES, 4000)  # beyond the seeds of the fast batches
+SLOW_SEEDS = (PROGRAMS_PER_BATCH * BATCHES, 2600)  # beyond the seeds of the fast batches
 ARGUMENT_SETS = 8
 NUMBER_TYPES = ["int", "float", "bool"]
 OBJECT_PARAMETERS = ["xs", "s", "d", "t", "c"]

@@ -103,6 +103,18 @@ def method_calls(holder: Any, b: Any) -> Any:
     return holder.method(b), holder.method(b, scale=2), b.count(holder), "-".join(b)
 
 
+def methods_looked_up_first(holder: Any, b: Any) -> Any:
+    """Arguments that run code: the method is looked up first (unbound: self kept; bound: an instance's own
+    callable, a class's function), then called (LOAD_METHOD, CALL_LOADED)."""
+    holder.other = keywords_target
+    return (holder.method(len(b)), holder.method(b[0], scale=len(b)), b.count(b[0]), holder.other(b[1], c=b[0]),
+            type(holder).method(holder, b[1]), "-".join(list(b)))
+
+
+def raises_in_a_method_argument(holder: Any, a: Any) -> Any:
+    return holder.method(a[5])
+
+
 def for_over_a_list(items: Any, unused: Any) -> Any:
     last = None
     for item in items:
@@ -289,6 +301,8 @@ PATHS = [
     Path("calls-with-keywords", calls_with_keywords, lambda: (fresh_text("a"), [fresh_text("bb"), fresh_text("c")])),
     Path("calls-with-star", calls_with_star, lambda: (fresh_text("a"), [fresh_text("bb"), fresh_text("c")])),
     Path("method-calls", method_calls, lambda: (Holder(1), [fresh_text("b"), fresh_text("c")])),
+    Path("methods-looked-up-first", methods_looked_up_first,
+         lambda: (Holder(fresh_text("v")), [fresh_text("b"), fresh_text("c")])),
     Path("for-over-a-list", for_over_a_list, lambda: ([fresh_text("a"), None, fresh_text("b")], None)),
     Path("unpacking", unpacking, lambda: ([fresh_text("a"), fresh_text("b")], (fresh_text("c"), fresh_text("d")))),
     Path("comprehensions", comprehensions, lambda: ([fresh_text("a"), fresh_text("b")], fresh_text("k"))),
@@ -310,6 +324,8 @@ PATHS = [
     Path("call-ex-error-caught", raises_in_call_ex, lambda: (fresh_text("a"), [fresh_text("b")]), TypeError),
     Path("f-string-error-caught", raises_in_f_string, lambda: (fresh_text("a"), fresh_text("d")), ValueError),
     Path("method-call-error-caught", raises_in_method_call, lambda: (Holder(1), fresh_text("a")), TypeError),
+    Path("method-argument-error-caught", raises_in_a_method_argument, lambda: (Holder(1), [fresh_text("a")]),
+         IndexError),
     Path("store-attribute-error-caught", raises_in_store_attribute, lambda: ((fresh_text("t"),), fresh_text("a")),
          AttributeError),
     Path("starred-unpacking-error-caught", raises_in_starred_unpacking, lambda: ([fresh_text("a")], None),

@@ -219,6 +219,8 @@ HYPOTHESIS_CASES: dict[str, tuple[Callable[..., Any], tuple[st.SearchStrategy[An
     "dict-methods": (cases.dict_methods, (dicts, keys)),
     "user-methods": (cases.user_methods, (boxes, st.one_of(small_ints, texts))),
     "method-computed-argument": (cases.method_with_computed_argument, (int_lists,)),
+    "method-kinds": (cases.method_kinds, (boxes, st.one_of(small_ints, texts))),
+    "methods-of-numbers": (cases.methods_of_numbers, (small_ints, st.floats(-4, 4))),
     "for": (cases.for_sum, (st.one_of(containers, scalars),)),
     "for-else-break": (cases.for_else_break, (st.one_of(int_lists, texts), st.one_of(small_ints, texts))),
     "for-continue": (cases.for_continue, (st.one_of(int_lists, text_lists, texts),)),
@@ -875,3 +877,24 @@ def test_local_that_may_be_unbound_is_checked_where_it_is_read(func: Callable[..
 def test_unbound_local_error_has_the_interpreters_traceback() -> None:
     fast = compiled(cases.unbound_after_if, 0, 1)
     assert entries(fast, 0, 1) == entries(cases.unbound_after_if, 0, 1)
+
+
+# --- compact ints read inline --------------------------------------------------------------------------------------
+
+def test_list_items_at_every_edge_of_a_compact_int() -> None:
+    """Indices at the edges of one digit, negative from the end, out of range, bools, big ints: the inline read
+    takes a compact int in range, the C API everything else, with its IndexError and TypeError messages."""
+    size = 5
+    for key in [*cases.DIGIT_EDGES, size - 1, size, -size, -size - 1, True, False, 2.0, "1"]:
+        assert_same(cases.items_at, list(range(10, 10 + size)), [key])
+        assert_same(cases.store_items_at, list(range(size)), [key])
+        assert_same(cases.items_at, (1, 2, 3), [key])  # not a list: the C API
+    huge = list(range(70000))  # an index that needs more than 16 bits
+    assert_same(cases.items_at, huge, [65537, -65537, 69999])
+
+
+def test_comparisons_at_every_edge_of_a_compact_int() -> None:
+    edges = cases.DIGIT_EDGES
+    assert_same(cases.compare_pairs, [(a, b) for a in edges for b in edges])
+    assert_same(cases.compare_pairs, [(a, float(b)) for a in edges for b in edges[:8]])
+    assert_same(cases.compare_pairs, [(0.5, 1.5), (float("nan"), 1.0), (float("nan"), float("nan")), (True, 1)])

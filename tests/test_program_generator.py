@@ -32,7 +32,7 @@ import jit
 
 PROGRAMS_PER_BATCH = 15
 BATCHES = 30
-SLOW_SEEDS = (PROGRAMS_PER_BATCH * BATCHES, 3500)  # beyond the seeds of the fast batches
+SLOW_SEEDS = (PROGRAMS_PER_BATCH * BATCHES, 2500)  # beyond the seeds of the fast batches
 ARGUMENT_SETS = 8
 MAX_LOOP_DEPTH = 2
 

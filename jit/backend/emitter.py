@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from jit._isolation import BUILTINS
+from jit.backend import perf_map
 from jit.backend.arena import Allocation, Arena
 from jit.backend.errors import PatchError, UnsupportedHostError
 from jit.backend.relocations import U64, GotEntry, IntField, Relocation, relocation
@@ -731,6 +732,9 @@ class StitchedImage:
     def stencil_offsets(self) -> list[tuple[int, str, int]]:
         return [(i, name, offset) for i, (name, offset) in enumerate(zip(self._stencils, self._offsets, strict=True))]
 
+    def record_perf_map(self) -> None:
+        perf_map.record(self.base, self._offsets, self._stencils, self.code_size)
+
 
 class CompiledCode:
     """Stitched code in executable memory; the memory goes back to the arena when this is collected."""
@@ -826,4 +830,6 @@ class Emitter:
         except BaseException:
             self.arena.release(allocation)
             raise
+        if perf_map.enabled():
+            image.record_perf_map()
         return CompiledCode(self.arena, allocation, image)

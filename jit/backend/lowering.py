@@ -305,8 +305,7 @@ class Lowering:
             # The arguments are in slots 0..n-1 (the parameters' homes at ENTRY).
             unboxed = [index for index, kind in enumerate(self.facts.signature) if kind is not Type.OBJECT]
             for index in unboxed:
-                self.asm.emit(UNBOX_STENCIL[self.facts.signature[index]], self.scratch(index), index,
-                              exit="generic_entry", error="entry_error")
+                self.unbox(self.facts.signature[index], self.scratch(index), index, "generic_entry", "entry_error")
             for index in unboxed:
                 self.asm.emit("COPY", index, self.scratch(index))
             for index in self.object_params:  # borrowed: owned from here on (the generic entry owns its own)
@@ -858,6 +857,11 @@ class Lowering:
 
         self.out_of_line(release_boxes)
 
+    def unbox(self, kind: Type, dst: int, source: int, exit_here: object, error: object) -> None:
+        """dst = the value of the object in ``source`` as ``kind``; another type exits to ``exit_here``."""
+        int_mode = (layout.int_layout(),) if kind is Type.INT else ()
+        self.asm.emit(UNBOX_STENCIL[kind], dst, source, *int_mode, exit=exit_here, error=error)
+
     def unbox_owned(self, op: ir.Op, kind: Type, source: int, exit_here: object) -> None:
         """Unbox the object that scratch slot ``source`` owns into ``op``'s destination, and release it.  A
         value of another type leaves for the generic tier, which redoes the op; an error unwinds: both
@@ -865,7 +869,7 @@ class Lowering:
         assert op.dst is not None
         emit = self.asm.emit
         other_type, failed = ("unbox_other_type", id(op)), ("unbox_failed", id(op))
-        emit(UNBOX_STENCIL[kind], self.home(op.dst), source, exit=other_type, error=failed)
+        self.unbox(kind, self.home(op.dst), source, other_type, failed)
         emit("CLEAR", source)
 
         if type(exit_here) is tuple and exit_here[0] == "deopt":
@@ -933,7 +937,7 @@ class Lowering:
         elif opcode is Opcode.COMPARE_AND_BRANCH:
             comparison = ops.lookup(Opcode.COMPARE_OP, op.arg)
             variant = "branch object" if op.jump_if else "branch not object"
-            opargs = () if op.arg in ops.IDENTITY else (comparison.oparg,)
+            opargs = () if op.arg in ops.IDENTITY else (comparison.oparg, layout.int_layout())
             emit(comparison.stencils[variant], *slots, *opargs, jump=self.target(op, tier), error=error)
         elif opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE):
             emit(micro.stencils["object"], *slots, jump=self.target(op, tier), error=error)
@@ -950,7 +954,7 @@ class Lowering:
         elif opcode is Opcode.CALL_OBJECT:
             self.generic_call(dst, op.callee, slots, error, tier)
         elif opcode is Opcode.LOAD_GLOBAL:
-            self.load_global(dst, op, error)
+            self.load_global(dst, op, error, tier)
         elif opcode is Opcode.INDEX:
             self.generic_call(dst, python_index, slots, error, tier)  # range()'s PyNumber_Index, its message
         elif opcode is Opcode.GET_RANGE:
@@ -977,17 +981,20 @@ class Lowering:
         emit = self.asm.emit
         loaded = self.scratch(0)
         emit("SET_NULL", loaded)
-        self.load_global(loaded, op, self.error_target(op, "specialized"))
+        self.load_global(loaded, op, self.error_target(op, "specialized"), "specialized")
         self.unbox_owned(op, self.kinds[op.dst.slot], loaded, ("deopt", index, False))
 
-    def load_global(self, dst: int, op: ir.Op, error: object) -> None:
-        """A global read when the code runs: through its hint where the object layout is known."""
+    def load_global(self, dst: int, op: ir.Op, error: object, tier: str) -> None:
+        """A global read when the code runs: through its hint where the object layout is known (the read at
+        the hint inline, the lookup out of line)."""
         stencils = ops.lookup(Opcode.LOAD_GLOBAL).stencils
         object_layout = layout.object_layout()
         if object_layout is None:
             self.asm.emit(stencils["object"], dst, operands=self.global_cell(op), error=error)
             return
-        self.asm.emit(stencils["cached"], dst, operands=self.global_cell(op, object_layout), error=error)
+        operands = self.global_cell(op, object_layout)
+        self.inline_or_general(op, tier, (stencils["hit"], (dst,), operands), (stencils["cached"], (dst,), operands),
+                               error)
 
     def global_cell(self, op: ir.Op, object_layout: layouts.ObjectLayout | None = None) -> tuple[int, int]:
         """A global op's operands: its cell (layouts.GlobalCache) and the NameError message (kept alive)."""
@@ -1029,6 +1036,24 @@ class Lowering:
             self.asm.emit("COPY", first + position, slot)
         return first
 
+    def inline_or_general(self, op: ir.Op, tier: str, inline: tuple[str, tuple[int, ...], tuple[int, ...]],
+                          general: tuple[str, tuple[int, ...], tuple[int, ...]], error: object) -> None:
+        """The ``inline`` stencil (the common case: short, no call), which jumps to the ``general`` one when the
+        case is not common; that one is set aside out of line, so that the hot path stays compact.  Each is
+        (stencil, opargs, operands); both continue after the inline one."""
+        general_case, back = (tier, "general", id(op)), (tier, "back", id(op))
+        stencil, opargs, operands = inline
+        self.asm.emit(stencil, *opargs, operands=operands, jump=general_case, error=error)
+        self.asm.label(back)
+
+        def emit_general_case() -> None:
+            stencil, opargs, operands = general
+            self.asm.label(general_case)
+            self.asm.emit(stencil, *opargs, operands=operands, error=error)
+            self.asm.emit("JUMP", jump=back)
+
+        self.out_of_line(emit_general_case)
+
     def attribute_cache(self, name: str, object_layout: layouts.ObjectLayout) -> int:
         """The address of a new, empty inline cache for one attribute or method site (stencils/objects.c)."""
         cache = layouts.AttributeCache(name=self.context.address(sys.intern(name)),
@@ -1046,9 +1071,17 @@ class Lowering:
         operands: tuple[int, ...] = ()
         object_layout = layout.object_layout()
         if opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR) and object_layout is not None:
+            # The hit of a monomorphic site inline; the cache's whole lookup (and its refill) out of line.
+            opargs = (object_layout.version_offset,)
+            operands = (self.attribute_cache(op.arg, object_layout),)  # type: ignore[arg-type]
+            places = (dst, *slots, *opargs) if form == "result" else (*slots, *opargs)
+            self.inline_or_general(op, tier, (micro.stencils["hit"], places, operands),
+                                   (micro.stencils["cached"], places, operands), error)
+            return
+        elif opcode is Opcode.LOAD_METHOD and object_layout is not None:
             variant, opargs = "cached", (object_layout.version_offset,)
             operands = (self.attribute_cache(op.arg, object_layout),)  # type: ignore[arg-type]
-        elif opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR, Opcode.DELETE_ATTR):
+        elif opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR, Opcode.DELETE_ATTR, Opcode.LOAD_METHOD):
             operands = (self.context.address(sys.intern(op.arg)),)  # type: ignore[arg-type]
         elif opcode in (Opcode.STORE_GLOBAL, Opcode.DELETE_GLOBAL):
             operands = self.global_cell(op)
@@ -1072,10 +1105,10 @@ class Lowering:
             variant = "initial" if slots else "object"
         elif opcode is Opcode.MAKE_FUNCTION:
             operands = (self.context.address(op.callee),)  # the globals
-        elif opcode in (Opcode.CALL, Opcode.CALL_METHOD):
+        elif opcode in (Opcode.CALL, Opcode.CALL_LOADED, Opcode.CALL_METHOD):
             names: tuple[str, ...] = op.callee or ()  # type: ignore[assignment]
             keywords = self.context.address(tuple(sys.intern(name) for name in names)) if names else 0
-            if opcode is Opcode.CALL:
+            if opcode is not Opcode.CALL_METHOD:
                 opargs, operands = (len(slots) - 1 - len(names),), (keywords,)
             elif object_layout is not None:
                 variant, opargs = "cached", (len(slots) - len(names), object_layout.version_offset)
@@ -1092,17 +1125,11 @@ class Lowering:
             counts: tuple[int, int] = op.callee  # type: ignore[assignment]  # targets before and after a star
             opargs, operands = (counts[0], counts[1] + 1), (int(UNPACKING_COUNTS_TOO_MANY),)
             if counts[1] < 0:  # no star: the common case inline, the general one out of line (its code is long)
-                general, back = (tier, "unpack", id(op)), (tier, "unpacked", id(op))
-                emit(micro.stencils["exact"], dst, *slots, counts[0], jump=general, error=error)
-                self.asm.label(back)
-
-                def general_case() -> None:
-                    self.asm.label(general)
-                    emit(micro.stencils["object"], dst, *slots, *opargs, operands=operands, error=error)
-                    self.asm.emit("JUMP", jump=back)
-
-                self.out_of_line(general_case)
+                self.inline_or_general(op, tier, (micro.stencils["exact"], (dst, *slots, counts[0]), ()),
+                                       (micro.stencils["object"], (dst, *slots, *opargs), operands), error)
                 return
+        elif opcode in (Opcode.BINARY_SUBSCR, Opcode.STORE_SUBSCR):
+            opargs = (layout.subscript_int_mode(),)
         elif opcode is Opcode.CONTAINS_OP:
             opargs = (int(op.arg == "not in"),)
         elif opcode is Opcode.TUPLE_ITEM:

@@ -928,6 +928,19 @@ class Builder:
             self.emit(ir.Opcode.CALL_METHOD, dst=dst, args=(owner, *self.operands(values)), arg=node.func.attr,
                       callee=names or None, line=self.attribute_line(node.func))
             return dst
+        if callee is MISSING and isinstance(node.func, ast.Attribute):
+            # obj.m(f(x)): the method looked up before the arguments run, as the interpreter's LOAD_METHOD
+            # does, into two values: the callable, and the self it is called with (NULL where it is bound).
+            owner = self.expression(node.func.value)
+            receiver = self.temp()  # a copy the lookup may clear: the owner's own variable keeps its value
+            self.emit(ir.Opcode.LOAD_CONST if isinstance(owner, ir.Const) else ir.Opcode.COPY, dst=receiver,
+                      args=(owner,))
+            method = self.temp()
+            self.emit(ir.Opcode.LOAD_METHOD, dst=method, args=(receiver,), arg=node.func.attr,
+                      line=self.attribute_line(node.func))
+            self.emit(ir.Opcode.CALL_LOADED, dst=dst, args=(method, receiver, *self.operands(values)),
+                      callee=names or None)
+            return dst
         function = self.callable_operand(node.func, callee)
         args = self.operands(values)
         self.emit(ir.Opcode.CALL, dst=dst, args=(function, *args), callee=names or None)

@@ -149,9 +149,12 @@ class Versioning:
             types = tuple(state.get(a.slot, Type.UNKNOWN) if type(a) is ir.Var
                           else constant_type(a.value)  # type: ignore[union-attr]
                           for a in op.args)
-            if op.opcode is Opcode.FOR_ITER_RANGE and Type.OBJECT in types and not all(
+            # On objects, the loop advances its counter in place: every bound an object first.  LOAD_METHOD
+            # clears its self in place: an object, boxed first (a method of an unboxed number).
+            in_place_on_objects = (op.opcode is Opcode.FOR_ITER_RANGE and Type.OBJECT in types) or (
+                op.opcode is Opcode.LOAD_METHOD and types[0] in (Type.INT, Type.FLOAT, Type.BOOL))
+            if in_place_on_objects and not all(
                     t is Type.OBJECT for t, a in zip(types, op.args, strict=True) if type(a) is ir.Var):
-                # On objects, the loop advances its counter in place: every bound an object first.
                 for operand, kind in zip(op.args, types, strict=True):
                     if type(operand) is ir.Var and kind is not Type.OBJECT:
                         version.ops.append(ir.Op(Opcode.BOX, self.var(operand, Type.OBJECT),
@@ -178,8 +181,8 @@ class Versioning:
                     # It assigns its target only when the loop goes on (the exit keeps the old value), or
                     # only when it does not raise (its handler sees the old value).
                     exhausted = dict(state)
-                if op.opcode is Opcode.FOR_ITER_RANGE:
-                    state[op.args[0].slot] = types[0]  # type: ignore[union-attr]  # the counter, in place
+                if op.opcode in ir.IN_PLACE:
+                    state[op.args[0].slot] = types[0]  # type: ignore[union-attr]  # the counter, self, in place
                 state[op.dst.slot] = result
             elif op.opcode is Opcode.RETURN_VALUE and types[0] is not Type.UNKNOWN:
                 self.returned = self.returned.join(types[0])
