@@ -376,21 +376,13 @@ def missing_method(o: Any) -> Any:
 
 # --- methods looked up before arguments that run code (LOAD_METHOD, then CALL_LOADED) ------------------------------
 
-EVENTS: list[str] = []
-
-
-def noted(value: Any) -> Any:
-    EVENTS.append(f"argument {value!r}")
-    return value
-
-
 def missing_method_then_argument(o: Any) -> Any:
     """The AttributeError comes before the argument runs."""
-    EVENTS.clear()
+    NOTES.clear()
     try:
         return o.no_such_method(noted(1))
     except AttributeError as error:
-        return str(error), list(EVENTS)
+        return str(error), list(NOTES)
 
 
 def rebound_by_the_argument(o: Any) -> Any:
@@ -402,13 +394,13 @@ def rebound_by_the_argument(o: Any) -> Any:
 def method_kinds(o: Any, x: Any) -> Any:
     """Functions, classmethods, staticmethods, an instance's own callable, builtins' methods and a class's
     function, each with an argument that runs code."""
-    EVENTS.clear()
+    NOTES.clear()
     o.callback = lambda y: ("own", y)
     kinds = (o.scaled(noted(x)), o.made(noted(x)), o.twice(noted(x)), o.callback(noted(x)),
              type(o).made(noted(x)), type(o).twice(noted(x)), type(o).scaled(o, noted(x)),
              [x].index(noted(x)), "a-b".split(noted("-")), o.describe(noted("<"), suffix=noted(">")))
     del o.callback
-    return kinds, list(EVENTS)
+    return kinds, list(NOTES)
 
 
 def methods_of_numbers(n: Any, x: Any) -> Any:
