@@ -423,14 +423,22 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
     *into = entry;
 }
 
-/* Where the first entry of the cache OPERAND0 says `owner`'s attribute is when the entry is for owner's type
- * (OPARG2: where types keep their version) and the attribute is among the instance's values or is a __slots__
- * member: the cases the hit stencils below take inline, with no call. */
-JIT_INLINE PyObject **jit_first_entry_place(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset) {
-    JitAttributeEntry *entry = &cache->entries[0];
-    if (entry->version != jit_type_version(Py_TYPE(owner), version_offset)) {
-        return 0;
-    }
+/* The end of a hit stencil: dst = a new reference to the borrowed `value`, or,
+ * where it is NULL (no hit), a jump to the general stencil, out of line. */
+#define HIT_OR_JUMP(VALUE)                                                    \
+    do {                                                                      \
+        if ((VALUE) == 0) {                                                   \
+            JUMP();                                                           \
+        }                                                                     \
+        Py_INCREF(VALUE);                                                     \
+        jit_set_owned(&SLOT(0), (VALUE));                                     \
+        CONTINUE();                                                           \
+    } while (0)
+
+/* Where `entry` (of `owner`'s type) says owner's attribute is when it is among the instance's values or is a
+ * __slots__ member (NULL otherwise): read or written with no call. */
+JIT_INLINE PyObject **jit_entry_place(const JitAttributeCache *cache, const JitAttributeEntry *entry,
+                                      PyObject *owner) {
     if (entry->kind == ATTRIBUTE_VALUE) {
         PyObject **values = jit_instance_values(cache->values_mode, entry->values_at, cache->layout, owner);
         return values ? &values[entry->index] : 0;
@@ -439,6 +447,16 @@ JIT_INLINE PyObject **jit_first_entry_place(JitAttributeCache *cache, PyObject *
         return (PyObject **)((char *)owner + entry->index);
     }
     return 0;
+}
+
+/* jit_entry_place of the first entry of the cache when it is for `owner`'s type (OPARG2: where types keep their
+ * version): the cases the hit stencils below take inline. */
+JIT_INLINE PyObject **jit_first_entry_place(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset) {
+    JitAttributeEntry *entry = &cache->entries[0];
+    if (entry->version != jit_type_version(Py_TYPE(owner), version_offset)) {
+        return 0;
+    }
+    return jit_entry_place(cache, entry, owner);
 }
 
 /* dst = SLOT1.name when the cache's first entry has it (no call, so no frame to set up): among the values, a
@@ -453,12 +471,7 @@ STENCIL(LOAD_ATTR_HIT) {
         : first->kind == ATTRIBUTE_HINT && first->version == jit_type_version(Py_TYPE(owner), OPARG(2))
             ? jit_hinted_value(cache->layout, owner, first->values_at, first->index, cache->name)
             : 0;
-    if (value == 0) {
-        JUMP();
-    }
-    Py_INCREF(value);
-    jit_set_owned(&SLOT(0), value);
-    CONTINUE();
+    HIT_OR_JUMP(value);
 }
 
 /* SLOT0.name = SLOT1 when the cache's first entry has a place for it that holds a value already (or is a
@@ -822,6 +835,7 @@ STENCIL(LOAD_METHOD_CACHED) {
     JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
     PyObject *owner = SLOT(1).o;
     JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(2));
+    PyObject **own = entry != 0 ? jit_entry_place(cache, entry, owner) : 0;  /* the instance's own value */
     PyObject *callable;
     int64_t keeps_self = 1;
     if (entry != 0 && entry->kind == ATTRIBUTE_CLASS && (char *)owner == entry->keys &&
@@ -830,6 +844,9 @@ STENCIL(LOAD_METHOD_CACHED) {
         keeps_self = entry->index;
     } else if (entry != 0 && jit_method_holds(cache, entry, owner)) {
         callable = entry->method;
+    } else if (own != 0 && *own != 0) {
+        callable = *own;  /* called as it is, without self */
+        keeps_self = 0;
     } else {
         jit_fill_attribute(cache, owner, OPARG(2), FILL_METHOD);
         callable = PyObject_GetAttr(owner, cache->name);
@@ -1412,12 +1429,7 @@ STENCIL(LOAD_GLOBAL_HIT) {
     const JitObjectLayout *layout = cache->layout;
     PyObject *value = jit_value_at_hint(layout, jit_str_dict_keys(layout, (char *)cache->globals), cache->hint,
                                         cache->name);
-    if (value == 0) {
-        JUMP();
-    }
-    Py_INCREF(value);
-    jit_set_owned(&SLOT(0), value);
-    CONTINUE();
+    HIT_OR_JUMP(value);
 }
 
 STENCIL(LOAD_GLOBAL_CACHED) {

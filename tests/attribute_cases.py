@@ -165,6 +165,19 @@ def call_loop(obj: Any, steps: Any, mutate: Any) -> Any:
     return seen
 
 
+def call_computed_loop(obj: Any, steps: Any, mutate: Any) -> Any:
+    """An argument that runs code: the method looked up before it (LOAD_METHOD, CALL_LOADED)."""
+    seen = []
+    for i in range(steps):
+        try:
+            seen.append(obj.method(i + 0))
+        except (AttributeError, TypeError) as error:
+            seen.append(str(error))
+        if i == MUTATE_AT:
+            mutate(obj)
+    return seen
+
+
 def bound_loop(obj: Any, steps: Any, mutate: Any) -> Any:
     seen = []
     for i in range(steps):
@@ -178,7 +191,8 @@ def bound_loop(obj: Any, steps: Any, mutate: Any) -> Any:
     return seen
 
 
-LOOPS = {"read": read_loop, "write": write_loop, "call": call_loop, "bound method": bound_loop}
+LOOPS = {"read": read_loop, "write": write_loop, "call": call_loop, "call, its argument computed": call_computed_loop,
+         "bound method": bound_loop}
 
 
 def read_all(items: Any) -> Any:

@@ -1,5 +1,5 @@
-"""Attribute caches (stencils/objects.c: LOAD_ATTR_CACHED, STORE_ATTR_CACHED, CALL_METHOD_CACHED) against the
-interpreter.
+"""Attribute caches (stencils/objects.c: the hit stencils, LOAD_ATTR_CACHED, STORE_ATTR_CACHED, CALL_METHOD_CACHED,
+LOAD_METHOD_CACHED) against the interpreter.
 
 Each loop reads, writes or calls an attribute of an instance of each kind the worlds of tests/attribute_cases.py
 make (values, a base class's values, __slots__, a dict made, __getattr__, a property), while a callback changes
