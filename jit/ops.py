@@ -538,7 +538,7 @@ object_op(Opcode.CALL, "dst = a(*args[1:]), keywords last", {"object": "CALL"}, 
 object_op(Opcode.CALL_METHOD, "dst = a.name(*args[1:])", {"object": "CALL_METHOD", "cached": "CALL_METHOD_CACHED"},
           form="method", effects=CALL)
 object_op(Opcode.LOAD_METHOD, "dst = what a.name calls; a becomes NULL where that is bound",
-          {"object": "LOAD_METHOD", "cached": "LOAD_METHOD_CACHED"}, arities=(1,))
+          {"object": "LOAD_METHOD", "cached": "LOAD_METHOD_CACHED", "hit": "LOAD_METHOD_HIT"}, arities=(1,))
 object_op(Opcode.CALL_LOADED, "dst = a(*args[1:]), args[1] NULL for no self, keywords last", {"object": "CALL_LOADED"},
           form="call", effects=CALL)
 object_op(Opcode.CALL_FUNCTION_EX, "dst = a(*b, **c)", {"object": "CALL_FUNCTION_EX",

@@ -831,6 +831,18 @@ STENCIL(LOAD_METHOD) {
     CONTINUE();
 }
 
+/* LOAD_METHOD_CACHED's common case inline: the cache's first entry is for the owner's type and says the name is
+ * a method of the type that holds for this owner (no call: no stack frame or saved registers), SLOT1 staying the
+ * self; anything else jumps to LOAD_METHOD_CACHED, out of line. */
+STENCIL(LOAD_METHOD_HIT) {
+    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
+    PyObject *owner = SLOT(1).o;
+    JitAttributeEntry *first = &cache->entries[0];
+    PyObject *method = first->version == jit_type_version(Py_TYPE(owner), OPARG(2)) &&
+                       jit_method_holds(cache, first, owner) ? first->method : 0;
+    HIT_OR_JUMP(method);
+}
+
 STENCIL(LOAD_METHOD_CACHED) {
     JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
     PyObject *owner = SLOT(1).o;

@@ -1070,7 +1070,7 @@ class Lowering:
         opargs: tuple[int, ...] = ()
         operands: tuple[int, ...] = ()
         object_layout = layout.object_layout()
-        if opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR) and object_layout is not None:
+        if opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR, Opcode.LOAD_METHOD) and object_layout is not None:
             # The hit of a monomorphic site inline; the cache's whole lookup (and its refill) out of line.
             opargs = (object_layout.version_offset,)
             operands = (self.attribute_cache(op.arg, object_layout),)  # type: ignore[arg-type]
@@ -1078,9 +1078,6 @@ class Lowering:
             self.inline_or_general(op, tier, (micro.stencils["hit"], places, operands),
                                    (micro.stencils["cached"], places, operands), error)
             return
-        elif opcode is Opcode.LOAD_METHOD and object_layout is not None:
-            variant, opargs = "cached", (object_layout.version_offset,)
-            operands = (self.attribute_cache(op.arg, object_layout),)  # type: ignore[arg-type]
         elif opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR, Opcode.DELETE_ATTR, Opcode.LOAD_METHOD):
             operands = (self.context.address(sys.intern(op.arg)),)  # type: ignore[arg-type]
         elif opcode in (Opcode.STORE_GLOBAL, Opcode.DELETE_GLOBAL):
