@@ -18,30 +18,59 @@
 #define ALWAYS 1
 #define NONZERO_DIVISOR (jit_float_value(SLOT(2).o) != 0.0)
 
+/* Two compact ints (one 30-bit digit each, read inline: OPARG3 says how ints
+ * keep their size): the result computed in int64, where it cannot overflow
+ * for + - * & | ^, and made by PyLong_FromLongLong (the small ints its own
+ * cache), as the specializing interpreter's BINARY_OP_*_INT do; anything else
+ * through the C-API function `slow`. */
+#define INT_OPERATION(NAME, OPERATOR)                                         \
+    static inline __attribute__((always_inline)) PyObject *jit_int_##NAME(   \
+        PyObject *a, PyObject *b, uint32_t int_mode, PyObject *(*slow)(PyObject *, PyObject *)) { \
+        int64_t x, y;                                                         \
+        if (Py_TYPE(a) == &PyLong_Type && Py_TYPE(b) == &PyLong_Type &&       \
+            jit_compact_int(a, int_mode, &x) && jit_compact_int(b, int_mode, &y)) { \
+            return PyLong_FromLongLong(x OPERATOR y);                         \
+        }                                                                     \
+        return slow(a, b);                                                    \
+    }
+INT_OPERATION(add, +)
+INT_OPERATION(subtract, -)
+INT_OPERATION(multiply, *)
+INT_OPERATION(and, &)
+INT_OPERATION(or, |)
+INT_OPERATION(xor, ^)
+#define INT_FAST_PATH(NAME, FUNCTION) jit_int_##NAME(SLOT(1).o, SLOT(2).o, OPARG(3), FUNCTION)
+
 /* Each binary operator twice: `a + b` and the augmented `a += b`, whose C-API
  * function differs (for numbers, only in its error messages: "+=").  The
  * two-argument pow() has None for modulus. */
 #define BINARY_STENCILS(NAME, FUNCTION, INPLACE_NAME, INPLACE_FUNCTION)      \
     RESULT_STENCIL(NAME, BINARY(FUNCTION))                                    \
     RESULT_STENCIL(INPLACE_NAME, BINARY(INPLACE_FUNCTION))
+#define INT_BINARY_STENCILS(NAME, FUNCTION, INPLACE_NAME, INPLACE_FUNCTION, OPERATION) \
+    RESULT_STENCIL(NAME, INT_FAST_PATH(OPERATION, FUNCTION))                  \
+    RESULT_STENCIL(INPLACE_NAME, INT_FAST_PATH(OPERATION, INPLACE_FUNCTION))
 #define FLOAT_BINARY_STENCILS(NAME, FUNCTION, INPLACE_NAME, INPLACE_FUNCTION, OPERATOR, DEFINED) \
     RESULT_STENCIL(NAME, FLOAT_FAST_PATH(OPERATOR, DEFINED, BINARY(FUNCTION)))        \
     RESULT_STENCIL(INPLACE_NAME, FLOAT_FAST_PATH(OPERATOR, DEFINED, BINARY(INPLACE_FUNCTION)))
+#define NUMBER_BINARY_STENCILS(NAME, FUNCTION, INPLACE_NAME, INPLACE_FUNCTION, OPERATOR, OPERATION) \
+    RESULT_STENCIL(NAME, FLOAT_FAST_PATH(OPERATOR, ALWAYS, INT_FAST_PATH(OPERATION, FUNCTION)))  \
+    RESULT_STENCIL(INPLACE_NAME, FLOAT_FAST_PATH(OPERATOR, ALWAYS, INT_FAST_PATH(OPERATION, INPLACE_FUNCTION)))
 #define POWER(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o, Py_None)
 
-FLOAT_BINARY_STENCILS(BINARY_OP_ADD, PyNumber_Add, BINARY_OP_INPLACE_ADD, PyNumber_InPlaceAdd, +, ALWAYS)
-FLOAT_BINARY_STENCILS(BINARY_OP_SUBTRACT, PyNumber_Subtract, BINARY_OP_INPLACE_SUBTRACT, PyNumber_InPlaceSubtract, -,
-                      ALWAYS)
-FLOAT_BINARY_STENCILS(BINARY_OP_MULTIPLY, PyNumber_Multiply, BINARY_OP_INPLACE_MULTIPLY, PyNumber_InPlaceMultiply, *,
-                      ALWAYS)
+NUMBER_BINARY_STENCILS(BINARY_OP_ADD, PyNumber_Add, BINARY_OP_INPLACE_ADD, PyNumber_InPlaceAdd, +, add)
+NUMBER_BINARY_STENCILS(BINARY_OP_SUBTRACT, PyNumber_Subtract, BINARY_OP_INPLACE_SUBTRACT, PyNumber_InPlaceSubtract, -,
+                       subtract)
+NUMBER_BINARY_STENCILS(BINARY_OP_MULTIPLY, PyNumber_Multiply, BINARY_OP_INPLACE_MULTIPLY, PyNumber_InPlaceMultiply, *,
+                       multiply)
 FLOAT_BINARY_STENCILS(BINARY_OP_TRUE_DIVIDE, PyNumber_TrueDivide, BINARY_OP_INPLACE_TRUE_DIVIDE,
                       PyNumber_InPlaceTrueDivide, /, NONZERO_DIVISOR)
 BINARY_STENCILS(BINARY_OP_FLOOR_DIVIDE, PyNumber_FloorDivide, BINARY_OP_INPLACE_FLOOR_DIVIDE,
                 PyNumber_InPlaceFloorDivide)
 BINARY_STENCILS(BINARY_OP_REMAINDER, PyNumber_Remainder, BINARY_OP_INPLACE_REMAINDER, PyNumber_InPlaceRemainder)
-BINARY_STENCILS(BINARY_OP_AND, PyNumber_And, BINARY_OP_INPLACE_AND, PyNumber_InPlaceAnd)
-BINARY_STENCILS(BINARY_OP_OR, PyNumber_Or, BINARY_OP_INPLACE_OR, PyNumber_InPlaceOr)
-BINARY_STENCILS(BINARY_OP_XOR, PyNumber_Xor, BINARY_OP_INPLACE_XOR, PyNumber_InPlaceXor)
+INT_BINARY_STENCILS(BINARY_OP_AND, PyNumber_And, BINARY_OP_INPLACE_AND, PyNumber_InPlaceAnd, and)
+INT_BINARY_STENCILS(BINARY_OP_OR, PyNumber_Or, BINARY_OP_INPLACE_OR, PyNumber_InPlaceOr, or)
+INT_BINARY_STENCILS(BINARY_OP_XOR, PyNumber_Xor, BINARY_OP_INPLACE_XOR, PyNumber_InPlaceXor, xor)
 BINARY_STENCILS(BINARY_OP_LSHIFT, PyNumber_Lshift, BINARY_OP_INPLACE_LSHIFT, PyNumber_InPlaceLshift)
 BINARY_STENCILS(BINARY_OP_RSHIFT, PyNumber_Rshift, BINARY_OP_INPLACE_RSHIFT, PyNumber_InPlaceRshift)
 BINARY_STENCILS(BINARY_OP_MATRIX_MULTIPLY, PyNumber_MatrixMultiply, BINARY_OP_INPLACE_MATRIX_MULTIPLY,

@@ -1225,3 +1225,15 @@ def compare_pairs(pairs: Any) -> Any:
         if a >= b:
             found.append(">=")
     return found
+
+
+def arithmetic_pairs(pairs: Any) -> Any:
+    """+ - * & | ^ (and augmented) of objects: two compact ints are computed inline, the rest by the C API."""
+    found = []
+    for a, b in pairs:
+        c = a
+        c += b
+        d = a
+        d ^= b
+        found.append((a + b, a - b, a * b, a & b, a | b, a ^ b, c, d, a ** 2 if type(a) is int else a))
+    return found

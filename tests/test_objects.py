@@ -893,6 +893,12 @@ def test_list_items_at_every_edge_of_a_compact_int() -> None:
     assert_same(cases.items_at, huge, [65537, -65537, 69999])
 
 
+def test_arithmetic_at_every_edge_of_a_compact_int() -> None:
+    edges = cases.DIGIT_EDGES
+    assert_same(cases.arithmetic_pairs, [(a, b) for a in edges for b in edges])
+    assert_same(cases.arithmetic_pairs, [(True, 2), (3, False), (2, 0.5), (1.5, 3), ("a", "b"), ([1], [2])])
+
+
 def test_comparisons_at_every_edge_of_a_compact_int() -> None:
     edges = cases.DIGIT_EDGES
     assert_same(cases.compare_pairs, [(a, b) for a in edges for b in edges])

@@ -928,7 +928,9 @@ class Lowering:
             emit("COPY_OBJECT", dst, slots[0])
         elif opcode is Opcode.BINARY_OP:
             assert op.arg is not None
-            emit(micro.stencils["inplace" if op.arg.endswith("=") else "object"], dst, *slots, error=error)
+            # OPARG3, for the stencils that take two compact ints inline: how ints keep their size.
+            emit(micro.stencils["inplace" if op.arg.endswith("=") else "object"], dst, *slots, layout.int_layout(),
+                 error=error)
         elif opcode is Opcode.UNARY_OP or (opcode is Opcode.COMPARE_OP and op.arg not in ops.IDENTITY):
             emit(micro.stencils["object"], dst, *slots, *((micro.oparg,) if opcode is Opcode.COMPARE_OP else ()),
                  error=error)
