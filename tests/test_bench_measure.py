@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -17,11 +17,25 @@ def test_samples_report_median_and_minimum() -> None:
     assert samples.minimum == 1.0
 
 
-def test_calibrate_counts_calls_in_steps_of_one_two_five() -> None:
-    number = measure.calibrate(lambda: None, (), 2e-4)
-    digits = str(number).rstrip("0")
+def test_calibrate_counts_calls_in_steps_of_one_two_five(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A clock of its own (3 us a call), so that the steps tried are certain: a shared machine's real clock is not.
+    tried: list[int] = []
+
+    def time_calls(function: Callable[..., object], args: Sequence[object], number: int) -> float:
+        tried.append(number)
+        return number * 3e-6
+
+    monkeypatch.setattr(measure, "time_calls", time_calls)
+    assert measure.calibrate(lambda: None, (), 2e-4) == 100  # the first of 1, 2, 5, 10 ... lasting 200 us
+    assert tried == [1, 2, 5, 10, 20, 50, 100]
+    digits = str(measure.calibrate(lambda: None, (), 1e-2)).rstrip("0")
     assert digits in ("1", "2", "5")
-    assert measure.time_calls(lambda: None, (), number) >= 1e-4  # about the target, whatever the noise
+
+
+def test_time_calls_makes_the_calls_it_counts() -> None:
+    calls: list[int] = []
+    assert measure.time_calls(lambda: calls.append(1), (), 7) >= 0.0
+    assert len(calls) == 7
 
 
 def test_rounds_rotate_the_order_of_the_variants() -> None:
