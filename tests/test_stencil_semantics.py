@@ -36,6 +36,7 @@ from unicorn.x86_const import UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSP
 
 import build_stencils as bs
 from jit import ops
+from jit.backend import layout
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
 
 # The families written by the stencil helper; the first five hold the
@@ -755,7 +756,9 @@ def run_generic(emitter: Emitter, stencil: str, *operands: object) -> object:
     program = [Instruction("LOAD_CONST_OBJECT", (slot,), (id(value),))
                for slot, value in zip(slots, operands, strict=True)]
     error = len(program) + 1 + count + 1
-    program.append(Instruction(stencil, (0, *slots), error=error))
+    # A binary op's OPARG3: how ints keep their size (the stencils that take compact ints inline read it).
+    int_mode = (layout.int_layout(),) if count == 2 else ()
+    program.append(Instruction(stencil, (0, *slots, *int_mode), error=error))
     program += [Instruction("CLEAR", (slot,)) for slot in slots]
     program.append(Instruction("RETURN_OBJECT", (0,)))
     program += [Instruction("CLEAR", (slot,)) for slot in (0, *slots)]
