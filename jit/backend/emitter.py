@@ -830,6 +830,6 @@ class Emitter:
         except BaseException:
             self.arena.release(allocation)
             raise
-        if perf_map.enabled():
+        if perf_map.ENABLED:
             image.record_perf_map()
         return CompiledCode(self.arena, allocation, image)

@@ -71,47 +71,6 @@ def tuple_items_offset() -> int:
 
 
 VAR_SIZE_WORD = 2  # PyVarObject: ob_refcnt, ob_type, ob_size (stable ABI)
-_DIGIT_BITS = 30  # a compact int's one digit (CPython's PYLONG_BITS_IN_DIGIT on every 64-bit build)
-
-
-def _int_words(value: int) -> tuple[int, int]:
-    """The word after ``value``'s object head, as signed, and the 32 bits after it (where its first digit is)."""
-    size_at = VAR_SIZE_WORD * WORD
-    raw = ctypes.string_at(id(value), size_at + WORD + 4)
-    return (int.from_bytes(raw[size_at:size_at + WORD], "little", signed=True),
-            int.from_bytes(raw[size_at + WORD:], "little"))
-
-
-def _compact_value(mode: int, size_word: int, digit: int) -> int | None:
-    """What the stencils' inline read (jit_compact_int) makes of an int's words in ``mode``: None if not compact."""
-    if mode == layouts.INT_SIGNED_SIZE:
-        return size_word * digit if -1 <= size_word <= 1 else None
-    return (1 - (size_word & 3)) * digit if 0 <= size_word < 16 else None
-
-
-@functools.cache
-def subscript_int_mode() -> int:
-    """int_layout() for the stencils that index a list inline (jit_list_place), which read its size where every
-    var-size object keeps it and its items through the word after: INT_UNKNOWN if this list is not so."""
-    sentinel = object()
-    probe = [sentinel, None, 3]
-    words = _words(probe, type(probe).__basicsize__)
-    if words[VAR_SIZE_WORD] != len(probe) or _word(words[VAR_SIZE_WORD + 1]) != id(sentinel):
-        return layouts.INT_UNKNOWN
-    return int_layout()
-
-
-@functools.cache
-def int_layout() -> int:
-    """How this interpreter keeps a compact int (layouts.INT_*): the mode under which the stencils' inline read
-    gives every probe's value, and calls nothing compact that is not; INT_UNKNOWN when neither does."""
-    probes = [0, 1, -1, 7, -7, (1 << _DIGIT_BITS) - 1, -(1 << _DIGIT_BITS) + 1, 1 << _DIGIT_BITS, -(1 << 40),
-              int("12345"), -int("12345"), int("0"), int("-0")]  # the last few made at run time, not cached
-    for mode in (layouts.INT_SIGNED_SIZE, layouts.INT_TAGGED):
-        if all(_compact_value(mode, *_int_words(probe)) == (probe if abs(probe) < 1 << _DIGIT_BITS else None)
-               for probe in probes):
-            return mode
-    return layouts.INT_UNKNOWN
 TYPE_BASICSIZE_OFFSET = 4 * WORD  # PyTypeObject: its variable-size head, tp_name, then tp_basicsize
 
 
@@ -323,3 +282,47 @@ def object_layout() -> layouts.ObjectLayout | None:
         return _probe_object_layout()
     except UnsupportedHostError:
         return None
+
+# --- how ints and lists keep what the stencils read inline (jit_compact_int, jit_list_place) ----------------
+
+_DIGIT_BITS = 30  # a compact int's one digit (CPython's PYLONG_BITS_IN_DIGIT on every 64-bit build)
+
+
+def _int_words(value: int) -> tuple[int, int]:
+    """The word after ``value``'s object head, as signed, and the 32 bits after it (where its first digit is)."""
+    size_at = VAR_SIZE_WORD * WORD
+    raw = ctypes.string_at(id(value), size_at + WORD + 4)
+    return (int.from_bytes(raw[size_at:size_at + WORD], "little", signed=True),
+            int.from_bytes(raw[size_at + WORD:], "little"))
+
+
+def _compact_value(mode: int, size_word: int, digit: int) -> int | None:
+    """What the stencils' inline read (jit_compact_int) makes of an int's words in ``mode``: None if not compact."""
+    if mode == layouts.INT_SIGNED_SIZE:
+        return size_word * digit if -1 <= size_word <= 1 else None
+    return (1 - (size_word & 3)) * digit if 0 <= size_word < 16 else None
+
+
+@functools.cache
+def subscript_int_mode() -> int:
+    """int_layout() for the stencils that index a list inline (jit_list_place), which read its size where every
+    var-size object keeps it and its items through the word after: INT_UNKNOWN if this list is not so."""
+    sentinel = object()
+    probe = [sentinel, None, 3]
+    words = _words(probe, type(probe).__basicsize__)
+    if words[VAR_SIZE_WORD] != len(probe) or _word(words[VAR_SIZE_WORD + 1]) != id(sentinel):
+        return layouts.INT_UNKNOWN
+    return int_layout()
+
+
+@functools.cache
+def int_layout() -> int:
+    """How this interpreter keeps a compact int (layouts.INT_*): the mode under which the stencils' inline read
+    gives every probe's value, and calls nothing compact that is not; INT_UNKNOWN when neither does."""
+    probes = [0, 1, -1, 7, -7, (1 << _DIGIT_BITS) - 1, -(1 << _DIGIT_BITS) + 1, 1 << _DIGIT_BITS, -(1 << 40),
+              int("12345"), -int("12345"), int("0"), int("-0")]  # the last few made at run time, not cached
+    for mode in (layouts.INT_SIGNED_SIZE, layouts.INT_TAGGED):
+        if all(_compact_value(mode, *_int_words(probe)) == (probe if abs(probe) < 1 << _DIGIT_BITS else None)
+               for probe in probes):
+            return mode
+    return layouts.INT_UNKNOWN

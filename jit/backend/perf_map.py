@@ -17,10 +17,6 @@ _FOLDER = tempfile.gettempdir()
 _SEPARATOR = os.sep
 
 
-def enabled() -> bool:
-    return ENABLED
-
-
 def path() -> str:
     """The map of this process (its pid now: a forked child writes its own)."""
     return f"{_FOLDER}{_SEPARATOR}perf-{os.getpid()}.map"
