@@ -20,18 +20,16 @@ A builtin that was *already* rebound when jit was imported is in the copy too: `
 from __future__ import annotations
 
 import builtins
-import dis
 import importlib.abc
 import importlib.machinery
 import sys
 import types
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Iterator, Sequence
+from typing import cast
 
 BUILTINS: dict[str, object] = dict(vars(builtins))
 globals()["__builtins__"] = BUILTINS
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 _PACKAGE = __name__.rpartition(".")[0]
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes made by Python code; the genuine builtins are static types
 _HOME_MODULES = ("builtins", "io", "_io")  # builtins.open is io.open
@@ -71,6 +69,8 @@ _needed: dict[str, str] = {}  # builtin read by the package's code -> the first 
 
 def _global_reads(code: types.CodeType) -> Iterator[str]:
     """The names a code object (and the code nested in it) reads as globals or builtins."""
+    import dis  # noqa: PLC0415 - only when a builtin was rebound before import: dis costs 1.5 ms of `import jit`
+
     for instruction in dis.get_instructions(code):
         if instruction.opname in _LOADS:
             yield instruction.argval
@@ -100,20 +100,6 @@ def genuine(name: str) -> object | None:
     """``builtins.name`` as a fresh interpreter has it; None when it was rebound before ``import jit`` (then the
     frontend must not take a call of it for the builtin it compiles inline)."""
     return None if name in _rebound else BUILTINS.get(name)
-
-
-def isolated(func: _F) -> _F:
-    """A standard library function made again to resolve builtins in ``BUILTINS``.
-
-    The standard library's functions read the real builtins, which user code may rebind after ``import jit``
-    (3.14's textwrap.dedent calls max, min and enumerate).  Its module's namespace is copied as it is now.
-    """
-    if not isinstance(func, types.FunctionType):
-        raise TypeError(f"not a Python function: {func!r}")
-    namespace = {**func.__globals__, "__builtins__": BUILTINS}
-    made = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__)
-    made.__kwdefaults__ = func.__kwdefaults__
-    return cast(_F, made)
 
 
 def problem() -> str | None:

@@ -9,10 +9,15 @@ the interpreter, which raises its own TypeError.
 from __future__ import annotations
 
 import functools
-import inspect
 import types
 
-_COROUTINE_FLAGS = inspect.CO_COROUTINE  # as inspect.iscoroutinefunction
+# Code flags (Include/cpython/code.h, the values of CO_*, which costs 3 ms of `import jit` to import).
+CO_VARARGS = 0x0004
+CO_VARKEYWORDS = 0x0008
+CO_GENERATOR = 0x0020
+CO_COROUTINE = 0x0080
+CO_ASYNC_GENERATOR = 0x0200
+_COROUTINE_FLAGS = CO_COROUTINE  # as inspect.iscoroutinefunction
 _MISSING = object()
 
 
@@ -64,7 +69,7 @@ def bind(func: types.FunctionType, args: tuple[object, ...], kwargs: dict[str, o
 def collectors(func: types.FunctionType) -> tuple[bool, bool]:
     """Whether ``func`` has a ``*args`` parameter, and whether it has a ``**kwargs`` one."""
     flags = func.__code__.co_flags
-    return bool(flags & inspect.CO_VARARGS), bool(flags & inspect.CO_VARKEYWORDS)
+    return bool(flags & CO_VARARGS), bool(flags & CO_VARKEYWORDS)
 
 
 def binds_positionally(func: types.FunctionType) -> bool:
@@ -80,7 +85,7 @@ def parameter_count(func: types.FunctionType) -> int:
 
 
 def is_generator(func: types.FunctionType) -> bool:
-    return bool(func.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR))
+    return bool(func.__code__.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR))
 
 
 def is_coroutine(func: types.FunctionType) -> bool:

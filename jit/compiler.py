@@ -19,7 +19,6 @@ import sys
 import time
 import types
 import weakref
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from jit import _isolation, arguments, ir, layouts, reentrancy
@@ -30,6 +29,7 @@ from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
 from jit.optimizer import Facts, function_passes, optimize, slot_passes, typing_passes
+from jit.records import field, record
 
 ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, bool: ir.Type.BOOL}
 PYTHON_TYPES = {ir.Type.INT: int, ir.Type.FLOAT: float, ir.Type.BOOL: bool}
@@ -42,7 +42,7 @@ MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code s
 TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
 
 
-@dataclass
+@record
 class Statistics:
     compiles: int = 0
     compile_seconds: float = 0.0
@@ -120,7 +120,7 @@ def holes_of(stencil: str) -> frozenset[str]:
     return frozenset(hole.symbol for hole in found.code_holes + found.data_holes)
 
 
-@dataclass(eq=False)  # one specialization is one piece of machine code: compared by identity
+@record(eq=False)  # one specialization is one piece of machine code: compared by identity
 class Specialization:
     """The machine code of one function for one signature of argument types."""
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from jit.records import field, record
 
 
 class _Enum(enum.Enum):
@@ -59,7 +60,7 @@ def constant_type(value: object) -> Type:
     return Type.FLOAT if type(value) is float else Type.OBJECT
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Var:
     """A frame slot: a local variable of the function or a temporary."""
 
@@ -70,7 +71,7 @@ class Var:
         return self.name
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Const:
     """A constant operand: a value of the function's source (a number, None, a str, a tuple of constants...)
     or an object the compiler found (a global's value: a class, a module, a function).  Numbers compare by
@@ -97,7 +98,7 @@ NUMBERS = (bool, int, float, type(None))  # the constants compared by value
 Operand = Var | Const
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Label:
     """A branch target: the index of an op, resolved when the function is finished."""
 
@@ -190,7 +191,7 @@ IN_PLACE = frozenset({Opcode.FOR_ITER_RANGE, Opcode.LOAD_METHOD})  # ops that al
 UNWIND = None  # an op's handler when its exception leaves the function
 
 
-@dataclass
+@record
 class Op:
     opcode: Opcode
     dst: Var | None = None
@@ -246,7 +247,7 @@ class Op:
 MISSING = object()  # a GlobalGuard's value when the name must stay unbound
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GlobalGuard:
     """The compiled code assumed ``namespace[name] is value`` (or that the name is absent)."""
 
@@ -261,7 +262,7 @@ class GlobalGuard:
 FUNCTION_METADATA = ("__code__", "__defaults__", "__kwdefaults__")  # what a call of a function depends on
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MetadataGuard:
     """The compiled code assumed ``getattr(function, name) is value`` for a function's code or defaults.
 
@@ -285,7 +286,7 @@ def metadata_guards(function: object) -> list[MetadataGuard]:
     return [MetadataGuard(function, name, getattr(function, name)) for name in FUNCTION_METADATA]
 
 
-@dataclass
+@record
 class Function:
     """A function's IR: its ops in order, labels, and variables."""
 

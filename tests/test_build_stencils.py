@@ -8,7 +8,6 @@ comment what must be refused, where, and with which extra flags.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import shutil
@@ -21,6 +20,7 @@ import capstone
 import pytest
 
 import build_stencils as bs
+from jit import records
 from jit._build import ffi
 from jit._build.extract import BuildError, hole_size, tail_jump
 from jit._build.tables import GENERATED, render_table
@@ -312,7 +312,7 @@ def test_check_names_the_differing_stencils(tmp_path: Path, capsys: pytest.Captu
     table = out / "x86_64_pc_windows.bin"
     committed = table.read_bytes()
     tables = StencilTable(committed)
-    changed = [dataclasses.replace(s, tail_jump=99) if s.name == "GOLDEN" else s for s in tables.values()]
+    changed = [records.replace(s, tail_jump=99) if s.name == "GOLDEN" else s for s in tables.values()]
     table.write_bytes(render_table(tables.info, changed))
     assert bs.main([*argv, "--check"]) == 1
     assert "x86_64_pc_windows.bin: stencil GOLDEN differs" in capsys.readouterr().out

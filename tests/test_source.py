@@ -5,14 +5,17 @@ from __future__ import annotations
 import importlib
 import linecache
 import sys
+import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jit
-from jit.frontend.source import STALE_SOURCE
+from jit.frontend.source import STALE_SOURCE, _dedent
 
 
 def load(directory: Path, name: str, text: str) -> ModuleType:
@@ -99,3 +102,13 @@ def test_a_string_line_at_column_zero_is_never_moved(module_dir: Path) -> None:
         "''' * x\n"))
     fast = jit.compile(module.Square.text)
     assert fast(None, 2) == module.Square.text(None, 2) == "a\n# not a comment\n" * 2
+
+
+_INDENTED_LINE = st.tuples(st.text(" \t", max_size=4), st.sampled_from(["", "x", "y = 1", " \t", "#c", "\r", "\f"]))
+
+
+@given(st.lists(_INDENTED_LINE, max_size=8), st.sampled_from(["", "\n"]))
+@settings(max_examples=400, deadline=None)
+def test_dedent_is_textwraps(lines: list[tuple[str, str]], end: str) -> None:
+    text = "\n".join(indent + rest for indent, rest in lines) + end
+    assert _dedent(text) == textwrap.dedent(text)

@@ -31,15 +31,15 @@ from __future__ import annotations
 import bisect
 import weakref
 from collections import deque
-from dataclasses import dataclass, field
 
 from jit.backend.memory import ExecutableMemory, host_memory
+from jit.records import field, record
 from jit.reentrancy import Guard
 
 __all__ = ["Allocation", "Arena"]
 
 
-@dataclass
+@record
 class _Chunk:
     address: int
     size: int
@@ -71,7 +71,7 @@ class _Chunk:
         return self.free == [(0, self.size)]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Allocation:
     """A run of whole pages: ``size`` bytes at ``address``; ``requested`` of them asked for."""
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import importlib
-import pickle
 import types
 from collections.abc import Callable
 from typing import Any, cast
@@ -75,6 +74,8 @@ class JitFunctionBase:
             found = None
         if found is not self and found is not getattr(self, "__jit_original__", None):
             # What pickle says of a function it cannot find by name (a local function, a lambda).
+            import pickle  # noqa: PLC0415 - only here: pickle costs 1.7 ms of `import jit`
+
             raise pickle.PicklingError(f"Can't pickle {self!r}: it's not found as {module}.{qualname}")
         return (compiled_by_name, (module, qualname))
 

@@ -23,7 +23,6 @@ import ctypes
 import struct
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from operator import index as python_index
 
 from jit import ir, layouts, ops
@@ -45,6 +44,7 @@ from jit.layouts import (
 )
 from jit.optimizer import Facts
 from jit.optimizer.liveness import Liveness
+from jit.records import field, record
 
 UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
 BOX_STENCIL = {Type.INT: "BOX_INT", Type.BOOL: "BOX_BOOL", Type.FLOAT: "BOX_FLOAT"}
@@ -63,7 +63,7 @@ WITH_LOOKS_UP_EXIT_FIRST = sys.version_info >= (3, 14)
 FORMAT_CONVERSIONS = {None: 0, "s": ord("s"), "r": ord("r"), "a": ord("a")}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Callee:
     """What a direct call needs to know of a compiled callee specialization."""
 
@@ -72,7 +72,7 @@ class Callee:
     python_callable: object  # for the generic tier's calls
 
 
-@dataclass
+@record
 class Context:
     """What lowering needs from the driver and the run time."""
 
@@ -94,7 +94,7 @@ class Context:
         return id(obj)
 
 
-@dataclass
+@record
 class Lowered:
     instructions: list[Instruction]
     lines: list[int]  # source line of each instruction (0: no source line)

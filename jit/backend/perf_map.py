@@ -6,20 +6,28 @@ line per instruction to perf's map of the process (``perf-<pid>.map`` in the tem
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 
 ENVIRONMENT_VARIABLE = "CPJIT_PERF_MAP"
 # Read once, at import: os.environ and os.path call builtins (isinstance, str) that a program may rebind later,
 # and the compiler must not run what a program rebinds (jit/_isolation.py).
 ENABLED = os.environ.get(ENVIRONMENT_VARIABLE, "") not in ("", "0")
-_FOLDER = tempfile.gettempdir()
+
+
+def _temporary_folder() -> str:
+    import tempfile  # noqa: PLC0415 - only with the map: tempfile costs 1-2 ms of `import jit`
+
+    return tempfile.gettempdir()
+
+
+_FOLDER = _temporary_folder() if ENABLED else None
 _SEPARATOR = os.sep
 
 
 def path() -> str:
     """The map of this process (its pid now: a forked child writes its own)."""
-    return f"{_FOLDER}{_SEPARATOR}perf-{os.getpid()}.map"
+    folder = _FOLDER if _FOLDER is not None else _temporary_folder()
+    return f"{folder}{_SEPARATOR}perf-{os.getpid()}.map"
 
 
 def lines(base: int, offsets: Sequence[int], stencils: Sequence[str], code_size: int) -> list[str]:

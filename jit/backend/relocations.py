@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 
 from jit.backend.errors import PatchError
+from jit.records import record
 
 __all__ = ["RELOCATIONS", "GotEntry", "IntField", "PatchFn", "Relocation", "relocation"]
 
@@ -50,7 +50,7 @@ class GotEntry(Enum):
     SYMBOL_ADDEND = "S+A"  # AArch64 *_GOT_*: the slot holds S+A (GDAT(S+A))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IntField:
     """A field that is a whole little-endian integer: the value (minus P if PC-relative) stored as is.
 
@@ -75,7 +75,7 @@ class IntField:
         return f"({text}) & {U64:#x}" if self.wrap64 else f"({text})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Relocation:
     """One relocation kind: its routine and what the emitter must know about it."""
 

@@ -8,10 +8,10 @@ reads the tables without needing any compiler.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from jit.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hole:
     """One relocation: patch ``kind`` at ``offset`` with value(``symbol``) + ``addend``.
 
@@ -27,7 +27,7 @@ class Hole:
     addend: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Stencil:
     """Machine code and read-only data of one micro-op, with their holes."""
 
@@ -44,7 +44,7 @@ class Stencil:
     data_align: int = 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TargetInfo:
     """What the tables were built for and from."""
 

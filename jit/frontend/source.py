@@ -6,17 +6,15 @@ import __future__
 import _symtable
 import ast
 import linecache
-import textwrap
 import types
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, cast
 
-from jit._isolation import isolated
 from jit.errors import UnsupportedError
+from jit.records import field, record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FunctionSource:
     func: types.FunctionType
     filename: str
@@ -38,8 +36,23 @@ class FunctionSource:
 # A table of _symtable (its type is not exported): name, type, symbols, children.
 SymbolTable = Any
 
-# textwrap's own dedent reads the real builtins (jit/_isolation.py).
-_dedent = isolated(cast(types.FunctionType, textwrap.dedent))
+
+
+def _dedent(text: str) -> str:
+    """``textwrap.dedent``: the lines' common leading spaces and tabs removed, whitespace-only lines emptied.
+    Written here because textwrap (and the re module it compiles its patterns with) costs 2-3 ms of the first
+    compile, and its dedent reads the real builtins (jit/_isolation.py)."""
+    lines = text.split("\n")
+    indents = [line[:len(line) - len(line.lstrip(" \t"))] for line in lines]
+    margin: str | None = None  # the longest prefix common to the indents of the lines with text
+    for line, indent in zip(lines, indents, strict=True):
+        if len(indent) < len(line):
+            margin = indent if margin is None else margin
+            while not indent.startswith(margin):
+                margin = margin[:-1]
+    margin = margin or ""
+    return "\n".join("" if len(indent) == len(line) else line[len(margin):]
+                     for line, indent in zip(lines, indents, strict=True))
 
 ENCLOSING = "__jit_enclosing__"  # the function a closure's definition is put in for its symbol table
 MAX_TRAILING_LINES = 200  # lines after the last one with code that a definition may still need

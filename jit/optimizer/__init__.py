@@ -8,17 +8,17 @@ annotates the IR in place; a pass that refuses the function raises
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from jit import ir
 from jit.errors import UnsupportedError
+from jit.records import field, record
 
 if TYPE_CHECKING:
     from jit.optimizer.liveness import Liveness
 
 
-@dataclass
+@record
 class Facts:
     """What the passes learn about one specialization of a function."""
 

@@ -7,12 +7,11 @@ its cost is linear in the ops times the number of rounds its lattice needs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from jit import ir
+from jit.records import field, record
 
 
-@dataclass
+@record
 class Block:
     start: int  # index of its first op
     end: int  # index of its last op (inclusive)

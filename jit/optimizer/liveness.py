@@ -21,16 +21,16 @@ block boundary (which does not grow with the length of the function).
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 
 from jit import ir, ops
 from jit.optimizer import Facts
 from jit.optimizer.blocks import Block, basic_blocks, effects, reachable
+from jit.records import record
 
 ENTRY = -1  # the point before op 0, where the arguments arrive in slots 0..n-1
 
 
-@dataclass
+@record
 class Liveness:
     """Variables are named by their numbers (``Var.slot``), as in jit.optimizer.blocks."""
 
