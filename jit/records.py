@@ -1,12 +1,13 @@
 """Record classes: the subset of ``dataclasses`` the compiler uses, at a small part of its import cost.
 
 ``@dataclass`` made 23 classes of the compiler and cost about 20 ms of ``import jit`` (issue 12's budget is
-25 ms for all of it), most of it in generating, as source, methods that could be generic, and it imports
-``inspect`` with it.  ``@record`` writes only ``__init__`` as source (it runs once per object, so it must be as
-fast as a hand-written one); ``__repr__``, ``__eq__`` and ``__hash__`` are shared functions over the class's
-field names.  What it keeps of dataclasses' meaning: fields are the class's annotations in order (not
-``ClassVar``), a class attribute is the default, ``field(default_factory=f)`` calls ``f`` per object, methods
-the class defines itself are kept, ``frozen`` instances refuse assignment, ``eq=False`` keeps identity.
+25 ms for all of it): it imports ``inspect``, and compiles a source per generated method after working out
+what each annotation means.  ``@record`` compiles one source per class, of the methods that run per object
+or per dictionary lookup (``__init__``, ``__eq__``, ``__hash__``: as fast as hand-written ones); ``__repr__``
+and the frozen ``__setattr__`` are shared functions.  What it keeps of dataclasses' meaning: fields are the
+class's annotations in order (not ``ClassVar``, the bases' first), a class attribute is the default,
+``field(default_factory=f)`` calls ``f`` per object, methods the class defines itself are kept, ``frozen``
+instances refuse assignment, ``eq=False`` keeps identity.
 """
 
 from __future__ import annotations
@@ -41,20 +42,6 @@ def _repr(self: Any) -> str:
     return f"{type(self).__qualname__}({shown})"
 
 
-def _values(self: Any) -> tuple[object, ...]:
-    return tuple(getattr(self, name) for name in type(self).__record_fields__)
-
-
-def _eq(self: Any, other: object) -> bool:
-    if other.__class__ is not self.__class__:
-        return NotImplemented
-    return _values(self) == _values(other)
-
-
-def _hash(self: Any) -> int:
-    return _values(self).__hash__()
-
-
 def _frozen_setattr(self: Any, name: str, value: object) -> None:
     raise FrozenRecordError(f"cannot assign to field {name!r} of a frozen {type(self).__qualname__}")
 
@@ -68,8 +55,11 @@ def _is_class_var(annotation: object) -> bool:
     return text.startswith(("ClassVar", "typing.ClassVar"))
 
 
-def _make_init(cls: type, fields: dict[str, Any], frozen: bool) -> Callable[..., None]:
-    namespace: dict[str, Any] = {"__builtins__": {}, "_FACTORY": _FACTORY, "_set": object.__setattr__}
+def _generated_methods(cls: type, fields: dict[str, Any], frozen: bool, eq: bool) -> dict[str, Any]:
+    """``__init__``, and with ``eq`` ``__eq__`` (and ``__hash__`` when frozen) over the fields' tuple, written as
+    source and compiled together: they run per object or per dictionary lookup, as fast as hand-written."""
+    namespace: dict[str, Any] = {"__builtins__": {}, "_FACTORY": _FACTORY, "_set": object.__setattr__,
+                                 "NotImplemented": NotImplemented}
     parameters, body = [], []
     for name, default in fields.items():
         value = name
@@ -83,11 +73,24 @@ def _make_init(cls: type, fields: dict[str, Any], frozen: bool) -> Callable[...,
         else:
             parameters.append(name)
         body.append(f"_set(self, {name!r}, {value})" if frozen else f"self.{name} = {value}")
-    source = f"def __init__(self, {', '.join(parameters)}):\n    " + "\n    ".join(body or ["pass"]) + "\n"
-    exec(source, namespace)  # from the class's own field names
-    init: Callable[..., None] = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init
+    source = [f"def __init__(self, {', '.join(parameters)}):", *(f"    {line}" for line in body or ["pass"])]
+
+    def values(of: str) -> str:
+        return "(" + "".join(f"{of}.{name}, " for name in fields) + ")"
+
+    if eq:
+        source += ["def __eq__(self, other):",
+                   "    if other.__class__ is not self.__class__:",
+                   "        return NotImplemented",
+                   f"    return {values('self')} == {values('other')}"]
+    if eq and frozen:
+        source += ["def __hash__(self):", f"    return {values('self')}.__hash__()"]
+    exec("\n".join(source) + "\n", namespace)  # from the class's own field names
+    methods: dict[str, Any] = {name: namespace[name] for name in ("__init__", "__eq__", "__hash__")
+                               if name in namespace}
+    for name, method in methods.items():
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+    return methods
 
 
 def _finish(cls: T, frozen: bool, eq: bool) -> T:
@@ -102,10 +105,9 @@ def _finish(cls: T, frozen: bool, eq: bool) -> T:
         if not _is_class_var(annotation):
             fields[name] = defined.get(name, _NO_DEFAULT)
     names = list(fields)
-    methods: dict[str, object] = {"__init__": _make_init(cls, fields, frozen), "__repr__": _repr}
-    if eq:
-        methods["__eq__"] = _eq
-        methods["__hash__"] = _hash if frozen else None
+    methods: dict[str, object] = {"__repr__": _repr, **_generated_methods(cls, fields, frozen, eq)}
+    if eq and not frozen:
+        methods["__hash__"] = None  # compared by value and mutable: unhashable
     if frozen:
         methods["__setattr__"] = _frozen_setattr
         methods["__delattr__"] = _frozen_delattr
