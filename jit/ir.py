@@ -200,7 +200,8 @@ class Op:
     target: Label | None = None
     jump_if: bool = True  # COMPARE_AND_BRANCH: branch when the comparison is this
     # CALL_FUNCTION: the jit.Function being called; CALL_OBJECT: the object; CALL: the keywords' names;
-    # UNPACK_SEQUENCE: (targets before a starred one, targets after it or -1); the globals' namespaces.
+    # UNPACK_SEQUENCE: (targets before a starred one, targets after it or -1); TUPLE_ITEM: True for the
+    # tuple's last read, which releases it; the globals' namespaces.
     callee: object = None
     line: int = 0
     # The error edge: where an exception this op raises goes (jit/ops.py says which ops may raise): a

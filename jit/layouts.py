@@ -39,6 +39,7 @@ __all__ = [
     "RICH_COMPARE",
     "SLOT_BYTES",
     "STACK_FLOORS",
+    "UNPACK_TO_SLOTS_MAX",
     "AttributeCache",
     "AttributeEntry",
     "Chunk",
@@ -83,6 +84,7 @@ VALUES_NONE, VALUES_INLINE, VALUES_POINTER, VALUES_TAGGED = range(4)
 INT_UNKNOWN, INT_SIGNED_SIZE, INT_TAGGED = range(3)
 ATTRIBUTE_TYPES = 4  # the types one attribute cache knows at once
 ATTRIBUTE_FILLS = 64  # an attribute cache refills at most this often: a site that keeps changing type stays generic
+UNPACK_TO_SLOTS_MAX = 16  # the most targets UNPACK_TO_SLOTS stores (it takes the items into a buffer of this many)
 
 # The C names of the constants above, in the generated header's order.
 CONSTANTS: dict[str, int] = {
@@ -98,6 +100,7 @@ CONSTANTS: dict[str, int] = {
     "VALUES_NONE": VALUES_NONE, "VALUES_INLINE": VALUES_INLINE, "VALUES_POINTER": VALUES_POINTER,
     "VALUES_TAGGED": VALUES_TAGGED, "ATTRIBUTE_TYPES": ATTRIBUTE_TYPES, "ATTRIBUTE_FILLS": ATTRIBUTE_FILLS,
     "INT_UNKNOWN": INT_UNKNOWN, "INT_SIGNED_SIZE": INT_SIGNED_SIZE, "INT_TAGGED": INT_TAGGED,
+    "UNPACK_TO_SLOTS_MAX": UNPACK_TO_SLOTS_MAX,
 }
 
 

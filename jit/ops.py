@@ -547,9 +547,9 @@ object_op(Opcode.GET_ITER, "dst = iter(a)", {"object": "GET_ITER"}, arities=(1,)
 object_op(Opcode.FOR_ITER, "dst = next(a); exit when exhausted", {"object": "FOR_ITER"}, form="branch",
           arities=(1,))
 object_op(Opcode.UNPACK_SEQUENCE, "dst = the items of a, as a tuple for a target list", {
-    "object": "UNPACK_SEQUENCE", "exact": "UNPACK_SEQUENCE_EXACT"}, arities=(1,))
-object_op(Opcode.TUPLE_ITEM, "dst = a[i], a tuple UNPACK_SEQUENCE made", {"object": "TUPLE_ITEM"}, arities=(1,),
-          effects=PURE)
+    "object": "UNPACK_SEQUENCE", "exact": "UNPACK_SEQUENCE_EXACT", "slots": "UNPACK_TO_SLOTS"}, arities=(1,))
+object_op(Opcode.TUPLE_ITEM, "dst = a[i], a tuple UNPACK_SEQUENCE made", {"object": "TUPLE_ITEM",
+          "items": "TUPLE_ITEMS"}, arities=(1,), effects=PURE)
 object_op(Opcode.CONTAINS_OP, "dst = a in b", {"object": "CONTAINS_OP"}, arities=(2,))
 object_op(Opcode.FORMAT_VALUE, "dst = format(conversion(a), b)", {"object": "FORMAT_VALUE",
           "spec": "FORMAT_WITH_SPEC"}, arities=(1, 2))

@@ -37,6 +37,7 @@
 #define INT_UNKNOWN 0
 #define INT_SIGNED_SIZE 1
 #define INT_TAGGED 2
+#define UNPACK_TO_SLOTS_MAX 16
 
 _Static_assert(sizeof(JitSlot) == JIT_SLOT_BYTES, "JitSlot as jit/layouts.py sizes it");
 

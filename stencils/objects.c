@@ -1129,6 +1129,59 @@ STENCIL(TUPLE_ITEM) {
     CONTINUE();
 }
 
+/* A target list's stores: for each (item, slot) pair of the table OPERAND0
+ * (uint32 count, then the pairs), in order, frame[slot] = the item of the
+ * tuple SLOT0 (one UNPACK_SEQUENCE made: in range), whose items start OPARG1
+ * bytes in; each store releases what its slot held, as STORE_FAST does.
+ * OPARG2 = 1: the tuple's last read, which then releases it too. */
+STENCIL(TUPLE_ITEMS) {
+    const uint32_t *table = (const uint32_t *)(uintptr_t)OPERAND(0);
+    PyObject **items = (PyObject **)((char *)SLOT(0).o + OPARG(1));
+    uint32_t count = table[0];
+    for (uint32_t k = 0; k < count; k++) {
+        PyObject *item = items[table[1 + 2 * k]];
+        Py_INCREF(item);
+        jit_set_owned(&frame[table[2 + 2 * k]], item);
+    }
+    if (OPARG(2) != 0) {
+        jit_set_owned(&SLOT(0), 0);
+    }
+    CONTINUE();
+}
+
+/* a, b, c = SLOT0 when it is an exact tuple or an exact list of as many items
+ * as the table OPERAND0 has pairs (TUPLE_ITEMS', the items in order), a
+ * tuple's items OPARG1 bytes in: every item taken first, then each stored,
+ * releasing what its slot held (a release may run code that changes the list
+ * or lets the tuple go: the interpreter's stack holds the items as this
+ * buffer does); no tuple is made.  Anything else jumps to the general
+ * unpacking, out of line. */
+STENCIL(UNPACK_TO_SLOTS) {
+    const uint32_t *table = (const uint32_t *)(uintptr_t)OPERAND(0);
+    PyObject *value = SLOT(0).o;
+    uint32_t count = table[0];
+    PyObject **items;
+    if (Py_TYPE(value) == &PyTuple_Type) {
+        items = (PyObject **)((char *)value + OPARG(1));
+    } else if (Py_TYPE(value) == &PyList_Type) {
+        items = ((PyObject ***)value)[3];  /* ob_item, after the var-size head */
+    } else {
+        JUMP();
+    }
+    if (((const Py_ssize_t *)value)[2] != (Py_ssize_t)count || count > UNPACK_TO_SLOTS_MAX) {
+        JUMP();
+    }
+    PyObject *taken[UNPACK_TO_SLOTS_MAX];
+    for (uint32_t k = 0; k < count; k++) {
+        taken[k] = items[k];
+        Py_INCREF(taken[k]);
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        jit_set_owned(&frame[table[2 + 2 * k]], taken[k]);
+    }
+    CONTINUE();
+}
+
 /* dst = item in container (OPARG3 = 1: not in), a bool. */
 STENCIL(CONTAINS_OP) {
     int found = PySequence_Contains(SLOT(2).o, SLOT(1).o);

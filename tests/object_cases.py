@@ -12,6 +12,7 @@ with Any: the compiler specializes on the argument types it is called with.
 from __future__ import annotations
 
 import types
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -552,6 +553,86 @@ def unpack_into_targets(o: Any, value: Any) -> Any:
     return o, slots
 
 
+def unpack_many(value: Any) -> Any:
+    """Many targets in a row (one TUPLE_ITEMS stencil), then targets of other kinds break the row."""
+    a, b, c, d, e, f = value
+    slots: dict[str, Any] = {}
+    g, h, slots["x"], i, j, k = value
+    return f, e, d, c, b, a, g, h, slots, i, j, k
+
+
+class Released:
+    """A value that notes when its last reference goes: stores release what the targets held, in order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __del__(self) -> None:
+        NOTES.append(self.name)
+
+
+def stores_release_in_order(count: Any) -> Any:
+    """Stores release what the targets held, in the interpreter's order: `a, b, c = x, y, z` stores c first
+    (CPython exchanges the stores of two or three locals for a SWAP), four targets and an unpacked sequence
+    store left to right.  The values are each held by one local only (a call's result goes straight there)."""
+    NOTES.clear()
+    pool = [Released(str(n)) for n in range(count)]
+    a = pool.pop(0)
+    b = pool.pop(0)
+    c = pool.pop(0)
+    x = pool.pop(0)
+    y = pool.pop(0)
+    z = pool.pop(0)
+    a, b, c = x, y, z
+    NOTES.append("|")
+    d = pool.pop(0)
+    e = pool.pop(0)
+    d, e = e, d
+    w = pool.pop(0)
+    a, b, c, d = w, x, y, e
+    NOTES.append("|")
+    b, c, e = pool
+    return list(NOTES), a.name, b.name, c.name, d.name, e.name
+
+
+def rotations(a: Any, b: Any, c: Any) -> Any:
+    """Stores of two or three locals in the interpreter's order (the last first) read the values of before."""
+    a, b = b, a
+    a, b, c = c, a, b
+    c, a, b = b + a, c, a
+    return a, b, c
+
+
+def locals_live_to_the_end(n: Any) -> Any:
+    """A local's value lives until the local is rebound or deleted, or the function returns, even when the
+    local is never read again: a slot given to a later value must not release it."""
+    NOTES.clear()
+    thing = Released("thing")
+    watch = weakref.ref(thing)
+    kept = Released("kept")
+    numbers = [n, n + 1]
+    text = f"{n}"
+    alive = watch() is not None, list(NOTES)
+    kept = None  # released here, as the interpreter releases it
+    after = list(NOTES)
+    made = Released("made")
+    del made  # and here
+    return alive, after, list(NOTES), numbers, text, kept
+
+
+def releases_of_temporaries(rounds: Any) -> Any:
+    """Values computed into temporaries (the items of a display, a call's result passed on) are released
+    when the targets let them go, as the interpreter's stack holds them no longer."""
+    NOTES.clear()
+    a = b = c = d = e = f = g = None
+    for r in range(rounds):
+        d, e, f, g = Released(f"d{r}"), Released(f"e{r}"), Released(f"f{r}"), Released(f"g{r}")
+        a, g = Released(f"x{r}"), Released(f"y{r}")
+        b, d, e = (Released(f"p{r}"), Released(f"q{r}"), Released(f"s{r}")) if r % 2 else [*"pqs"]
+    del a, b, c, d, e, f, g
+    return list(NOTES)
+
+
 UNPACK_ERRORS: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
     (unpack_two, ([1],)), (unpack_two, ([1, 2, 3],)), (unpack_two, ((),)), (unpack_two, ((1, 2, 3, 4),)),
     (unpack_two, ("abc",)), (unpack_two, ({1: 2, 3: 4, 5: 6},)), (unpack_two, ({1, 2, 3},)), (unpack_two, (5,)),
@@ -560,6 +641,11 @@ UNPACK_ERRORS: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
     (unpack_star_first, ([],)), (unpack_star_first, (5.5,)), (unpack_nested, (((1, 2), [3]),)),
     (unpack_nested, (((1,), [3]),)), (unpack_nested, ((1, [3]),)), (unpack_nested, (((1, 2), []),)),
     (unpack_into_targets, (5, (1, 2))), (unpack_into_targets, (Box(), (1, 2, 3))), (unpack_star_only, (7,)),
+    (unpack_many, (tuple(range(6)),)), (unpack_many, (list("abcdef"),)), (unpack_many, (tuple(range(5)),)),
+    (unpack_many, ("abcdefg",)), (unpack_many, (range(6),)), (stores_release_in_order, (12,)),
+    (stores_release_in_order, (11,)),
+    (locals_live_to_the_end, (3,)), (locals_live_to_the_end, ("x",)), (rotations, (1, 2, 3)),
+    (rotations, ("a", "b", "c")), (rotations, ([], (), 5)),
 ]
 
 # --- comprehensions --------------------------------------------------------------------------------------------
@@ -973,6 +1059,7 @@ VALUE_CASES: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
     (for_over_builtins, ([1, 2],)), (for_over_dict, ({"a": 1},)), (for_mutating, ([1, 2],)),
     (unpack_two, ("ab",)), (unpack_starred, (range(5),)), (unpack_star_first, ([1],)), (unpack_star_only, ("xyz",)),
     (unpack_nested, (((1, 2), [3, 4, 5]),)), (unpack_into_targets, (Box(), (1, 2))),
+    (unpack_many, ((1, [2], "3", None, 5.0, (6,)),)), (stores_release_in_order, (12,)),
     (list_comprehension, ([0, 1, 2],)), (set_comprehension, ("abca",)), (dict_comprehension, ("abc",)),
     (nested_comprehension, ([1, 2], [2, 3])), (comprehension_in_comprehension, (["ab", "c"],)),
     (comprehension_scope, ([1, 2],)), (comprehension_reads_locals, ([1, 2], 10)),

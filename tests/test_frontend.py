@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,3 +105,31 @@ def test_annotated_assignment_is_an_assignment() -> None:
     fast: Any = jit.compile(annotated)
     assert fast(3) == annotated(3) == 5.0
     assert not fast.__jit_dispatcher__.fallbacks
+
+
+def computed_assignments(a: Any, b: Any) -> Any:
+    x = a + b
+    y: Any = x * 2
+    y += a
+    z = w = a - b  # two targets: one value, stored into each
+    v = a if b else x  # a temporary two ops write: copied
+    return x, y, z, w, v
+
+
+def test_a_computed_value_goes_straight_into_its_local() -> None:
+    function = build_ir(computed_assignments)
+    by_destination = {str(op.dst): op for op in function.ops if op.dst is not None}
+    for name, operator in [("x", "+"), ("y", "+=")]:
+        assert by_destination[name].opcode is ir.Opcode.BINARY_OP and by_destination[name].arg == operator
+    copies = [op for op in function.ops if op.opcode is ir.Opcode.COPY]
+    copied = {str(op.dst) for op in copies}
+    assert {"z", "w", "v"} <= copied and not {"x", "y"} & copied, function.format()
+    fast: Any = jit.compile(computed_assignments)
+    for args in [(3, 4), (2.5, 0), ("a", "b"), ([1], [])]:
+        try:
+            expected = computed_assignments(*args)
+        except TypeError as error:
+            with pytest.raises(TypeError, match=re.escape(str(error))):
+                fast(*args)
+        else:
+            assert fast(*args) == expected

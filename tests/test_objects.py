@@ -483,6 +483,13 @@ def test_zero_argument_super_inside_a_comprehension() -> None:
     assert outcome(method, cases.SuperInComprehension()) == plain
 
 
+@pytest.mark.xfail(strict=True, reason="a temporary keeps the value computed into it until its slot is written again "
+                   "(a display's items, a call's result passed on, a version's copy): __del__ then runs later than "
+                   "in the interpreter, whose stack lets go at once; releasing dead temporaries is not done yet")
+def test_temporaries_let_go_of_their_values_when_the_interpreter_does() -> None:
+    assert_same(cases.releases_of_temporaries, 3)
+
+
 def test_identity_of_numbers_runs_in_the_interpreter() -> None:
     # An unboxed number has no identity to compare: refused, with the reason, and the interpreter's answer.
     for args in [(5, 5), (2**70, 2**70), (1.5, None), (True, True), ([], 5), (None, 0.0)]:

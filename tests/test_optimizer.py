@@ -93,7 +93,8 @@ def keeps_what_must_run() -> object:
 
 def constants_assigned(function: ir.Function) -> dict[str, object]:
     return {op.dst.name: op.args[0].value for op in function.ops  # type: ignore[union-attr]
-            if op.dst is not None and not op.dst.name.startswith("$") and type(op.args[0]) is ir.Const}
+            if op.opcode in (ir.Opcode.LOAD_CONST, ir.Opcode.COPY) and op.dst is not None
+            and not op.dst.name.startswith("$") and type(op.args[0]) is ir.Const}
 
 
 def test_folding_takes_each_ops_rule_from_the_registry() -> None:

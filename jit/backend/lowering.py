@@ -41,6 +41,7 @@ from jit.layouts import (
     DEOPT_KIND,
     DEOPT_KIND_OFFSET,
     DEOPT_NULL,
+    UNPACK_TO_SLOTS_MAX,
 )
 from jit.optimizer import Facts
 from jit.optimizer.liveness import Liveness
@@ -61,6 +62,7 @@ CALLS_WORD_VALUE_AFTER = sys.version_info >= (3, 15)
 # From 3.14, `with` looks up __exit__ before __enter__, and says which one is missing.
 WITH_LOOKS_UP_EXIT_FIRST = sys.version_info >= (3, 14)
 FORMAT_CONVERSIONS = {None: 0, "s": ord("s"), "r": ord("r"), "a": ord("a")}
+Step = tuple[str, tuple[int, ...], tuple[int, ...]]  # an instruction to emit: stencil, opargs, operands
 
 
 @record(frozen=True)
@@ -250,6 +252,9 @@ class Lowering:
         # The traceback entry an exception gets as it passes through the function: its name and file.
         self.traceback_names = tuple(self.c_string(text) for text in (function.name, function.filename))
         self.traceback_stubs: set[object] = set()
+        # Ops the lowering of an earlier op already covered, in the tier being lowered (tuple_items).
+        self.covered_until = -1
+        self.label_indices = set(function.labels.values())  # ops some branch or handler jumps to
 
     # --- slots -------------------------------------------------------------------
 
@@ -312,8 +317,11 @@ class Lowering:
                 self.asm.emit("INCREF", index)
             internal_entry = self.asm.here()
             labels, pending = self.asm.labels, self.asm.pending
+            self.covered_until = -1
             for index, op in enumerate(self.function.ops):
                 labels["specialized", index] = len(pending)
+                if index <= self.covered_until:
+                    continue
                 self.asm.line = op.line
                 self.homes = homes_at[index]
                 self.specialized_op(index, op)
@@ -333,8 +341,11 @@ class Lowering:
         generic_entry = self.asm.here()
         self.generic_prologue()
         labels, pending = self.asm.labels, self.asm.pending
+        self.covered_until = -1
         for index, op in enumerate(self.function.ops):
             labels["generic", index] = len(pending)
+            if index <= self.covered_until:
+                continue
             self.asm.line = op.line
             self.homes = homes_at[index]
             self.generic_op(index, op)
@@ -782,10 +793,10 @@ class Lowering:
         apart from Python calls (3.12+) it never strikes there, and nothing is emitted."""
         if not self.context.comparisons_count_recursion:
             return
-        if not branch:
+        if not branch:  # a value only a jump reads; one put in a local is stored first (STORE_FAST)
             following = self.function.ops[index + 1] if index + 1 < len(self.function.ops) else op
             branch = following.opcode in (Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE) \
-                and following.args[0] == op.dst
+                and following.args[0] == op.dst and op.dst is not None and op.dst.name.startswith("$")
         if branch and types[0] is types[1] is Type.FLOAT:
             return
         limit, back = ("recursion_limit", id(op)), ("recursion_checked", id(op))
@@ -971,10 +982,72 @@ class Lowering:
         elif opcode is Opcode.RETURN_VALUE:
             emit("COPY_OBJECT", self.return_slot, slots[0])
             emit("JUMP", jump="generic_return")
+        elif (opcode is Opcode.TUPLE_ITEM and self.tuple_items(index, op, slots[0])) or (
+                opcode is Opcode.UNPACK_SEQUENCE and self.unpack_to_slots(index, op, slots[0], error, tier)):
+            pass  # a target list's stores, lowered together with the ops after this one
         elif micro.form is not None:
             self.declared_object_op(op, micro, slots, dst, error, tier)
         else:
             raise AssertionError(f"no lowering on objects for {op.opcode}")
+
+    def item_stores(self, start: int, tuple_var: ir.Operand) -> tuple[int, list[int], bool]:
+        """The run of TUPLE_ITEM ops from ``start`` on ``tuple_var``, a target list's stores (no branch lands
+        inside it): the op after it, its table for TUPLE_ITEMS and UNPACK_TO_SLOTS (the count, then the
+        (item, slot) pairs, uint32), and whether it ends with the tuple's last read."""
+        function_ops, homes_at = self.function.ops, self.liveness.homes_at
+        end = start
+        while (end < len(function_ops) and function_ops[end].opcode is Opcode.TUPLE_ITEM
+               and function_ops[end].args[0] == tuple_var and (end == start or end not in self.label_indices)):
+            end += 1
+        pairs = [end - start]
+        for position in range(start, end):
+            item = function_ops[position]
+            assert item.dst is not None and item.arg is not None
+            pairs += (int(item.arg), homes_at[position][item.dst.slot])
+        return end, pairs, end > start and function_ops[end - 1].callee is True
+
+    def tuple_items(self, index: int, op: ir.Op, items: int) -> bool:
+        """A target list's stores (``a, b, c = t``): this TUPLE_ITEM and those that follow it on the same
+        tuple as one stencil, whose table lists (item, slot) pairs.  A stencil per item (105 bytes on x86-64)
+        made unpack_sequence's 400 unpackings 400 KB of code per tier, far more than the instruction cache
+        holds.  The run that ends with the tuple's last read releases it, as the interpreter's stack does
+        (a temporary holding it would keep its items alive after ``del`` of the targets).  False for a lone
+        item that is not the last, for the plain TUPLE_ITEM stencil."""
+        end, pairs, releases = self.item_stores(index, op.args[0])
+        if end - index < 2 and not releases:
+            return False
+        stencil, opargs, operands = self.tuple_items_step(items, pairs, releases)
+        self.asm.emit(stencil, *opargs, operands=operands)
+        self.covered_until = end - 1
+        return True
+
+    def tuple_items_step(self, items: int, pairs: list[int], releases: bool) -> Step:
+        table = self.keep_table(struct.pack(f"={len(pairs)}I", *pairs))
+        stencil = ops.lookup(Opcode.TUPLE_ITEM).stencils["items"]
+        return stencil, (items, layout.tuple_items_offset(), int(releases)), (table,)
+
+    def unpack_to_slots(self, index: int, op: ir.Op, value: int, error: object, tier: str) -> bool:
+        """``a, b, c = value`` without a starred target, where the stores follow the unpacking: when the value
+        is an exact tuple or list of that many items, one stencil takes them and stores them, and makes no
+        tuple; anything else is unpacked out of line, by the general stencil and TUPLE_ITEMS.  False where
+        the stores are not all there, in order (or too many for the stencil's buffer)."""
+        counts: tuple[int, int] = op.callee  # type: ignore[assignment]  # targets before and after a star
+        count = counts[0]
+        if counts[1] >= 0 or not 0 < count <= UNPACK_TO_SLOTS_MAX or index + 1 in self.label_indices:
+            return False
+        assert op.dst is not None
+        end, pairs, releases = self.item_stores(index + 1, op.dst)
+        if end - index - 1 != count or not releases or pairs[1::2] != list(range(count)):
+            return False
+        items = self.homes[op.dst.slot]
+        micro = ops.lookup(Opcode.UNPACK_SEQUENCE)
+        table = self.keep_table(struct.pack(f"={len(pairs)}I", *pairs))
+        self.inline_or_general(op, tier, (micro.stencils["slots"], (value, layout.tuple_items_offset()), (table,)),
+                               [(micro.stencils["object"], (items, value, count, 0),
+                                 (int(UNPACKING_COUNTS_TOO_MANY),)),
+                                self.tuple_items_step(items, pairs, releases)], error)
+        self.covered_until = end - 1
+        return True
 
     def unboxed_global(self, index: int, op: ir.Op) -> None:
         """A global read at run time, in the specialized tier: its object, unboxed if it still has the type it
@@ -1038,20 +1111,20 @@ class Lowering:
             self.asm.emit("COPY", first + position, slot)
         return first
 
-    def inline_or_general(self, op: ir.Op, tier: str, inline: tuple[str, tuple[int, ...], tuple[int, ...]],
-                          general: tuple[str, tuple[int, ...], tuple[int, ...]], error: object) -> None:
-        """The ``inline`` stencil (the common case: short, no call), which jumps to the ``general`` one when the
-        case is not common; that one is set aside out of line, so that the hot path stays compact.  Each is
-        (stencil, opargs, operands); both continue after the inline one."""
+    def inline_or_general(self, op: ir.Op, tier: str, inline: Step, general: Step | list[Step],
+                          error: object) -> None:
+        """The ``inline`` stencil (the common case: short, no call), which jumps to the ``general`` one (or
+        steps) when the case is not common; that is set aside out of line, so that the hot path stays
+        compact.  A step is (stencil, opargs, operands); both continue after the inline one."""
         general_case, back = (tier, "general", id(op)), (tier, "back", id(op))
         stencil, opargs, operands = inline
         self.asm.emit(stencil, *opargs, operands=operands, jump=general_case, error=error)
         self.asm.label(back)
 
         def emit_general_case() -> None:
-            stencil, opargs, operands = general
             self.asm.label(general_case)
-            self.asm.emit(stencil, *opargs, operands=operands, error=error)
+            for stencil, opargs, operands in general if isinstance(general, list) else [general]:
+                self.asm.emit(stencil, *opargs, operands=operands, error=error)
             self.asm.emit("JUMP", jump=back)
 
         self.out_of_line(emit_general_case)

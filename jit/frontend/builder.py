@@ -143,6 +143,7 @@ class Builder:
         # Per local (by number), where each read not yet taken by an op was made: the op taking it records the
         # place (Op.loaded), innermost first, as the operands of nested expressions are taken.
         self.pending_reads: dict[int, list[int]] = {}
+        self.writes: dict[int, int] = {}  # per variable (by number), how many ops write it (assign_computed)
         self.frames: tuple[tuple[str, int], ...] = ()  # Op.frames of the ops being built
         self.own_cells: dict[str, ir.Var] = {}  # the cells of the locals nested functions read (see build)
         # (continue target, break target, len(self.exits) at the loop)
@@ -173,6 +174,9 @@ class Builder:
         fields.setdefault("line", self.line)
         if self.frames:
             fields["frames"] = self.frames
+        dst = fields.get("dst")
+        if dst is not None:
+            self.writes[dst.slot] = self.writes.get(dst.slot, 0) + 1  # type: ignore[attr-defined]
         return self.function.emit(ir.Op(opcode, **fields))  # type: ignore[arg-type]
 
     def read_place(self, operand: ir.Operand) -> int:
@@ -259,20 +263,24 @@ class Builder:
                 and len(node.value.elts) == len(target.elts)
                 and not any(isinstance(e, ast.Starred) for e in [*target.elts, *node.value.elts])):
             # `a, b = b, a + b` makes no tuple: all right-hand values first, as Python does, then the stores,
-            # in order.  A value that is a variable needs a copy only if an earlier store of this statement
-            # overwrites that variable.
-            values = list(self.operands(node.value.elts))
-            names = [element.id if isinstance(element, ast.Name) else "" for element in target.elts]
-            values = [
-                self.materialize(value) if isinstance(value, ir.Var) and value.name in names[:position] else value
-                for position, value in enumerate(values)
+            # in the interpreter's order (stores_swapped).  A value that is a variable needs a copy only if an
+            # earlier store of this statement overwrites that variable.
+            stores = list(zip(target.elts, self.operands(node.value.elts), strict=True))
+            if self.stores_swapped(target.elts):
+                stores.reverse()
+            names = [element.id if isinstance(element, ast.Name) else "" for element, _ in stores]
+            stores = [
+                (element, self.materialize(value) if isinstance(value, ir.Var) and value.name in names[:position]
+                 else value) for position, (element, value) in enumerate(stores)
             ]
-            for element, value in zip(target.elts, values, strict=True):
+            for element, value in stores:
                 self.assign(element, value)
             return
         value = self.expression(node.value)
         if len(node.targets) > 1:
             value = self.materialize(value)  # `a = b = v`: the stores, left to right, of the one value
+        elif self.assign_computed(target, value):
+            return
         for each in node.targets:
             self.assign(each, value)
 
@@ -282,13 +290,17 @@ class Builder:
         if not isinstance(node.target, ast.Name):
             raise self.unsupported("an annotated assignment to an attribute or a subscript is not supported", node)
         if node.value is not None:
-            self.assign(node.target, self.expression(node.value))
+            value = self.expression(node.value)
+            if not self.assign_computed(node.target, value):
+                self.assign(node.target, value)
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
         target = node.target
         if isinstance(target, ast.Name):
             current = self.kept(self.load_name(target.id, target), [node.value])
-            self.assign(target, self.binary(node.op, current, node.value, node, augmented=True))
+            value = self.binary(node.op, current, node.value, node, augmented=True)
+            if not self.assign_computed(target, value):
+                self.assign(target, value)
         elif isinstance(target, ast.Attribute):
             owner = self.kept(self.expression(target.value), [node.value])
             current = self.temp()
@@ -305,6 +317,33 @@ class Builder:
             self.emit(ir.Opcode.STORE_SUBSCR, args=(owner, key, value))
         else:
             raise self.unsupported(f"augmented assignment to {describe(target)} is not supported", node)
+
+    def stores_swapped(self, targets: list[ast.expr]) -> bool:
+        """Whether the interpreter stores ``a, b = x, y`` (or ``a, b, c = x, y, z``) last target first, which
+        decides the order in which the values the targets held are released (``__del__`` runs in it).  CPython's
+        compiler makes the tuple a SWAP and then exchanges the stores instead (apply_static_swaps), where they
+        are all stores of distinct fast locals on one line; attributes, subscripts, globals and cells keep
+        their order."""
+        if len(targets) not in (2, 3) or not all(isinstance(t, ast.Name) for t in targets):
+            return False
+        names = [t.id for t in targets]  # type: ignore[attr-defined]
+        return (len(set(names)) == len(names) and len({t.lineno for t in targets}) == 1
+                and all(n not in self.source.global_names and self.cell_of(n) is None for n in names))
+
+    def assign_computed(self, target: ast.expr, value: ir.Operand) -> bool:
+        """``x = <expression>`` into a plain local: the op that computed the value into a temporary, the one op
+        that writes it, writes ``x`` instead, and no copy follows.  Besides a stencil less, the value is not
+        kept alive by the temporary after ``x`` lets it go (a ``del x`` or a rebinding releases it then, as in
+        the interpreter).  False where the ordinary store is needed."""
+        ops_ = self.function.ops
+        if (not isinstance(target, ast.Name) or type(value) is not ir.Var or not ops_ or ops_[-1].dst is not value
+                or self.writes.get(value.slot) != 1 or not value.name.startswith("$")
+                or target.id in self.source.global_names or self.cell_of(target.id) is not None):
+            return False
+        local = self.name(target)  # the local's own checks, as a store makes them
+        ops_[-1].dst = local
+        self.writes[local.slot] = self.writes.get(local.slot, 0) + 1
+        return True
 
     def assign(self, target: ast.expr, value: ir.Operand) -> None:
         """Store ``value`` into an assignment target, evaluating the target's own parts now (after the
@@ -343,11 +382,13 @@ class Builder:
         for index, element in enumerate(targets):
             target = element.value if isinstance(element, ast.Starred) else element
             local = self.resolve(target.id) if isinstance(target, ast.Name) else None
+            last = index == len(targets) - 1  # the tuple's last read: released there, as the interpreter's stack
             if local is not None and target.id not in self.source.global_names:  # type: ignore[attr-defined]
-                self.emit(ir.Opcode.TUPLE_ITEM, dst=local, args=(items,), arg=str(index))  # straight into it
+                # straight into it
+                self.emit(ir.Opcode.TUPLE_ITEM, dst=local, args=(items,), arg=str(index), callee=last)
                 continue
             item = self.temp()
-            self.emit(ir.Opcode.TUPLE_ITEM, dst=item, args=(items,), arg=str(index))
+            self.emit(ir.Opcode.TUPLE_ITEM, dst=item, args=(items,), arg=str(index), callee=last)
             self.assign(target, item)
 
     def kept(self, value: ir.Operand, later: Iterable[ast.AST]) -> ir.Operand:

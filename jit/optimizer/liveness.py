@@ -210,8 +210,11 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int],
     """A slot per interval (the same for a web), by linear scan over the webs' extents; parameters keep
     slots 0..n-1.  Webs of objects (``boxed`` by variable number) share slots only with each other, and
     theirs come after all the others: the specialized tier keeps them NULL or owning a reference, so that
-    one range of slots is set to NULL on entry and released on exit.  Returns the slot of every interval,
-    the number of slots and the first of the objects' slots."""
+    one range of slots is set to NULL on entry and released on exit.  An object of a local the program names
+    (any of its versions) keeps one slot to the end: the interpreter keeps a local's value until the local is
+    rebound or deleted, or the function returns, and a slot given to another value would release it there
+    (a weak reference to it would die early).  Returns the slot of every interval, the number of slots and
+    the first of the objects' slots."""
     # A web's root is its smallest interval and every interval's parent is smaller than itself (join links the
     # larger root under the smaller, path halving only skips ancestors), so one pass in increasing order
     # finds every root, and a web's extent, without walking any path.
@@ -228,6 +231,21 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int],
             low[web] = low[interval]
         if high[interval] > high[web]:
             high[web] = high[interval]
+    var_of = found.var
+    names = [var.name for var in function.variables]
+    end = len(function.ops)
+    pinned: dict[int, int] = {}  # variable number -> the one web of a named local's object
+    for param in function.params:
+        if boxed[param.slot]:
+            pinned[param.slot] = root[at_entry[param.slot]]
+    for web, first in enumerate(root):
+        var = var_of[web]
+        if web == first and boxed[var] and not names[var].startswith("$") and "@" not in names[var]:
+            kept = pinned.setdefault(var, web)
+            low[kept] = min(low[kept], low[web])
+            high[kept] = end
+    if pinned:
+        root = [pinned.get(var_of[web], web) for web in root]
     slot_of = [-1] * len(root)  # per web root; an object's slot counted among the objects' until the end
     active: list[tuple[int, int, int]] = []  # (last op, is an object's, slot) of the webs holding a slot
     for position, param in enumerate(function.params):
@@ -237,7 +255,6 @@ def allocate(function: ir.Function, found: _Intervals, at_entry: dict[int, int],
             heapq.heappush(active, (high[web], 0, position))
     free: tuple[list[int], list[int]] = ([], [])  # per class: numbers, objects'
     count = [len(function.params), 0]
-    var_of = found.var
     # By extent; equal extents in the order of their roots (what a stable sort of the roots would give).
     webs = sorted((low[web], high[web], web) for web, first in enumerate(root) if web == first and slot_of[web] < 0)
     for _, _, web in webs:

@@ -292,6 +292,9 @@ def specializable(function: ir.Function, kinds: list[Type], returned: Type) -> t
         if op.opcode is Opcode.INDEX and type(op.args[0]) is ir.Var and kinds[op.args[0].slot] is Type.FLOAT:
             return False, f"line {op.line}: range() of a float"
     if Type.UNKNOWN in kinds:
-        var = function.variables[kinds.index(Type.UNKNOWN)]
-        return False, f"the type of {var.name!r} is not known (a call whose callee is still being compiled)"
+        # Of the variables the ops name: a temporary the frontend made and then did not need is named by none.
+        named = {v.slot for op in function.ops for v in (op.dst, *op.args) if type(v) is ir.Var}
+        for var in function.variables:
+            if kinds[var.slot] is Type.UNKNOWN and var.slot in named:
+                return False, f"the type of {var.name!r} is not known (a call whose callee is still being compiled)"
     return True, ""
