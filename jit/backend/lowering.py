@@ -1016,13 +1016,16 @@ class Lowering:
         end, pairs, releases = self.item_stores(index, op.args[0])
         if end - index < 2 and not releases:
             return False
-        stencil, opargs, operands = self.tuple_items_step(items, pairs, releases)
+        stencil, opargs, operands = self.tuple_items_step(items, self.item_table(pairs), releases)
         self.asm.emit(stencil, *opargs, operands=operands)
         self.covered_until = end - 1
         return True
 
-    def tuple_items_step(self, items: int, pairs: list[int], releases: bool) -> Step:
-        table = self.keep_table(struct.pack(f"={len(pairs)}I", *pairs))
+    def item_table(self, pairs: list[int]) -> int:
+        """The address of item_stores' table, kept alive with the code."""
+        return self.keep_table(struct.pack(f"={len(pairs)}I", *pairs))
+
+    def tuple_items_step(self, items: int, table: int, releases: bool) -> Step:
         stencil = ops.lookup(Opcode.TUPLE_ITEM).stencils["items"]
         return stencil, (items, layout.tuple_items_offset(), int(releases)), (table,)
 
@@ -1041,11 +1044,11 @@ class Lowering:
             return False
         items = self.homes[op.dst.slot]
         micro = ops.lookup(Opcode.UNPACK_SEQUENCE)
-        table = self.keep_table(struct.pack(f"={len(pairs)}I", *pairs))
+        table = self.item_table(pairs)  # one for the inline stencil and the general case's TUPLE_ITEMS
         self.inline_or_general(op, tier, (micro.stencils["slots"], (value, layout.tuple_items_offset()), (table,)),
                                [(micro.stencils["object"], (items, value, count, 0),
                                  (int(UNPACKING_COUNTS_TOO_MANY),)),
-                                self.tuple_items_step(items, pairs, releases)], error)
+                                self.tuple_items_step(items, table, releases)], error)
         self.covered_until = end - 1
         return True
 
