@@ -71,9 +71,10 @@ DEOPT_NULL, DEOPT_BOX_INT, DEOPT_BOX_FLOAT, DEOPT_BOX_BOOL, DEOPT_CONSTANT, DEOP
 # instance's values, a __slots__ member, a method on the type (instances with values, or without any dict), an
 # instance attribute in the instance's own dict (at a hint: its index there), a method on a type whose instances
 # have a managed dict but no values (a subclass of list), for an instance that has made no dict yet, a plain
-# value (no descriptor) that a class (an instance of `type` itself) has, found in its MRO.
-(ATTRIBUTE_EMPTY, ATTRIBUTE_VALUE, ATTRIBUTE_SLOT, ATTRIBUTE_METHOD, ATTRIBUTE_METHOD_NO_DICT, ATTRIBUTE_HINT,
- ATTRIBUTE_METHOD_NO_DICT_YET, ATTRIBUTE_CLASS) = range(8)
+# value (no descriptor) that a class (an instance of `type` itself) has, found in its MRO, a method on the type of
+# an instance whose own dict (of str keys only) does not hold the name.
+(ATTRIBUTE_EMPTY, ATTRIBUTE_VALUE, ATTRIBUTE_SLOT, ATTRIBUTE_METHOD, ATTRIBUTE_METHOD_NO_DICT, ATTRIBUTE_DICT,
+ ATTRIBUTE_METHOD_NO_DICT_YET, ATTRIBUTE_CLASS, ATTRIBUTE_METHOD_DICT) = range(9)
 # Where this interpreter keeps an instance's values (jit/backend/layout.py finds out): none that cpjit knows of;
 # after the object (3.13+, valid while a byte of their header says so); behind a pointer before the object,
 # NULL once a dict took them over (3.11); behind a word before the object tagged with bit 0 (3.12).
@@ -95,8 +96,8 @@ CONSTANTS: dict[str, int] = {
     "DEOPT_BOX_BOOL": DEOPT_BOX_BOOL, "DEOPT_CONSTANT": DEOPT_CONSTANT, "DEOPT_KEEP": DEOPT_KEEP,
     "ATTRIBUTE_EMPTY": ATTRIBUTE_EMPTY, "ATTRIBUTE_VALUE": ATTRIBUTE_VALUE, "ATTRIBUTE_SLOT": ATTRIBUTE_SLOT,
     "ATTRIBUTE_METHOD": ATTRIBUTE_METHOD, "ATTRIBUTE_METHOD_NO_DICT": ATTRIBUTE_METHOD_NO_DICT,
-    "ATTRIBUTE_HINT": ATTRIBUTE_HINT, "ATTRIBUTE_METHOD_NO_DICT_YET": ATTRIBUTE_METHOD_NO_DICT_YET,
-    "ATTRIBUTE_CLASS": ATTRIBUTE_CLASS,
+    "ATTRIBUTE_DICT": ATTRIBUTE_DICT, "ATTRIBUTE_METHOD_NO_DICT_YET": ATTRIBUTE_METHOD_NO_DICT_YET,
+    "ATTRIBUTE_CLASS": ATTRIBUTE_CLASS, "ATTRIBUTE_METHOD_DICT": ATTRIBUTE_METHOD_DICT,
     "VALUES_NONE": VALUES_NONE, "VALUES_INLINE": VALUES_INLINE, "VALUES_POINTER": VALUES_POINTER,
     "VALUES_TAGGED": VALUES_TAGGED, "ATTRIBUTE_TYPES": ATTRIBUTE_TYPES, "ATTRIBUTE_FILLS": ATTRIBUTE_FILLS,
     "INT_UNKNOWN": INT_UNKNOWN, "INT_SIGNED_SIZE": INT_SIGNED_SIZE, "INT_TAGGED": INT_TAGGED,
@@ -338,10 +339,11 @@ _declare(
     "filled (a type's version changes whenever it or a base changes)",
     Field("version", "uint32_t", "the type's version tag when filled (0: never matches a valid type)"),
     Field("kind", "uint32_t", "ATTRIBUTE_EMPTY ... ATTRIBUTE_METHOD_NO_DICT"),
-    Field("values_at", "int64_t", "VALUE, METHOD: the values' offset (INLINE) or their word's (the others); HINT:\n"
+    Field("values_at", "int64_t", "VALUE, METHOD: the values' offset (INLINE) or their word's (the others); DICT:\n"
           "the offset of the word that points to the instance's dict"),
-    Field("index", "int64_t", "VALUE: the attribute's index among the values; SLOT: its byte offset; HINT: its\n"
-          "index among the entries of the instance's dict (checked: the entry's key must be the name); CLASS, in a\n"
+    Field("index", "int64_t", "VALUE: the attribute's index among the values; SLOT: its byte offset; DICT: a hint,\n"
+          "its index among the entries of the instance's dict (checked: the entry's key must be the name; -1: none),\n"
+          "else a lookup in that dict; CLASS, in a\n"
           "call: 1 when the class is the first argument (a classmethod's function)"),
     Field("keys", "char *", "METHOD: the type's shared keys, which do not hold the name ...; CLASS: the class"),
     Field("key_count", "int64_t", "... among the names they held then; CLASS: the class's own version"),

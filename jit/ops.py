@@ -22,6 +22,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from jit import layouts
 from jit.ir import Const, Opcode, Type
 from jit.layouts import RICH_COMPARE
 
@@ -512,11 +513,17 @@ def object_op(opcode: Opcode, operands: str, stencils: Mapping[str, str], *, for
                            stencils=stencils, form=form, terminal=form == "raise"))
 
 
-object_op(Opcode.LOAD_ATTR, "dst = a.name", {"object": "LOAD_ATTR", "cached": "LOAD_ATTR_CACHED",
-                                             "hit": "LOAD_ATTR_HIT"}, arities=(1,))
-object_op(Opcode.STORE_ATTR, "a.name = b", {"object": "STORE_ATTR", "cached": "STORE_ATTR_CACHED",
-                                           "hit": "STORE_ATTR_HIT"}, form="effect",
-          arities=(2,))
+# How each CPython keeps an instance's values (layouts.VALUES_*), as the variants of an attribute site's hit stencil
+# name it: "hit_inline", "hit_pointer", "hit_tagged" (the lowering takes the running interpreter's).
+VALUES_MODE_NAMES = {layouts.VALUES_INLINE: "inline", layouts.VALUES_POINTER: "pointer",
+                     layouts.VALUES_TAGGED: "tagged"}
+
+object_op(Opcode.LOAD_ATTR, "dst = a.name", {
+    "object": "LOAD_ATTR", "cached": "LOAD_ATTR_CACHED", "hit_inline": "LOAD_ATTR_HIT_INLINE",
+    "hit_pointer": "LOAD_ATTR_HIT_POINTER", "hit_tagged": "LOAD_ATTR_HIT_TAGGED"}, arities=(1,))
+object_op(Opcode.STORE_ATTR, "a.name = b", {
+    "object": "STORE_ATTR", "cached": "STORE_ATTR_CACHED", "hit_inline": "STORE_ATTR_HIT_INLINE",
+    "hit_pointer": "STORE_ATTR_HIT_POINTER", "hit_tagged": "STORE_ATTR_HIT_TAGGED"}, form="effect", arities=(2,))
 object_op(Opcode.DELETE_ATTR, "del a.name", {"object": "DELETE_ATTR"}, form="effect", arities=(1,))
 object_op(Opcode.BINARY_SUBSCR, "dst = a[b]", {"object": "BINARY_SUBSCR"}, arities=(2,))
 object_op(Opcode.STORE_SUBSCR, "a[b] = c", {"object": "STORE_SUBSCR"}, form="effect", arities=(3,))
@@ -538,7 +545,8 @@ object_op(Opcode.CALL, "dst = a(*args[1:]), keywords last", {"object": "CALL"}, 
 object_op(Opcode.CALL_METHOD, "dst = a.name(*args[1:])", {"object": "CALL_METHOD", "cached": "CALL_METHOD_CACHED"},
           form="method", effects=CALL)
 object_op(Opcode.LOAD_METHOD, "dst = what a.name calls; a becomes NULL where that is bound",
-          {"object": "LOAD_METHOD", "cached": "LOAD_METHOD_CACHED", "hit": "LOAD_METHOD_HIT"}, arities=(1,))
+          {"object": "LOAD_METHOD", "cached": "LOAD_METHOD_CACHED", "hit_inline": "LOAD_METHOD_HIT_INLINE",
+           "hit_pointer": "LOAD_METHOD_HIT_POINTER", "hit_tagged": "LOAD_METHOD_HIT_TAGGED"}, arities=(1,))
 object_op(Opcode.CALL_LOADED, "dst = a(*args[1:]), args[1] NULL for no self, keywords last", {"object": "CALL_LOADED"},
           form="call", effects=CALL)
 object_op(Opcode.CALL_FUNCTION_EX, "dst = a(*b, **c)", {"object": "CALL_FUNCTION_EX",

@@ -25,9 +25,10 @@
 #define ATTRIBUTE_SLOT 2
 #define ATTRIBUTE_METHOD 3
 #define ATTRIBUTE_METHOD_NO_DICT 4
-#define ATTRIBUTE_HINT 5
+#define ATTRIBUTE_DICT 5
 #define ATTRIBUTE_METHOD_NO_DICT_YET 6
 #define ATTRIBUTE_CLASS 7
+#define ATTRIBUTE_METHOD_DICT 8
 #define VALUES_NONE 0
 #define VALUES_INLINE 1
 #define VALUES_POINTER 2
@@ -233,11 +234,12 @@ _Static_assert(sizeof(JitObjectLayout) == 136, "JitObjectLayout as jit/layouts.p
 struct JitAttributeEntry {
     uint32_t version;  /* the type's version tag when filled (0: never matches a valid type) */
     uint32_t kind;  /* ATTRIBUTE_EMPTY ... ATTRIBUTE_METHOD_NO_DICT */
-    /* VALUE, METHOD: the values' offset (INLINE) or their word's (the others); HINT:
+    /* VALUE, METHOD: the values' offset (INLINE) or their word's (the others); DICT:
      * the offset of the word that points to the instance's dict. */
     int64_t values_at;
-    /* VALUE: the attribute's index among the values; SLOT: its byte offset; HINT: its
-     * index among the entries of the instance's dict (checked: the entry's key must be the name); CLASS, in a
+    /* VALUE: the attribute's index among the values; SLOT: its byte offset; DICT: a hint,
+     * its index among the entries of the instance's dict (checked: the entry's key must be the name; -1: none),
+     * else a lookup in that dict; CLASS, in a
      * call: 1 when the class is the first argument (a classmethod's function). */
     int64_t index;
     char *keys;  /* METHOD: the type's shared keys, which do not hold the name ...; CLASS: the class */

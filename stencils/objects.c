@@ -168,6 +168,11 @@ JIT_INLINE Py_ssize_t jit_basic_size(PyTypeObject *type) {
     return ((const Py_ssize_t *)type)[4];
 }
 
+/* Where instances of `type` keep their values: the offset of the values (INLINE), or of their word. */
+JIT_INLINE int64_t jit_values_at(const JitAttributeCache *cache, PyTypeObject *type) {
+    return cache->values_mode == VALUES_INLINE ? jit_basic_size(type) : cache->layout->values_offset;
+}
+
 /* The entry of `cache` for `type` (which may be empty), or NULL. */
 JIT_INLINE JitAttributeEntry *jit_cached_type(JitAttributeCache *cache, PyTypeObject *type, uint32_t version_offset) {
     uint32_t version = jit_type_version(type, version_offset);
@@ -261,40 +266,68 @@ JIT_INLINE PyObject *jit_value_at_hint(const JitObjectLayout *layout, char *keys
     return pair[0] == name ? pair[1] : 0;
 }
 
+/* The dict of its own that `owner` points to from `at`, or NULL. */
+JIT_INLINE PyObject *jit_own_dict(PyObject *owner, int64_t at) {
+    uintptr_t word = *(uintptr_t *)((char *)owner + at);
+    return (word & 1) != 0 ? 0 : (PyObject *)word;  /* 3.12's tagged values are not a dict */
+}
+
 /* The keys of the dict of its own that `owner` points to from `at`, when that
  * dict has them all str and its values with them (not shared), else NULL. */
 JIT_INLINE char *jit_own_dict_keys(const JitObjectLayout *layout, PyObject *owner, int64_t at) {
-    uintptr_t word = *(uintptr_t *)((char *)owner + at);
-    if (word == 0 || (word & 1) != 0) {  /* none, or 3.12's tagged values */
-        return 0;
-    }
-    return jit_str_dict_keys(layout, (char *)word);
-}
-
-/* The value at `hint` in `owner`'s own dict if its key there is `name`
- * (CPython's LOAD_ATTR_WITH_HINT), else NULL. */
-JIT_INLINE PyObject *jit_hinted_value(const JitObjectLayout *layout, PyObject *owner, int64_t at, int64_t hint,
-                                      PyObject *name) {
-    return jit_value_at_hint(layout, jit_own_dict_keys(layout, owner, at), hint, name);
+    PyObject *dict = jit_own_dict(owner, at);
+    return dict != 0 ? jit_str_dict_keys(layout, (char *)dict) : 0;
 }
 
 /* Whether the method entry still holds for `owner` (a METHOD entry also needs
  * the instance's own values not to hold the name). */
-JIT_INLINE int jit_method_holds(const JitAttributeCache *cache, const JitAttributeEntry *entry, PyObject *owner) {
+JIT_INLINE int jit_method_holds(const JitAttributeCache *cache, const JitAttributeEntry *entry, PyObject *owner,
+                                int64_t values_mode) {
     if (entry->kind == ATTRIBUTE_METHOD_NO_DICT) {
         return 1;
     }
     const JitObjectLayout *layout = cache->layout;
     if (entry->kind == ATTRIBUTE_METHOD_NO_DICT_YET) {  /* neither a dict nor (before 3.13) values */
         return *(void **)((char *)owner + layout->managed_dict_offset) == 0 &&
-               (cache->values_mode == VALUES_INLINE || *(void **)((char *)owner + layout->values_offset) == 0);
+               (values_mode == VALUES_INLINE || *(void **)((char *)owner + layout->values_offset) == 0);
     }
     if (entry->kind != ATTRIBUTE_METHOD) {
         return 0;
     }
     char *keys = *(char **)((char *)Py_TYPE(owner) + layout->cached_keys_offset);
     return keys == entry->keys && *(int64_t *)(keys + layout->keys_entries_offset) == entry->key_count &&
-           jit_instance_values(cache->values_mode, entry->values_at, layout, owner) != 0;
+           jit_instance_values(values_mode, entry->values_at, layout, owner) != 0;
+}
+
+/* Whether a METHOD_DICT entry holds for `owner`: its own dict (managed, at values_at; or where the type's
+ * tp_dictoffset says, values_at 0) is NULL there, or has str keys only (so that the lookup runs no code and
+ * raises nothing) and does not hold the name (CPython 3.11's LOAD_METHOD_WITH_DICT, by a lookup). */
+JIT_INLINE int jit_method_holds_with_dict(const JitAttributeCache *cache, const JitAttributeEntry *entry,
+                                          PyObject *owner) {
+    if (entry->kind != ATTRIBUTE_METHOD_DICT) {
+        return 0;
+    }
+    PyObject *dict;
+    if (entry->values_at == 0) {
+        PyObject **at = _PyObject_GetDictPtr(owner);
+        if (at == 0) {
+            return 0;
+        }
+        if (*at == 0) {
+            return 1;
+        }
+        dict = *at;
+    } else {
+        dict = jit_own_dict(owner, entry->values_at);
+    }
+    return dict != 0 && jit_str_dict_keys(cache->layout, (char *)dict) != 0 &&
+           PyDict_GetItemWithError(dict, cache->name) == 0;
+}
+
+/* Whether the method entry holds for `owner`, by any check (the out-of-line stencils'). */
+JIT_INLINE int jit_method_found(const JitAttributeCache *cache, const JitAttributeEntry *entry, PyObject *owner) {
+    return jit_method_holds(cache, entry, owner, cache->values_mode) ||
+           jit_method_holds_with_dict(cache, entry, owner);
 }
 
 /* Fill an entry of `cache` from `owner`'s type as it is now, for a load, a
@@ -321,7 +354,7 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
         return;
     }
     unsigned long flags = PyType_GetFlags(type);
-    entry.values_at = cache->values_mode == VALUES_INLINE ? jit_basic_size(type) : layout->values_offset;
+    entry.values_at = jit_values_at(cache, type);
     char *keys = (flags & layout->values_flag) ? *(char **)((char *)type + layout->cached_keys_offset) : 0;
     int has_values = keys != 0 && jit_instance_values(cache->values_mode, entry.values_at, layout, owner) != 0;
     if (use == FILL_METHOD && type == &PyType_Type && found == 0) {
@@ -386,6 +419,13 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
                    (cache->values_mode == VALUES_INLINE ? (flags & layout->values_flag) == 0
                                                         : *(void **)((char *)owner + layout->values_offset) == 0)) {
             entry.kind = ATTRIBUTE_METHOD_NO_DICT_YET;  /* no values, and no dict yet: no attribute at all */
+        } else if ((flags & Py_TPFLAGS_MANAGED_DICT) != 0 ? !has_values : _PyObject_GetDictPtr(owner) != 0) {
+            /* a dict of its own (managed, or at the type's tp_dictoffset) that does not hold the name */
+            entry.kind = ATTRIBUTE_METHOD_DICT;
+            entry.values_at = (flags & Py_TPFLAGS_MANAGED_DICT) != 0 ? layout->managed_dict_offset : 0;
+            if (!jit_method_holds_with_dict(cache, &entry, owner)) {
+                return;
+            }
         }
         entry.method = found;
         entry.bind = PyType_GetSlot(Py_TYPE(found), Py_tp_descr_get);
@@ -397,13 +437,12 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
         PyObject **values = has_values ? jit_instance_values(cache->values_mode, entry.values_at, layout, owner) : 0;
         if (entry.index >= 0 && (use == FILL_LOAD || layout->appends_values || values[entry.index] != 0)) {
             entry.kind = ATTRIBUTE_VALUE;
-        } else if (use == FILL_LOAD && !has_values && (flags & Py_TPFLAGS_MANAGED_DICT) != 0) {
+        } else if (!has_values && (flags & Py_TPFLAGS_MANAGED_DICT) != 0 &&
+                   jit_own_dict(owner, layout->managed_dict_offset) != 0) {
             char *own = jit_own_dict_keys(layout, owner, layout->managed_dict_offset);
-            entry.index = own ? jit_shared_key(layout, own, cache->name, &entry.key_count) : -1;
-            if (entry.index >= 0) {
-                entry.kind = ATTRIBUTE_HINT;
-                entry.values_at = layout->managed_dict_offset;
-            }
+            entry.index = own ? jit_shared_key(layout, own, cache->name, &entry.key_count) : -1;  /* the hint */
+            entry.kind = ATTRIBUTE_DICT;
+            entry.values_at = layout->managed_dict_offset;
         }
     } else if (Py_TYPE(found) == &PyMemberDescr_Type) {
         const JitMemberDef *member = *(const JitMemberDef *const *)((char *)found + layout->member_offset);
@@ -417,6 +456,9 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
         return;
     }
     JitAttributeEntry *into = jit_cached_type(cache, type, version_offset);
+    if (into != 0 && into->kind == ATTRIBUTE_VALUE && entry.kind == ATTRIBUTE_DICT) {
+        return;  /* the VALUE entry serves instances with dicts too */
+    }
     if (into == 0) {
         into = &cache->entries[attempt % ATTRIBUTE_TYPES];
     }
@@ -435,12 +477,12 @@ JIT_INLINE void jit_fill_attribute(JitAttributeCache *cache, PyObject *owner, ui
         CONTINUE();                                                           \
     } while (0)
 
-/* Where `entry` (of `owner`'s type) says owner's attribute is when it is among the instance's values or is a
- * __slots__ member (NULL otherwise): read or written with no call. */
+/* Where `entry` (of `owner`'s type) says owner's attribute is when it is among the instance's values (kept as
+ * `values_mode` says) or is a __slots__ member (NULL otherwise): read or written with no call. */
 JIT_INLINE PyObject **jit_entry_place(const JitAttributeCache *cache, const JitAttributeEntry *entry,
-                                      PyObject *owner) {
+                                      PyObject *owner, int64_t values_mode) {
     if (entry->kind == ATTRIBUTE_VALUE) {
-        PyObject **values = jit_instance_values(cache->values_mode, entry->values_at, cache->layout, owner);
+        PyObject **values = jit_instance_values(values_mode, entry->values_at, cache->layout, owner);
         return values ? &values[entry->index] : 0;
     }
     if (entry->kind == ATTRIBUTE_SLOT) {
@@ -449,49 +491,127 @@ JIT_INLINE PyObject **jit_entry_place(const JitAttributeCache *cache, const JitA
     return 0;
 }
 
-/* jit_entry_place of the first entry of the cache when it is for `owner`'s type (OPARG2: where types keep their
- * version): the cases the hit stencils below take inline. */
-JIT_INLINE PyObject **jit_first_entry_place(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset) {
+/* The dict of its own that `owner` has where `entry` (VALUE or DICT) finds no values, or NULL: an instance of a
+ * type may have values while another has given them up, and either kind of entry serves both. */
+JIT_INLINE PyObject *jit_entry_dict(const JitAttributeCache *cache, const JitAttributeEntry *entry, PyObject *owner) {
+    if (entry->kind != ATTRIBUTE_DICT && entry->kind != ATTRIBUTE_VALUE) {
+        return 0;
+    }
+    return jit_own_dict(owner, cache->layout->managed_dict_offset);
+}
+
+/* The borrowed value of owner's attribute where `entry` says the instance keeps it: among its values, in a
+ * __slots__ member or in its own dict (at the hint, else looked up there as the generic path would); NULL when it
+ * is not there, with *failed set when the dict's lookup raised. */
+JIT_INLINE PyObject *jit_instance_attribute(const JitAttributeCache *cache, const JitAttributeEntry *entry,
+                                            PyObject *owner, int *failed) {
+    PyObject **at = jit_entry_place(cache, entry, owner, cache->values_mode);
+    if (at != 0) {
+        return *at;
+    }
+    PyObject *dict = jit_entry_dict(cache, entry, owner);
+    if (dict == 0) {
+        return 0;
+    }
+    int64_t hint = entry->kind == ATTRIBUTE_DICT ? entry->index : -1;
+    PyObject *value = jit_value_at_hint(cache->layout, jit_str_dict_keys(cache->layout, (char *)dict), hint,
+                                        cache->name);
+    if (value == 0) {
+        value = PyDict_GetItemWithError(dict, cache->name);
+        *failed = value == 0 && PyErr_Occurred() != 0;
+    }
+    return value;
+}
+
+/* jit_entry_place of the cache's first entry when it is for `owner`'s type (where types keep their version: the
+ * hit stencils' OPARG2): the cases the hit stencils below take inline. */
+JIT_INLINE PyObject **jit_first_entry_place(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset,
+                                            int64_t values_mode) {
     JitAttributeEntry *entry = &cache->entries[0];
     if (entry->version != jit_type_version(Py_TYPE(owner), version_offset)) {
         return 0;
     }
-    return jit_entry_place(cache, entry, owner);
+    return jit_entry_place(cache, entry, owner, values_mode);
 }
 
-/* dst = SLOT1.name when the cache's first entry has it (no call, so no frame to set up): among the values, a
- * __slots__ member, or at a hint into the instance's own dict; else a jump to LOAD_ATTR_CACHED, placed out of
- * line, which does everything else. */
-STENCIL(LOAD_ATTR_HIT) {
-    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
-    PyObject *owner = SLOT(1).o;
-    PyObject **at = jit_first_entry_place(cache, owner, OPARG(2));
+/* The hit stencils: LOAD_ATTR_HIT_<mode>, STORE_ATTR_HIT_<mode> and LOAD_METHOD_HIT_<mode> for each way of keeping
+ * an instance's values (the lowering takes the running interpreter's), so that a site's inline code is only the
+ * few loads and compares of its case.  Anything else jumps to the general stencil, out of line.
+ *
+ * LOAD_ATTR_HIT: dst = SLOT1.name when the cache's first entry has it among the values, as a __slots__ member or
+ * at its hint into the instance's own dict (no call, so no frame to set up); LOAD_ATTR_CACHED does everything
+ * else. */
+JIT_INLINE PyObject *jit_load_hit(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset,
+                                  int64_t values_mode) {
     JitAttributeEntry *first = &cache->entries[0];
-    PyObject *value = at ? *at
-        : first->kind == ATTRIBUTE_HINT && first->version == jit_type_version(Py_TYPE(owner), OPARG(2))
-            ? jit_hinted_value(cache->layout, owner, first->values_at, first->index, cache->name)
-            : 0;
-    HIT_OR_JUMP(value);
+    if (first->version != jit_type_version(Py_TYPE(owner), version_offset)) {
+        return 0;
+    }
+    if (first->kind == ATTRIBUTE_DICT) {
+        return jit_value_at_hint(cache->layout, jit_own_dict_keys(cache->layout, owner, first->values_at),
+                                 first->index, cache->name);
+    }
+    PyObject **at = jit_entry_place(cache, first, owner, values_mode);
+    return at ? *at : 0;
 }
 
-/* SLOT0.name = SLOT1 when the cache's first entry has a place for it that holds a value already (or is a
- * __slots__ member); else a jump to STORE_ATTR_CACHED, out of line.  With values after the object (3.13+), a
- * dict made of them shares them: a store must go through it, out of line. */
-STENCIL(STORE_ATTR_HIT) {
-    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
-    PyObject *owner = SLOT(0).o;
-    PyObject **at = jit_first_entry_place(cache, owner, OPARG(2));
-    if (at == 0 || (cache->entries[0].kind == ATTRIBUTE_VALUE &&
-                    (*at == 0 || (cache->values_mode == VALUES_INLINE &&
-                                  *(PyObject **)((char *)owner + cache->layout->managed_dict_offset) != 0)))) {
-        JUMP();
+#define LOAD_ATTR_HIT_STENCIL(NAME, MODE)                                                    \
+    STENCIL(NAME) {                                                                          \
+        PyObject *value = jit_load_hit((JitAttributeCache *)OPERAND(0), SLOT(1).o, OPARG(2), MODE); \
+        HIT_OR_JUMP(value);                                                                  \
     }
-    PyObject *old = *at;
-    Py_INCREF(SLOT(1).o);
-    *at = SLOT(1).o;
-    Py_XDECREF(old);
-    CONTINUE();
+
+/* STORE_ATTR_HIT: SLOT0.name = SLOT1 when the cache's first entry has a place for it that holds a value already
+ * (or is a __slots__ member); else STORE_ATTR_CACHED.  With values after the object (3.13+), a dict made of them
+ * shares them: a store must go through it, out of line. */
+JIT_INLINE PyObject **jit_store_hit(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset,
+                                    int64_t values_mode) {
+    PyObject **at = jit_first_entry_place(cache, owner, version_offset, values_mode);
+    if (at == 0 || (cache->entries[0].kind == ATTRIBUTE_VALUE &&
+                    (*at == 0 || (values_mode == VALUES_INLINE &&
+                                  jit_own_dict(owner, cache->layout->managed_dict_offset) != 0)))) {
+        return 0;
+    }
+    return at;
 }
+
+#define STORE_ATTR_HIT_STENCIL(NAME, MODE)                                                   \
+    STENCIL(NAME) {                                                                          \
+        PyObject **at = jit_store_hit((JitAttributeCache *)OPERAND(0), SLOT(0).o, OPARG(2), MODE); \
+        if (at == 0) {                                                                       \
+            JUMP();                                                                          \
+        }                                                                                    \
+        PyObject *old = *at;                                                                 \
+        Py_INCREF(SLOT(1).o);                                                                \
+        *at = SLOT(1).o;                                                                     \
+        Py_XDECREF(old);                                                                     \
+        CONTINUE();                                                                          \
+    }
+
+/* LOAD_METHOD_HIT: LOAD_METHOD_CACHED's common case: the cache's first entry is for the owner's type and says the
+ * name is a method of the type that holds for this owner, SLOT1 staying the self. */
+JIT_INLINE PyObject *jit_method_hit(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset,
+                                    int64_t values_mode) {
+    JitAttributeEntry *first = &cache->entries[0];
+    return first->version == jit_type_version(Py_TYPE(owner), version_offset) &&
+           jit_method_holds(cache, first, owner, values_mode) ? first->method : 0;
+}
+
+#define LOAD_METHOD_HIT_STENCIL(NAME, MODE)                                                  \
+    STENCIL(NAME) {                                                                          \
+        PyObject *method = jit_method_hit((JitAttributeCache *)OPERAND(0), SLOT(1).o, OPARG(2), MODE); \
+        HIT_OR_JUMP(method);                                                                 \
+    }
+
+LOAD_ATTR_HIT_STENCIL(LOAD_ATTR_HIT_INLINE, VALUES_INLINE)
+LOAD_ATTR_HIT_STENCIL(LOAD_ATTR_HIT_POINTER, VALUES_POINTER)
+LOAD_ATTR_HIT_STENCIL(LOAD_ATTR_HIT_TAGGED, VALUES_TAGGED)
+STORE_ATTR_HIT_STENCIL(STORE_ATTR_HIT_INLINE, VALUES_INLINE)
+STORE_ATTR_HIT_STENCIL(STORE_ATTR_HIT_POINTER, VALUES_POINTER)
+STORE_ATTR_HIT_STENCIL(STORE_ATTR_HIT_TAGGED, VALUES_TAGGED)
+LOAD_METHOD_HIT_STENCIL(LOAD_METHOD_HIT_INLINE, VALUES_INLINE)
+LOAD_METHOD_HIT_STENCIL(LOAD_METHOD_HIT_POINTER, VALUES_POINTER)
+LOAD_METHOD_HIT_STENCIL(LOAD_METHOD_HIT_TAGGED, VALUES_TAGGED)
 
 /* dst = SLOT1.name through the cache OPERAND0 (OPARG2: where types keep their version). */
 STENCIL(LOAD_ATTR_CACHED) {
@@ -500,18 +620,7 @@ STENCIL(LOAD_ATTR_CACHED) {
     PyObject *value = 0;
     JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(2));
     if (entry != 0) {
-        if (entry->kind == ATTRIBUTE_VALUE) {
-            PyObject **values = jit_instance_values(cache->values_mode, entry->values_at, cache->layout, owner);
-            value = values ? values[entry->index] : 0;
-            if (value != 0) {
-                Py_INCREF(value);
-            }
-        } else if (entry->kind == ATTRIBUTE_SLOT) {
-            value = *(PyObject **)((char *)owner + entry->index);
-            if (value != 0) {
-                Py_INCREF(value);
-            }
-        } else if (entry->kind == ATTRIBUTE_CLASS) {
+        if (entry->kind == ATTRIBUTE_CLASS) {
             if ((char *)owner == entry->keys &&
                 jit_type_version((PyTypeObject *)owner, OPARG(2)) == (uint32_t)entry->key_count) {
                 if (entry->bind != 0) {  /* what type's own lookup does: the descriptor's get, no instance */
@@ -525,17 +634,21 @@ STENCIL(LOAD_ATTR_CACHED) {
                     Py_INCREF(value);
                 }
             }
-        } else if (entry->kind == ATTRIBUTE_HINT) {
-            value = jit_hinted_value(cache->layout, owner, entry->values_at, entry->index, cache->name);
-            if (value != 0) {
-                Py_INCREF(value);
-            }
-        } else if (jit_method_holds(cache, entry, owner)) {
+        } else if (jit_method_found(cache, entry, owner)) {
             /* What the generic path would do: the type's descriptor binds it. */
             typedef PyObject *(*Bind)(PyObject *, PyObject *, PyObject *);
             value = ((Bind)entry->bind)(entry->method, owner, (PyObject *)Py_TYPE(owner));
             if (value == 0) {
                 ERROR();
+            }
+        } else {
+            int failed = 0;
+            value = jit_instance_attribute(cache, entry, owner, &failed);
+            if (failed) {
+                ERROR();
+            }
+            if (value != 0) {
+                Py_INCREF(value);
             }
         }
     }
@@ -558,21 +671,30 @@ STENCIL(STORE_ATTR_CACHED) {
     PyObject *value = SLOT(1).o;
     PyObject **at = 0;
     JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(2));
-    if (entry != 0) {
-        if (entry->kind == ATTRIBUTE_VALUE) {
-            const JitObjectLayout *layout = cache->layout;
-            PyObject **values = jit_instance_values(cache->values_mode, entry->values_at, layout, owner);
-            /* With values after the object (3.13+), a dict made of them shares them: it must hear of changes. */
-            int shared = cache->values_mode == VALUES_INLINE &&
-                         *(PyObject **)((char *)owner + layout->managed_dict_offset) != 0;
-            if (values != 0 && !shared &&
-                (values[entry->index] != 0 ||
-                 (layout->appends_values && jit_record_order(cache->values_mode, layout, values, entry->index)))) {
-                at = &values[entry->index];
-            }
-        } else if (entry->kind == ATTRIBUTE_SLOT) {
-            at = (PyObject **)((char *)owner + entry->index);
+    const JitObjectLayout *layout = cache->layout;
+    PyObject **values = 0;
+    if (entry != 0 && entry->kind == ATTRIBUTE_VALUE) {
+        values = jit_instance_values(cache->values_mode, entry->values_at, layout, owner);
+        /* With values after the object (3.13+), a dict made of them shares them: it must hear of changes. */
+        int shared = cache->values_mode == VALUES_INLINE && jit_own_dict(owner, layout->managed_dict_offset) != 0;
+        if (values != 0 && !shared &&
+            (values[entry->index] != 0 ||
+             (layout->appends_values && jit_record_order(cache->values_mode, layout, values, entry->index)))) {
+            at = &values[entry->index];
         }
+    } else if (entry != 0 && entry->kind == ATTRIBUTE_SLOT) {
+        at = (PyObject **)((char *)owner + entry->index);
+    } else if (entry != 0 && entry->kind == ATTRIBUTE_DICT) {
+        values = jit_instance_values(cache->values_mode, jit_values_at(cache, Py_TYPE(owner)), layout, owner);
+    }
+    PyObject *dict = entry != 0 && values == 0 ? jit_entry_dict(cache, entry, owner) : 0;
+    if (dict != 0) {
+        /* The generic path's store into the instance's own dict, which shares no values the instance still has
+         * (3.13+: those would have to change with it). */
+        if (PyDict_SetItem(dict, cache->name, value) < 0) {
+            ERROR();
+        }
+        CONTINUE();
     }
     if (at != 0) {
         PyObject *old = *at;
@@ -790,7 +912,7 @@ STENCIL(CALL_METHOD_CACHED) {
                                      (OPARG(2) - 1 + (size_t)with_class) | PY_VECTORCALL_ARGUMENTS_OFFSET,
                                      OBJECT_OPERAND(1));
         Py_DECREF(callable);
-    } else if (entry != 0 && jit_method_holds(cache, entry, owner)) {
+    } else if (entry != 0 && jit_method_found(cache, entry, owner)) {
         PyObject *method = entry->method;
         Py_INCREF(method);  /* the call may rebind it on the type */
         result = PyObject_Vectorcall(method, vector, OPARG(2) | PY_VECTORCALL_ARGUMENTS_OFFSET, OBJECT_OPERAND(1));
@@ -831,33 +953,25 @@ STENCIL(LOAD_METHOD) {
     CONTINUE();
 }
 
-/* LOAD_METHOD_CACHED's common case inline: the cache's first entry is for the owner's type and says the name is
- * a method of the type that holds for this owner (no call: no stack frame or saved registers), SLOT1 staying the
- * self; anything else jumps to LOAD_METHOD_CACHED, out of line. */
-STENCIL(LOAD_METHOD_HIT) {
-    JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
-    PyObject *owner = SLOT(1).o;
-    JitAttributeEntry *first = &cache->entries[0];
-    PyObject *method = first->version == jit_type_version(Py_TYPE(owner), OPARG(2)) &&
-                       jit_method_holds(cache, first, owner) ? first->method : 0;
-    HIT_OR_JUMP(method);
-}
-
 STENCIL(LOAD_METHOD_CACHED) {
     JitAttributeCache *cache = (JitAttributeCache *)OPERAND(0);
     PyObject *owner = SLOT(1).o;
     JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), OPARG(2));
-    PyObject **own = entry != 0 ? jit_entry_place(cache, entry, owner) : 0;  /* the instance's own value */
+    int failed = 0;
+    PyObject *own = entry != 0 ? jit_instance_attribute(cache, entry, owner, &failed) : 0;  /* the instance's own */
+    if (failed) {
+        ERROR();
+    }
     PyObject *callable;
     int64_t keeps_self = 1;
     if (entry != 0 && entry->kind == ATTRIBUTE_CLASS && (char *)owner == entry->keys &&
         jit_type_version((PyTypeObject *)owner, OPARG(2)) == (uint32_t)entry->key_count) {
         callable = entry->method;  /* called without the class, a classmethod's function with it */
         keeps_self = entry->index;
-    } else if (entry != 0 && jit_method_holds(cache, entry, owner)) {
+    } else if (entry != 0 && jit_method_found(cache, entry, owner)) {
         callable = entry->method;
-    } else if (own != 0 && *own != 0) {
-        callable = *own;  /* called as it is, without self */
+    } else if (own != 0) {
+        callable = own;  /* called as it is, without self */
         keeps_self = 0;
     } else {
         jit_fill_attribute(cache, owner, OPARG(2), FILL_METHOD);

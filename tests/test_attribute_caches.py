@@ -10,6 +10,7 @@ order), a dict that shares the values (3.13+), reference counts, and the probe o
 
 from __future__ import annotations
 
+import io
 import sys
 import types
 from typing import Any
@@ -167,6 +168,114 @@ def test_a_hint_into_one_instances_dict_is_checked_on_another() -> None:
     del items[1].__dict__["x"]
     items[0].__dict__.update({f"k{index}": index for index in range(30)})  # its entries move
     assert fast(items) == cases.read_all(items)
+
+
+class CollidingKey:
+    """A key of an instance's dict that the lookup of "x" meets (same hash) and compares with: once armed, that
+    raises."""
+
+    armed = False
+
+    def __hash__(self) -> int:
+        return hash("x")
+
+    def __eq__(self, other: object) -> bool:
+        if CollidingKey.armed:
+            raise ValueError("compared")
+        return False
+
+
+def own_method(i: Any) -> Any:
+    return ("own", i)
+
+
+class DictWithItsOwnGetItem(dict):  # the generic path ignores the override: so must the cache
+    def __getitem__(self, key: Any) -> Any:
+        return "overridden"
+
+
+def instances_with_dicts_of_their_own(world: Any) -> list[Any]:
+    """Instances whose attributes are in a dict of their own, each in another order (no hint holds for all)."""
+    made = []
+    for index, order in enumerate((("x", "y"), ("y", "x"), ("z", "y", "x"), ("w", "x"), ("x",))):
+        obj = world.Base(0)
+        obj.__dict__ = {name: f"{name}{index}" for name in order}
+        made.append(obj)
+    subclassed = world.Base(0)
+    subclassed.__dict__ = DictWithItsOwnGetItem(x="sub", method=own_method)
+    lazy = world.Lazy(0)
+    lazy.__dict__ = {"y": 1}  # no x: __getattr__ answers
+    return [*made, subclassed, lazy, world.Base(5)]
+
+
+@pytest.mark.parametrize("function", [cases.read_all, cases.write_all, cases.call_all])
+def test_instances_with_dicts_of_their_own(function: Any) -> None:
+    """A site whose instances keep their attributes in dicts of their own looks them up there (the hint first),
+    loads, stores and method calls alike, as the generic path would."""
+    fast = fresh(function)
+    for _ in range(3):
+        expected_items, items = instances_with_dicts_of_their_own(cases.make_world()), \
+            instances_with_dicts_of_their_own(cases.make_world())
+        assert fast(items) == function(expected_items)
+        assert [list(vars(obj).items()) for obj in items] == [list(vars(obj).items()) for obj in expected_items]
+    for each in (items, expected_items):  # a dict that gains the names after the caches were filled
+        vars(each[0])["method"] = own_method
+        vars(each[-1])["x"] = "gained"
+    assert fast(items) == function(expected_items)
+
+
+def test_a_lookup_in_an_instances_dict_that_raises() -> None:
+    def read(items: Any) -> Any:
+        return [obj.x for obj in items]
+
+    fast = fresh(read)
+    world = cases.make_world()
+    items = instances_with_dicts_of_their_own(world)[:5]
+    for _ in range(3):
+        assert fast(items) == read(items)
+    del items[1].__dict__["x"]
+    items[1].__dict__[CollidingKey()] = "colliding"  # where the lookup of "x" meets it first
+    CollidingKey.armed = True
+    try:
+        assert outcome(fast, items) == outcome(read, items) == ("raise", ValueError, "compared")
+    finally:
+        CollidingKey.armed = False
+
+
+class ErrorWithMethod(Exception):  # its instances' dict is at the type's tp_dictoffset, not a managed one
+    def method(self, i: Any) -> Any:
+        return ("error", self.args, i)
+
+
+def test_methods_of_instances_whose_dict_is_at_the_types_offset() -> None:
+    """CALL_METHOD on instances of a type with tp_dictoffset (an exception's subclass, StringIO): the type's method,
+    called with self, while the instance's dict (none yet, or one without the name) does not shadow it."""
+
+    def calls(items: Any, text: Any) -> Any:
+        seen = []
+        for round_ in range(3):
+            for obj in items:
+                seen.append(obj.method(round_))
+            text.write(str(round_))
+        return seen, text.getvalue()
+
+    def made() -> tuple[list[Any], Any]:
+        with_dict = ErrorWithMethod("dict")
+        with_dict.note = "a note"
+        shadowed = ErrorWithMethod("shadowed")
+        shadowed.method = lambda i: ("shadow", i)
+        return [ErrorWithMethod(1), with_dict, shadowed, ErrorWithMethod(2)], io.StringIO()
+
+    fast = fresh(calls)
+    for _ in range(3):
+        assert fast(*made()) == calls(*made())
+    items, text = made()
+    expected_items, expected_text = made()
+    for each in (items, expected_items):
+        fast(each, io.StringIO()) if each is items else calls(each, io.StringIO())
+        each[0].method = lambda i: ("gained", i)  # a dict made after the caches were filled, holding the name
+        each[3].__dict__[CollidingKey()] = 0  # keys not all str: no lookup that could run code
+    assert fast(items, text) == calls(expected_items, expected_text)
 
 
 @pytest.mark.parametrize("mutation", sorted(cases.CLASS_MUTATIONS))

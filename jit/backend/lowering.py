@@ -1153,7 +1153,8 @@ class Lowering:
             opargs = (object_layout.version_offset,)
             operands = (self.attribute_cache(op.arg, object_layout),)  # type: ignore[arg-type]
             places = (dst, *slots, *opargs) if form == "result" else (*slots, *opargs)
-            self.inline_or_general(op, tier, (micro.stencils["hit"], places, operands),
+            hit = micro.stencils[f"hit_{ops.VALUES_MODE_NAMES[object_layout.values_mode]}"]
+            self.inline_or_general(op, tier, (hit, places, operands),
                                    (micro.stencils["cached"], places, operands), error)
             return
         elif opcode in (Opcode.LOAD_ATTR, Opcode.STORE_ATTR, Opcode.DELETE_ATTR, Opcode.LOAD_METHOD):
