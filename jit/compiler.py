@@ -21,7 +21,7 @@ import types
 import weakref
 from typing import Any, cast
 
-from jit import _isolation, arguments, ir, layouts, reentrancy
+from jit import _isolation, arguments, ir, layouts, ops, reentrancy
 from jit.backend import callable as jit_callable
 from jit.backend import frames, layout, lowering, namespaces
 from jit.backend.emitter import CompiledCode, Emitter, Instruction
@@ -178,6 +178,7 @@ class Dispatcher:
         self.fallbacks: dict[tuple[type, ...] | None, str] = {}  # signature -> why it runs in the interpreter
         self.failures: dict[tuple[ir.Type, ...], str] = {}  # signatures that did not compile, and why
         self.ir: ir.Function | None = None
+        self.ir_object_parameters: frozenset[int] = frozenset()  # of self.ir (see object_parameters)
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
         # Bound methods made once: their addresses go into the dispatcher's code.
         self.entry_path_object = self.entry_path
@@ -235,7 +236,7 @@ class Dispatcher:
         # interrupted the compiler, which must not compile now.
         if key in self.fallbacks or not frames.can_enter() or _lock.busy():
             return False
-        signature = tuple(ARGUMENT_TYPES.get(t, ir.Type.OBJECT) for t in key)
+        signature = self.signature_of(key)
         if not revalidate and signature in self.specializations:
             return True  # its machine code checks the guards, and comes back to slow_path if one fails
         with _lock:
@@ -252,8 +253,22 @@ class Dispatcher:
 
     def signature_of(self, key: tuple[type, ...]) -> tuple[ir.Type, ...]:
         """The IR types of argument types: numbers are unboxed, an argument of any other type is an object
-        (one signature for every such type: the code computes on it as the interpreter does)."""
-        return tuple(ARGUMENT_TYPES.get(t, ir.Type.OBJECT) for t in key)
+        (one signature for every such type: the code computes on it as the interpreter does).  A parameter
+        that only objects' ops read (a display's item, a call's argument, an attribute's value) is an object
+        whatever its type: unboxing a number there would only box it again, making a new object."""
+        as_objects = self.object_parameters()
+        return tuple(ir.Type.OBJECT if position in as_objects else ARGUMENT_TYPES.get(t, ir.Type.OBJECT)
+                     for position, t in enumerate(key))
+
+    def object_parameters(self) -> frozenset[int]:
+        """The positions of the parameters that are never assigned and that only ops without a stencil for
+        unboxed operands read (see signature_of); none when the function has no IR (it cannot compile)."""
+        if self.ir is None:
+            try:
+                self.function_ir()
+            except Exception:  # noqa: BLE001 - specialize() meets the same error and says it
+                return frozenset()
+        return self.ir_object_parameters
 
     def revalidate(self) -> None:
         """Forget the specializations if a global or function metadata they (or the callees they call
@@ -301,6 +316,7 @@ class Dispatcher:
             function = build_ir(self.func, frozenset(self.read_globals))
             optimize(function, Facts(()), function_passes())
             self.ir = function
+            self.ir_object_parameters = object_parameters(function)
         return self.ir
 
     def specialize(self, signature: tuple[ir.Type, ...]) -> Specialization | None:
@@ -521,7 +537,11 @@ class Dispatcher:
         stamped = [(stamps.cell(namespace), namespace) for namespace in spaces.values()]
         keep.append(stamped)
         prefix = 1 + len(metadata) + (len(stamped) + 1 if stamped else 0) + len(named) + len(stamped)
-        slow = prefix + sum(count + 1 for _ in specs)
+        # Each specialization's checks: a guard per argument (none where any type will do), then its entry.
+        as_objects = self.ir_object_parameters
+        checked = [[(position, kind) for position, kind in enumerate(spec.signature)
+                    if not (kind is ir.Type.OBJECT and position in as_objects)] for spec in specs]
+        slow = prefix + sum(len(guards) + 1 for guards in checked)
         for field_guard in metadata:
             expected = 0 if field_guard.value is None else id(field_guard.value)
             keep.append(field_guard)
@@ -539,9 +559,9 @@ class Dispatcher:
             code.append(Instruction("GUARD_GLOBAL", (), (ctypes.addressof(cell),), side_exit=slow))
         code.extend(Instruction("REFRESH_NAMESPACE", (), (ctypes.addressof(cell),)) for cell, _ in stamped)
         assert len(code) == prefix
-        for spec in specs:
-            next_spec = len(code) + count + 1
-            for position, kind in enumerate(spec.signature):
+        for spec, guarded in zip(specs, checked, strict=True):
+            next_spec = len(code) + len(guarded) + 1
+            for position, kind in guarded:
                 if kind is ir.Type.OBJECT:  # any type but the numbers, which have their own specializations
                     code.append(Instruction("GUARD_NOT_NUMBER", (position,), side_exit=next_spec))
                 else:
@@ -563,6 +583,20 @@ class Dispatcher:
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
         self.codes.append(compiled)
         jit_callable.set_entry(self.callable, compiled.entry)
+
+
+def object_parameters(function: ir.Function) -> frozenset[int]:
+    """The positions of ``function``'s parameters that are never assigned and whose every read is by an op of
+    the object tier (``ops.OBJECT_TIER``: computed on objects in either tier), so that a number there would only
+    be boxed again."""
+    positions = {param.slot: position for position, param in enumerate(function.params)}
+    candidates = set(positions)
+    for op in function.ops:
+        for written in op.written():
+            candidates.discard(written.slot)
+        if op.opcode not in ops.OBJECT_TIER:
+            candidates.difference_update(operand.slot for operand in op.args if isinstance(operand, ir.Var))
+    return frozenset(positions[slot] for slot in candidates)
 
 
 @functools.cache

@@ -80,3 +80,34 @@ def test_an_unsupported_host_runs_the_interpreter_and_says_why(tmp_path: Path) -
                           env={**os.environ, "PYTHONPATH": str(root)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def passed_on(item, count, label):  # type: ignore[no-untyped-def]
+    # item: only a display and a call read it; count: arithmetic; label: rebound
+    label = str(label)
+    return [item, label][0], count + 1, len([item])
+
+
+def test_parameters_that_only_objects_ops_read_are_objects_whatever_their_type() -> None:
+    # Unboxing an int there would only box it again (a new object); and one specialization serves every type.
+    fast = jit.compile(passed_on)
+    assert jit.api._dispatcher(fast).object_parameters() == frozenset({0})
+    big = 2**70
+    for item in (1, big, 2.5, True, "s", None, [1]):
+        for count in (1, 2**40):
+            assert fast(item, count, 7) == passed_on(item, count, 7)
+            assert fast(item, count, 7)[0] is item  # the argument itself, not a box of its value
+    signatures = set(jit.api._dispatcher(fast).specializations)
+    assert {signature[0] for signature in signatures} == {jit.ir.Type.OBJECT}
+    assert {signature[1] for signature in signatures} == {jit.ir.Type.INT}
+
+
+def same_object(a, b):  # type: ignore[no-untyped-def]
+    return [a][0] is b
+
+
+def test_identity_of_numbers_passed_on_is_the_interpreters() -> None:
+    fast = jit.compile(same_object)
+    x, y = 10**6, int("1000000")
+    for a, b in ((x, x), (x, y), (1.5, 1.5), (x, 1.0)):
+        assert fast(a, b) == same_object(a, b)

@@ -25,6 +25,10 @@ Py_TPFLAGS_HAVE_VECTORCALL = 1 << 11
 # `obj.method(x)` calls the descriptor with (obj, x) instead of binding it first, as for a function: no bound
 # method object per call (the interpreter's LOAD_METHOD and the C API's PyObject_VectorcallMethod look at it).
 Py_TPFLAGS_METHOD_DESCRIPTOR = 1 << 17
+# Immutable, as a function's type is: the specializing interpreter only specializes a method call (LOAD_METHOD /
+# LOAD_ATTR_METHOD_WITH_VALUES) whose descriptor's type is immutable; otherwise every `obj.method(x)` of a
+# compiled method looks the name up in the type and the instance again (1.5x the call's cost, measured).
+Py_TPFLAGS_IMMUTABLETYPE = 1 << 8
 INHERITED_FLAGS = (1 << 4) | (1 << 3)  # MANAGED_DICT, MANAGED_WEAKREF (3.12+)
 T_PYSSIZET = 19
 READONLY = 1
@@ -103,6 +107,9 @@ def compiled_by_name(module: str, qualname: str) -> object:
     return api.compile(cast(Callable[..., Any], obj))  # jit.compile says what else it was
 
 
+_SPEC_BUFFERS: list[object] = []
+
+
 def _make_type() -> tuple[type, int]:
     """The heap type, and the offset of the vectorcall pointer in its instances."""
     api = ctypes.pythonapi
@@ -122,12 +129,13 @@ def _make_type() -> tuple[type, int]:
     )
     # The base's layout flags (managed __dict__ ...), not its state flags (ready, heap type); garbage
     # collection and its traverse function are inherited from the base when not asked for here.
-    flags = (JitFunctionBase.__flags__ & INHERITED_FLAGS) | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR
+    flags = ((JitFunctionBase.__flags__ & INHERITED_FLAGS) | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR
+             | Py_TPFLAGS_IMMUTABLETYPE)
     spec = PyTypeSpec(b"jit.JitFunction", base_size + ctypes.sizeof(ctypes.c_void_p), 0, flags, slots)
     api.PyType_FromSpecWithBases.restype = ctypes.py_object
     api.PyType_FromSpecWithBases.argtypes = [ctypes.POINTER(PyTypeSpec), ctypes.py_object]
     new_type = api.PyType_FromSpecWithBases(ctypes.byref(spec), (JitFunctionBase,))
-    new_type._spec_buffers = (members, slots, spec)  # noqa: SLF001 - see above
+    _SPEC_BUFFERS.append((members, slots, spec))  # see above (the type is immutable: not on it)
     return new_type, base_size
 
 
