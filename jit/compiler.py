@@ -266,7 +266,7 @@ class Dispatcher:
         if self.ir is None:
             try:
                 self.function_ir()
-            except Exception:  # noqa: BLE001 - specialize() meets the same error and says it
+            except Exception:
                 return frozenset()
         return self.ir_object_parameters
 
