@@ -107,7 +107,6 @@ STENCIL(LOAD_GLOBAL) {
     jit_set_owned(&SLOT(0), value);
     CONTINUE();
 }
-RESULT_STENCIL(COMPARE_OP, PyObject_RichCompare(SLOT(1).o, SLOT(2).o, (int)OPARG(3)))
 
 /* Calls pass their arguments with one spare slot in front and
  * PY_VECTORCALL_ARGUMENTS_OFFSET, so that a bound method can put `self` there
@@ -172,6 +171,31 @@ static inline __attribute__((always_inline)) int comparison_truth(PyObject *a, P
     int truth = object_truth(result);
     Py_DECREF(result);
     return truth;
+}
+
+/* dst = a OP b.  OPARG3: the comparison (Py_LT ... Py_GE) in its low 3 bits, how ints keep their size above
+ * them (two operands, not three, fit with the slots).  Two exact floats or two compact ints give True or False
+ * inline, as the specializing interpreter's COMPARE_OP_FLOAT/INT do (for a chained comparison, whose value the
+ * next test reads); anything else is PyObject_RichCompare's. */
+STENCIL(COMPARE_OP) {
+    PyObject *a = SLOT(1).o, *b = SLOT(2).o;
+    int op = (int)(OPARG(3) & 7);
+    uint32_t int_mode = OPARG(3) >> 3;
+    int64_t x, y;
+    PyObject *result;
+    if (Py_TYPE(a) == &PyFloat_Type && Py_TYPE(b) == &PyFloat_Type) {
+        result = jit_new_bool(compare_double(jit_float_value(a), jit_float_value(b), op));
+    } else if (Py_TYPE(a) == &PyLong_Type && Py_TYPE(b) == &PyLong_Type && jit_compact_int(a, int_mode, &x) &&
+               jit_compact_int(b, int_mode, &y)) {
+        result = jit_new_bool(compare_int64_t(x, y, op));
+    } else {
+        result = PyObject_RichCompare(a, b, op);
+        if (result == 0) {
+            ERROR();
+        }
+    }
+    jit_set_owned(&SLOT(0), result);
+    CONTINUE();
 }
 
 #define BRANCH_STENCIL(NAME, TRUTH, JUMP_WHEN)                                \

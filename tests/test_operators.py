@@ -319,3 +319,33 @@ def assert_same_objects(func: Any, *args: Any) -> None:
     assert outcome(fast, args) == outcome(func, args), args
     assert fast.__jit_dispatcher__.fallbacks == {}
     assert fast.__jit_dispatcher__.specializations
+
+
+# --- comparisons of objects: two floats or two compact ints inline (COMPARE_OP), anything else the C API's ------
+
+
+def chained_comparisons_of_items(items: Any) -> Any:
+    seen = []
+    for a in items:
+        for b in items:
+            # values of objects (list items), kept as values: a chained comparison, then each op's own result
+            seen.append((0 <= a < b, a < b, a <= b, a == b, a != b, a > b, a >= b))
+    return seen
+
+
+COMPARED = [0, 1, -1, 2**30 - 1, 2**30, -(2**30), 2**62, -(2**63), 2**64, 0.0, -0.0, 1.5, float("nan"),
+            float("inf"), float("-inf"), True, False]
+
+
+def test_comparisons_of_numbers_held_as_objects() -> None:
+    fast = jit.compile(chained_comparisons_of_items, strict=True)
+    got, expected = fast(COMPARED), chained_comparisons_of_items(COMPARED)
+    assert got == expected
+    assert all(type(value) is bool for row in got for value in row)
+
+
+@given(st.lists(st.one_of(ints, floats, bools, st.text(max_size=2)), max_size=5))
+@SETTINGS
+def test_comparisons_of_any_objects(items: Any) -> None:
+    fast = jit.compile(chained_comparisons_of_items, strict=True)
+    assert outcome(fast, (items,)) == outcome(chained_comparisons_of_items, (items,))

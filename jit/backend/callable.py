@@ -108,6 +108,18 @@ def compiled_by_name(module: str, qualname: str) -> object:
 
 
 _SPEC_BUFFERS: list[object] = []
+# Where a type object keeps tp_flags: after 21 pointer-sized fields (ob_refcnt ... tp_as_buffer).
+TP_FLAGS_OFFSET = 21 * ctypes.sizeof(ctypes.c_void_p)
+
+
+def _make_immutable(cls: type) -> bool:
+    """Give ``cls`` (a class nothing assigns attributes to) Py_TPFLAGS_IMMUTABLETYPE; False, changing nothing,
+    where its flags are not found at TP_FLAGS_OFFSET."""
+    word = ctypes.c_ulong.from_address(id(cls) + TP_FLAGS_OFFSET)
+    if word.value != cls.__flags__:
+        return False
+    word.value |= Py_TPFLAGS_IMMUTABLETYPE
+    return bool(cls.__flags__ & Py_TPFLAGS_IMMUTABLETYPE)
 
 
 def _make_type() -> tuple[type, int]:
@@ -129,8 +141,11 @@ def _make_type() -> tuple[type, int]:
     )
     # The base's layout flags (managed __dict__ ...), not its state flags (ready, heap type); garbage
     # collection and its traverse function are inherited from the base when not asked for here.
+    # An immutable type needs an immutable base (3.14+ refuses another): the base is made so first, when its
+    # flags are where this interpreter's types keep them; otherwise the type stays mutable (only slower).
+    immutable = Py_TPFLAGS_IMMUTABLETYPE if _make_immutable(JitFunctionBase) else 0
     flags = ((JitFunctionBase.__flags__ & INHERITED_FLAGS) | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR
-             | Py_TPFLAGS_IMMUTABLETYPE)
+             | immutable)
     spec = PyTypeSpec(b"jit.JitFunction", base_size + ctypes.sizeof(ctypes.c_void_p), 0, flags, slots)
     api.PyType_FromSpecWithBases.restype = ctypes.py_object
     api.PyType_FromSpecWithBases.argtypes = [ctypes.POINTER(PyTypeSpec), ctypes.py_object]

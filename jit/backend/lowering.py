@@ -942,9 +942,12 @@ class Lowering:
             # OPARG3, for the stencils that take two compact ints inline: how ints keep their size.
             emit(micro.stencils["inplace" if op.arg.endswith("=") else "object"], dst, *slots, layout.int_layout(),
                  error=error)
-        elif opcode is Opcode.UNARY_OP or (opcode is Opcode.COMPARE_OP and op.arg not in ops.IDENTITY):
-            emit(micro.stencils["object"], dst, *slots, *((micro.oparg,) if opcode is Opcode.COMPARE_OP else ()),
-                 error=error)
+        elif opcode is Opcode.UNARY_OP:
+            emit(micro.stencils["object"], dst, *slots, error=error)
+        elif opcode is Opcode.COMPARE_OP and op.arg not in ops.IDENTITY:
+            # OPARG3: the comparison, and above its 3 bits how ints keep their size (stencils/generic.c).
+            assert micro.oparg is not None and micro.oparg < 8
+            emit(micro.stencils["object"], dst, *slots, micro.oparg | layout.int_layout() << 3, error=error)
         elif opcode is Opcode.COMPARE_OP:  # identity: the result is True or False itself
             emit(micro.stencils["object"], dst, *slots)
         elif opcode is Opcode.COMPARE_AND_BRANCH:
