@@ -408,7 +408,11 @@ class Dispatcher:
         call of the function itself assumes the previous round's return type until it settles."""
         own = (self.func, signature)
         known: dict[tuple[object, tuple[ir.Type, ...]], ir.Type] = {}
-        if any(op.opcode is ir.Opcode.CALL_FUNCTION and op.callee is self.func for op in base.ops):
+        # Only a signature of unboxed values is called directly (callee_specialization): a call of itself with
+        # another is a call through Python, of an object result, like any such call.
+        recursive = all(t.unboxed for t in signature) and \
+            any(op.opcode is ir.Opcode.CALL_FUNCTION and op.callee is self.func for op in base.ops)
+        if recursive:
             known[own] = ir.Type.UNKNOWN
         for _ in range(TYPE_ROUNDS):
             function = base.copy()
@@ -419,7 +423,7 @@ class Dispatcher:
             for callee, types_in in sorted(facts.callees_wanted, key=lambda key: id(key[0])):
                 known[callee, types_in] = self.callee_return_type(callee, types_in)
                 learned = True
-            if own in known and known[own] is not facts.return_type:
+            if recursive and known[own] is not facts.return_type:
                 known[own] = facts.return_type
                 learned = True
             if not learned:

@@ -338,7 +338,7 @@ unary("+", ast.UAdd, operator.pos, unboxable, object_stencil="UNARY_POSITIVE")
 def comparison(symbol: str, syntax: type[ast.AST], fold: Callable[..., object], *,
                int_stencils: tuple[str, str, str], float_stencils: tuple[str, str, str]) -> MicroOp:
     """A rich comparison: its value stencils, and its branches (jump if true, jump if false) per type."""
-    stencils = {"object": "COMPARE_OP", "branch object": "JUMP_IF_COMPARE",
+    stencils = {"object": "COMPARE_OP", "inline": "COMPARE_OP_INLINE", "branch object": "JUMP_IF_COMPARE",
                 "branch not object": "JUMP_IF_NOT_COMPARE"}
     for kind, (value, branch, branch_not) in (("INT", int_stencils), ("FLOAT", float_stencils)):
         stencils[kind], stencils[f"branch {kind}"], stencils[f"branch not {kind}"] = value, branch, branch_not

@@ -173,11 +173,14 @@ static inline __attribute__((always_inline)) int comparison_truth(PyObject *a, P
     return truth;
 }
 
-/* dst = a OP b.  OPARG3: the comparison (Py_LT ... Py_GE) in its low 3 bits, how ints keep their size above
- * them (two operands, not three, fit with the slots).  Two exact floats or two compact ints give True or False
- * inline, as the specializing interpreter's COMPARE_OP_FLOAT/INT do (for a chained comparison, whose value the
- * next test reads); anything else is PyObject_RichCompare's. */
-STENCIL(COMPARE_OP) {
+/* dst = a OP b (OPARG3: Py_LT ... Py_GE), PyObject_RichCompare's. */
+RESULT_STENCIL(COMPARE_OP, PyObject_RichCompare(SLOT(1).o, SLOT(2).o, (int)OPARG(3)))
+
+/* COMPARE_OP where the interpreter compares two exact floats or two compact ints without a recursion check
+ * (3.12+: its COMPARE_OP_FLOAT/INT; 3.11 checks the counter of Python calls there, and keeps COMPARE_OP): True or
+ * False inline, anything else PyObject_RichCompare's.  OPARG3: the comparison in its low 3 bits, how ints keep
+ * their size above them (with three slots, one oparg is left). */
+STENCIL(COMPARE_OP_INLINE) {
     PyObject *a = SLOT(1).o, *b = SLOT(2).o;
     int op = (int)(OPARG(3) & 7);
     uint32_t int_mode = OPARG(3) >> 3;

@@ -111,3 +111,19 @@ def test_identity_of_numbers_passed_on_is_the_interpreters() -> None:
     x, y = 10**6, int("1000000")
     for a, b in ((x, x), (x, y), (1.5, 1.5), (x, 1.0)):
         assert fast(a, b) == same_object(a, b)
+
+
+def count_down_to(items, n):  # type: ignore[no-untyped-def]
+    if n <= items[0]:
+        return n  # an int: the return type its calls of itself would have been given
+    return count_down_to(items, n - 1)  # a call of itself with an object argument: through Python
+
+
+def test_a_recursive_function_with_an_object_argument_compiles() -> None:
+    # The signature (object, int) is not one a direct call takes: its calls of itself return objects.  Typing
+    # them with its own return type (int) failed the compile (an assertion), and the function ran in the
+    # interpreter.
+    fast = jit.compile(count_down_to, strict=True)
+    for items, n in (([3], 50), ([2.5], 40), ([-(2**70)], -(2**70) + 5), ([10], 3)):
+        assert fast(items, n) == count_down_to(items, n)
+    assert jit.api._dispatcher(fast).fallbacks == {}

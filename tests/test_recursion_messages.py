@@ -53,6 +53,12 @@ def flag(n, b):
     if b == 1:
         return n
     return flag(n + 1, b)
+
+def kept_items(n, items):
+    small = items[0] < items[1]  # a comparison of objects whose value is kept
+    if small:
+        return n
+    return kept_items(n + 1, items)
 '''
 CASES = [
     ("less_equal", (float("nan"),)), ("less_equal", (2.0**70 + 0.5,)),
@@ -60,6 +66,7 @@ CASES = [
     ("equal", (5,)), ("equal", (5.0,)), ("equal", (2**40 + 1,)),
     ("greater", (5,)), ("greater", (5.0,)), ("greater", (-(2**29),)),
     ("kept", (1,)), ("kept", (1.0,)), ("chained", (1,)), ("flag", (1, 2.0)), ("flag", (1, False)),
+    ("kept_items", (1, [5, 1])), ("kept_items", (1, [5.0, 1.0])), ("kept_items", (1, [2**40, 1])),
 ]
 
 

@@ -945,9 +945,11 @@ class Lowering:
         elif opcode is Opcode.UNARY_OP:
             emit(micro.stencils["object"], dst, *slots, error=error)
         elif opcode is Opcode.COMPARE_OP and op.arg not in ops.IDENTITY:
-            # OPARG3: the comparison, and above its 3 bits how ints keep their size (stencils/generic.c).
-            assert micro.oparg is not None and micro.oparg < 8
-            emit(micro.stencils["object"], dst, *slots, micro.oparg | layout.int_layout() << 3, error=error)
+            if self.context.comparisons_count_recursion:  # 3.11: the comparison checks the recursion limit
+                emit(micro.stencils["object"], dst, *slots, micro.oparg, error=error)
+            else:  # OPARG3: the comparison, and above its 3 bits how ints keep their size (stencils/generic.c)
+                assert micro.oparg < 8
+                emit(micro.stencils["inline"], dst, *slots, micro.oparg | layout.int_layout() << 3, error=error)
         elif opcode is Opcode.COMPARE_OP:  # identity: the result is True or False itself
             emit(micro.stencils["object"], dst, *slots)
         elif opcode is Opcode.COMPARE_AND_BRANCH:
