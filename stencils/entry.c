@@ -166,6 +166,26 @@ static inline __attribute__((always_inline)) int jit_bind(JitEntry *entry, JitSl
     return 1;
 }
 
+/* The common call that leaves out trailing defaults, of a function whose parameters are all positional
+ * (`count` of them): the arguments, then the defaults, copied into the slots (borrowed, as jit_bind binds them).
+ * 0 for any other call (jit_bind's).  The code is checked first, as jit_bind does: another code's parameters
+ * are not these, and the slow path must get the call as it came. */
+static inline __attribute__((always_inline)) int jit_bind_defaults(JitEntry *entry, JitSlot *frame,
+                                                                   PyObject *const *args, size_t nargs,
+                                                                   size_t count) {
+    PyObject *defaults = *(PyObject **)((char *)entry->function + entry->defaults_offset);
+    if (defaults == 0 || nargs + (size_t)jit_size(defaults) < count ||
+        *(PyObject **)((char *)entry->function + entry->code_offset) != entry->code) {
+        return 0;
+    }
+    PyObject **items = jit_items(entry, defaults) + (jit_size(defaults) - (Py_ssize_t)count);
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+    for (size_t i = 0; i < count; i++) {
+        frame[i].o = i < nargs ? args[i] : items[i];
+    }
+    return 1;
+}
+
 PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
                 PyObject *kwnames) {
     (void)callable;
@@ -226,7 +246,10 @@ PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf,
         }
     }
     PyObject *made[2] = {0, 0};
-    int bound = simple ? 1 : jit_bind(entry, frame, args, nargs, kwnames, made);
+    /* OPARG1 is the parameter count where they are all positional (else no count of arguments). */
+    int bound = simple || (kwnames == 0 && nargs < OPARG(1) && OPARG(1) == (size_t)entry->parameters &&
+                           jit_bind_defaults(entry, frame, args, nargs, OPARG(1)))
+        ? 1 : jit_bind(entry, frame, args, nargs, kwnames, made);
     if (bound <= 0) {
         jit_release_made(made);
         if (frame != top) {

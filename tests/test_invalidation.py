@@ -69,6 +69,30 @@ def test_replaced_code_runs(restore: Any) -> None:
     assert fast(2.5) == 7.5
 
 
+def add_three(x: Any, y: Any, z: Any) -> Any:
+    return x + y + z
+
+
+def test_replaced_code_with_more_parameters_than_the_defaults_fill(restore: Any) -> None:
+    # f(1) leaves out a default: with the new code's three parameters and one default, the interpreter's
+    # TypeError, not a call with the old binding's arguments filled in.
+    restore(add, "__code__")
+    fast: Any = jit.compile(add)
+    assert fast(1) == add(1) == 2
+    add.__code__ = add_three.__code__
+    messages = []
+    for func in (add, fast):
+        try:
+            func(1)
+        except TypeError as error:
+            messages.append(str(error))
+        else:
+            raise AssertionError("no TypeError")
+    assert messages[0] == messages[1]
+    assert "missing 1 required positional argument: 'y'" in messages[0]
+    assert fast(1, 2) == add(1, 2) == 4
+
+
 def caller(x: Any) -> Any:
     return double(x) + 1
 
