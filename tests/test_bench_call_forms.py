@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jit
 from bench import call_forms
 
 
@@ -32,3 +33,13 @@ def test_the_calls_suite_runs_alone_from_python_m_bench(tmp_path: Path) -> None:
     assert "Call forms" in done.stdout and "geometric mean" not in done.stdout
     forms = json.loads(results.read_text())["call_forms"]
     assert [f["form"] for f in forms] == [form.name for form in call_forms.forms()]
+
+
+def test_the_function_that_cannot_compile_runs_in_the_interpreter() -> None:
+    # The form must measure what its name says: a function cpjit refuses (its match statement), whose calls the
+    # dispatcher hands to the original function.
+    fast = jit.compile(call_forms.not_compiled)
+    assert fast(1, 2) == call_forms.not_compiled(1, 2) and fast(1, b=3) == 3
+    dispatcher = jit.api._dispatcher(fast)
+    assert dispatcher.refusal is not None and "'match' is not supported" in dispatcher.refusal
+    assert not dispatcher.specializations
