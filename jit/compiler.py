@@ -179,6 +179,7 @@ class Dispatcher:
         self.failures: dict[tuple[ir.Type, ...], str] = {}  # signatures that did not compile, and why
         self.ir: ir.Function | None = None
         self.ir_object_parameters: frozenset[int] = frozenset()  # of self.ir (see object_parameters)
+        self.ir_seconds = 0.0  # what building self.ir took, until a specialization's compile time counts it
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
         # Bound methods made once: their addresses go into the dispatcher's code.
         self.entry_path_object = self.entry_path
@@ -236,12 +237,11 @@ class Dispatcher:
         # interrupted the compiler, which must not compile now.
         if key in self.fallbacks or not frames.can_enter() or _lock.busy():
             return False
-        signature = self.signature_of(key)
-        if not revalidate and signature in self.specializations:
+        if not revalidate and self.ir is not None and self.signature_of(key) in self.specializations:
             return True  # its machine code checks the guards, and comes back to slow_path if one fails
         with _lock:
             self.revalidate()
-            if key not in self.fallbacks:
+            if key not in self.fallbacks and self.prepared():
                 signature = self.signature_of(key)
                 if self.specialize(signature) is None and self.refusal is None:
                     self.fallbacks.setdefault(key, self.failures.get(signature,
@@ -255,19 +255,16 @@ class Dispatcher:
         """The IR types of argument types: numbers are unboxed, an argument of any other type is an object
         (one signature for every such type: the code computes on it as the interpreter does).  A parameter
         that only objects' ops read (a display's item, a call's argument, an attribute's value) is an object
-        whatever its type: unboxing a number there would only box it again, making a new object."""
-        as_objects = self.object_parameters()
+        whatever its type: unboxing a number there would only box it again, making a new object.  Those are
+        known once the IR is (``prepared``)."""
+        as_objects = self.ir_object_parameters
         return tuple(ir.Type.OBJECT if position in as_objects else ARGUMENT_TYPES.get(t, ir.Type.OBJECT)
                      for position, t in enumerate(key))
 
     def object_parameters(self) -> frozenset[int]:
-        """The positions of the parameters that are never assigned and that only ops without a stencil for
-        unboxed operands read (see signature_of); none when the function has no IR (it cannot compile)."""
-        if self.ir is None:
-            try:
-                self.function_ir()
-            except Exception:
-                return frozenset()
+        """The positions of the parameters that are never assigned and that only object-tier ops read (see
+        signature_of), from the function's IR (built first if need be)."""
+        self.function_ir()
         return self.ir_object_parameters
 
     def revalidate(self) -> None:
@@ -313,10 +310,12 @@ class Dispatcher:
     def function_ir(self) -> ir.Function:
         """The IR after the passes that do not depend on argument types (made once)."""
         if self.ir is None:
+            started = time.perf_counter()
             function = build_ir(self.func, frozenset(self.read_globals))
             optimize(function, Facts(()), function_passes())
             self.ir = function
             self.ir_object_parameters = object_parameters(function)
+            self.ir_seconds = time.perf_counter() - started
         return self.ir
 
     def specialize(self, signature: tuple[ir.Type, ...]) -> Specialization | None:
@@ -328,16 +327,9 @@ class Dispatcher:
             self.failed(signature, f"more than {MAX_SPECIALIZATIONS} signatures")
             STATISTICS.fallbacks += 1
             return None
-        started = time.perf_counter()
-        try:
-            with CollectorPaused():
-                self.function_ir()
-        except Exception as error:
-            # The function itself cannot be compiled, whatever its arguments: its calls go straight to it.
-            if self.strict:
-                raise
-            self.refuse(failure_reason(error))
+        if not self.prepared():
             return None
+        started = time.perf_counter()
         try:
             with CollectorPaused():
                 spec = self.compile_specialization(signature)
@@ -348,7 +340,9 @@ class Dispatcher:
             self.failed(signature, failure_reason(error))
             STATISTICS.fallbacks += 1
             return None
-        spec.compile_seconds = time.perf_counter() - started
+        # The IR's time goes to the first specialization compiled from it, wherever it was built.
+        spec.compile_seconds = time.perf_counter() - started + self.ir_seconds
+        self.ir_seconds = 0.0
         self.specializations[signature] = spec
         STATISTICS.compiles += 1
         STATISTICS.compile_seconds += spec.compile_seconds
@@ -362,6 +356,19 @@ class Dispatcher:
         self.failures[signature] = reason
         if all(t in PYTHON_TYPES for t in signature):
             self.fallbacks[tuple(PYTHON_TYPES[t] for t in signature)] = reason
+
+    def prepared(self) -> bool:
+        """Build the IR the specializations start from, if it is not built yet; False when the function cannot
+        be compiled at all, whatever its arguments (then it is refused: its calls go straight to it)."""
+        try:
+            with CollectorPaused():
+                self.function_ir()
+        except Exception as error:
+            if self.strict:
+                raise
+            self.refuse(failure_reason(error))
+            return False
+        return True
 
     def refuse(self, reason: str) -> None:
         """The function runs in the interpreter for good: the dispatcher becomes one FORWARD stencil, which
