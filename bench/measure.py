@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import jit
-from jit import ir
+from jit import compiler, ir
 from jit.backend.emitter import Emitter
 from jit.ir import constant_type
 
@@ -129,8 +129,15 @@ def fresh_copy(func: Callable[..., object],
 
 
 def dispatcher_of(func: object) -> Any:
-    """What cpjit keeps for ``func``: its specializations and fallbacks (compiling it lazily if needed)."""
-    return jit.compile(cast(Callable[..., object], func)).__jit_dispatcher__  # type: ignore[attr-defined]
+    """What cpjit keeps for ``func``: its specializations and fallbacks (compiling it lazily if needed).  For a
+    function jit.compile hands back as it is (it cannot be compiled at all), a dispatcher of its own, refused
+    with the reason (what compiled callers of the function use)."""
+    compiled: Any = jit.compile(cast(Callable[..., object], func))
+    dispatcher = getattr(compiled, "__jit_dispatcher__", None)
+    if dispatcher is None:
+        dispatcher = compiler.dispatcher_of(compiled)
+        dispatcher.prepared()
+    return dispatcher
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import linecache
 import sys
+import types
 from collections.abc import Callable
 from typing import IO, Any, TypeVar, overload
 
@@ -25,10 +26,11 @@ def compile(*, strict: bool = False) -> Callable[[F], F]: ...
 def compile(func: Any = _NOT_GIVEN, *, strict: bool = False) -> Any:
     """A drop-in replacement for ``func`` that runs machine code.
 
-    Compilation is lazy and per signature of argument types (int, float and
-    bool unboxed, any other type as an object).  Without ``strict``, what cannot be compiled runs in the interpreter
-    and ``jit.explain`` tells why; with ``strict=True``, it raises
-    :class:`jit.UnsupportedError` naming the file, line and construct.
+    Machine code is compiled at the first call of each signature of argument types (int, float and bool
+    unboxed, any other type as an object); the function is read and checked now.  Without ``strict``, what
+    cannot be compiled runs in the interpreter and ``jit.explain`` tells why (a function that cannot be compiled
+    at all is returned as it is); with ``strict=True``, it raises :class:`jit.UnsupportedError` naming the file,
+    line and construct.
     Usable as ``jit.compile(f)``, ``@jit.compile`` or ``@jit.compile(strict=True)``.
     """
     if not isinstance(strict, bool):
@@ -52,10 +54,24 @@ def explain(func: object, file: IO[str] | None = None) -> str:
     stencils each tier runs for it with their machine-code bytes, the guards;
     for signatures that run in the interpreter, why.
     """
-    dispatcher = _dispatcher(func)
-    original = dispatcher.func
-    code = original.__code__
-    out = [f"{original.__qualname__} ({code.co_filename}, line {code.co_firstlineno})"]
+    refusal = compiler.refusal_of(func) if isinstance(func, types.FunctionType) else None
+    if isinstance(func, types.FunctionType) and refusal is not None:  # jit.compile handed it back as it is
+        out = [_heading(func),
+               f"  any signature: runs in the interpreter (jit.compile returned the function itself): {refusal}"]
+    else:
+        out = _explain_dispatcher(_dispatcher(func))
+    text = "\n".join(out) + "\n"
+    print(text, end="", file=file if file is not None else sys.stdout)
+    return text
+
+
+def _heading(function: types.FunctionType) -> str:
+    code = function.__code__
+    return f"{function.__qualname__} ({code.co_filename}, line {code.co_firstlineno})"
+
+
+def _explain_dispatcher(dispatcher: compiler.Dispatcher) -> list[str]:
+    out = [_heading(dispatcher.func)]
     if not dispatcher.specializations and not dispatcher.fallbacks:
         out.append("  not called yet: specializations are compiled at the first call of each signature")
     for spec in dispatcher.specializations.values():
@@ -63,9 +79,7 @@ def explain(func: object, file: IO[str] | None = None) -> str:
     for key, reason in dispatcher.fallbacks.items():
         shown = "any signature" if key is None else "(" + ", ".join(t.__name__ for t in key) + ")"
         out.append(f"  {shown}: runs in the interpreter: {reason}")
-    text = "\n".join(out) + "\n"
-    print(text, end="", file=file if file is not None else sys.stdout)
-    return text
+    return out
 
 
 def _explain_specialization(spec: compiler.Specialization) -> list[str]:

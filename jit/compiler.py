@@ -206,7 +206,7 @@ class Dispatcher:
 
     def entry_path(self, *args: object, **kwargs: object) -> object:
         """ENTRY's way out for calls it does not bind itself: keywords, defaults, another count of arguments."""
-        if self.refusal is not None:  # an older dispatcher's code, still running when the function was refused
+        if self.refusal is not None or not self.knows_the_code():  # (an older dispatcher's code, still running)
             return self.func(*args, **kwargs)
         positional = arguments.bind(self.func, args, kwargs)
         if positional is None or not self.binds_positionally:
@@ -223,11 +223,24 @@ class Dispatcher:
         RETRY tells the stencil to call the compiled function again itself (its machine code takes the call).
         The call is as the caller made it, rebuilt from the bound parameters where they are not all
         positional (CALL_SLOWPATH's JitEntry)."""
+        if not self.knows_the_code():
+            return self.func(*args, **kwargs)
         positional = arguments.bind(self.func, args, kwargs) if kwargs or not self.binds_positionally else args
         if (self.refusal is None and positional is not None
                 and self.machine_code_takes(tuple(type(value) for value in positional))):
             return RETRY
         return self.func(*args, **kwargs)
+
+    def knows_the_code(self) -> bool:
+        """Whether what the dispatcher knows of the function's parameters is of its code and defaults now
+        (forgetting the specializations first if not, when it may): a call is bound by what it knows."""
+        if all(guard.holds() for guard in self.metadata):
+            return True
+        if _lock.busy():
+            return False
+        with _lock:
+            self.revalidate()
+        return True
 
     def machine_code_takes(self, key: tuple[type, ...], revalidate: bool = True) -> bool:
         """Whether a call with arguments of these types should go to the machine code now (compiling it first
@@ -360,15 +373,25 @@ class Dispatcher:
     def prepared(self) -> bool:
         """Build the IR the specializations start from, if it is not built yet; False when the function cannot
         be compiled at all, whatever its arguments (then it is refused: its calls go straight to it)."""
+        reason = self.ir_failure()
+        if reason is not None:
+            self.refuse(reason)
+        return reason is None
+
+    def ir_failure(self) -> str | None:
+        """Build the IR if it is not built yet (again if it was built by jit.compile and a global it looked up
+        changed before the first call: a function defined below, the class of a method); why it cannot be
+        built, else None.  Strict: raise instead."""
+        if self.ir is not None and not self.specializations and self.ir.globals_changed():
+            self.ir = None
         try:
             with CollectorPaused():
                 self.function_ir()
         except Exception as error:
             if self.strict:
                 raise
-            self.refuse(failure_reason(error))
-            return False
-        return True
+            return failure_reason(error)
+        return None
 
     def refuse(self, reason: str) -> None:
         """The function runs in the interpreter for good: the dispatcher becomes one FORWARD stencil, which
@@ -711,16 +734,39 @@ class Deferred(jit_callable.JitFunctionBase):
 
 
 def compile_function(func: object, strict: bool = False) -> Any:
+    """What jit.compile returns: the function's compiled callable; the function itself when it cannot be
+    compiled at all (strict: UnsupportedError), so that its calls cost what they cost without cpjit."""
     function = check_compilable(getattr(func, "__jit_original__", func))
     if _lock.busy():
         if strict:
             optimize(build_ir(function), Facts(()), function_passes())  # refuse now what can never compile
         return Deferred(function, strict)
+    if not strict and refusal_of(function) is not None:
+        STATISTICS.fallbacks += 1
+        return function
     with _lock:
-        dispatcher = registered(function)
-        if dispatcher is None or dispatcher.strict != strict:
-            dispatcher = Dispatcher(function, strict)
-            _dispatchers[id(function)] = dispatcher
-        if strict:
-            dispatcher.function_ir()  # refuse now what can never compile
+        found = registered(function)
+        made = found is None or found.strict != strict
+        dispatcher = Dispatcher(function, strict) if made or found is None else found
+        _dispatchers[id(function)] = dispatcher
+        # The IR is built now, not at the first call: what can never compile is known (strict raises here), and
+        # is handed back as it is rather than behind a dispatcher that would forward every call.
+        reason = dispatcher.refusal or (dispatcher.ir_failure() if host_problem() is None else None)
+        if reason is not None:
+            _refusals[function] = (function.__code__, reason)
+            STATISTICS.fallbacks += 1
+            if made:
+                del _dispatchers[id(function)]
+            return function
     return dispatcher.callable
+
+
+# The functions jit.compile handed back as they are, with the code it found it cannot compile and why (weak:
+# a refused function lives as long as the program keeps it).
+_refusals: weakref.WeakKeyDictionary[types.FunctionType, tuple[types.CodeType, str]] = weakref.WeakKeyDictionary()
+
+
+def refusal_of(function: types.FunctionType) -> str | None:
+    """Why jit.compile handed ``function`` back as it is, if it did and its code is still the code refused."""
+    refused = _refusals.get(function)
+    return refused[1] if refused is not None and refused[0] is function.__code__ else None

@@ -300,13 +300,19 @@ class Function:
     variables: list[Var] = field(default_factory=list)
     label_count: int = 0
     guards: list[Guard] = field(default_factory=list)
+    # What the frontend found for each global name it looked up (its value, or MISSING), folded or not: an IR
+    # built before the first call is built again at that call if one differs (Function.globals_changed).
+    seen_globals: list[GlobalGuard] = field(default_factory=list)
+
+    def globals_changed(self) -> bool:
+        return not all(seen.holds() for seen in self.seen_globals)
 
     def copy(self) -> Function:
         """A copy whose ops can be rewritten without touching this one's (each signature has its own IR)."""
         ops = [Op(op.opcode, op.dst, op.args, op.arg, op.target, op.jump_if, op.callee, op.line, op.handler,
                   op.enclosing, op.loaded, op.frames) for op in self.ops]
         return Function(self.name, self.filename, self.first_line, list(self.params), ops, dict(self.labels),
-                        list(self.variables), self.label_count, list(self.guards))
+                        list(self.variables), self.label_count, list(self.guards), list(self.seen_globals))
 
     def new_var(self, name: str) -> Var:
         var = Var(len(self.variables), name)

@@ -228,8 +228,9 @@ def test_strict_must_be_a_bool(strict: object) -> None:
                          ids=["generator", "coroutine", "async-generator"])
 def test_generators_and_coroutines_run_in_the_interpreter_with_the_reason(func: Any, kind: str, line: int) -> None:
     """The reason names the first yield or await (the def line when there is none)."""
-    fast: Any = jit.compile(func)  # decorating one must not break the module at import
     before = jit.stats()["fallbacks"]
+    fast: Any = jit.compile(func)  # decorating one must not break the module at import
+    assert fast is func  # handed back as it is: its calls cost what they cost without cpjit
     result, expected = fast(3), func(3)
     assert type(result) is type(expected)
     if hasattr(result, "__next__"):
@@ -237,7 +238,7 @@ def test_generators_and_coroutines_run_in_the_interpreter_with_the_reason(func: 
     else:
         for made in (result, expected):  # close both unawaited objects without a warning
             made.aclose().close() if hasattr(made, "aclose") else made.close()
-    (reason,) = fast.__jit_dispatcher__.fallbacks.values()
+    reason = jit.explain(fast, file=io.StringIO())
     assert f"is a {kind} function: generators, coroutines and async generators run in the interpreter" in reason
     assert jit.stats()["fallbacks"] == before + 1
     with pytest.raises(jit.UnsupportedError) as raised:
@@ -245,8 +246,22 @@ def test_generators_and_coroutines_run_in_the_interpreter_with_the_reason(func: 
     assert raised.value.filename == __file__ and raised.value.line == func.__code__.co_firstlineno + line
 
 
-def test_a_function_that_cannot_compile_forwards_every_call_form_to_the_original() -> None:
-    fast: Any = jit.compile(cannot_compile)
+def test_a_function_that_cannot_compile_is_handed_back_as_it_is() -> None:
+    before = jit.stats()["fallbacks"]
+    assert jit.compile(cannot_compile) is cannot_compile
+    assert jit.compile(cannot_compile) is cannot_compile  # each time, and counted each time
+    assert jit.stats()["fallbacks"] == before + 2
+    assert "'import' is not supported" in jit.explain(cannot_compile, file=io.StringIO())
+    with pytest.raises(UnsupportedError, match="'import' is not supported"):
+        jit.compile(cannot_compile, strict=True)
+
+
+def test_a_function_whose_new_code_cannot_compile_forwards_every_call_form_to_it() -> None:
+    function = fresh(add)
+    fast: Any = jit.compile(function)
+    assert fast(1, 2) == 3 and fast.__jit_dispatcher__.specializations
+    function.__code__ = cannot_compile.__code__  # after jit.compile returned: its dispatcher forwards
+    function.__kwdefaults__ = {"b": 1}
     assert fast(1) == 2
     assert fast(1, b=5) == 6
     assert fast.__jit_dispatcher__.refusal is not None
@@ -254,8 +269,46 @@ def test_a_function_that_cannot_compile_forwards_every_call_form_to_the_original
     with pytest.raises(TypeError) as raised:
         fast(1, 2)
     with pytest.raises(TypeError) as expected:
-        cannot_compile(1, 2)  # type: ignore[misc]
+        function(1, 2)
     assert str(raised.value) == str(expected.value)
+    function.__code__ = add.__code__  # forwarded still (refused for good), to the code it has now
+    assert fast(2, 3) == 5
+
+
+def test_a_refused_function_whose_code_is_replaced_compiles() -> None:
+    function = fresh(cannot_compile)
+    assert jit.compile(function) is function
+    function.__code__, function.__kwdefaults__ = add.__code__, None
+    fast: Any = jit.compile(function)
+    assert fast is not function and fast(1, 2) == 3 and fast.__jit_dispatcher__.specializations
+
+
+def later_helper_caller(x: Any) -> Any:
+    return later_helper(x) + 1  # noqa: F821 - defined by the test below, after jit.compile
+
+
+def test_globals_defined_after_jit_compile_are_folded_at_the_first_call() -> None:
+    # jit.compile builds the IR at once, when names the function uses may not be defined yet (a function further
+    # down the module, the class of a method): the first call builds it again if one changed since.
+    fast: Any = jit.compile(fresh(later_helper_caller))
+    before = fast.__jit_dispatcher__.ir
+    assert before is not None
+    globals()["later_helper"] = abs
+    try:
+        assert fast(-3) == 4
+        dispatcher = fast.__jit_dispatcher__
+        assert dispatcher.ir is not before and dispatcher.invalidations == 0
+        (spec,) = dispatcher.specializations.values()
+        assert any(getattr(g, "name", None) == "later_helper" for g in spec.function.guards)  # folded, guarded
+        assert not any(op.opcode.name == "LOAD_GLOBAL" for op in spec.function.ops)
+    finally:
+        del globals()["later_helper"]
+
+
+def test_an_ir_whose_globals_did_not_change_is_kept_for_the_first_call() -> None:
+    fast: Any = jit.compile(fresh(add))
+    before = fast.__jit_dispatcher__.ir
+    assert fast(1, 2) == 3 and fast.__jit_dispatcher__.ir is before
 
 
 def fresh(func: Callable[..., Any]) -> Any:
@@ -383,6 +436,7 @@ def test_strict_names_file_line_and_construct(func: Callable[..., Any]) -> None:
 @pytest.mark.parametrize("func", REFUSED, ids=lambda f: f.__name__)
 def test_without_strict_the_reason_is_in_explain(func: Callable[..., Any]) -> None:
     fast: Any = jit.compile(func)
+    assert fast is func
     assert_same(func, 3, compiled=False)
     assert outcome(fast, (-2,)) == outcome(func, (-2,))
     text = jit.explain(fast, file=io.StringIO())

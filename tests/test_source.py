@@ -7,7 +7,7 @@ import linecache
 import sys
 import textwrap
 from pathlib import Path
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import jit
+from jit import compiler
 from jit.frontend.source import STALE_SOURCE, _dedent
 
 
@@ -33,22 +34,43 @@ def edit(directory: Path, name: str, text: str) -> None:
 
 
 def reasons(fast: Any) -> list[str]:
-    return list(fast.__jit_dispatcher__.fallbacks.values())
+    """Why ``fast`` (what jit.compile returned) runs in the interpreter, for each signature that does."""
+    refusal = compiler.refusal_of(fast) if isinstance(fast, FunctionType) else None
+    return [refusal] if refusal is not None else list(fast.__jit_dispatcher__.fallbacks.values())
 
 
 def test_a_file_edited_after_import_is_not_compiled(module_dir: Path) -> None:
     module = load(module_dir, "edited_body", "def f(x):\n    return x * 2\n")
-    fast: Any = jit.compile(module.f)  # compiled at the first call, after the edit
     edit(module_dir, "edited_body", "def f(x):\n    return x * 3\n")
+    fast: Any = jit.compile(module.f)  # the decorator applied at import, the file saved since
     assert fast(5) == module.f(5) == 10
     assert len(reasons(fast)) == 1
     assert STALE_SOURCE in reasons(fast)[0]
 
 
+def test_a_file_edited_after_jit_compile_compiles_what_was_read_then(module_dir: Path) -> None:
+    module = load(module_dir, "edited_later", "def f(x):\n    return x * 2\n")
+    fast: Any = jit.compile(module.f)  # read now, compiled at the first call, after the edit
+    edit(module_dir, "edited_later", "def f(x):\n    return x * 3\n")
+    assert fast(5) == module.f(5) == 10
+    assert reasons(fast) == [] and fast.__jit_dispatcher__.specializations
+
+
+def test_an_ir_built_again_at_the_first_call_is_checked_against_the_file_again(module_dir: Path) -> None:
+    # A global the function uses is defined after jit.compile: the first call reads the source again, which
+    # was edited in between.
+    module = load(module_dir, "edited_between", "def f(x):\n    return g(x) * 2\n")
+    fast: Any = jit.compile(module.f)
+    module.g = abs
+    edit(module_dir, "edited_between", "def f(x):\n    return g(x) * 3\n")
+    assert fast(-5) == module.f(-5) == 10
+    assert STALE_SOURCE in reasons(fast)[0]
+
+
 def test_a_definition_moved_down_is_reported_as_stale_not_as_a_lambda(module_dir: Path) -> None:
     module = load(module_dir, "moved_def", "def f(x):\n    return x * 2\n")
-    fast: Any = jit.compile(module.f)
     edit(module_dir, "moved_def", "\ndef f(x):\n    return x * 2\n")
+    fast: Any = jit.compile(module.f)
     assert fast(5) == 10
     assert STALE_SOURCE in reasons(fast)[0]
     with pytest.raises(jit.UnsupportedError, match="does not match the running code"):

@@ -796,15 +796,15 @@ class Builder:
             # Read when the code runs (an object), without a guard to recompile on.  The specialized tier
             # bets on the type of its value now (and leaves if the bet fails).
             return self.run_time_global(name)
-        if name not in self.source.func.__globals__ and name not in self.builtin_namespace():
-            return self.run_time_global(name)  # not defined yet: NameError when the code runs, if still not
-        if not is_definition(self.current_global(name)):
+        value = self.global_now(name)
+        if value is ir.MISSING or not is_definition(value):  # not defined yet (NameError if still not), or data
             return self.run_time_global(name)
         return ir.Const(self.global_value(name, node))
 
     def run_time_global(self, name: str) -> ir.Var:
         namespace, builtin_namespace = self.namespaces()
-        current = namespace.get(name, builtin_namespace.get(name))
+        current = self.global_now(name)
+        current = None if current is MISSING else current
         dst = self.temp()
         self.emit(ir.Opcode.LOAD_GLOBAL, dst=dst, arg=name,
                   callee=(namespace, builtin_namespace, ir.constant_type(current)))
@@ -841,10 +841,17 @@ class Builder:
     def namespaces(self) -> tuple[dict[str, object], dict[str, object]]:
         return self.source.func.__globals__, self.builtin_namespace()
 
-    def current_global(self, name: str) -> object:
-        """The value a global name (defined, in the globals or the builtins) has now."""
-        namespace = self.source.func.__globals__
-        return namespace[name] if name in namespace else self.builtin_namespace()[name]
+    def global_now(self, name: str) -> object:
+        """The value a global name has now, in the globals or else the builtins; MISSING if neither has it.
+        Remembered (Function.seen_globals): the IR may be built before the first call, when the module has not
+        yet defined everything."""
+        namespace, builtin_namespace = self.namespaces()
+        value = namespace.get(name, ir.MISSING)
+        self.function.seen_globals.append(ir.GlobalGuard(namespace, name, value))
+        if value is ir.MISSING:
+            value = builtin_namespace.get(name, ir.MISSING)
+            self.function.seen_globals.append(ir.GlobalGuard(builtin_namespace, name, value))
+        return value
 
     def builtin_namespace(self) -> dict[str, object]:
         builtin_namespace = self.source.func.__builtins__  # type: ignore[attr-defined]
@@ -1062,9 +1069,8 @@ class Builder:
         if self.resolve(name) is not None or self.cell_of(name) is not None or name in self.source.global_names or (
                 name in self.read_globals):
             return MISSING
-        if name not in self.source.func.__globals__ and name not in self.builtin_namespace():
-            return MISSING
-        if not is_definition(self.current_global(name)):
+        value = self.global_now(name)
+        if value is MISSING or not is_definition(value):
             return MISSING
         return self.global_value(name, node)
 
