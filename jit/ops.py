@@ -611,6 +611,13 @@ SUPPORT_STENCILS: dict[str, bool] = {
 }
 
 
+# Helpers (stencils/helpers.c): plain functions, emitted once per process, that the stencil named in each entry
+# calls for its body, keeping every copy of that stencil short (name -> the stencil that calls it).
+HELPER_STENCILS: dict[str, str] = {
+    "UNPACK_TO_SLOTS_BODY": "UNPACK_TO_SLOTS",
+}
+
+
 # The ops of the object tier (declared with a form): computed on objects in either tier.
 OBJECT_TIER = frozenset(op.opcode for op in REGISTRY.values() if op.form is not None)
 IDENTITY_OPS = frozenset({Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH})
@@ -637,13 +644,13 @@ def op_stencils() -> set[str]:
 
 def all_stencils() -> frozenset[str]:
     """Every stencil the compiler may select: the build checks that each exists in all six targets."""
-    return frozenset(op_stencils() | set(SUPPORT_STENCILS))
+    return frozenset(op_stencils() | set(SUPPORT_STENCILS) | set(HELPER_STENCILS))
 
 
 def terminal_stencils() -> frozenset[str]:
     """The stencils after which control never reaches the next one (they need no _JIT_CONTINUE)."""
     ops_ = {name for op in REGISTRY.values() if op.terminal for name in op.stencils.values()}
-    return frozenset({name for name, terminal in SUPPORT_STENCILS.items() if terminal} | ops_)
+    return frozenset({name for name, terminal in SUPPORT_STENCILS.items() if terminal} | ops_ | set(HELPER_STENCILS))
 
 
 def catalog_problems(tables: Mapping[str, Iterable[str]]) -> tuple[list[str], list[str]]:

@@ -41,6 +41,17 @@ INT_OPERATION(or, |)
 INT_OPERATION(xor, ^)
 #define INT_FAST_PATH(NAME, FUNCTION) jit_int_##NAME(SLOT(1).o, SLOT(2).o, OPARG(3), FUNCTION)
 
+/* `+` of two exact strs: PyUnicode_Concat, as the specializing interpreter's
+ * BINARY_OP_ADD_UNICODE calls it (PyNumber_Add and PyNumber_InPlaceAdd come to
+ * it too, str having no number slots, after looking for them). */
+#define CONCATENATION_FIRST(NAME, FUNCTION)                                   \
+    static inline __attribute__((always_inline)) PyObject *NAME(PyObject *a, PyObject *b) { \
+        return Py_TYPE(a) == &PyUnicode_Type && Py_TYPE(b) == &PyUnicode_Type ? PyUnicode_Concat(a, b) \
+                                                                            : FUNCTION(a, b); \
+    }
+CONCATENATION_FIRST(jit_add, PyNumber_Add)
+CONCATENATION_FIRST(jit_inplace_add, PyNumber_InPlaceAdd)
+
 /* Each binary operator twice: `a + b` and the augmented `a += b`, whose C-API
  * function differs (for numbers, only in its error messages: "+=").  The
  * two-argument pow() has None for modulus. */
@@ -58,7 +69,7 @@ INT_OPERATION(xor, ^)
     RESULT_STENCIL(INPLACE_NAME, FLOAT_FAST_PATH(OPERATOR, ALWAYS, INT_FAST_PATH(OPERATION, INPLACE_FUNCTION)))
 #define POWER(FUNCTION) FUNCTION(SLOT(1).o, SLOT(2).o, Py_None)
 
-NUMBER_BINARY_STENCILS(BINARY_OP_ADD, PyNumber_Add, BINARY_OP_INPLACE_ADD, PyNumber_InPlaceAdd, +, add)
+NUMBER_BINARY_STENCILS(BINARY_OP_ADD, jit_add, BINARY_OP_INPLACE_ADD, jit_inplace_add, +, add)
 NUMBER_BINARY_STENCILS(BINARY_OP_SUBTRACT, PyNumber_Subtract, BINARY_OP_INPLACE_SUBTRACT, PyNumber_InPlaceSubtract, -,
                        subtract)
 NUMBER_BINARY_STENCILS(BINARY_OP_MULTIPLY, PyNumber_Multiply, BINARY_OP_INPLACE_MULTIPLY, PyNumber_InPlaceMultiply, *,

@@ -96,6 +96,7 @@ static inline double operand_as_double(uint64_t bits) {
 extern PyTypeObject PyLong_Type;
 extern PyTypeObject PyFloat_Type;
 extern PyTypeObject PyBool_Type;
+extern PyTypeObject PyUnicode_Type;
 extern PyObject _Py_NoneStruct;
 extern PyObject _Py_TrueStruct;
 extern PyObject _Py_FalseStruct;
@@ -108,6 +109,7 @@ extern double PyFloat_AsDouble(PyObject *);
 extern PyObject *PyErr_Occurred(void);
 extern int PyErr_CheckSignals(void);
 extern PyObject *PyNumber_Add(PyObject *, PyObject *);
+extern PyObject *PyUnicode_Concat(PyObject *, PyObject *);
 extern PyObject *PyNumber_Subtract(PyObject *, PyObject *);
 extern PyObject *PyNumber_Multiply(PyObject *, PyObject *);
 extern PyObject *PyNumber_TrueDivide(PyObject *, PyObject *);
@@ -303,6 +305,10 @@ static inline void jit_set_owned(JitSlot *slot, PyObject *value) {
     slot->o = value;
     Py_XDECREF(old);
 }
+
+/* The helpers (stencils/helpers.c): one copy per process, called by the
+ * stencils named after them. */
+extern int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset);
 
 #define OBJECT_OPERAND(N) ((PyObject *)(uintptr_t)OPERAND(N))
 

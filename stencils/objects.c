@@ -1265,33 +1265,11 @@ STENCIL(TUPLE_ITEMS) {
 
 /* a, b, c = SLOT0 when it is an exact tuple or an exact list of as many items
  * as the table OPERAND0 has pairs (TUPLE_ITEMS', the items in order), a
- * tuple's items OPARG1 bytes in: every item taken first, then each stored,
- * releasing what its slot held (a release may run code that changes the list
- * or lets the tuple go: the interpreter's stack holds the items as this
- * buffer does); no tuple is made.  Anything else jumps to the general
- * unpacking, out of line. */
+ * tuple's items OPARG1 bytes in: UNPACK_TO_SLOTS_BODY (stencils/helpers.c)
+ * stores them.  Anything else jumps to the general unpacking, out of line. */
 STENCIL(UNPACK_TO_SLOTS) {
-    const uint32_t *table = (const uint32_t *)(uintptr_t)OPERAND(0);
-    PyObject *value = SLOT(0).o;
-    uint32_t count = table[0];
-    PyObject **items;
-    if (Py_TYPE(value) == &PyTuple_Type) {
-        items = (PyObject **)((char *)value + OPARG(1));
-    } else if (Py_TYPE(value) == &PyList_Type) {
-        items = ((PyObject ***)value)[3];  /* ob_item, after the var-size head */
-    } else {
+    if (!UNPACK_TO_SLOTS_BODY(frame, SLOT(0).o, (const uint32_t *)(uintptr_t)OPERAND(0), OPARG(1))) {
         JUMP();
-    }
-    if (((const Py_ssize_t *)value)[2] != (Py_ssize_t)count || count > UNPACK_TO_SLOTS_MAX) {
-        JUMP();
-    }
-    PyObject *taken[UNPACK_TO_SLOTS_MAX];
-    for (uint32_t k = 0; k < count; k++) {
-        taken[k] = items[k];
-        Py_INCREF(taken[k]);
-    }
-    for (uint32_t k = 0; k < count; k++) {
-        jit_set_owned(&frame[table[2 + 2 * k]], taken[k]);
     }
     CONTINUE();
 }

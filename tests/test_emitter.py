@@ -531,18 +531,35 @@ def test_no_mapping_is_ever_writable_and_executable() -> None:
 def test_memory_returns_to_the_arena_when_code_is_collected_or_freed() -> None:
     arena = Arena(chunk_size=64 * 1024, spare_chunks=0)
     emitter = Emitter(memory=arena)
+    helpers = arena.bytes_in_use  # the helpers the stencils call, emitted with the emitter, live as long
+    assert helpers == sum(helper.size for helper in emitter.helpers) > 0
     program = [I("LOAD_CONST", (0,), (1,)), I("RETURN_INT", (0,))]
     code = emitter.emit(program)
-    assert arena.bytes_in_use == code.size > 0
+    assert arena.bytes_in_use == helpers + code.size > helpers
     assert arena.bytes_mapped == 64 * 1024
     del code
     gc.collect()
-    assert arena.bytes_in_use == 0 and arena.bytes_mapped == 0
+    assert arena.bytes_in_use == helpers
     code = emitter.emit(program)
     code.free()
-    assert not code.alive and arena.bytes_in_use == 0
+    assert not code.alive and arena.bytes_in_use == helpers
     with pytest.raises(ValueError, match="not live"):
         code.code_bytes()
+    del emitter
+    gc.collect()
+    assert arena.bytes_in_use == 0 and arena.bytes_mapped == 0
+
+
+def test_a_helper_is_emitted_once_and_called_by_its_stencils_copies() -> None:
+    # UNPACK_TO_SLOTS calls UNPACK_TO_SLOTS_BODY (stencils/helpers.c): each copy of the stencil is a few
+    # instructions, the body is the emitter's one copy, its address patched where the stencil calls it.
+    emitter = Emitter(memory=Arena())
+    (helper,) = [h for h in emitter.helpers if h.stencil_offsets()[0][1] == "UNPACK_TO_SLOTS_BODY"]
+    stencil = emitter.target.stencils["UNPACK_TO_SLOTS"]
+    assert len(stencil.code) < len(emitter.target.stencils["UNPACK_TO_SLOTS_BODY"].code) // 2
+    assert [h.symbol for h in stencil.code_holes].count("UNPACK_TO_SLOTS_BODY") == 1
+    assert emitter._symbols[emitter.target.index["UNPACK_TO_SLOTS_BODY"]] == helper.entry
+    assert "UNPACK_TO_SLOTS_BODY" not in emitter._failures
 
 
 # --- The generic routine and the generated ones ------------------------------------------------------

@@ -248,8 +248,8 @@ class _Extraction:
             return None
         index = symbol["st_shndx"]
         if index == "SHN_UNDEF":
-            if name in self.holes or name.startswith(CAPI_PREFIXES):
-                return Hole(offset, kind, name, addend)
+            if name in self.holes or name.startswith(CAPI_PREFIXES) or name in ops.HELPER_STENCILS:
+                return Hole(offset, kind, name, addend)  # (a helper: emitted once, at run time)
             if name.startswith(STACK_PROTECTOR_PREFIXES):
                 self.refuse(name, "stack-protector reference")
             elif name.startswith("_JIT_"):

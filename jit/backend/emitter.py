@@ -813,6 +813,15 @@ class Emitter:
         self.target = PreparedTarget(target, tables) if tables is not None else prepared_target(target)
         self.arena = memory if memory is not None else default_arena()
         self._symbols, self._failures = self.target.resolve_all(resolve_capi)
+        # The helpers the stencils call (stencils/helpers.c; no CPython exports them): emitted once, here, and
+        # kept as long as the emitter, their addresses resolving their names in every blob stitched since.
+        self.helpers = [self._emit_helper(name) for name in self.target.externals if name in self.target.stencils]
+
+    def _emit_helper(self, name: str) -> CompiledCode:
+        code = self.emit([Instruction(name)])
+        self._symbols[self.target.index[name]] = code.entry
+        self._failures.pop(name, None)
+        return code
 
     def stitch(self, instructions: Sequence[Instruction], base: int) -> StitchedImage:
         """What ``emit`` would write at ``base``, without memory (for jit.explain and measurements)."""
