@@ -169,8 +169,9 @@ def inputs_hash(
 
 
 def headers_text() -> str:
-    """The headers every stencil includes, as the inputs hash covers them."""
-    return HEADER.read_text() + LAYOUTS_HEADER.read_text()
+    """The headers stencils include, as the inputs hash covers them."""
+    others = sorted(path for path in STENCILS_DIR.glob("*.h") if path not in (HEADER, LAYOUTS_HEADER))
+    return HEADER.read_text() + LAYOUTS_HEADER.read_text() + "".join(path.read_text() for path in others)
 
 
 # ---------------------------------------------------------------- IR rewrite

@@ -615,6 +615,10 @@ SUPPORT_STENCILS: dict[str, bool] = {
 # calls for its body, keeping every copy of that stencil short (name -> the stencil that calls it).
 HELPER_STENCILS: dict[str, str] = {
     "UNPACK_TO_SLOTS_BODY": "UNPACK_TO_SLOTS",
+    "LOAD_ATTR_CACHED_BODY": "LOAD_ATTR_CACHED",
+    "STORE_ATTR_CACHED_BODY": "STORE_ATTR_CACHED",
+    "LOAD_METHOD_CACHED_BODY": "LOAD_METHOD_CACHED",
+    "CALL_METHOD_CACHED_BODY": "CALL_METHOD_CACHED",
 }
 
 

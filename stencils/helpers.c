@@ -5,10 +5,7 @@
  * made 140 KB of hot code, 3x the interpreter's time with about as many
  * instructions).  A helper is a plain C function of the stencils' ABI whose
  * holes are only C-API symbols: what differs per site comes in arguments. */
-#include "jit_stencil.h"
-
-extern PyTypeObject PyTuple_Type;
-extern PyTypeObject PyList_Type;
+#include "jit_objects.h"
 
 /* UNPACK_TO_SLOTS's body: `a, b, c = value` when value is an exact tuple or an
  * exact list of as many items as `table` has (item, slot) pairs (uint32 count,
@@ -41,4 +38,159 @@ int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table,
         jit_set_owned(&frame[table[2 + 2 * k]], taken[k]);
     }
     return 1;
+}
+
+/* LOAD_ATTR_CACHED's body: owner.name through `cache` (a new reference; NULL with an exception set). */
+PyObject *LOAD_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset) {
+    PyObject *value = 0;
+    JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), version_offset);
+    if (entry != 0) {
+        if (entry->kind == ATTRIBUTE_CLASS) {
+            if ((char *)owner == entry->keys &&
+                jit_type_version((PyTypeObject *)owner, version_offset) == (uint32_t)entry->key_count) {
+                if (entry->bind != 0) {  /* what type's own lookup does: the descriptor's get, no instance */
+                    typedef PyObject *(*Bind)(PyObject *, PyObject *, PyObject *);
+                    value = ((Bind)entry->bind)(entry->method, 0, owner);
+                    if (value == 0) {
+                        return 0;
+                    }
+                } else {
+                    value = entry->method;
+                    Py_INCREF(value);
+                }
+            }
+        } else if (jit_method_found(cache, entry, owner)) {
+            /* What the generic path would do: the type's descriptor binds it. */
+            typedef PyObject *(*Bind)(PyObject *, PyObject *, PyObject *);
+            value = ((Bind)entry->bind)(entry->method, owner, (PyObject *)Py_TYPE(owner));
+            if (value == 0) {
+                return 0;
+            }
+        } else {
+            int failed = 0;
+            value = jit_instance_attribute(cache, entry, owner, &failed);
+            if (failed) {
+                return 0;
+            }
+            if (value != 0) {
+                Py_INCREF(value);
+            }
+        }
+    }
+    if (value == 0) {
+        value = PyObject_GetAttr(owner, cache->name);
+        if (value == 0) {
+            return 0;
+        }
+        jit_fill_attribute(cache, owner, version_offset, FILL_LOAD);
+    }
+    return value;
+}
+
+/* STORE_ATTR_CACHED's body: owner.name = value through `cache`; -1 with an exception set. */
+int STORE_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, PyObject *value, uint32_t version_offset) {
+    PyObject **at = 0;
+    JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), version_offset);
+    const JitObjectLayout *layout = cache->layout;
+    PyObject **values = 0;
+    if (entry != 0 && entry->kind == ATTRIBUTE_VALUE) {
+        values = jit_instance_values(cache->values_mode, entry->values_at, layout, owner);
+        /* With values after the object (3.13+), a dict made of them shares them: it must hear of changes. */
+        int shared = cache->values_mode == VALUES_INLINE && jit_own_dict(owner, layout->managed_dict_offset) != 0;
+        if (values != 0 && !shared &&
+            (values[entry->index] != 0 ||
+             (layout->appends_values && jit_record_order(cache->values_mode, layout, values, entry->index)))) {
+            at = &values[entry->index];
+        }
+    } else if (entry != 0 && entry->kind == ATTRIBUTE_SLOT) {
+        at = (PyObject **)((char *)owner + entry->index);
+    } else if (entry != 0 && entry->kind == ATTRIBUTE_DICT) {
+        values = jit_instance_values(cache->values_mode, jit_values_at(cache, Py_TYPE(owner)), layout, owner);
+    }
+    PyObject *dict = entry != 0 && values == 0 ? jit_entry_dict(cache, entry, owner) : 0;
+    if (dict != 0) {
+        /* The generic path's store into the instance's own dict, which shares no values the instance still has
+         * (3.13+: those would have to change with it). */
+        if (PyDict_SetItem(dict, cache->name, value) < 0) {
+            return -1;
+        }
+        return 0;
+    }
+    if (at != 0) {
+        PyObject *old = *at;
+        Py_INCREF(value);
+        *at = value;
+        Py_XDECREF(old);
+        return 0;
+    }
+    if (PyObject_SetAttr(owner, cache->name, value) < 0) {
+        return -1;
+    }
+    jit_fill_attribute(cache, owner, version_offset, FILL_STORE);
+    return 0;
+}
+
+/* CALL_METHOD_CACHED's body: vector[0].name(*vector[1:count], the keywords' values) through `cache`; NULL
+ * with an exception set. */
+PyObject *CALL_METHOD_CACHED_BODY(JitAttributeCache *cache, PyObject **vector, size_t count, PyObject *keywords,
+                                   uint32_t version_offset) {
+    PyObject *owner = vector[0];
+    JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), version_offset);
+    PyObject *result;
+    if (entry != 0 && entry->kind == ATTRIBUTE_CLASS && (char *)owner == entry->keys &&
+        jit_type_version((PyTypeObject *)owner, version_offset) == (uint32_t)entry->key_count) {
+        PyObject *callable = entry->method;
+        Py_INCREF(callable);
+        int64_t with_class = entry->index;  /* 1: a classmethod's function, the class first */
+        result = PyObject_Vectorcall(callable, vector + 1 - with_class,
+                                     (count - 1 + (size_t)with_class) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                     keywords);
+        Py_DECREF(callable);
+    } else if (entry != 0 && jit_method_found(cache, entry, owner)) {
+        PyObject *method = entry->method;
+        Py_INCREF(method);  /* the call may rebind it on the type */
+        result = PyObject_Vectorcall(method, vector, count | PY_VECTORCALL_ARGUMENTS_OFFSET, keywords);
+        Py_DECREF(method);
+    } else {
+        jit_fill_attribute(cache, owner, version_offset, FILL_METHOD);
+        result = PyObject_VectorcallMethod(cache->name, vector, count | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                           keywords);
+    }
+    return result;
+}
+
+/* LOAD_METHOD_CACHED's body: what self_slot's object's .name calls, into callable_slot (self_slot NULL
+ * unless the call takes it as self, as jit_loaded says); -1 with an exception set. */
+int LOAD_METHOD_CACHED_BODY(JitAttributeCache *cache, JitSlot *callable_slot, JitSlot *self_slot,
+                            uint32_t version_offset) {
+    PyObject *owner = self_slot->o;
+    JitAttributeEntry *entry = jit_cached_type(cache, Py_TYPE(owner), version_offset);
+    int failed = 0;
+    PyObject *own = entry != 0 ? jit_instance_attribute(cache, entry, owner, &failed) : 0;  /* the instance's own */
+    if (failed) {
+        return -1;
+    }
+    PyObject *callable;
+    int64_t keeps_self = 1;
+    if (entry != 0 && entry->kind == ATTRIBUTE_CLASS && (char *)owner == entry->keys &&
+        jit_type_version((PyTypeObject *)owner, version_offset) == (uint32_t)entry->key_count) {
+        callable = entry->method;  /* called without the class, a classmethod's function with it */
+        keeps_self = entry->index;
+    } else if (entry != 0 && jit_method_found(cache, entry, owner)) {
+        callable = entry->method;
+    } else if (own != 0) {
+        callable = own;  /* called as it is, without self */
+        keeps_self = 0;
+    } else {
+        jit_fill_attribute(cache, owner, version_offset, FILL_METHOD);
+        callable = PyObject_GetAttr(owner, cache->name);
+        if (callable == 0) {
+            return -1;
+        }
+        jit_loaded(callable_slot, self_slot, callable, 0);
+        return 0;
+    }
+    Py_INCREF(callable);
+    jit_loaded(callable_slot, self_slot, callable, keeps_self);
+    return 0;
 }

@@ -309,6 +309,12 @@ static inline void jit_set_owned(JitSlot *slot, PyObject *value) {
 /* The helpers (stencils/helpers.c): one copy per process, called by the
  * stencils named after them. */
 extern int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset);
+extern PyObject *LOAD_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset);
+extern int STORE_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, PyObject *value, uint32_t version_offset);
+extern PyObject *CALL_METHOD_CACHED_BODY(JitAttributeCache *cache, PyObject **vector, size_t count, PyObject *keywords,
+                                         uint32_t version_offset);
+extern int LOAD_METHOD_CACHED_BODY(JitAttributeCache *cache, JitSlot *callable_slot, JitSlot *self_slot,
+                                   uint32_t version_offset);
 
 #define OBJECT_OPERAND(N) ((PyObject *)(uintptr_t)OPERAND(N))
 
