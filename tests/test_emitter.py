@@ -528,11 +528,15 @@ def test_no_mapping_is_ever_writable_and_executable() -> None:
                 assert perms == "r-xp", line
 
 
+UNPACKING = [I("UNPACK_TO_SLOTS", (0, 0), (0,), jump_target=1), I("RETURN_NULL")]  # stitched, never run
+
+
 def test_memory_returns_to_the_arena_when_code_is_collected_or_freed() -> None:
     arena = Arena(chunk_size=64 * 1024, spare_chunks=0)
     emitter = Emitter(memory=arena)
-    helpers = arena.bytes_in_use  # the helpers the stencils call, emitted with the emitter, live as long
-    assert helpers == sum(helper.size for helper in emitter.helpers) > 0
+    emitter.emit(UNPACKING)  # (not run) its helper is emitted, and lives as long
+    helpers = arena.bytes_in_use
+    assert helpers == sum(helper.size for helper in emitter.helpers.values()) > 0
     program = [I("LOAD_CONST", (0,), (1,)), I("RETURN_INT", (0,))]
     code = emitter.emit(program)
     assert arena.bytes_in_use == helpers + code.size > helpers
@@ -554,7 +558,12 @@ def test_a_helper_is_emitted_once_and_called_by_its_stencils_copies() -> None:
     # UNPACK_TO_SLOTS calls UNPACK_TO_SLOTS_BODY (stencils/helpers.c): each copy of the stencil is a few
     # instructions, the body is the emitter's one copy, its address patched where the stencil calls it.
     emitter = Emitter(memory=Arena())
-    (helper,) = [h for h in emitter.helpers if h.stencil_offsets()[0][1] == "UNPACK_TO_SLOTS_BODY"]
+    emitter.emit([I("LOAD_CONST", (0,), (1,)), I("RETURN_INT", (0,))])
+    assert emitter.helpers == {}  # none is emitted before a stencil calls it
+    first = emitter.emit(UNPACKING)
+    emitter.emit(UNPACKING)
+    helper = emitter.helpers["UNPACK_TO_SLOTS_BODY"]
+    assert list(emitter.helpers) == ["UNPACK_TO_SLOTS_BODY"] and first.alive  # once for both
     stencil = emitter.target.stencils["UNPACK_TO_SLOTS"]
     assert len(stencil.code) < len(emitter.target.stencils["UNPACK_TO_SLOTS_BODY"].code) // 2
     assert [h.symbol for h in stencil.code_holes].count("UNPACK_TO_SLOTS_BODY") == 1

@@ -126,6 +126,7 @@ class _Variant:
         self.data_align = max(1, stencil.data_align)
         self.shared_data = not stencil.data_holes  # hole-free data is stored once per blob
         self.plan = plan
+        self.helpers = tuple(sorted({hole.symbol for hole, _, _ in plan if hole.symbol in target.helper_names}))
         self.got_slots = sum(kind.got is not GotEntry.NONE for _, kind, _ in plan)
         # Branches to an operand (a function address known per instruction) may need a veneer each.
         self.operand_branches = sum(bool(kind.reach) and hole.symbol.startswith(_OPERAND) for hole, kind, _ in plan)
@@ -418,6 +419,8 @@ class PreparedTarget:
                     branch[symbol] = min(kind.reach, branch.get(symbol, kind.reach))
         self.externals = sorted(names)
         self.index = {name: k for k, name in enumerate(self.externals)}
+        # The externals that are the helpers of stencils/helpers.c: stencils of this table, emitted at run time.
+        self.helper_names = frozenset(name for name in self.externals if name in self.stencils)
         self.branch_reach = {self.index[name]: reach for name, reach in sorted(branch.items())}
         # Stencil name -> (whole variant, variant without its tail jump), each pair made at the stencil's first use.
         self.variants: dict[str, tuple[_Variant, _Variant]] = {}
@@ -813,24 +816,28 @@ class Emitter:
         self.target = PreparedTarget(target, tables) if tables is not None else prepared_target(target)
         self.arena = memory if memory is not None else default_arena()
         self._symbols, self._failures = self.target.resolve_all(resolve_capi)
-        # The helpers the stencils call (stencils/helpers.c; no CPython exports them): emitted once, here, and
-        # kept as long as the emitter, their addresses resolving their names in every blob stitched since.
-        self.helpers = [self._emit_helper(name) for name in self.target.externals if name in self.target.stencils]
+        # The helpers the stencils call (stencils/helpers.c; no CPython exports them): each emitted once, before
+        # the first blob whose stencils call it, and kept as long as the emitter.
+        self.helpers: dict[str, CompiledCode] = {}
 
-    def _emit_helper(self, name: str) -> CompiledCode:
-        code = self.emit([Instruction(name)])
-        self._symbols[self.target.index[name]] = code.entry
-        self._failures.pop(name, None)
-        return code
+    def _resolve_helpers(self, layout: _Layout) -> None:
+        for variant in layout.variants:
+            for name in variant.helpers:
+                if name not in self.helpers:
+                    code = self.helpers[name] = self.emit([Instruction(name)])
+                    self._symbols[self.target.index[name]] = code.entry
+                    self._failures.pop(name, None)
 
     def stitch(self, instructions: Sequence[Instruction], base: int) -> StitchedImage:
         """What ``emit`` would write at ``base``, without memory (for jit.explain and measurements)."""
         layout = self.target.layout(instructions)
+        self._resolve_helpers(layout)
         return self.target.patch(layout, instructions, base, self._symbols, self._failures)
 
     def emit(self, instructions: Sequence[Instruction]) -> CompiledCode:
         """Stitch, copy into executable memory, flush, protect."""
         layout = self.target.layout(instructions)
+        self._resolve_helpers(layout)
         allocation = self.arena.allocate(layout.bound)
         try:
             image = self.target.patch(layout, instructions, allocation.address, self._symbols, self._failures)
