@@ -271,26 +271,41 @@ STENCIL(UNARY_NOT) {
 MIN_MAX_STENCIL(MIN, Py_LT)
 MIN_MAX_STENCIL(MAX, Py_GT)
 
-/* FOR_ITER_RANGE on objects, for ranges whose bounds leave int64.  OPERAND0 is
- * the int 0 (borrowed) that gives the step's sign.  The counter's reference
- * moves into target and the new counter takes its slot; done in that order,
- * it stays correct even if target and counter shared a slot. */
+/* FOR_ITER_RANGE on objects: the bounds of a range computed as objects, or
+ * leaving int64.  Three compact ints (OPERAND1: how ints keep their size), as
+ * most ranges are, are compared and stepped inline, as range's own iterator
+ * does in C; anything else through the C API.  OPERAND0 is the int 0
+ * (borrowed) that gives the step's sign.  The counter's reference moves into
+ * target and the new counter takes its slot; done in that order, it stays
+ * correct even if target and counter shared a slot. */
 STENCIL(FOR_ITER_RANGE_OBJECT) {
     PyObject *counter = SLOT(1).o;
     PyObject *stop = SLOT(2).o;
     PyObject *step = SLOT(3).o;
-    int ascending = PyObject_RichCompareBool(step, OBJECT_OPERAND(0), Py_GT);
-    if (ascending < 0) {
-        ERROR();
+    uint32_t int_mode = (uint32_t)OPERAND(1);
+    int64_t at, end, by;
+    PyObject *next;
+    if (Py_TYPE(counter) == &PyLong_Type && Py_TYPE(stop) == &PyLong_Type && Py_TYPE(step) == &PyLong_Type &&
+        jit_compact_int(counter, int_mode, &at) && jit_compact_int(stop, int_mode, &end) &&
+        jit_compact_int(step, int_mode, &by)) {
+        if (by > 0 ? at >= end : at <= end) {
+            JUMP();
+        }
+        next = PyLong_FromLongLong(at + by);  /* a compact int's range: no overflow */
+    } else {
+        int ascending = PyObject_RichCompareBool(step, OBJECT_OPERAND(0), Py_GT);
+        if (ascending < 0) {
+            ERROR();
+        }
+        int done = PyObject_RichCompareBool(counter, stop, ascending ? Py_GE : Py_LE);
+        if (done < 0) {
+            ERROR();
+        }
+        if (done) {
+            JUMP();
+        }
+        next = PyNumber_Add(counter, step);
     }
-    int done = PyObject_RichCompareBool(counter, stop, ascending ? Py_GE : Py_LE);
-    if (done < 0) {
-        ERROR();
-    }
-    if (done) {
-        JUMP();
-    }
-    PyObject *next = PyNumber_Add(counter, step);
     if (next == 0) {
         ERROR();
     }

@@ -90,24 +90,28 @@ RESULT_STENCIL(BUILD_SLICE, PySlice_New(SLOT(1).o, SLOT(2).o, SLOT(3).o))
 #define ITEMS() (&SLOT(1).o)
 #define COUNT() ((Py_ssize_t)OPARG(2))
 
-/* A new tuple or list of the items (new references): `make` and `put` are the
- * type's PyTuple_New/PyTuple_SetItem or PyList_New/PyList_SetItem (`put`
- * steals, and cannot fail on a new sequence). */
-JIT_INLINE PyObject *jit_sequence_of(PyObject *(*make)(Py_ssize_t), int (*put)(PyObject *, Py_ssize_t, PyObject *),
-                                     PyObject **items, Py_ssize_t count) {
-    PyObject *sequence = make(count);
-    if (sequence == 0) {
-        return 0;
-    }
+/* A new tuple or list (NULL: its allocation failed) holding new references to
+ * the items, stored straight where its items are (`into`), as the
+ * interpreter's BUILD_TUPLE and BUILD_LIST store them, not through
+ * PyTuple_SetItem's or PyList_SetItem's checks. */
+JIT_INLINE PyObject *jit_filled(PyObject *sequence, PyObject **into, PyObject **items, Py_ssize_t count) {
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_INCREF(items[i]);
-        put(sequence, i, items[i]);
+        into[i] = items[i];
     }
     return sequence;
 }
 
-JIT_INLINE PyObject *jit_tuple_of(PyObject **items, Py_ssize_t count) {
-    return jit_sequence_of(PyTuple_New, PyTuple_SetItem, items, count);
+/* A tuple's items are `items_offset` bytes in (jit/backend/layout.py finds it), a list's behind its ob_item, the
+ * word after the var-size head. */
+JIT_INLINE PyObject *jit_tuple_of(PyObject **items, Py_ssize_t count, uint64_t items_offset) {
+    PyObject *tuple = PyTuple_New(count);
+    return tuple == 0 ? 0 : jit_filled(tuple, (PyObject **)((char *)tuple + items_offset), items, count);
+}
+
+JIT_INLINE PyObject *jit_list_of(PyObject **items, Py_ssize_t count) {
+    PyObject *list = PyList_New(count);
+    return list == 0 ? 0 : jit_filled(list, ((PyObject ***)list)[3], items, count);
 }
 
 JIT_INLINE PyObject *jit_set_of(PyObject **items, Py_ssize_t count) {
@@ -139,9 +143,9 @@ JIT_INLINE PyObject *jit_dict_of(PyObject **items, Py_ssize_t count) {
     return dict;
 }
 
-/* The parts of an f-string, joined by OPERAND0 (the empty string). */
-JIT_INLINE PyObject *jit_join(PyObject *empty, PyObject **items, Py_ssize_t count) {
-    PyObject *parts = jit_tuple_of(items, count);
+/* The parts of an f-string, joined by OPERAND0 (the empty string; OPERAND1: where a tuple's items are). */
+JIT_INLINE PyObject *jit_join(PyObject *empty, PyObject **items, Py_ssize_t count, uint64_t items_offset) {
+    PyObject *parts = jit_tuple_of(items, count, items_offset);
     if (parts == 0) {
         return 0;
     }
@@ -150,11 +154,12 @@ JIT_INLINE PyObject *jit_join(PyObject *empty, PyObject **items, Py_ssize_t coun
     return joined;
 }
 
-RESULT_STENCIL(BUILD_TUPLE, jit_tuple_of(ITEMS(), COUNT()))
-RESULT_STENCIL(BUILD_LIST, jit_sequence_of(PyList_New, PyList_SetItem, ITEMS(), COUNT()))
+/* OPERAND0: where a tuple's items are. */
+RESULT_STENCIL(BUILD_TUPLE, jit_tuple_of(ITEMS(), COUNT(), OPERAND(0)))
+RESULT_STENCIL(BUILD_LIST, jit_list_of(ITEMS(), COUNT()))
 RESULT_STENCIL(BUILD_SET, jit_set_of(ITEMS(), COUNT()))
 RESULT_STENCIL(BUILD_MAP, jit_dict_of(ITEMS(), COUNT()))
-RESULT_STENCIL(BUILD_STRING, jit_join(OBJECT_OPERAND(0), ITEMS(), COUNT()))
+RESULT_STENCIL(BUILD_STRING, jit_join(OBJECT_OPERAND(0), ITEMS(), COUNT(), OPERAND(1)))
 RESULT_STENCIL(LIST_TO_TUPLE, PyList_AsTuple(SLOT(1).o))
 STATUS_STENCIL(LIST_APPEND, PyList_Append(SLOT(0).o, SLOT(1).o))
 STATUS_STENCIL(SET_ADD, PySet_Add(SLOT(0).o, SLOT(1).o))

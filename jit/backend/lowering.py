@@ -980,7 +980,7 @@ class Lowering:
             self.generic_call(spare, range, slots, error, tier)
             emit("CLEAR", spare)
         elif opcode is Opcode.FOR_ITER_RANGE:
-            emit(micro.stencils["object"], dst, *slots, operands=(self.context.address(0),),
+            emit(micro.stencils["object"], dst, *slots, operands=(self.context.address(0), layout.int_layout()),
                  jump=self.target(op, tier), error=error)
         elif opcode is Opcode.CHECK_SIGNALS:
             self.back_edge(index, tier, error)
@@ -1167,7 +1167,9 @@ class Lowering:
         elif opcode in (Opcode.STORE_GLOBAL, Opcode.DELETE_GLOBAL):
             operands = self.global_cell(op)
         elif opcode is Opcode.BUILD_STRING:
-            operands = (self.context.address(""),)
+            operands = (self.context.address(""), layout.tuple_items_offset())
+        elif opcode is Opcode.BUILD_TUPLE:
+            operands = (layout.tuple_items_offset(),)
         elif opcode is Opcode.BEFORE_WITH:
             special = tuple(sys.intern(name) for name in ("__enter__", "__exit__"))
             cell = (ctypes.c_void_p * 2)(*(self.context.address(name) for name in special))
