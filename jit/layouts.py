@@ -19,6 +19,7 @@ from typing import Any, ClassVar, NamedTuple
 
 __all__ = [
     "CONSTANTS",
+    "DEOPT_BORROWED",
     "DEOPT_BOX_BOOL",
     "DEOPT_BOX_FLOAT",
     "DEOPT_BOX_INT",
@@ -64,8 +65,9 @@ PY_LT, PY_LE, PY_EQ, PY_NE, PY_GT, PY_GE = range(6)
 RICH_COMPARE = {"<": PY_LT, "<=": PY_LE, "==": PY_EQ, "!=": PY_NE, ">": PY_GT, ">=": PY_GE}
 
 # What a deoptimization table says a generic-tier slot becomes (stencils/deopt.c): NULL, a box of the slot's
-# unboxed value, the entry's constant, or what the slot already holds.
-DEOPT_NULL, DEOPT_BOX_INT, DEOPT_BOX_FLOAT, DEOPT_BOX_BOOL, DEOPT_CONSTANT, DEOPT_KEEP = range(6)
+# unboxed value, the entry's constant, what the slot already holds, or that object with a reference of its own
+# (a parameter the specialized tier borrows from the caller: the generic tier owns its slots).
+DEOPT_NULL, DEOPT_BOX_INT, DEOPT_BOX_FLOAT, DEOPT_BOX_BOOL, DEOPT_CONSTANT, DEOPT_KEEP, DEOPT_BORROWED = range(7)
 
 # What an attribute cache found at its site (stencils/objects.c): nothing yet, an instance attribute among the
 # instance's values, a __slots__ member, a method on the type (instances with values, or without any dict), an
@@ -94,6 +96,7 @@ CONSTANTS: dict[str, int] = {
     "Py_LT": PY_LT, "Py_LE": PY_LE, "Py_EQ": PY_EQ, "Py_NE": PY_NE, "Py_GT": PY_GT, "Py_GE": PY_GE,
     "DEOPT_NULL": DEOPT_NULL, "DEOPT_BOX_INT": DEOPT_BOX_INT, "DEOPT_BOX_FLOAT": DEOPT_BOX_FLOAT,
     "DEOPT_BOX_BOOL": DEOPT_BOX_BOOL, "DEOPT_CONSTANT": DEOPT_CONSTANT, "DEOPT_KEEP": DEOPT_KEEP,
+    "DEOPT_BORROWED": DEOPT_BORROWED,
     "ATTRIBUTE_EMPTY": ATTRIBUTE_EMPTY, "ATTRIBUTE_VALUE": ATTRIBUTE_VALUE, "ATTRIBUTE_SLOT": ATTRIBUTE_SLOT,
     "ATTRIBUTE_METHOD": ATTRIBUTE_METHOD, "ATTRIBUTE_METHOD_NO_DICT": ATTRIBUTE_METHOD_NO_DICT,
     "ATTRIBUTE_DICT": ATTRIBUTE_DICT, "ATTRIBUTE_METHOD_NO_DICT_YET": ATTRIBUTE_METHOD_NO_DICT_YET,
@@ -239,7 +242,7 @@ _declare(
     DeoptEntry, "JitDeoptEntry",
     "What one generic-tier slot becomes at a side exit (jit/backend/lowering.py builds the tables).",
     Field("slot", "uint32_t"),
-    Field("kind", "uint32_t", "DEOPT_NULL ... DEOPT_KEEP"),
+    Field("kind", "uint32_t", "DEOPT_NULL ... DEOPT_BORROWED"),
     Field("constant", "PyObject *", "borrowed: the compiled code keeps it alive"),
 )
 

@@ -7,7 +7,7 @@
  * tables keeps each exit one stencil long, however many variables are live. */
 #include "jit_stencil.h"
 
-/* The kinds DEOPT_NULL ... DEOPT_KEEP and the tables' layout (JitDeoptTable,
+/* The kinds DEOPT_NULL ... DEOPT_BORROWED and the tables' layout (JitDeoptTable,
  * JitDeoptEntry) are jit_layouts.h's, generated from jit/layouts.py. */
 
 /* Box the frame per a table; 0 if a box cannot be made: then the slots not
@@ -29,6 +29,9 @@ static inline __attribute__((always_inline)) int jit_deopt(JitSlot *frame, JitDe
             object = PyLong_FromLongLong(slot->i);
         } else if (kind == DEOPT_BOX_FLOAT) {
             object = PyFloat_FromDouble(slot->f);
+        } else if (kind == DEOPT_BORROWED) {
+            object = slot->o;  /* a parameter the caller holds: the generic tier's own reference from here on */
+            Py_INCREF(object);
         } else {
             object = kind == DEOPT_CONSTANT ? entry->constant : slot->i ? Py_True : Py_False;
             Py_INCREF(object);

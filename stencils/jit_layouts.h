@@ -20,6 +20,7 @@
 #define DEOPT_BOX_BOOL 3
 #define DEOPT_CONSTANT 4
 #define DEOPT_KEEP 5
+#define DEOPT_BORROWED 6
 #define ATTRIBUTE_EMPTY 0
 #define ATTRIBUTE_VALUE 1
 #define ATTRIBUTE_SLOT 2
@@ -127,7 +128,7 @@ _Static_assert(sizeof(JitFrameStack) == 224, "JitFrameStack as jit/layouts.py la
 /* What one generic-tier slot becomes at a side exit (jit/backend/lowering.py builds the tables). */
 struct JitDeoptEntry {
     uint32_t slot;
-    uint32_t kind;  /* DEOPT_NULL ... DEOPT_KEEP */
+    uint32_t kind;  /* DEOPT_NULL ... DEOPT_BORROWED */
     PyObject *constant;  /* borrowed: the compiled code keeps it alive */
 };
 _Static_assert(__builtin_offsetof(JitDeoptEntry, slot) == 0, "JitDeoptEntry as jit/layouts.py lays it out");

@@ -48,8 +48,8 @@ def test_the_deoptimization_table_layout() -> None:
     assert (layouts.DEOPT_HEADER.format, layouts.DEOPT_ENTRY.format, layouts.DEOPT_KIND.format) == ("=QQ", "=IIQ", "=I")
     assert layouts.DEOPT_KIND_OFFSET == 4
     kinds = (layouts.DEOPT_NULL, layouts.DEOPT_BOX_INT, layouts.DEOPT_BOX_FLOAT, layouts.DEOPT_BOX_BOOL,
-             layouts.DEOPT_CONSTANT, layouts.DEOPT_KEEP)
-    assert kinds == (0, 1, 2, 3, 4, 5)
+             layouts.DEOPT_CONSTANT, layouts.DEOPT_KEEP, layouts.DEOPT_BORROWED)
+    assert kinds == (0, 1, 2, 3, 4, 5, 6)
     entry = layouts.DEOPT_ENTRY.pack(7, layouts.DEOPT_KEEP, 2**64 - 1)
     assert layouts.DEOPT_KIND.unpack_from(entry, layouts.DEOPT_KIND_OFFSET) == (layouts.DEOPT_KEEP,)
 

@@ -15,7 +15,7 @@ from jit.backend.emitter import Instruction
 from jit.compiler import holes_of  # the host's tables
 from jit.frontend import build_ir
 from jit.ir import Type
-from jit.layouts import DEOPT_ENTRY, DEOPT_HEADER, DEOPT_KEEP
+from jit.layouts import DEOPT_BORROWED, DEOPT_ENTRY, DEOPT_HEADER, DEOPT_KEEP
 from jit.optimizer import Facts, function_passes, optimize, signature_passes
 
 
@@ -222,3 +222,45 @@ def test_an_ops_error_edge_decides_where_its_exception_goes() -> None:
         entry = lowered.instructions[lowered.instructions[add].error]  # the traceback entry, then the handler
         assert entry.stencil == "ADD_TRACEBACK", tier
         assert entry.jump_target == lowering_.asm.labels[tier, returns], tier  # the return op's code
+
+
+def borrows(holder: object, other: object) -> object:
+    return holder.value  # type: ignore[attr-defined]
+
+
+def assigns(holder: object, other: object) -> object:
+    holder = other
+    return holder
+
+
+def test_a_parameter_never_assigned_is_borrowed_for_the_call() -> None:
+    # The caller holds its arguments for the call, as the interpreter's frame does: the specialized tier takes
+    # no reference to a parameter it never assigns (no INCREF at entry, no CLEAR at exit), and a deoptimization
+    # gives the generic tier one of its own (DEOPT_BORROWED); an assigned parameter is owned from entry on.
+    lowered, facts, _ = lower(borrows, Type.OBJECT, Type.OBJECT)
+    specialized = [i.stencil for i, tier in zip(lowered.instructions, lowered.tiers, strict=True)
+                   if tier == "specialized"]
+    assert "INCREF" not in specialized
+    assert not [i for i, tier in zip(lowered.instructions, lowered.tiers, strict=True)
+                if tier == "specialized" and i.stencil == "CLEAR" and i.opargs[0] in (0, 1)]
+    lowered, _, _ = lower(assigns, Type.OBJECT, Type.OBJECT)
+    increfs = [i.opargs[0] for i, tier in zip(lowered.instructions, lowered.tiers, strict=True)
+               if tier == "specialized" and i.stencil == "INCREF"]
+    assert increfs == [0]  # holder is assigned; other is not
+
+
+def test_deoptimization_takes_a_reference_to_a_borrowed_parameter() -> None:
+    _, facts, keep = lower(deopts_with_an_object_parameter, Type.OBJECT, Type.INT)
+    liveness = facts.liveness
+    assert liveness is not None
+    tables = [bytes(item) for item in keep if isinstance(item, bytes | bytearray) or hasattr(item, "_type_")]
+    variable_tables = [t for t in tables if len(t) == DEOPT_HEADER.size + DEOPT_ENTRY.size * liveness.variable_slots]
+    assert variable_tables
+    for table in variable_tables:
+        _, kind, _ = DEOPT_ENTRY.unpack_from(table, DEOPT_HEADER.size)  # slot 0: the parameter
+        assert kind == DEOPT_BORROWED
+
+
+def deopts_with_an_object_parameter(holder: object, n: int) -> object:
+    total = n * n
+    return (holder, total)

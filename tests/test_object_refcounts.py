@@ -290,8 +290,32 @@ def fresh_text(tag: str) -> str:
     return "".join([tag, "-", "text"])  # not interned, not shared with the code's constants
 
 
+def returns_parameter(holder: Any, unused: Any) -> Any:
+    return holder  # a borrowed parameter returned: the caller gets a reference of its own
+
+
+def deopts_with_a_borrowed_parameter(holder: Any, n: Any) -> Any:
+    total = n * n  # overflows int64: deoptimizes while holder is borrowed
+    return (holder, total)
+
+
+def raises_after_a_deopt(holder: Any, n: Any) -> Any:
+    total = n * n  # deoptimizes, then the generic tier raises with holder its own
+    return holder.missing + total
+
+
+def assigns_parameter(holder: Any, other: Any) -> Any:
+    holder = other  # assigned: owned from entry on, not borrowed
+    return holder
+
+
 PATHS = [
     Path("load-attribute", load_attribute, lambda: (Holder([1]), None)),
+    Path("borrowed-parameter-returned", returns_parameter, lambda: (Holder([1]), None)),
+    Path("borrowed-parameter-deopt", deopts_with_a_borrowed_parameter, lambda: (Holder([1]), 2**40)),
+    Path("borrowed-parameter-deopt-error-caught", raises_after_a_deopt, lambda: (Holder([1]), 2**40),
+         AttributeError),
+    Path("assigned-parameter", assigns_parameter, lambda: (Holder([1]), [fresh_text("b")])),
     Path("store-attribute", store_attribute, lambda: (Holder([1]), [2])),
     Path("delete-attribute", delete_and_restore_attribute, lambda: (Holder([1]), [2])),
     Path("augment-attribute", augment_attribute, lambda: (Holder([fresh_text("a")]), [fresh_text("b")])),

@@ -37,6 +37,7 @@ from jit.layouts import (
     DEOPT_CONSTANT,
     DEOPT_ENTRY,
     DEOPT_HEADER,
+    DEOPT_BORROWED,
     DEOPT_KEEP,
     DEOPT_KIND,
     DEOPT_KIND_OFFSET,
@@ -242,8 +243,16 @@ class Lowering:
         self.frame_size = self.outgoing + max(max(calls, default=0), 1 + vectors)
         self.makes_calls = bool(calls)
         self.conversions = 0  # scratch doubles used by the current op
-        # Parameters passed as objects keep their argument slots (0..n-1) for the whole call, owning them.
+        # Parameters passed as objects keep their argument slots (0..n-1) for the whole call.  One the function
+        # never assigns (nor deletes) stays borrowed from the caller, which holds it for the call, as the
+        # interpreter's frame holds its arguments: no INCREF at entry, no CLEAR at exit (a deoptimization takes
+        # a reference for the generic tier, DEOPT_BORROWED); the others are owned from entry on.
         self.object_params = [index for index, kind in enumerate(facts.signature) if kind is Type.OBJECT]
+        assigned = {var.slot for op in function.ops for var in op.written()} | {
+            var.slot for op in function.ops if op.opcode is Opcode.DELETE_FAST for var in op.args
+            if type(var) is ir.Var}
+        self.borrowed_params = frozenset(index for index in self.object_params
+                                         if function.params[index].slot not in assigned)
         self.cold: list[Callable[[], None]] = []  # code placed after everything else (rarely taken paths)
         self.cold_exits: set[tuple[str, int, bool]] = set()  # deoptimization exits that code set aside takes
         # The variables' tables count nothing: the shared table of the same exit counts the deoptimization.
@@ -313,8 +322,9 @@ class Lowering:
                 self.unbox(self.facts.signature[index], self.scratch(index), index, "generic_entry", "entry_error")
             for index in unboxed:
                 self.asm.emit("COPY", index, self.scratch(index))
-            for index in self.object_params:  # borrowed: owned from here on (the generic entry owns its own)
-                self.asm.emit("INCREF", index)
+            for index in self.object_params:  # owned from here on unless borrowed (the generic entry owns its own)
+                if index not in self.borrowed_params:
+                    self.asm.emit("INCREF", index)
             internal_entry = self.asm.here()
             labels, pending = self.asm.labels, self.asm.pending
             self.covered_until = -1
@@ -502,16 +512,19 @@ class Lowering:
         # kept, live or not: they hold NULL or a reference the generic tier then owns.
         box = [DEOPT_BOX.get(kind, DEOPT_KEEP if kind is Type.OBJECT else DEOPT_NULL) for kind in self.kinds]
         dead = [DEOPT_KEEP if kind is Type.OBJECT else DEOPT_NULL for kind in self.kinds]
+        for index in self.borrowed_params:  # its slot holds it, live or not, never written
+            box[self.function.params[index].slot] = dead[self.function.params[index].slot] = DEOPT_BORROWED
         kept = bytearray(template)
         for slot in [*range(liveness.first_object, liveness.first_object + liveness.objects), *self.object_params]:
-            DEOPT_KIND.pack_into(kept, self.kind_offset(slot), DEOPT_KEEP)
+            DEOPT_KIND.pack_into(kept, self.kind_offset(slot), DEOPT_BORROWED if slot in self.borrowed_params
+                                 else DEOPT_KEEP)
         template = bytes(kept)
         by_block: dict[int, list[int]] = {}
         for index in resumes:
             by_block.setdefault(liveness.block_at[index], []).append(index)
         states: dict[int, bytes] = {}
         homes_at, reads, kills = liveness.homes_at, liveness.reads, liveness.kills
-        kind_bytes = [DEOPT_KIND.pack(kind) for kind in range(DEOPT_KEEP + 1)]  # slice stores, not pack_into
+        kind_bytes = [DEOPT_KIND.pack(kind) for kind in range(DEOPT_BORROWED + 1)]  # slice stores, not pack_into
         start = self.kind_offset(0)  # the kind of slot s is at start + step * s
         step = DEOPT_ENTRY.size
         for position, wanted in by_block.items():
@@ -901,9 +914,14 @@ class Lowering:
         stencils = ops.lookup(Opcode.RETURN_VALUE).stencils
         emit = self.asm.emit
         if type(value) is ir.Var and self.kinds[value.slot] is Type.OBJECT:
-            # The reference moves to the return slot (outside the object slots, which are released).
+            # The reference moves to the return slot (outside the object slots, which are released); a
+            # borrowed parameter's is taken.
+            borrowed = self.home(value) in self.borrowed_params
+            if borrowed:
+                emit("INCREF", self.home(value))
             emit("COPY", self.return_slot, self.home(value))
-            emit("SET_NULL", self.home(value))
+            if not borrowed:
+                emit("SET_NULL", self.home(value))
             self.release_objects()
             emit(stencils["object"], self.return_slot)
             return
@@ -919,7 +937,8 @@ class Lowering:
         if self.liveness.objects:
             self.asm.emit("CLEAR_RANGE", self.liveness.first_object, self.liveness.objects)
         for slot in self.object_params:
-            self.asm.emit("CLEAR", slot)
+            if slot not in self.borrowed_params:
+                self.asm.emit("CLEAR", slot)
 
     # --- the generic tier ------------------------------------------------------------------
 
