@@ -237,7 +237,7 @@ def test_a_parameter_never_assigned_is_borrowed_for_the_call() -> None:
     # The caller holds its arguments for the call, as the interpreter's frame does: the specialized tier takes
     # no reference to a parameter it never assigns (no INCREF at entry, no CLEAR at exit), and a deoptimization
     # gives the generic tier one of its own (DEOPT_BORROWED); an assigned parameter is owned from entry on.
-    lowered, facts, _ = lower(borrows, Type.OBJECT, Type.OBJECT)
+    lowered, _, _ = lower(borrows, Type.OBJECT, Type.OBJECT)
     specialized = [i.stencil for i, tier in zip(lowered.instructions, lowered.tiers, strict=True)
                    if tier == "specialized"]
     assert "INCREF" not in specialized

@@ -31,13 +31,13 @@ from jit.backend.emitter import Instruction
 from jit.errors import UnsupportedError
 from jit.ir import Opcode, Type
 from jit.layouts import (
+    DEOPT_BORROWED,
     DEOPT_BOX_BOOL,
     DEOPT_BOX_FLOAT,
     DEOPT_BOX_INT,
     DEOPT_CONSTANT,
     DEOPT_ENTRY,
     DEOPT_HEADER,
-    DEOPT_BORROWED,
     DEOPT_KEEP,
     DEOPT_KIND,
     DEOPT_KIND_OFFSET,
