@@ -755,7 +755,8 @@ class CompiledCode:
 
     def code_bytes(self) -> bytes:
         """The stencils' patched code as it is in memory (without data, GOT and veneers)."""
-        return self._arena.read(self._allocation, 0, self._image.code_size)
+        return self._arena.read(self._allocation, self._image.base - self._allocation.address,
+                                self._image.code_size)
 
     def stencil_offsets(self) -> list[tuple[int, str, int]]:
         return self._image.stencil_offsets()
@@ -799,6 +800,13 @@ def default_arena() -> Arena:
     return Arena()
 
 
+# Cache colouring (Emitter._color): a blob's start steps by COLOR_STEP bytes (a prime number of 64-byte lines,
+# so that the offsets cover the span before they repeat) through COLOR_SPAN, the span one way of a 32 KiB 8-way
+# instruction cache covers.
+COLOR_STEP = 11 * 64
+COLOR_SPAN = 4096
+
+
 class Emitter:
     """Emits instruction sequences into executable memory of the running process."""
 
@@ -819,6 +827,15 @@ class Emitter:
         # The helpers the stencils call (stencils/helpers.c; no CPython exports them): each emitted once, before
         # the first blob whose stencils call it, and kept as long as the emitter.
         self.helpers: dict[str, CompiledCode] = {}
+        self._colors = 0
+
+    def _color(self) -> int:
+        """Where in its first page the next blob starts: blobs start on pages of their own (see arena.py), so at
+        one offset their entries and first stencils would all fall in the same sets of the instruction cache
+        (8 ways of 64-byte lines, a set per line of a 4 KiB span), and code called in turn from many blobs
+        would evict itself.  Successive blobs step through the page instead (cache colouring)."""
+        self._colors += 1
+        return (self._colors * COLOR_STEP) % COLOR_SPAN
 
     def _resolve_helpers(self, layout: _Layout) -> None:
         for variant in layout.variants:
@@ -838,10 +855,12 @@ class Emitter:
         """Stitch, copy into executable memory, flush, protect."""
         layout = self.target.layout(instructions)
         self._resolve_helpers(layout)
-        allocation = self.arena.allocate(layout.bound)
+        color = self._color()
+        allocation = self.arena.allocate(layout.bound + color)
         try:
-            image = self.target.patch(layout, instructions, allocation.address, self._symbols, self._failures)
-            self.arena.write(allocation, image.image)
+            image = self.target.patch(layout, instructions, allocation.address + color, self._symbols,
+                                      self._failures)
+            self.arena.write(allocation, image.image, color)
             self.arena.seal(allocation)
         except BaseException:
             self.arena.release(allocation)
