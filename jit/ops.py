@@ -614,6 +614,7 @@ SUPPORT_STENCILS: dict[str, bool] = {
 # Helpers (stencils/helpers.c): plain functions, emitted once per process, that the stencil named in each entry
 # calls for its body, keeping every copy of that stencil short (name -> the stencil that calls it).
 HELPER_STENCILS: dict[str, str] = {
+    "ENTRY_BODY": "ENTRY",
     "UNPACK_TO_SLOTS_BODY": "UNPACK_TO_SLOTS",
     "LOAD_ATTR_CACHED_BODY": "LOAD_ATTR_CACHED",
     "STORE_ATTR_CACHED_BODY": "STORE_ATTR_CACHED",

@@ -5,6 +5,7 @@
  * made 140 KB of hot code, 3x the interpreter's time with about as many
  * instructions).  A helper is a plain C function of the stencils' ABI whose
  * holes are only C-API symbols: what differs per site comes in arguments. */
+#include "jit_entry.h"
 #include "jit_objects.h"
 
 /* UNPACK_TO_SLOTS's body: `a, b, c = value` when value is an exact tuple or an
@@ -193,4 +194,88 @@ int LOAD_METHOD_CACHED_BODY(JitAttributeCache *cache, JitSlot *callable_slot, Ji
     Py_INCREF(callable);
     jit_loaded(callable_slot, self_slot, callable, keeps_self);
     return 0;
+}
+
+/* ENTRY's body: every dispatcher's way in from CPython's calling convention (the thread's C stack floor, the
+ * frame stack, the recursion count, the binding of the arguments), shared: a method called from many sites of
+ * many functions runs one copy of it.  `chain` is the dispatcher's code after ENTRY, called on the bound frame. */
+PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitFrameStack *stack, JitEntry *entry,
+                      size_t frame_size, size_t simple_count, JitContinuation chain) {
+    PyObject *slowpath = entry->slowpath;
+    size_t nargs = nargsf & ~PY_VECTORCALL_ARGUMENTS_OFFSET;
+    PyThreadState *thread = PyThreadState_Get();
+    /* Before the frame stack is looked at: the measure is Python code, during
+     * which other threads may run compiled code. */
+    JitStackFloor *floor = jit_stack_floor(stack, thread);
+    if (floor->thread != thread) {
+        stack->stack_address = (char *)__builtin_stack_address();
+        PyObject *measured = PyObject_Vectorcall(stack->measure_c_stack, 0, 0, 0);
+        if (measured == 0) {
+            return 0;
+        }
+        Py_DECREF(measured);
+    }
+    JitSlot *top = stack->top;
+    /* The stack is this thread's if it owns it, or if nobody has frames on it;
+     * and its floor is known (the measure never evicts the floor of a thread
+     * with live frames, which its direct calls read). */
+    int simple = kwnames == 0 && nargs == simple_count;
+    if ((stack->owner != thread && top != stack->base) || floor->thread != thread) {
+        return PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
+    }
+    if (jit_c_stack_exhausted(floor->floor)) {
+        return 0;
+    }
+    stack->owner = thread;
+    stack->c_floor = floor->floor;
+    /* A call counts against the recursion limit, as a Python call does: the
+     * generic tier calls compiled functions through their callable objects,
+     * so deep recursion comes back here, and must raise RecursionError
+     * rather than exhaust the C stack. */
+    int32_t *remaining = jit_recursion_counter(stack, thread);
+    if (jit_enter_recursive_call(stack, remaining)) {
+        return 0;
+    }
+    /* Compared as a count of free slots: forming top + frame_size past the
+     * limit would already be undefined. */
+    JitSlot *frame = top;
+    if ((size_t)(stack->limit - top) < frame_size) {
+        frame = jit_next_chunk(stack, frame_size);
+        if (frame == 0) {
+            jit_leave_recursive_call(remaining);
+            return 0;
+        }
+    }
+    /* Arguments are borrowed: the caller keeps them alive for the call.  Few
+     * arguments are usual, so a plain loop is smaller than vector code. */
+    if (simple) {
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+        for (size_t i = 0; i < nargs; i++) {
+            frame[i].o = args[i];
+        }
+    }
+    PyObject *made[2] = {0, 0};
+    /* simple_count is the parameter count where they are all positional (else no count of arguments). */
+    int bound = simple || (kwnames == 0 && nargs < simple_count && simple_count == (size_t)entry->parameters &&
+                           jit_bind_defaults(entry, frame, args, nargs, simple_count))
+        ? 1 : jit_bind(entry, frame, args, nargs, kwnames, made);
+    if (bound <= 0) {
+        jit_release_made(made);
+        if (frame != top) {
+            jit_previous_chunk(stack);
+        }
+        jit_leave_recursive_call(remaining);
+        return bound < 0 ? 0 : PyObject_Vectorcall(slowpath, args, nargsf, kwnames);
+    }
+    stack->top = frame + frame_size;
+    /* A plain call, not a tail call: the prototypes differ, and the frame is
+     * popped after the chain returns. */
+    PyObject *result = chain(frame);
+    stack->top = top;
+    if (frame != top) {
+        jit_previous_chunk(stack);
+    }
+    jit_leave_recursive_call(remaining);
+    jit_release_made(made);
+    return result;
 }

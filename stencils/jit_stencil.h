@@ -79,6 +79,7 @@ extern char _JIT_SLOT2 JIT_HOLE32;
 extern char _JIT_SLOT3 JIT_HOLE32;
 extern char _JIT_OPERAND0[];
 extern char _JIT_OPERAND1[];
+extern char _JIT_CONTINUE_ADDRESS[]; /* the next stencil's address, as data: 64 bits on every target */
 
 #define OPARG(N) ((uint32_t)(uintptr_t)&_JIT_OPARG##N)
 #define OPERAND(N) ((uint64_t)(uintptr_t)_JIT_OPERAND##N)
@@ -308,6 +309,11 @@ static inline void jit_set_owned(JitSlot *slot, PyObject *value) {
 
 /* The helpers (stencils/helpers.c): one copy per process, called by the
  * stencils named after them. */
+typedef JitResult (*JitContinuation)(JitSlot *frame);
+#define CONTINUATION() ((JitContinuation)(uintptr_t)_JIT_CONTINUE_ADDRESS)
+typedef struct JitEntry JitEntry;
+extern PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitFrameStack *stack,
+                            JitEntry *entry, size_t frame_size, size_t simple_count, JitContinuation chain);
 extern int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset);
 extern PyObject *LOAD_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset);
 extern int STORE_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, PyObject *value, uint32_t version_offset);

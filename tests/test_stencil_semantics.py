@@ -118,6 +118,7 @@ def _link(objects: list[bytes]) -> Image:
     holes.update({f"_JIT_SLOT{n}": 8 * OPARGS[f"_JIT_OPARG{n}"] for n in range(4)})
     holes.update(OPERANDS)
     holes.update({name: SENTINEL_BASE + 16 * i for i, name in enumerate(CONTROL_HOLES)})
+    holes["_JIT_CONTINUE_ADDRESS"] = holes["_JIT_CONTINUE"]  # the same next stencil, as data
     pending = []
     for obj in objects:
         elf = ELFFile(io.BytesIO(obj))
@@ -144,7 +145,7 @@ def _link(objects: list[bytes]) -> Image:
                 elif symbol.name in holes:
                     value = holes[symbol.name]
                 else:
-                    assert symbol.name.startswith(("Py", "_Py")), symbol.name
+                    assert symbol.name.startswith(("Py", "_Py")) or symbol.name in ops.HELPER_STENCILS, symbol.name
                     value = externals.setdefault(symbol.name, SENTINEL_BASE + PAGE + 16 * len(externals))
                 place = target + reloc["r_offset"]
                 pending.append((place, reloc["r_info_type"], value + reloc["r_addend"]))
