@@ -131,18 +131,6 @@ STENCIL(LOAD_GLOBAL) {
 CALL_STENCIL(CALL_1, 1, SLOT(1).o)
 CALL_STENCIL(CALL_2, 2, SLOT(1).o, SLOT(2).o)
 
-/* bool(x): 1, 0, or -1 with an exception set.  The singletons are answered
- * inline because conditions are mostly comparison results. */
-static inline int object_truth(PyObject *value) {
-    if (value == Py_True) {
-        return 1;
-    }
-    if (value == Py_False || value == Py_None) {
-        return 0;
-    }
-    return PyObject_IsTrue(value);
-}
-
 /* a OP b for two numbers of one C type, op being Py_LT ... Py_GE.  A C
  * comparison of doubles gives Python's answers for NaN. */
 #define COMPARE_AS(TYPE)                                                      \
@@ -175,13 +163,7 @@ static inline __attribute__((always_inline)) int comparison_truth(PyObject *a, P
         jit_compact_int(b, int_mode, &y)) {
         return compare_int64_t(x, y, op);
     }
-    PyObject *result = PyObject_RichCompare(a, b, op);
-    if (result == 0) {
-        return -1;
-    }
-    int truth = object_truth(result);
-    Py_DECREF(result);
-    return truth;
+    return COMPARISON_TRUTH_BODY(a, b, op);
 }
 
 /* dst = a OP b (OPARG3: Py_LT ... Py_GE), PyObject_RichCompare's. */
@@ -226,9 +208,17 @@ STENCIL(COMPARE_OP_INLINE) {
 
 BRANCH_STENCIL(JUMP_IF_TRUE, object_truth(SLOT(0).o), 1)
 BRANCH_STENCIL(JUMP_IF_FALSE, object_truth(SLOT(0).o), 0)
-/* OPARG2: the comparison; OPARG3: how ints keep their size (INT_UNKNOWN ... INT_TAGGED). */
-BRANCH_STENCIL(JUMP_IF_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2), OPARG(3)), 1)
-BRANCH_STENCIL(JUMP_IF_NOT_COMPARE, comparison_truth(SLOT(0).o, SLOT(1).o, (int)OPARG(2), OPARG(3)), 0)
+/* One pair per comparison (its constant folds comparison_truth's switch); OPARG3: how ints keep their size
+ * (INT_UNKNOWN ... INT_TAGGED). */
+#define COMPARE_BRANCHES(NAME, NOT_NAME, OP)                                                     \
+    BRANCH_STENCIL(NAME, comparison_truth(SLOT(0).o, SLOT(1).o, OP, OPARG(3)), 1)                \
+    BRANCH_STENCIL(NOT_NAME, comparison_truth(SLOT(0).o, SLOT(1).o, OP, OPARG(3)), 0)
+COMPARE_BRANCHES(JUMP_IF_COMPARE_LT, JUMP_IF_NOT_COMPARE_LT, Py_LT)
+COMPARE_BRANCHES(JUMP_IF_COMPARE_LE, JUMP_IF_NOT_COMPARE_LE, Py_LE)
+COMPARE_BRANCHES(JUMP_IF_COMPARE_EQ, JUMP_IF_NOT_COMPARE_EQ, Py_EQ)
+COMPARE_BRANCHES(JUMP_IF_COMPARE_NE, JUMP_IF_NOT_COMPARE_NE, Py_NE)
+COMPARE_BRANCHES(JUMP_IF_COMPARE_GT, JUMP_IF_NOT_COMPARE_GT, Py_GT)
+COMPARE_BRANCHES(JUMP_IF_COMPARE_GE, JUMP_IF_NOT_COMPARE_GE, Py_GE)
 /* `is` and `is not` compare addresses: they call nothing and cannot fail. */
 BRANCH_STENCIL(JUMP_IF_IS, SLOT(0).o == SLOT(1).o, 1)
 BRANCH_STENCIL(JUMP_IF_IS_NOT, SLOT(0).o == SLOT(1).o, 0)

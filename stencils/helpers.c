@@ -279,3 +279,15 @@ PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, Ji
     jit_release_made(made);
     return result;
 }
+
+/* The branches on a comparison of objects (JUMP_IF_COMPARE_LT ...), where their inline int and float cases do
+ * not apply: bool(a OP b) through PyObject_RichCompare; -1 with an exception set. */
+int COMPARISON_TRUTH_BODY(PyObject *a, PyObject *b, int op) {
+    PyObject *result = PyObject_RichCompare(a, b, op);
+    if (result == 0) {
+        return -1;
+    }
+    int truth = object_truth(result);
+    Py_DECREF(result);
+    return truth;
+}

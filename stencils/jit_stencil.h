@@ -307,6 +307,18 @@ static inline void jit_set_owned(JitSlot *slot, PyObject *value) {
     Py_XDECREF(old);
 }
 
+/* bool(x): 1, 0, or -1 with an exception set.  The singletons are answered
+ * inline because conditions are mostly comparison results. */
+static inline int object_truth(PyObject *value) {
+    if (value == Py_True) {
+        return 1;
+    }
+    if (value == Py_False || value == Py_None) {
+        return 0;
+    }
+    return PyObject_IsTrue(value);
+}
+
 /* The helpers (stencils/helpers.c): one copy per process, called by the
  * stencils named after them. */
 typedef JitResult (*JitContinuation)(JitSlot *frame);
@@ -314,6 +326,7 @@ typedef JitResult (*JitContinuation)(JitSlot *frame);
 typedef struct JitEntry JitEntry;
 extern PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitFrameStack *stack,
                             JitEntry *entry, size_t frame_size, size_t simple_count, JitContinuation chain);
+extern int COMPARISON_TRUTH_BODY(PyObject *a, PyObject *b, int op);
 extern int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset);
 extern PyObject *LOAD_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset);
 extern int STORE_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, PyObject *value, uint32_t version_offset);
