@@ -160,6 +160,10 @@ class Specialization:
         return self.facts.specializable and self.facts.return_type.unboxed
 
 
+# The index of the JitEntry's `chain` (stencils/jit_entry.h): the words before it are its fixed fields.
+ENTRY_CHAIN = 14
+
+
 class Dispatcher:
     """Everything cpjit keeps for one compiled Python function."""
 
@@ -529,16 +533,18 @@ class Dispatcher:
 
     # --- the dispatcher's machine code ----------------------------------------------------
 
-    def entry_table(self) -> ctypes.Array[ctypes.c_void_p]:
-        """The JitEntry of stencils/entry.c: what ENTRY needs to bind keywords and defaults itself."""
+    def entry_table(self, simple_count: int) -> ctypes.Array[ctypes.c_void_p]:
+        """The JitEntry of stencils/jit_entry.h: what ENTRY needs to bind keywords and defaults itself, its frame,
+        and (ENTRY_CHAIN, filled once the dispatcher is emitted) where the dispatcher's code goes on."""
         code = self.func.__code__
         count, keyword_only = code.co_argcount, code.co_kwonlyargcount
         names = [0 if index < code.co_posonlyargcount else id(name)  # no keyword names a positional-only one
                  for index, name in enumerate(code.co_varnames[:count + keyword_only])]
-        return (ctypes.c_void_p * (11 + len(names)))(
+        return (ctypes.c_void_p * (ENTRY_CHAIN + 1 + len(names)))(
             id(self.entry_path_object), id(self.func), layout.function_field_offset("__code__"), id(code),
             layout.function_field_offset("__defaults__"), count, layout.tuple_items_offset(), keyword_only,
-            layout.function_field_offset("__kwdefaults__"), *map(int, arguments.collectors(self.func)), *names)
+            layout.function_field_offset("__kwdefaults__"), *map(int, arguments.collectors(self.func)),
+            frames.frame_stack_address(), self.frame_size, simple_count, 0, *names)
 
     def rebuild(self) -> None:
         """Emit the dispatcher for the current specializations and point the callable at it."""
@@ -550,11 +556,10 @@ class Dispatcher:
         count = self.parameter_count
         specs = list(self.specializations.values())
         self.frame_size = max([count, *(s.lowered.frame_size for s in specs if s.lowered)])
-        entry = self.entry_table()
         # A call of as many arguments is copied straight into the slots only where they are all positional.
         simple_count = count if self.binds_positionally else NEVER_SIMPLE
-        code: list[Instruction] = [Instruction("ENTRY", (self.frame_size, simple_count),
-                                               (frames.frame_stack_address(), ctypes.addressof(entry)))]
+        entry = self.entry_table(simple_count)
+        code: list[Instruction] = [Instruction("ENTRY", (), (ctypes.addressof(entry),))]
         guards = {guard_key(g): g for s in specs for g in s.guards()}
         keep: list[object] = [entry, self.func.__code__]
         # Argument types already known to run in the interpreter go to the original function from machine
@@ -614,6 +619,7 @@ class Dispatcher:
         keep.append(slow_cell)
         code.append(Instruction("CALL_SLOWPATH", (count,), (ctypes.addressof(slow_cell), frames.frame_stack_address())))
         compiled = emitter().emit(code)
+        entry[ENTRY_CHAIN] = compiled.address_of(1)  # before any call can come: the callable points here below
         compiled.keep_alive = (keep, specs)  # type: ignore[attr-defined]
         self.codes.append(compiled)
         jit_callable.set_entry(self.callable, compiled.entry)

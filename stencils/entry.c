@@ -13,12 +13,11 @@
 #include "jit_entry.h"
 
 
-/* OPERAND0: the frame stack; OPERAND1: the JitEntry; OPARG0: the frame's size; OPARG1: the parameter count
- * where they are all positional.  ENTRY_BODY (helpers.c) does the work, then calls the rest of the dispatcher. */
+/* OPERAND0: the JitEntry.  ENTRY_BODY (helpers.c) does the work, then calls the rest of the dispatcher (the
+ * JitEntry's chain): what differs per dispatcher is all in the JitEntry, so this is one jump. */
 PyObject *ENTRY(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     (void)callable;
-    return ENTRY_BODY(args, nargsf, kwnames, (JitFrameStack *)(uintptr_t)OPERAND(0), (JitEntry *)(uintptr_t)OPERAND(1),
-                      OPARG(0), OPARG(1), CONTINUATION());
+    return ENTRY_BODY(args, nargsf, kwnames, (JitEntry *)(uintptr_t)OPERAND(0));
 }
 
 /* Terminal: a call the dispatcher hands on, to the slow-path callable or to

@@ -198,9 +198,12 @@ int LOAD_METHOD_CACHED_BODY(JitAttributeCache *cache, JitSlot *callable_slot, Ji
 
 /* ENTRY's body: every dispatcher's way in from CPython's calling convention (the thread's C stack floor, the
  * frame stack, the recursion count, the binding of the arguments), shared: a method called from many sites of
- * many functions runs one copy of it.  `chain` is the dispatcher's code after ENTRY, called on the bound frame. */
-PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitFrameStack *stack, JitEntry *entry,
-                      size_t frame_size, size_t simple_count, JitContinuation chain) {
+ * many functions runs one copy of it; the JitEntry's chain, the dispatcher's code after ENTRY, runs on the bound
+ * frame. */
+PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitEntry *entry) {
+    JitFrameStack *stack = entry->stack;
+    size_t frame_size = (size_t)entry->frame_size;
+    size_t simple_count = (size_t)entry->simple_count;
     PyObject *slowpath = entry->slowpath;
     size_t nargs = nargsf & ~PY_VECTORCALL_ARGUMENTS_OFFSET;
     PyThreadState *thread = PyThreadState_Get();
@@ -270,7 +273,7 @@ PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, Ji
     stack->top = frame + frame_size;
     /* A plain call, not a tail call: the prototypes differ, and the frame is
      * popped after the chain returns. */
-    PyObject *result = chain(frame);
+    PyObject *result = entry->chain(frame);
     stack->top = top;
     if (frame != top) {
         jit_previous_chunk(stack);

@@ -18,6 +18,10 @@ struct JitEntry {  /* (typedef in jit_stencil.h) */
     int64_t kwdefaults_offset; /* where the function keeps __kwdefaults__ (NULL: none), read at each call */
     int64_t varargs;           /* 1: a `*args` parameter (a new tuple) follows */
     int64_t varkeywords;       /* 1: a `**kwargs` parameter (a new dict) follows that */
+    JitFrameStack *stack;      /* the frame stack */
+    int64_t frame_size;        /* the dispatcher's frame: the largest of its specializations' */
+    int64_t simple_count;      /* the parameter count where they are all positional (else no count of arguments) */
+    JitContinuation chain;     /* the dispatcher's code after ENTRY (filled in once it is emitted) */
     PyObject *names[];         /* the names of the positional and keyword-only ones (NULL for a positional-only
                                 * one: no keyword names it) */
 };

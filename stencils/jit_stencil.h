@@ -79,7 +79,6 @@ extern char _JIT_SLOT2 JIT_HOLE32;
 extern char _JIT_SLOT3 JIT_HOLE32;
 extern char _JIT_OPERAND0[];
 extern char _JIT_OPERAND1[];
-extern char _JIT_CONTINUE_ADDRESS[]; /* the next stencil's address, as data: 64 bits on every target */
 
 #define OPARG(N) ((uint32_t)(uintptr_t)&_JIT_OPARG##N)
 #define OPERAND(N) ((uint64_t)(uintptr_t)_JIT_OPERAND##N)
@@ -322,10 +321,8 @@ static inline int object_truth(PyObject *value) {
 /* The helpers (stencils/helpers.c): one copy per process, called by the
  * stencils named after them. */
 typedef JitResult (*JitContinuation)(JitSlot *frame);
-#define CONTINUATION() ((JitContinuation)(uintptr_t)_JIT_CONTINUE_ADDRESS)
 typedef struct JitEntry JitEntry;
-extern PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitFrameStack *stack,
-                            JitEntry *entry, size_t frame_size, size_t simple_count, JitContinuation chain);
+extern PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitEntry *entry);
 extern int COMPARISON_TRUTH_BODY(PyObject *a, PyObject *b, int op);
 extern int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset);
 extern PyObject *LOAD_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset);

@@ -118,7 +118,6 @@ def _link(objects: list[bytes]) -> Image:
     holes.update({f"_JIT_SLOT{n}": 8 * OPARGS[f"_JIT_OPARG{n}"] for n in range(4)})
     holes.update(OPERANDS)
     holes.update({name: SENTINEL_BASE + 16 * i for i, name in enumerate(CONTROL_HOLES)})
-    holes["_JIT_CONTINUE_ADDRESS"] = holes["_JIT_CONTINUE"]  # the same next stencil, as data
     pending = []
     for obj in objects:
         elf = ELFFile(io.BytesIO(obj))

@@ -62,10 +62,6 @@ __all__ = [
 ]
 
 CONTINUE = "_JIT_CONTINUE"
-# The next instruction's address as data (a 64-bit value, where a function's address would be 32 bits under the
-# small code model): what ENTRY passes to its body, which calls the rest of the dispatcher.
-CONTINUE_ADDRESS = "_JIT_CONTINUE_ADDRESS"
-NEXT_INSTRUCTION = (CONTINUE, CONTINUE_ADDRESS)
 _CONTROL = {"_JIT_JUMP_TARGET": "jump_target", "_JIT_SIDE_EXIT": "side_exit", "_JIT_ERROR": "error"}
 _OPARG = "_JIT_OPARG"
 # A slot operand: Instruction.opargs[n] is a slot index, the hole takes its byte offset in the frame,
@@ -533,7 +529,7 @@ class PreparedTarget:
 
 
 def _is_external(symbol: str) -> bool:
-    internal = symbol in NEXT_INSTRUCTION or symbol == _DATA or symbol in _CONTROL
+    internal = symbol in (CONTINUE, _DATA) or symbol in _CONTROL
     return not (internal or _operand_family(symbol) is not None)
 
 
@@ -594,7 +590,7 @@ class _ValueSource:
 @functools.cache  # asked for every hole the generic routine patches
 def _source_of(symbol: str) -> tuple[object, Any]:
     """Where the value of holes named ``symbol`` comes from, and the detail that finds it."""
-    if symbol in NEXT_INSTRUCTION:
+    if symbol == CONTINUE:
         return _ValueSource.CONTINUE, None
     if symbol in _CONTROL:
         return _ValueSource.CONTROL, _CONTROL[symbol]
@@ -625,7 +621,7 @@ class _Source:
 
     def value(self, symbol: str, kind: Relocation) -> str:
         """An expression for the hole's symbol value S (binding locals on first use)."""
-        if symbol in NEXT_INSTRUCTION:
+        if symbol == CONTINUE:
             return self.bind("nxt", "addr[i + 1]")
         if symbol in _CONTROL:
             local = symbol.lower()[5:]
