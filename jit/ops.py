@@ -624,6 +624,7 @@ SUPPORT_STENCILS: dict[str, bool] = {
 # calls for its body, keeping every copy of that stencil short (name -> the stencils that call it).
 HELPER_STENCILS: dict[str, str] = {
     "ENTRY_BODY": "ENTRY",
+    "CLEAR_RANGE_BODY": "CLEAR_RANGE",
     "COMPARISON_TRUTH_BODY": "JUMP_IF_COMPARE_LT ... JUMP_IF_NOT_COMPARE_GE",
     "UNPACK_TO_SLOTS_BODY": "UNPACK_TO_SLOTS",
     "LOAD_ATTR_CACHED_BODY": "LOAD_ATTR_CACHED",

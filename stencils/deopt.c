@@ -62,13 +62,19 @@ STENCIL(DEOPT) {
     JUMP();
 }
 
-/* Release OPARG1 slots from SLOT0 on and set them NULL. */
+/* Release OPARG1 slots from SLOT0 on and set them NULL.  Slots that are all
+ * NULL already (a return whose temporaries were let go) are seen without a
+ * call, so without the saved registers a call needs; any other range is
+ * CLEAR_RANGE_BODY's (helpers.c). */
 STENCIL(CLEAR_RANGE) {
     JitSlot *first = SLOT_ADDRESS(0);
-    for (uint32_t i = 0; i < OPARG(1); i++) {
-        PyObject *object = first[i].o;
-        first[i].o = 0;
-        Py_XDECREF(object);
+    uint32_t count = OPARG(1);
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+    for (uint32_t i = 0; i < count; i++) {
+        if (first[i].o != 0) {
+            CLEAR_RANGE_BODY(first + i, count - i);
+            break;
+        }
     }
     CONTINUE();
 }

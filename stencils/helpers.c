@@ -294,3 +294,14 @@ int COMPARISON_TRUTH_BODY(PyObject *a, PyObject *b, int op) {
     Py_DECREF(result);
     return truth;
 }
+
+/* CLEAR_RANGE's body: release `count` slots from `first` on, setting each NULL before its release (which may run
+ * code that looks at the frame). */
+void CLEAR_RANGE_BODY(JitSlot *first, uint32_t count) {
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+    for (uint32_t i = 0; i < count; i++) {
+        PyObject *object = first[i].o;
+        first[i].o = 0;
+        Py_XDECREF(object);
+    }
+}

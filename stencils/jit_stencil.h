@@ -323,6 +323,7 @@ static inline int object_truth(PyObject *value) {
 typedef JitResult (*JitContinuation)(JitSlot *frame);
 typedef struct JitEntry JitEntry;
 extern PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitEntry *entry);
+extern void CLEAR_RANGE_BODY(JitSlot *first, uint32_t count);
 extern int COMPARISON_TRUTH_BODY(PyObject *a, PyObject *b, int op);
 extern int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset);
 extern PyObject *LOAD_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset);
