@@ -58,8 +58,25 @@ JIT_INLINE PyObject **jit_list_place(PyObject *list, PyObject *index, uint32_t i
     return &((PyObject ***)list)[3][i < 0 ? i + length : i];
 }
 
-JIT_INLINE PyObject *jit_get_item(PyObject *container, PyObject *key, uint32_t int_mode) {
+/* Where `tuple[index]` is when the specializing interpreter would take it inline (BINARY_SUBSCR_TUPLE_INT): an
+ * exact tuple, its items `items_offset` bytes in, a compact int in range (negative from the end); NULL otherwise. */
+JIT_INLINE PyObject **jit_tuple_place(PyObject *tuple, PyObject *index, uint32_t int_mode, uint64_t items_offset) {
+    int64_t i;
+    if (Py_TYPE(tuple) != &PyTuple_Type || Py_TYPE(index) != &PyLong_Type || !jit_compact_int(index, int_mode, &i)) {
+        return 0;
+    }
+    int64_t length = ((const int64_t *)tuple)[2];
+    if (i < -length || i >= length) {
+        return 0;
+    }
+    return (PyObject **)((char *)tuple + items_offset) + (i < 0 ? i + length : i);
+}
+
+JIT_INLINE PyObject *jit_get_item(PyObject *container, PyObject *key, uint32_t int_mode, uint64_t items_offset) {
     PyObject **at = jit_list_place(container, key, int_mode);
+    if (at == 0) {
+        at = jit_tuple_place(container, key, int_mode, items_offset);
+    }
     if (at != 0) {
         Py_INCREF(*at);
         return *at;
@@ -79,8 +96,8 @@ JIT_INLINE int jit_set_item(PyObject *container, PyObject *key, PyObject *value,
     return PyObject_SetItem(container, key, value);
 }
 
-/* OPARG3: how ints keep their size (INT_UNKNOWN ... INT_TAGGED). */
-RESULT_STENCIL(BINARY_SUBSCR, jit_get_item(SLOT(1).o, SLOT(2).o, OPARG(3)))
+/* OPARG3: how ints keep their size (INT_UNKNOWN ... INT_TAGGED); OPERAND0: where a tuple's items are. */
+RESULT_STENCIL(BINARY_SUBSCR, jit_get_item(SLOT(1).o, SLOT(2).o, OPARG(3), OPERAND(0)))
 STATUS_STENCIL(STORE_SUBSCR, jit_set_item(SLOT(0).o, SLOT(1).o, SLOT(2).o, OPARG(3)))
 STATUS_STENCIL(DELETE_SUBSCR, PyObject_DelItem(SLOT(0).o, SLOT(1).o))
 RESULT_STENCIL(BUILD_SLICE, PySlice_New(SLOT(1).o, SLOT(2).o, SLOT(3).o))

@@ -900,6 +900,23 @@ def test_list_items_at_every_edge_of_a_compact_int() -> None:
     assert_same(cases.items_at, huge, [65537, -65537, 69999])
 
 
+class IndexedTuple(tuple):  # type: ignore[type-arg]
+    def __getitem__(self, key: Any) -> Any:
+        return ("own", key)
+
+
+def test_tuple_items_at_every_edge_of_a_compact_int() -> None:
+    """An exact tuple is read inline too (BINARY_SUBSCR_TUPLE_INT's case); a subclass's own __getitem__, slices,
+    other keys and indices out of range go to the C API, with its messages."""
+    size = 5
+    items = tuple(range(10, 10 + size))
+    for key in [*cases.DIGIT_EDGES, size - 1, size, -size, -size - 1, True, False, 2.0, "1", slice(1, 3)]:
+        assert_same(cases.items_at, items, [key])
+        assert_same(cases.items_at, IndexedTuple(items), [key])
+        assert_same(cases.items_at, (), [key])
+    assert_same(cases.items_at, tuple(range(70000)), [65537, -65537, 69999, 70000])
+
+
 def test_arithmetic_at_every_edge_of_a_compact_int() -> None:
     edges = cases.DIGIT_EDGES
     assert_same(cases.arithmetic_pairs, [(a, b) for a in edges for b in edges])

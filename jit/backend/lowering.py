@@ -1232,6 +1232,7 @@ class Lowering:
                 return
         elif opcode in (Opcode.BINARY_SUBSCR, Opcode.STORE_SUBSCR):
             opargs = (layout.subscript_int_mode(),)
+            operands = (layout.tuple_items_offset(),) if opcode is Opcode.BINARY_SUBSCR else ()
         elif opcode is Opcode.CONTAINS_OP:
             opargs = (int(op.arg == "not in"),)
         elif opcode is Opcode.TUPLE_ITEM:
