@@ -41,35 +41,30 @@ STENCIL(STORE_ATTR_CACHED) {
     CONTINUE();
 }
 
-/* Where `list[index]` is when the specializing interpreter would take it
- * inline (BINARY_SUBSCR_LIST_INT): an exact list, a compact int in range
- * (negative from the end), read inline (`int_mode`: how ints keep their size;
- * a list keeps its size where every var-size object does, then its items);
+/* Where item `index` of the `length` items at `items` is, for a compact int
+ * in range (negative from the end; `int_mode`: how ints keep their size);
  * NULL otherwise, for the C-API's own path. */
-JIT_INLINE PyObject **jit_list_place(PyObject *list, PyObject *index, uint32_t int_mode) {
+JIT_INLINE PyObject **jit_item_place(PyObject **items, int64_t length, PyObject *index, uint32_t int_mode) {
     int64_t i;
-    if (Py_TYPE(list) != &PyList_Type || Py_TYPE(index) != &PyLong_Type || !jit_compact_int(index, int_mode, &i)) {
+    if (Py_TYPE(index) != &PyLong_Type || !jit_compact_int(index, int_mode, &i) || i < -length || i >= length) {
         return 0;
     }
-    int64_t length = ((const int64_t *)list)[2];
-    if (i < -length || i >= length) {
-        return 0;
-    }
-    return &((PyObject ***)list)[3][i < 0 ? i + length : i];
+    return items + (i < 0 ? i + length : i);
 }
 
-/* Where `tuple[index]` is when the specializing interpreter would take it inline (BINARY_SUBSCR_TUPLE_INT): an
- * exact tuple, its items `items_offset` bytes in, a compact int in range (negative from the end); NULL otherwise. */
+/* Where `list[index]` and `tuple[index]` are when the specializing
+ * interpreter would take them inline (BINARY_SUBSCR_LIST_INT, _TUPLE_INT): an
+ * exact list or tuple (its size where every var-size object keeps it; a
+ * list's items through the word after, a tuple's `items_offset` bytes in). */
+JIT_INLINE PyObject **jit_list_place(PyObject *list, PyObject *index, uint32_t int_mode) {
+    return Py_TYPE(list) == &PyList_Type
+        ? jit_item_place(((PyObject ***)list)[3], ((const int64_t *)list)[2], index, int_mode) : 0;
+}
+
 JIT_INLINE PyObject **jit_tuple_place(PyObject *tuple, PyObject *index, uint32_t int_mode, uint64_t items_offset) {
-    int64_t i;
-    if (Py_TYPE(tuple) != &PyTuple_Type || Py_TYPE(index) != &PyLong_Type || !jit_compact_int(index, int_mode, &i)) {
-        return 0;
-    }
-    int64_t length = ((const int64_t *)tuple)[2];
-    if (i < -length || i >= length) {
-        return 0;
-    }
-    return (PyObject **)((char *)tuple + items_offset) + (i < 0 ? i + length : i);
+    return Py_TYPE(tuple) == &PyTuple_Type
+        ? jit_item_place((PyObject **)((char *)tuple + items_offset), ((const int64_t *)tuple)[2], index, int_mode)
+        : 0;
 }
 
 JIT_INLINE PyObject *jit_get_item(PyObject *container, PyObject *key, uint32_t int_mode, uint64_t items_offset) {
