@@ -19,7 +19,7 @@ import sys
 import time
 import types
 import weakref
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from jit import _isolation, arguments, ir, layouts, ops, reentrancy
 from jit.backend import callable as jit_callable
@@ -162,6 +162,33 @@ class Specialization:
 
 # The index of the JitEntry's `chain` (stencils/jit_entry.h): the words before it are its fixed fields.
 ENTRY_CHAIN = 14
+
+
+class FunctionIR(NamedTuple):
+    """A function's IR after the passes that do not depend on argument types (Dispatcher.ir), the positions of
+    its object parameters (Dispatcher.object_parameters), and what building it took."""
+
+    function: ir.Function
+    object_parameters: frozenset[int]
+    seconds: float
+
+
+def function_ir(func: types.FunctionType, read_globals: frozenset[str]) -> FunctionIR:
+    started = time.perf_counter()
+    function = build_ir(func, read_globals)
+    optimize(function, Facts(()), function_passes())
+    return FunctionIR(function, object_parameters(function), time.perf_counter() - started)
+
+
+def function_ir_or_reason(func: types.FunctionType, read_globals: frozenset[str], strict: bool) -> FunctionIR | str:
+    """function_ir, or why the function cannot be compiled at all (strict: the UnsupportedError raised)."""
+    try:
+        with CollectorPaused():
+            return function_ir(func, read_globals)
+    except Exception as error:
+        if strict:
+            raise
+        return failure_reason(error)
 
 
 class Dispatcher:
@@ -327,13 +354,12 @@ class Dispatcher:
     def function_ir(self) -> ir.Function:
         """The IR after the passes that do not depend on argument types (made once)."""
         if self.ir is None:
-            started = time.perf_counter()
-            function = build_ir(self.func, frozenset(self.read_globals))
-            optimize(function, Facts(()), function_passes())
-            self.ir = function
-            self.ir_object_parameters = object_parameters(function)
-            self.ir_seconds = time.perf_counter() - started
+            self.adopt(function_ir(self.func, frozenset(self.read_globals)))
+        assert self.ir is not None
         return self.ir
+
+    def adopt(self, built: FunctionIR) -> None:
+        self.ir, self.ir_object_parameters, self.ir_seconds = built
 
     def specialize(self, signature: tuple[ir.Type, ...]) -> Specialization | None:
         """Compile (or find) the specialization for ``signature``; None when it cannot be compiled."""
@@ -388,13 +414,11 @@ class Dispatcher:
         built, else None.  Strict: raise instead."""
         if self.ir is not None and not self.specializations and self.ir.globals_changed():
             self.ir = None
-        try:
-            with CollectorPaused():
-                self.function_ir()
-        except Exception as error:
-            if self.strict:
-                raise
-            return failure_reason(error)
+        if self.ir is None:
+            built = function_ir_or_reason(self.func, frozenset(self.read_globals), self.strict)
+            if isinstance(built, str):
+                return built
+            self.adopt(built)
         return None
 
     def refuse(self, reason: str) -> None:
@@ -745,26 +769,35 @@ def compile_function(func: object, strict: bool = False) -> Any:
     function = check_compilable(getattr(func, "__jit_original__", func))
     if _lock.busy():
         if strict:
-            optimize(build_ir(function), Facts(()), function_passes())  # refuse now what can never compile
+            function_ir(function, frozenset())  # refuse now what can never compile
         return Deferred(function, strict)
-    if not strict and refusal_of(function) is not None:
-        STATISTICS.fallbacks += 1
-        return function
+    known = refusal_of(function)
+    if not strict and known is not None:
+        return refused(function, known)
+    # The IR is built now, not at the first call: what can never compile is known (strict raises here), and is
+    # handed back as it is, before any dispatcher (and its machine code) is made for it.
     with _lock:
-        found = registered(function)
-        made = found is None or found.strict != strict
-        dispatcher = Dispatcher(function, strict) if made or found is None else found
-        _dispatchers[id(function)] = dispatcher
-        # The IR is built now, not at the first call: what can never compile is known (strict raises here), and
-        # is handed back as it is rather than behind a dispatcher that would forward every call.
-        reason = dispatcher.refusal or (dispatcher.ir_failure() if host_problem() is None else None)
-        if reason is not None:
-            _refusals[function] = (function.__code__, reason)
-            STATISTICS.fallbacks += 1
-            if made:
-                del _dispatchers[id(function)]
-            return function
+        dispatcher = registered(function)
+        if dispatcher is None or dispatcher.strict != strict:
+            built = function_ir_or_reason(function, frozenset(), strict) if host_problem() is None else None
+            if isinstance(built, str):
+                return refused(function, built)
+            dispatcher = Dispatcher(function, strict)
+            if built is not None:
+                dispatcher.adopt(built)
+            _dispatchers[id(function)] = dispatcher
+        elif host_problem() is None:
+            reason = dispatcher.refusal or dispatcher.ir_failure()
+            if reason is not None:
+                return refused(function, reason)
     return dispatcher.callable
+
+
+def refused(function: types.FunctionType, reason: str) -> types.FunctionType:
+    """What jit.compile returns for a function that cannot be compiled at all: the function, its reason kept."""
+    _refusals[function] = (function.__code__, reason)
+    STATISTICS.fallbacks += 1
+    return function
 
 
 # The functions jit.compile handed back as they are, with the code it found it cannot compile and why (weak:

@@ -138,6 +138,7 @@ class Builder:
         # The code is the code object's, its defaults are the function's now: guarded like globals.
         self.function.guards.extend(ir.metadata_guards(source.func))
         self.locals: dict[str, ir.Var] = {}
+        self.seen_globals: set[str] = set()  # the names global_now recorded
         self.scopes: list[dict[str, ir.Var]] = []  # the comprehensions being built, innermost last
         self.comprehension_cells: set[ir.Var] = set()  # their variables a nested lambda or genexpr reads
         # Per local (by number), where each read not yet taken by an op was made: the op taking it records the
@@ -847,10 +848,14 @@ class Builder:
         yet defined everything."""
         namespace, builtin_namespace = self.namespaces()
         value = namespace.get(name, ir.MISSING)
-        self.function.seen_globals.append(ir.GlobalGuard(namespace, name, value))
+        seen = name not in self.seen_globals  # each name once: its every read would find the same
+        if seen:
+            self.seen_globals.add(name)
+            self.function.seen_globals.append(ir.GlobalGuard(namespace, name, value))
         if value is ir.MISSING:
             value = builtin_namespace.get(name, ir.MISSING)
-            self.function.seen_globals.append(ir.GlobalGuard(builtin_namespace, name, value))
+            if seen:
+                self.function.seen_globals.append(ir.GlobalGuard(builtin_namespace, name, value))
         return value
 
     def builtin_namespace(self) -> dict[str, object]:
