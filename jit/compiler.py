@@ -28,7 +28,7 @@ from jit.backend.emitter import CompiledCode, Emitter, Instruction
 from jit.backend.errors import ExecutableMemoryError, UnsupportedHostError
 from jit.errors import UnsupportedError
 from jit.frontend import build_ir
-from jit.optimizer import Facts, function_passes, optimize, slot_passes, typing_passes
+from jit.optimizer import Facts, bets, function_passes, optimize, slot_passes, typing_passes
 from jit.records import field, record
 
 ARGUMENT_TYPES: dict[type, ir.Type] = {int: ir.Type.INT, float: ir.Type.FLOAT, bool: ir.Type.BOOL}
@@ -40,6 +40,7 @@ MAX_INVALIDATIONS = 8  # recompiles after a change of what the code assumed, bef
 NEVER_SIMPLE = (1 << 32) - 1  # ENTRY's count of arguments copied as they come, for a function that binds them
 MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code sends to the interpreter itself
 TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
+MAX_REBETS = 8  # compiles of a function again after a lost bet on a type, before it bets no more
 
 
 @record
@@ -135,18 +136,34 @@ class Specialization:
     callees: list[Specialization] = field(default_factory=list)  # called directly, by their machine code
     compile_seconds: float = 0.0
     frame_bound: int = 0  # an upper bound of the frame size, while the code is being made (0: not computed)
+    # The bets on objects' types the code makes (jit/optimizer/bets.py), by site; their words: first the one any
+    # lost bet sets, then per site (in the order of `bets`) what the values that lost were.
+    bets: dict[int, ir.Type] = field(default_factory=dict)
+    bet_words: Any = None
+
+    def lost_bets(self) -> dict[int, int]:
+        """By site, what the values that lost this code's bets were (OBSERVED_* bits); empty if none lost."""
+        words = self.bet_words
+        if words is None or not words[0]:
+            return {}
+        return {site: words[1 + n] for n, site in enumerate(self.bets) if words[1 + n]}
+
+    def bets_lost(self) -> bool:
+        """Whether a bet of this code, or of a callee it calls directly, was lost."""
+        return any(spec.bet_words is not None and spec.bet_words[0] for spec in self.called())
 
     def guards(self) -> list[ir.Guard]:
         """What this code assumes: its own globals and metadata, and those of the callees it calls directly."""
-        found: list[ir.Guard] = []
-        pending, seen = [self], {self}
-        while pending:
-            spec = pending.pop()
-            found.extend(spec.function.guards)
+        return [guard for spec in self.called() for guard in spec.function.guards]
+
+    def called(self) -> list[Specialization]:
+        """This code and every callee it calls directly, directly or not."""
+        found, seen = [self], {self}
+        for spec in found:
             for callee in spec.callees:
                 if callee not in seen:
                     seen.add(callee)
-                    pending.append(callee)
+                    found.append(callee)
         return found
 
     @property
@@ -211,6 +228,10 @@ class Dispatcher:
         self.ir: ir.Function | None = None
         self.ir_object_parameters: frozenset[int] = frozenset()  # of self.ir (see object_parameters)
         self.ir_seconds = 0.0  # what building self.ir took, until a specialization's compile time counts it
+        self.ir_bets: dict[int, ir.Type] | None = None  # the first bets on self.ir's objects (bets.guesses)
+        # By signature: the bets made again after a loss, by site, and the sites that lost (bets.learn).
+        self.learned: dict[tuple[ir.Type, ...], tuple[dict[int, ir.Type], set[int]]] = {}
+        self.rebets = 0
         self.codes: list[CompiledCode] = []  # dispatchers stay alive: one may be running while replaced
         # Bound methods made once: their addresses go into the dispatcher's code.
         self.entry_path_object = self.entry_path
@@ -313,11 +334,26 @@ class Dispatcher:
 
     def revalidate(self) -> None:
         """Forget the specializations if a global or function metadata they (or the callees they call
-        directly) assumed changed, or if the function's own code or defaults changed."""
+        directly) assumed changed, or if the function's own code or defaults changed; compile again those that
+        lost a bet on a type."""
         if not all(guard.holds() for guard in self.metadata) or \
                 not all(guard.holds() for spec in self.specializations.values() for guard in spec.guards()):
             self.count_rebinds()
             self.invalidate()
+            return
+        lost = [spec for spec in self.specializations.values() if spec.bets_lost()]
+        if not lost or self.in_progress:
+            return
+        for spec in lost:
+            assert self.ir_bets is not None
+            learned, lost_before = self.learned.setdefault(spec.signature, ({}, set()))
+            bets.learn(self.ir_bets, learned, lost_before, spec.lost_bets())
+            del self.specializations[spec.signature]
+        self.rebets += 1
+        for spec in lost:
+            self.specialize(spec.signature)  # betting on what was seen; rebuilds the dispatcher
+        if not self.specializations:
+            self.rebuild()
 
     def count_rebinds(self) -> None:
         """A global of this function's that was rebound REBINDS_BEFORE_READ times is read when the code runs
@@ -339,6 +375,8 @@ class Dispatcher:
         self.failures.clear()
         self.refusal = None
         self.ir = None
+        self.ir_bets = None
+        self.learned.clear()
         self.metadata = function_metadata(self.func)
         self.parameter_count = arguments.parameter_count(self.func)
         self.binds_positionally = arguments.binds_positionally(self.func)
@@ -360,6 +398,18 @@ class Dispatcher:
 
     def adopt(self, built: FunctionIR) -> None:
         self.ir, self.ir_object_parameters, self.ir_seconds = built
+        self.ir_bets = None
+
+    def bets_for(self, signature: tuple[ir.Type, ...]) -> dict[int, ir.Type]:
+        """What a specialization for ``signature`` bets on: the first guesses, then what lost bets taught (none
+        after MAX_REBETS compiles of the function for lost bets)."""
+        if self.rebets >= MAX_REBETS:
+            return {}
+        if self.ir_bets is None:
+            self.ir_bets = bets.guesses(self.function_ir())
+        made = {site: bets.bet_on(guess) for site, guess in self.ir_bets.items()}
+        made.update(self.learned.get(signature, ({}, set()))[0])
+        return {site: kind for site, kind in made.items() if kind is not ir.Type.OBJECT}
 
     def specialize(self, signature: tuple[ir.Type, ...]) -> Specialization | None:
         """Compile (or find) the specialization for ``signature``; None when it cannot be compiled."""
@@ -439,7 +489,11 @@ class Dispatcher:
         weakref.finalize(spec, _retire, spec.deopt_counter)
         self.in_progress[signature] = spec
         try:
-            spec.function, spec.facts = self.typed(base, signature, spec)
+            spec.function, spec.facts = self.typed(base, signature, spec, self.bets_for(signature))
+            sites: list[int] = [op.callee for op in spec.function.ops  # type: ignore[misc]  # UNBOX: the site
+                                if op.opcode is ir.Opcode.UNBOX]
+            spec.bets = {site: spec.facts.bets[site] for site in sites}
+            spec.bet_words = (ctypes.c_int64 * (1 + len(spec.bets)))() if spec.bets else None
             callees, callables = self.direct_callees(spec)
             context = lowering.Context(
                 frame_stack=frames.frame_stack_address(),
@@ -450,6 +504,8 @@ class Dispatcher:
                 comparisons_count_recursion=frames.comparisons_count_recursion(),
                 keep_alive=spec.keep_alive,
                 deopt_counter=ctypes.addressof(spec.deopt_counter),
+                bet_words={site: ctypes.addressof(spec.bet_words) + 8 * (1 + n) for n, site in enumerate(spec.bets)},
+                bets_lost=ctypes.addressof(spec.bet_words) if spec.bet_words is not None else 0,
             )
             spec.lowered = lowering.lower(spec.function, spec.facts, context)
             spec.code = emitter().emit(spec.lowered.instructions)
@@ -459,8 +515,8 @@ class Dispatcher:
             spec.entry_cell.value = spec.code.address_of(spec.lowered.internal_entry)
         return spec
 
-    def typed(self, base: ir.Function, signature: tuple[ir.Type, ...],
-              spec: Specialization) -> tuple[ir.Function, Facts]:
+    def typed(self, base: ir.Function, signature: tuple[ir.Type, ...], spec: Specialization,
+              bets_made: dict[int, ir.Type]) -> tuple[ir.Function, Facts]:
         """The signature's own copy of the IR through the signature's passes.  The passes type a direct call
         by its callee's return type; compiling the callees that needs is this step's, between rounds.  A
         call of the function itself assumes the previous round's return type until it settles."""
@@ -474,7 +530,7 @@ class Dispatcher:
             known[own] = ir.Type.UNKNOWN
         for _ in range(TYPE_ROUNDS):
             function = base.copy()
-            facts = Facts(signature, callee_returns=dict(known))
+            facts = Facts(signature, callee_returns=dict(known), bets=bets_made)
             optimize(function, facts, typing_passes())
             spec.function, spec.facts = function, facts  # what a recursive call of it sees meanwhile
             learned = False
@@ -599,7 +655,9 @@ class Dispatcher:
         spaces = {id(g.namespace): g.namespace for g in named} if named and stamps.available else {}
         stamped = [(stamps.cell(namespace), namespace) for namespace in spaces.values()]
         keep.append(stamped)
-        prefix = 1 + len(metadata) + (len(stamped) + 1 if stamped else 0) + len(named) + len(stamped)
+        betting = list({id(c.bet_words): c.bet_words for s in specs for c in s.called() if c.bet_words is not None
+                        }.values()) if self.rebets < MAX_REBETS else []
+        prefix = 1 + len(metadata) + len(betting) + (len(stamped) + 1 if stamped else 0) + len(named) + len(stamped)
         # Each specialization's checks: a guard per argument (none where any type will do), then its entry.
         as_objects = self.ir_object_parameters
         checked = [[(position, kind) for position, kind in enumerate(spec.signature)
@@ -610,6 +668,9 @@ class Dispatcher:
             keep.append(field_guard)
             code.append(Instruction("GUARD_FIELD", (), (layout.field_address(field_guard.function, field_guard.name),
                                                          expected), side_exit=slow))
+        # A lost bet on a type (its word set, by NOTE_TYPE) sends the next call to the slow path, which compiles
+        # the code again betting on what was seen (revalidate).
+        code.extend(Instruction("GUARD_FIELD", (), (ctypes.addressof(words), 0), side_exit=slow) for words in betting)
         if stamped:
             checks = len(code) + len(stamped) + 1
             code.extend(Instruction("GUARD_NAMESPACE", (), (ctypes.addressof(cell),), side_exit=checks)

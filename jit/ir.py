@@ -115,6 +115,7 @@ class Opcode(_Enum):
     LOAD_GLOBAL = "LOAD_GLOBAL"  # dst = the global arg as it is when the op runs; callee: (globals, builtins)
     COPY = "COPY"  # dst = src
     BOX = "BOX"  # dst = src as an object (where a value's representation changes)
+    UNBOX = "UNBOX"  # dst = the value of the object a, bet to be of dst's type (callee: the bet's site)
     BINARY_OP = "BINARY_OP"  # dst = a <arg> b, arg in + - * / // % ** and the augmented += -= ...
     UNARY_OP = "UNARY_OP"  # dst = <arg> a, arg in - not
     COMPARE_OP = "COMPARE_OP"  # dst = a <arg> b, arg in < <= > >= == !=

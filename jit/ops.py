@@ -465,6 +465,10 @@ declare(MicroOp(Opcode.LOAD_GLOBAL, None, operands="dst = globals()[name] or bui
 declare(MicroOp(Opcode.BOX, None, operands="dst = box(a)", arities=(1,), result=constant(Type.OBJECT),
                 effects=FAILS, stencils={"INT": "BOX_INT", "FLOAT": "BOX_FLOAT", "BOOL": "BOX_BOOL",
                                          "object": "COPY_OBJECT"}))
+declare(MicroOp(Opcode.UNBOX, None, operands="dst = unbox(a), a bet on its type", arities=(1,), result=same,
+                effects=Effects(raises=True, deoptimizes=True),
+                stencils={"INT": "UNBOX_INT", "FLOAT": "UNBOX_FLOAT", "BOOL": "UNBOX_BOOL", "object": "COPY_OBJECT",
+                          "missed": "NOTE_TYPE"}))
 declare(MicroOp(Opcode.CALL_FUNCTION, None, operands="dst = callee(*args)", arities=(), result=same,
                 effects=CALL, stencils={"INT": "CALL_JIT", "object": "CALL_SLOTS"}))
 declare(MicroOp(Opcode.CALL_OBJECT, None, operands="dst = callee(*args), on objects", arities=(),
@@ -637,7 +641,7 @@ HELPER_STENCILS: dict[str, str] = {
 # The ops of the object tier (declared with a form): computed on objects in either tier.
 OBJECT_TIER = frozenset(op.opcode for op in REGISTRY.values() if op.form is not None)
 IDENTITY_OPS = frozenset({Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH})
-NEVER_ON_OBJECTS = frozenset({Opcode.RETURN_VALUE, Opcode.JUMP, Opcode.CHECK_SIGNALS})
+NEVER_ON_OBJECTS = frozenset({Opcode.RETURN_VALUE, Opcode.JUMP, Opcode.CHECK_SIGNALS, Opcode.UNBOX})
 
 
 def computed_on_objects(opcode: Opcode, arg: str | None, operand_types: Sequence[Type], result: Type | None) -> bool:

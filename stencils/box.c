@@ -84,3 +84,18 @@ STENCIL(GUARD_TYPE) {
     EXIT_UNLESS_TYPE(SLOT(0).o, (PyTypeObject *)(uintptr_t)OPERAND(0))
     CONTINUE();
 }
+
+/* A bet on a value's type lost (jit/optimizer/bets.py): what the value in
+ * slot 0 is goes into the bet's word (OPERAND0, OBSERVED_* bits), and the
+ * specialization's word of lost bets (OPERAND1) is set, which its dispatcher
+ * checks at every call: the driver then bets again, on what was seen. */
+STENCIL(NOTE_TYPE) {
+    PyTypeObject *type = Py_TYPE(SLOT(0).o);
+    int64_t seen = type == &PyFloat_Type  ? OBSERVED_FLOAT
+                   : type == &PyLong_Type ? OBSERVED_INT
+                   : type == &PyBool_Type ? OBSERVED_BOOL
+                                          : OBSERVED_OTHER;
+    *(int64_t *)(uintptr_t)OPERAND(0) |= seen;
+    *(int64_t *)(uintptr_t)OPERAND(1) = 1;
+    CONTINUE();
+}

@@ -40,6 +40,10 @@
 #define INT_SIGNED_SIZE 1
 #define INT_TAGGED 2
 #define UNPACK_TO_SLOTS_MAX 16
+#define OBSERVED_FLOAT 1
+#define OBSERVED_INT 2
+#define OBSERVED_BOOL 4
+#define OBSERVED_OTHER 8
 
 _Static_assert(sizeof(JitSlot) == JIT_SLOT_BYTES, "JitSlot as jit/layouts.py sizes it");
 

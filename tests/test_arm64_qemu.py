@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import bet_cases
 import object_cases
 import pytest
 from chains import BOXED, Chain, arithmetic, const, op
@@ -125,6 +126,15 @@ for group, cases in [*object_cases.ERROR_CASES.items(), ("values", object_cases.
         dispatcher = fast.__jit_dispatcher__
         results[f"{group}-{index}"] = {"interpreter": expected, "compiled": got,
                                        "machine_code": bool(dispatcher.specializations) and not dispatcher.fallbacks}
+# The bets on objects' types (tests/bet_cases.py): one compiled function per sequence of calls, which lose bets and
+# compile again as they go.
+import bet_cases
+for name, calls in sorted(bet_cases.SEQUENCES.items()):
+    func = getattr(bet_cases, name)
+    fast = jit.compile(types.FunctionType(func.__code__, func.__globals__, name), strict=True)
+    results[f"bets-{name}"] = {"interpreter": [outcome(func, copy.deepcopy(args)) for args in calls],
+                               "compiled": [outcome(fast, copy.deepcopy(args)) for args in calls],
+                               "machine_code": bool(fast.__jit_dispatcher__.specializations)}
 json.dump(results, sys.stdout)
 """
 
@@ -132,7 +142,8 @@ json.dump(results, sys.stdout)
 def object_case_names() -> list[str]:
     """The names OBJECT_RUNNER gives its cases (group and position), from the same module on this side."""
     groups = [*object_cases.ERROR_CASES.items(), ("values", object_cases.VALUE_CASES)]
-    return [f"{group}-{index}" for group, cases in groups for index in range(len(cases))]
+    return [f"{group}-{index}" for group, cases in groups for index in range(len(cases))] + \
+        [f"bets-{name}" for name in sorted(bet_cases.SEQUENCES)]
 
 
 def call_1(callable_name: str, argument: int) -> Chain:

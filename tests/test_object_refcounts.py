@@ -17,6 +17,7 @@ import gc
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -290,6 +291,23 @@ def fresh_text(tag: str) -> str:
     return "".join([tag, "-", "text"])  # not interned, not shared with the code's constants
 
 
+def bets_on_items(items: Any, holder: Any) -> Any:
+    # Bets on floats (a list's items, an attribute, a loop's values), won or lost and learned.
+    total = items[0] * 2.0 + holder.value
+    for item in items:
+        total = total - item
+    return total
+
+
+def bets_lost_mid_loop(items: Any, unused: Any) -> Any:
+    # Floats, then values of other types: the bet on the loop's values is lost in the middle of the loop, whose
+    # rest runs in the generic tier (in the first calls: to an int, then, betting on ints, to a float).
+    total = 0.0
+    for item in items:
+        total = total + item * 0.5
+    return total
+
+
 def returns_parameter(holder: Any, unused: Any) -> Any:
     return holder  # a borrowed parameter returned: the caller gets a reference of its own
 
@@ -310,6 +328,9 @@ def assigns_parameter(holder: Any, other: Any) -> Any:
 
 
 PATHS = [
+    Path("bets-won", bets_on_items, lambda: ([float(7) / 3, 1.5], Holder(float(5) / 3))),
+    Path("bets-lost", bets_on_items, lambda: ([10**20, 3], Holder(2))),
+    Path("bets-lost-mid-loop", bets_lost_mid_loop, lambda: ([float(7) / 3, 2, Fraction(1, 3), 2**70], None)),
     Path("load-attribute", load_attribute, lambda: (Holder([1]), None)),
     Path("borrowed-parameter-returned", returns_parameter, lambda: (Holder([1]), None)),
     Path("borrowed-parameter-deopt", deopts_with_a_borrowed_parameter, lambda: (Holder([1]), 2**40)),

@@ -91,6 +91,10 @@ class Context:
     # Whether PyObject_RichCompare's recursion check shares the counter of Python calls (3.11): then the
     # specialized tier makes it where the interpreter compares through it (stencils/compare.c).
     comparisons_count_recursion: bool = True
+    # The bets on objects' types (jit/optimizer/bets.py): by site, the address of the word where NOTE_TYPE notes
+    # what a lost bet saw; and of the word it sets, which the dispatcher checks.
+    bet_words: dict[int, int] = field(default_factory=dict)
+    bets_lost: int = 0
 
     def address(self, obj: object) -> int:
         self.keep_alive.append(obj)
@@ -593,6 +597,9 @@ class Lowering:
         if opcode is Opcode.LOAD_GLOBAL and self.kinds[op.dst.slot] is not Type.OBJECT:  # type: ignore[union-attr]
             self.unboxed_global(index, op)
             return
+        if opcode is Opcode.UNBOX:
+            self.bet(index, op)
+            return
         types = [self.type_of(a) for a in op.args]
         if self.on_objects(op, types):
             self.boxed_op(index, op, types)
@@ -886,6 +893,25 @@ class Lowering:
         int_mode = (layout.int_layout(),) if kind is Type.INT else ()
         self.asm.emit(UNBOX_STENCIL[kind], dst, source, *int_mode, exit=exit_here, error=error)
 
+    def bet(self, index: int, op: ir.Op) -> None:
+        """An UNBOX: the object's value if it has the type bet on; otherwise NOTE_TYPE notes what it is, out of
+        line, and the generic tier resumes at this op (which copies the object)."""
+        assert op.dst is not None
+        emit = self.asm.emit
+        source = self.slot(op.args[0])
+        lost, exit_here = ("bet_lost", index), self.exit_to_generic(index)
+        self.unbox(self.kinds[op.dst.slot], self.home(op.dst), source, lost, self.error_target(op, "specialized"))
+        self.cold_exits.add(exit_here)
+        stencils = ops.lookup(Opcode.UNBOX).stencils
+
+        def note_and_leave() -> None:
+            self.asm.label(lost)
+            site: int = op.callee  # type: ignore[assignment]  # UNBOX: the index of the op bet on
+            emit(stencils["missed"], source, operands=(self.context.bet_words[site], self.context.bets_lost))
+            emit("JUMP", jump=exit_here)
+
+        self.out_of_line(note_and_leave)
+
     def unbox_owned(self, op: ir.Op, kind: Type, source: int, exit_here: object) -> None:
         """Unbox the object that scratch slot ``source`` owns into ``op``'s destination, and release it.  A
         value of another type leaves for the generic tier, which redoes the op; an error unwinds: both
@@ -954,7 +980,7 @@ class Lowering:
         opcode = op.opcode
         micro = ops.lookup(opcode, op.arg)
         dst = self.homes[op.dst.slot] if op.dst is not None else -1
-        if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.BOX):
+        if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.BOX, Opcode.UNBOX):
             emit("COPY_OBJECT", dst, slots[0])
         elif opcode is Opcode.BINARY_OP:
             assert op.arg is not None

@@ -35,6 +35,9 @@ class Facts:
     callee_returns: dict[tuple[object, tuple[ir.Type, ...]], ir.Type] = field(default_factory=dict)
     callees_wanted: set[tuple[object, tuple[ir.Type, ...]]] = field(default_factory=set)
     generic_reason: str = ""  # why only the generic tier runs, when it is so
+    # The bets on objects' types (jit/optimizer/bets.py), by the index of the op that makes the object: given by
+    # the driver, which learns from the bets lost.
+    bets: dict[int, ir.Type] = field(default_factory=dict)
 
 
 Pass = Callable[[ir.Function, Facts], None]

@@ -144,8 +144,14 @@ class Versioning:
         state = dict(zip(self.live_in[version.block], version.types, strict=True))
         exhausted = state
         primary = self.primary
+        bets = self.facts.bets
+        waiting: list[ir.Op] = []  # bets on a run of TUPLE_ITEMs, placed after it (the lowering fuses the run)
+        edge_bet: tuple[ir.Op, Type] | None = None  # a bet on the block's last op's result: on its NEXT edge
         for index in range(block.start, block.end + 1):
             op = ops[index]
+            if waiting and op.opcode is not Opcode.TUPLE_ITEM:
+                version.ops.extend(waiting)
+                waiting = []
             types = tuple(state.get(a.slot, Type.UNKNOWN) if type(a) is ir.Var
                           else constant_type(a.value)  # type: ignore[union-attr]
                           for a in op.args)
@@ -187,6 +193,16 @@ class Versioning:
             elif op.opcode is Opcode.RETURN_VALUE and types[0] is not Type.UNKNOWN:
                 self.returned = self.returned.join(types[0])
             version.ops.append(copy)
+            bet = bets.get(index) if result is Type.OBJECT else None
+            if bet is not None:
+                assert op.dst is not None and dst is not None
+                unbox = ir.Op(Opcode.UNBOX, self.var(op.dst, bet), (dst,), callee=index, line=op.line)
+                if index == block.end and (op.handler is not None or op.target is not None):
+                    edge_bet = (unbox, bet)  # its result exists on the NEXT edge only
+                else:
+                    (waiting if op.opcode is Opcode.TUPLE_ITEM else version.ops).append(unbox)
+                    state[op.dst.slot] = bet
+        version.ops.extend(waiting)
         last = ops[block.end]
         successors = []
         if last.opcode not in ir.TERMINATORS and block.end + 1 < len(ops):
@@ -200,8 +216,15 @@ class Versioning:
             assigned = last.dst is not None and assigned_on(function, block, self.blocks[position]) >= 0
             edge_state = state if assigned or last.dst is None else exhausted
             wanted = tuple(edge_state.get(var, Type.UNKNOWN) for var in self.live_in[position])
-            target = self.version(position, wanted)
             conversions = []
+            if edge_bet is not None and edge is NEXT:
+                unbox, bet = edge_bet
+                betting = tuple(bet if var == last.dst.slot else kind  # type: ignore[union-attr]
+                                for var, kind in zip(self.live_in[position], wanted, strict=True))
+                if betting != wanted and self.version(position, betting).types == betting:
+                    wanted = betting  # (else the value is not read there, or the block's general version takes it)
+                    conversions.append(unbox)
+            target = self.version(position, wanted)
             for var, have, want in zip(self.live_in[position], wanted, target.types, strict=True):
                 if have is not want:  # only ever to the general version's OBJECT
                     original = function.variables[var]
@@ -252,10 +275,9 @@ class Versioning:
             last = version.ops[-1]
             for kind, target, conversions in version.exits:
                 if kind is NEXT:
-                    if conversions or target is not following:
-                        line = last.line
-                        new_ops.extend(conversions)
-                        new_ops.append(ir.Op(Opcode.JUMP, target=target.label, line=line))
+                    new_ops.extend(conversions)
+                    if target is not following:
+                        new_ops.append(ir.Op(Opcode.JUMP, target=target.label, line=last.line))
                     continue
                 destination = target.label
                 if conversions:

@@ -1,0 +1,178 @@
+"""jit/optimizer/bets.py: bets on the types of objects that arithmetic reads, what lost bets teach, and the
+interpreter's results whatever the values turn out to be."""
+
+from __future__ import annotations
+
+import copy
+import sys
+import types
+from fractions import Fraction
+from typing import Any
+
+import bet_cases
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import jit
+from jit import compiler, ir, ops
+from jit.ir import Opcode, Type
+from jit.layouts import OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_OTHER
+from jit.optimizer import bets
+
+
+def fresh(func: Any) -> Any:
+    """A copy of ``func`` of its own (its own dispatcher), compiled."""
+    copied = types.FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__)
+    return jit.compile(copied, strict=True)
+
+
+def outcome(func: Any, args: tuple[Any, ...]) -> tuple[str, str, str]:
+    try:
+        value = func(*args)
+    except Exception as error:
+        return ("raise", type(error).__name__, str(error))
+    return ("ok", type(value).__name__, repr((value, args)))
+
+
+def guesses_of(func: Any) -> dict[str, Type]:
+    """The first bets of ``func``, by the opcode and destination of the op bet on."""
+    function = compiler.function_ir(func, frozenset()).function
+    return {f"{function.ops[site].opcode.value} {function.ops[site].dst}": kind
+            for site, kind in bets.guesses(function).items()}
+
+
+def test_values_only_arithmetic_reads_are_bet_on_with_what_their_operands_say() -> None:
+    def mixed(values: Any, scale: Any) -> Any:
+        a = values[0]
+        b = values[1]
+        c = values[2]
+        d = values[3]
+        print(d)  # read by a call: left an object
+        return a * 0.5 + (b - 1) + c * scale + d
+
+    found = {name: kind for name, kind in guesses_of(mixed).items() if name.startswith("BINARY_SUBSCR")}
+    assert found == {"BINARY_SUBSCR a": Type.FLOAT, "BINARY_SUBSCR b": Type.INT, "BINARY_SUBSCR c": Type.UNKNOWN}
+
+
+def test_operations_that_are_not_a_numbers_are_not_bet_on() -> None:
+    def text(values: Any) -> Any:
+        a = values[0]
+        b = values[1]
+        c = values[2]
+        return (a + "!", "%d" % b, c is None)  # noqa: UP031 - the operator under test
+
+    assert guesses_of(text) == {}
+
+
+def test_a_range_counter_and_a_global_hint_an_int() -> None:
+    def counted(values: Any, n: Any) -> Any:
+        total = 0
+        for i in range(n):
+            total += values[i] * i
+        return total
+
+    assert set(guesses_of(counted).values()) == {Type.INT}
+
+
+def test_a_site_learns_the_number_it_saw_once_then_gives_up() -> None:
+    guessed = {1: Type.UNKNOWN, 2: Type.UNKNOWN, 3: Type.FLOAT}
+    learned: dict[int, Type] = {}
+    lost: set[int] = set()
+    bets.learn(guessed, learned, lost, {1: OBSERVED_INT})
+    # The guess that nothing supported lost to an int: the function's other such guesses become ints too.
+    assert learned == {1: Type.INT, 2: Type.INT}
+    bets.learn(guessed, learned, lost, {3: OBSERVED_INT})
+    assert learned[3] is Type.INT
+    bets.learn(guessed, learned, lost, {3: OBSERVED_FLOAT})  # lost twice: no more bets there
+    assert learned[3] is Type.OBJECT
+    bets.learn(guessed, learned, lost, {2: OBSERVED_INT})  # an int too big for int64: what it bet
+    assert learned[2] is Type.OBJECT
+    fresh_learned: dict[int, Type] = {}
+    bets.learn(guessed, fresh_learned, set(), {1: OBSERVED_OTHER | OBSERVED_FLOAT})
+    assert fresh_learned == {1: Type.OBJECT}
+
+
+def test_a_lost_bet_compiles_the_function_again_at_the_next_call() -> None:
+    fast = fresh(bet_cases.items)
+    assert fast([1.5, 2]) == bet_cases.items([1.5, 2])  # a float times 2.0, an int divided by 4: both bets won
+    dispatcher = compiler.dispatcher_of(fast)
+    (spec,) = dispatcher.specializations.values()
+    assert any(op.opcode is Opcode.UNBOX for op in spec.function.ops)
+    deopts, compiles = jit.stats()["deoptimizations"], jit.stats()["compiles"]
+    assert fast([3, 8]) == bet_cases.items([3, 8])  # ints where floats were bet: the generic tier's result
+    assert jit.stats()["deoptimizations"] == deopts + 1 and spec.bets_lost()
+    assert fast([5, 4]) == bet_cases.items([5, 4])  # compiled again, betting on ints
+    assert jit.stats()["compiles"] == compiles + 1
+    (again,) = dispatcher.specializations.values()
+    assert again is not spec and set(again.bets.values()) == {Type.INT}
+    for _ in range(10):
+        assert fast([7, 9]) == bet_cases.items([7, 9])
+    assert jit.stats()["deoptimizations"] == deopts + 1  # won from then on
+
+
+def test_recompiling_for_lost_bets_is_bounded() -> None:
+    def churn(values: Any, k: Any) -> Any:
+        return values[0] - values[1] * 2 + values[2] * 0.5 + k
+
+    fast = fresh(churn)
+    kinds = [[1.5, 2.5, 3.5], [1, 2, 3], [True, False, True], [2**70, 1, 2], [Fraction(1, 3)] * 3]
+    for round_ in range(6):
+        for values in kinds:
+            assert outcome(fast, (values, round_)) == outcome(churn, (values, round_))
+    dispatcher = compiler.dispatcher_of(fast)
+    assert dispatcher.rebets <= compiler.MAX_REBETS
+    compiles = jit.stats()["compiles"]
+    for values in kinds * 3:
+        fast(values, 1)
+    assert jit.stats()["compiles"] == compiles  # settled: nothing compiled again
+
+
+@pytest.mark.parametrize("name", sorted(bet_cases.SEQUENCES))
+def test_a_sequence_of_calls_gives_the_interpreters_results(name: str) -> None:
+    func = getattr(bet_cases, name)
+    fast = fresh(func)
+    for args in bet_cases.SEQUENCES[name]:
+        assert outcome(fast, copy.deepcopy(args)) == outcome(func, copy.deepcopy(args))
+        assert fast.__jit_dispatcher__.refusal is None
+
+
+def test_the_object_a_lost_bet_saw_is_released_once() -> None:
+    text, number = "".join(["t", "ext"]), 10**30
+    values = [text, number]
+    before = sys.getrefcount(text), sys.getrefcount(number)
+    for _ in range(50):  # a new dispatcher each time: every call loses its first bet
+        fast = fresh(bet_cases.item_plus_one)
+        with pytest.raises(TypeError):
+            fast(values)
+        fast = fresh(bet_cases.loop_sum)
+        with pytest.raises(TypeError):
+            fast([1.0, text])
+        fast = fresh(bet_cases.powers)
+        assert fast([2.0, number]) == bet_cases.powers([2.0, number])
+    assert (sys.getrefcount(text), sys.getrefcount(number)) == before
+
+
+NUMBERS = st.one_of(st.floats(allow_nan=False, width=32), st.integers(-(2**70), 2**70), st.booleans())
+VALUES = st.one_of(NUMBERS, NUMBERS, st.none(), st.text(max_size=2), st.builds(bet_cases.Int, st.integers(-5, 5)),
+                   st.builds(bet_cases.Float, st.floats(-5, 5)))
+COMPILED = {func.__name__: fresh(func) for func in bet_cases.FUNCTIONS}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(bet_cases.FUNCTIONS), st.lists(VALUES, min_size=2, max_size=4),
+       st.lists(st.tuples(VALUES, VALUES), min_size=1, max_size=3))
+def test_any_values_give_the_interpreters_results(func: Any, values: list[Any],
+                                                  pairs: list[tuple[Any, Any]]) -> None:
+    if func is bet_cases.attributes:
+        args: tuple[Any, ...] = bet_cases.point_pair(values[0], values[1])
+    elif func is bet_cases.unpacked:
+        args = (pairs,)
+    else:
+        args = (values,)
+    assert outcome(COMPILED[func.__name__], copy.deepcopy(args)) == outcome(func, copy.deepcopy(args))
+
+
+def test_unbox_is_declared_once_with_its_stencils() -> None:
+    assert ops.lookup(ir.Opcode.UNBOX).stencils["missed"] == "NOTE_TYPE"
+    assert "NOTE_TYPE" in ops.all_stencils()
