@@ -102,6 +102,12 @@ def _explain_specialization(spec: compiler.Specialization) -> list[str]:
     read = sorted({str(op.arg) for op in spec.function.ops if op.opcode is compiler.ir.Opcode.LOAD_GLOBAL})
     if read:
         out.append(f"    read when it runs (rebound again and again): {', '.join(map(repr, read))}")
+    if spec.bets:
+        kinds = ", ".join(f"{sum(k is kind for k in spec.bets.values())} {kind.value}"
+                          for kind in dict.fromkeys(spec.bets.values()))
+        lost = sum(compiler.bets.lost(spec.bets[site], word) for site, word in spec.observed().items())
+        out.append(f"    bets on the types of {len(spec.bets)} objects ({kinds}; jit/optimizer/bets.py): "
+                   f"{lost} lost" + (", compiled again at the next call" if lost else ""))
     offsets = [offset for _, _, offset in spec.code.stencil_offsets()] + [len(code_bytes)]
     by_line: dict[int, list[int]] = {}
     for index, line in enumerate(lowered.lines):

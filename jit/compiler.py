@@ -141,8 +141,9 @@ class Specialization:
     bets: dict[int, ir.Type] = field(default_factory=dict)
     bet_words: Any = None
 
-    def lost_bets(self) -> dict[int, int]:
-        """By site, what the values that lost this code's bets were (OBSERVED_* bits); empty if none lost."""
+    def observed(self) -> dict[int, int]:
+        """By site, what the values of this code's bets were where they were noted (OBSERVED_* bits, see
+        bets.learn); empty while no bet was lost."""
         words = self.bet_words
         if words is None or not words[0]:
             return {}
@@ -347,7 +348,7 @@ class Dispatcher:
         for spec in lost:
             assert self.ir_bets is not None
             learned, lost_before = self.learned.setdefault(spec.signature, ({}, set()))
-            bets.learn(self.ir_bets, learned, lost_before, spec.lost_bets())
+            bets.learn(spec.bets, learned, lost_before, spec.observed())
             del self.specializations[spec.signature]
         self.rebets += 1
         for spec in lost:
@@ -492,7 +493,8 @@ class Dispatcher:
             spec.function, spec.facts = self.typed(base, signature, spec, self.bets_for(signature))
             sites: list[int] = [op.callee for op in spec.function.ops  # type: ignore[misc]  # UNBOX: the site
                                 if op.opcode is ir.Opcode.UNBOX]
-            spec.bets = {site: spec.facts.bets[site] for site in sites}
+            # Code of the generic tier only bets on nothing: it never unboxes (UNBOX is a copy there).
+            spec.bets = {site: spec.facts.bets[site] for site in sites} if spec.facts.specializable else {}
             spec.bet_words = (ctypes.c_int64 * (1 + len(spec.bets)))() if spec.bets else None
             callees, callables = self.direct_callees(spec)
             context = lowering.Context(

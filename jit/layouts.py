@@ -34,6 +34,7 @@ __all__ = [
     "OBSERVED_BOOL",
     "OBSERVED_FLOAT",
     "OBSERVED_INT",
+    "OBSERVED_LOST",
     "OBSERVED_OTHER",
     "PY_EQ",
     "PY_GE",
@@ -92,9 +93,10 @@ INT_UNKNOWN, INT_SIGNED_SIZE, INT_TAGGED = range(3)
 ATTRIBUTE_TYPES = 4  # the types one attribute cache knows at once
 ATTRIBUTE_FILLS = 64  # an attribute cache refills at most this often: a site that keeps changing type stays generic
 UNPACK_TO_SLOTS_MAX = 16  # the most targets UNPACK_TO_SLOTS stores (it takes the items into a buffer of this many)
-# What a lost bet on a value's type saw there (NOTE_TYPE, stencils/box.c): one bit per kind of value, or-ed into
-# the bet's word, which the driver reads to bet again (jit/optimizer/bets.py).
-OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_BOOL, OBSERVED_OTHER = 1, 2, 4, 8
+# What the values at a bet on a type were (NOTE_TYPE, stencils/box.c): one bit per kind of value, or-ed into the
+# bet's word, and one more where the specialized tier lost the bet there; the driver reads them to bet again
+# (jit/optimizer/bets.py).
+OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_BOOL, OBSERVED_OTHER, OBSERVED_LOST = 1, 2, 4, 8, 16
 
 # The C names of the constants above, in the generated header's order.
 CONSTANTS: dict[str, int] = {
@@ -113,7 +115,7 @@ CONSTANTS: dict[str, int] = {
     "INT_UNKNOWN": INT_UNKNOWN, "INT_SIGNED_SIZE": INT_SIGNED_SIZE, "INT_TAGGED": INT_TAGGED,
     "UNPACK_TO_SLOTS_MAX": UNPACK_TO_SLOTS_MAX,
     "OBSERVED_FLOAT": OBSERVED_FLOAT, "OBSERVED_INT": OBSERVED_INT, "OBSERVED_BOOL": OBSERVED_BOOL,
-    "OBSERVED_OTHER": OBSERVED_OTHER,
+    "OBSERVED_OTHER": OBSERVED_OTHER, "OBSERVED_LOST": OBSERVED_LOST,
 }
 
 

@@ -85,17 +85,22 @@ STENCIL(GUARD_TYPE) {
     CONTINUE();
 }
 
-/* A bet on a value's type lost (jit/optimizer/bets.py): what the value in
- * slot 0 is goes into the bet's word (OPERAND0, OBSERVED_* bits), and the
- * specialization's word of lost bets (OPERAND1) is set, which its dispatcher
- * checks at every call: the driver then bets again, on what was seen. */
+/* What the value in slot 0 of a bet on its type (jit/optimizer/bets.py) is
+ * goes into the bet's word (OPERAND0, OBSERVED_* bits).  OPARG1 is the kind
+ * bet on, in the generic tier, or 0 where the specialized tier lost the bet
+ * (then the word says so too).  A value not of that kind sets the
+ * specialization's word of lost bets (OPERAND1), which its dispatcher checks
+ * at every call: the driver then bets again, on what was seen. */
 STENCIL(NOTE_TYPE) {
     PyTypeObject *type = Py_TYPE(SLOT(0).o);
     int64_t seen = type == &PyFloat_Type  ? OBSERVED_FLOAT
                    : type == &PyLong_Type ? OBSERVED_INT
                    : type == &PyBool_Type ? OBSERVED_BOOL
                                           : OBSERVED_OTHER;
-    *(int64_t *)(uintptr_t)OPERAND(0) |= seen;
-    *(int64_t *)(uintptr_t)OPERAND(1) = 1;
+    int64_t bet = (int64_t)OPARG(1);
+    *(int64_t *)(uintptr_t)OPERAND(0) |= seen | (bet == 0 ? OBSERVED_LOST : 0);
+    if (seen != bet) {
+        *(int64_t *)(uintptr_t)OPERAND(1) = 1;
+    }
     CONTINUE();
 }

@@ -44,6 +44,7 @@
 #define OBSERVED_INT 2
 #define OBSERVED_BOOL 4
 #define OBSERVED_OTHER 8
+#define OBSERVED_LOST 16
 
 _Static_assert(sizeof(JitSlot) == JIT_SLOT_BYTES, "JitSlot as jit/layouts.py sizes it");
 

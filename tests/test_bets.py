@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import jit
 from jit import compiler, ir, ops
 from jit.ir import Opcode, Type
-from jit.layouts import OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_OTHER
+from jit.layouts import OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_LOST, OBSERVED_OTHER
 from jit.optimizer import bets
 
 
@@ -76,21 +76,23 @@ def test_a_range_counter_and_a_global_hint_an_int() -> None:
 
 
 def test_a_site_learns_the_number_it_saw_once_then_gives_up() -> None:
-    guessed = {1: Type.UNKNOWN, 2: Type.UNKNOWN, 3: Type.FLOAT}
+    made = {1: Type.FLOAT, 2: Type.INT, 3: Type.FLOAT, 4: Type.INT}
     learned: dict[int, Type] = {}
     lost: set[int] = set()
-    bets.learn(guessed, learned, lost, {1: OBSERVED_INT})
-    # The guess that nothing supported lost to an int: the function's other such guesses become ints too.
-    assert learned == {1: Type.INT, 2: Type.INT}
-    bets.learn(guessed, learned, lost, {3: OBSERVED_INT})
-    assert learned[3] is Type.INT
-    bets.learn(guessed, learned, lost, {3: OBSERVED_FLOAT})  # lost twice: no more bets there
-    assert learned[3] is Type.OBJECT
-    bets.learn(guessed, learned, lost, {2: OBSERVED_INT})  # an int too big for int64: what it bet
+    # Site 1 lost to an int in the specialized tier; the generic tier then saw ints at site 3, and at site 2 ints
+    # (its bet: nothing to learn); site 4 saw an int and a float.
+    bets.learn(made, learned, lost, {1: OBSERVED_INT | OBSERVED_LOST, 2: OBSERVED_INT, 3: OBSERVED_INT,
+                                     4: OBSERVED_INT | OBSERVED_FLOAT})
+    assert learned == {1: Type.INT, 3: Type.INT, 4: Type.OBJECT}
+    made.update(learned)
+    bets.learn(made, learned, lost, {1: OBSERVED_FLOAT | OBSERVED_LOST})  # lost twice: no more bets there
+    assert learned[1] is Type.OBJECT
+    bets.learn(made, learned, lost, {2: OBSERVED_INT | OBSERVED_LOST})  # an int too big for int64: what it bet
     assert learned[2] is Type.OBJECT
-    fresh_learned: dict[int, Type] = {}
-    bets.learn(guessed, fresh_learned, set(), {1: OBSERVED_OTHER | OBSERVED_FLOAT})
-    assert fresh_learned == {1: Type.OBJECT}
+    fresh: dict[int, Type] = {}
+    bets.learn({5: Type.FLOAT}, fresh, set(), {5: OBSERVED_OTHER | OBSERVED_LOST})  # a str, say
+    assert fresh == {5: Type.OBJECT}
+    assert not bets.lost(Type.FLOAT, OBSERVED_FLOAT) and bets.lost(Type.FLOAT, OBSERVED_FLOAT | OBSERVED_LOST)
 
 
 def test_a_lost_bet_compiles_the_function_again_at_the_next_call() -> None:
@@ -176,3 +178,11 @@ def test_any_values_give_the_interpreters_results(func: Any, values: list[Any],
 def test_unbox_is_declared_once_with_its_stencils() -> None:
     assert ops.lookup(ir.Opcode.UNBOX).stencils["missed"] == "NOTE_TYPE"
     assert "NOTE_TYPE" in ops.all_stencils()
+
+
+def test_explain_shows_the_bets_and_the_losses() -> None:
+    fast = fresh(bet_cases.items)
+    fast([1.5, 2])
+    assert "bets on the types of 2 objects (1 float, 1 int; jit/optimizer/bets.py): 0 lost" in jit.explain(fast)
+    fast([1, 2])
+    assert "1 lost, compiled again at the next call" in jit.explain(fast)

@@ -28,7 +28,7 @@ from unicorn import x86_const as x86
 
 from jit.backend.emitter import Instruction, prepared_target, stitch
 from jit.backend.target import TARGETS, arch_of
-from jit.layouts import OBSERVED_BOOL, OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_OTHER
+from jit.layouts import OBSERVED_BOOL, OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_LOST, OBSERVED_OTHER
 
 CODE = 0x1000_0000
 STUBS = 0x1100_0000  # within branch reach of CODE: C calls are direct
@@ -251,12 +251,14 @@ def test_c_call_failure_takes_the_error_path(target: str) -> None:
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize(("type_name", "observed"), [("PyFloat_Type", OBSERVED_FLOAT), ("PyLong_Type", OBSERVED_INT),
                                                      ("PyBool_Type", OBSERVED_BOOL), (None, OBSERVED_OTHER)])
-def test_a_lost_bet_notes_the_type_it_saw(target: str, type_name: str | None, observed: int) -> None:
-    # An object in slots 10-11 (refcount, type); NOTE_TYPE or-s what it is into slot 12, and sets slot 13.
+@pytest.mark.parametrize("bet", [0, OBSERVED_FLOAT])  # a loss in the specialized tier; the generic tier's note
+def test_a_bet_notes_the_type_it_saw(target: str, type_name: str | None, observed: int, bet: int) -> None:
+    # An object in slots 10-11 (refcount, type); NOTE_TYPE or-s what it is into slot 12, and sets slot 13 where it
+    # is not what was bet on (always, for the specialized tier's loss, which slot 12 then says too).
     externals = prepared_target(target).externals
     type_address = STUBS + STUB_SIZE * externals.index(type_name) if type_name else FAKE_OBJECT
-    chain = [const(0, FRAME + 80), const(11, type_address), const(12, 16), const(13, 0),
-             op("NOTE_TYPE", 0, operands=(FRAME + 96, FRAME + 104)), RAW(0)]
+    chain = [const(0, FRAME + 80), const(11, type_address), const(12, 32), const(13, 0),
+             op("NOTE_TYPE", 0, bet, operands=(FRAME + 96, FRAME + 104)), RAW(0)]
     run = execute(target, chain)
-    assert run.frame[12:14] == [16 | observed, 1]
+    assert run.frame[12:14] == [32 | observed | (OBSERVED_LOST if bet == 0 else 0), int(observed != bet)]
     assert run.calls == []

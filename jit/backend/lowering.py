@@ -42,6 +42,9 @@ from jit.layouts import (
     DEOPT_KIND,
     DEOPT_KIND_OFFSET,
     DEOPT_NULL,
+    OBSERVED_BOOL,
+    OBSERVED_FLOAT,
+    OBSERVED_INT,
     UNPACK_TO_SLOTS_MAX,
 )
 from jit.optimizer import Facts
@@ -51,6 +54,7 @@ from jit.records import field, record
 UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
 BOX_STENCIL = {Type.INT: "BOX_INT", Type.BOOL: "BOX_BOOL", Type.FLOAT: "BOX_FLOAT"}
 UNBOX_STENCIL = {Type.INT: "UNBOX_INT", Type.BOOL: "UNBOX_BOOL", Type.FLOAT: "UNBOX_FLOAT"}
+OBSERVED_KIND = {Type.INT: OBSERVED_INT, Type.BOOL: OBSERVED_BOOL, Type.FLOAT: OBSERVED_FLOAT}  # NOTE_TYPE's bits
 SIGNAL_CHECK_INTERVAL = 1 << 12  # back edges between two checks for Ctrl-C
 UINT64 = (1 << 64) - 1
 # What a deoptimization table says a slot becomes: one definition with the C side's (jit/layouts.py).
@@ -902,15 +906,22 @@ class Lowering:
         lost, exit_here = ("bet_lost", index), self.exit_to_generic(index)
         self.unbox(self.kinds[op.dst.slot], self.home(op.dst), source, lost, self.error_target(op, "specialized"))
         self.cold_exits.add(exit_here)
-        stencils = ops.lookup(Opcode.UNBOX).stencils
 
         def note_and_leave() -> None:
             self.asm.label(lost)
-            site: int = op.callee  # type: ignore[assignment]  # UNBOX: the index of the op bet on
-            emit(stencils["missed"], source, operands=(self.context.bet_words[site], self.context.bets_lost))
+            self.note_type(op, source, lost=True)
             emit("JUMP", jump=exit_here)
 
         self.out_of_line(note_and_leave)
+
+    def note_type(self, op: ir.Op, source: int, lost: bool) -> None:
+        """NOTE_TYPE of the object an UNBOX reads: where the specialized tier lost the bet, or in the generic
+        tier (which notes every value there, a loss where it is not of the kind bet on)."""
+        assert op.dst is not None
+        site: int = op.callee  # type: ignore[assignment]  # UNBOX: the index of the op bet on
+        bet = 0 if lost else OBSERVED_KIND[self.kinds[op.dst.slot]]
+        self.asm.emit(ops.lookup(Opcode.UNBOX).stencils["missed"], source, bet,
+                      operands=(self.context.bet_words[site], self.context.bets_lost))
 
     def unbox_owned(self, op: ir.Op, kind: Type, source: int, exit_here: object) -> None:
         """Unbox the object that scratch slot ``source`` owns into ``op``'s destination, and release it.  A
@@ -982,6 +993,8 @@ class Lowering:
         dst = self.homes[op.dst.slot] if op.dst is not None else -1
         if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.BOX, Opcode.UNBOX):
             emit("COPY_OBJECT", dst, slots[0])
+            if opcode is Opcode.UNBOX and op.callee in self.context.bet_words:
+                self.note_type(op, slots[0], lost=False)
         elif opcode is Opcode.BINARY_OP:
             assert op.arg is not None
             # OPARG3, for the stencils that take two compact ints inline: how ints keep their size.

@@ -6,18 +6,20 @@ box per operation.  So where every read of such a value is arithmetic (or a comp
 (jit/optimizer/versions.py) bets on its type: an UNBOX op right after the op that makes it, whose stencil checks
 the type and unboxes, and the rest of the code computes unboxed.  A lost bet deoptimizes: the generic tier
 resumes at the UNBOX, so the result is the interpreter's whatever the value was.  Before it leaves, NOTE_TYPE
-writes what the value was into the bet's word and marks the specialization, whose dispatcher then sends the
-next call to the driver, which compiles the signature again betting on what was seen (`learned`), or not at
-all on a site that lost twice.  This is type feedback from failed speculation, as in the "deoptimize and don't
-speculate again" of the HotSpot and V8 compilers, without a profiling tier: the first bet is a guess from the
-constants the value meets (`x * 0.5` a float, `n - 1` an int; a float where nothing says).
+writes what the value was into the bet's word and marks the specialization (the generic tier notes every value
+its UNBOX ops copy), whose dispatcher then sends the next call to the driver, which compiles the signature
+again betting on what was seen (`learn`), or not at all on a site that lost twice or saw several kinds.
+
+This is type feedback from failed speculation, as in the "deoptimize and don't speculate again" of the HotSpot
+and V8 compilers, without a profiling tier: the first bet is a guess from what the value meets (`x * 0.5` a
+float, `n - 1` an int; a float where nothing says).
 """
 
 from __future__ import annotations
 
 from jit import ir, ops
 from jit.ir import Opcode, Type
-from jit.layouts import OBSERVED_BOOL, OBSERVED_FLOAT, OBSERVED_INT
+from jit.layouts import OBSERVED_BOOL, OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_LOST
 
 # The ops whose object result may be bet on: they read an object's contents or call something.
 SITES = frozenset({Opcode.BINARY_SUBSCR, Opcode.LOAD_ATTR, Opcode.TUPLE_ITEM, Opcode.FOR_ITER, Opcode.CALL,
@@ -26,6 +28,7 @@ SITES = frozenset({Opcode.BINARY_SUBSCR, Opcode.LOAD_ATTR, Opcode.TUPLE_ITEM, Op
 # Reads that neither call for a bet nor forbid it: a truth test has an unboxed form for every number.
 NEUTRAL = frozenset({Opcode.POP_JUMP_IF_TRUE, Opcode.POP_JUMP_IF_FALSE})
 OBSERVED = {OBSERVED_FLOAT: Type.FLOAT, OBSERVED_INT: Type.INT, OBSERVED_BOOL: Type.BOOL}
+KIND_BITS = {kind: bit for bit, kind in OBSERVED.items()}
 
 
 def guesses(function: ir.Function) -> dict[int, Type]:
@@ -94,22 +97,23 @@ def bet_on(guess: Type) -> Type:
     return Type.FLOAT if guess is Type.UNKNOWN else guess
 
 
-def learn(guessed: dict[int, Type], learned: dict[int, Type], lost_before: set[int], lost: dict[int, int]) -> None:
-    """Learn from the bets ``lost`` (by site, what the value was: OBSERVED_* bits) into ``learned`` (by site,
-    the bet to make from now on).  A site bets next on the one kind of number seen, unless that is what it bet
-    (an int too big for int64) or it lost before: then on nothing (OBJECT, the value stays an object).  A call
-    loses one bet at most (the rest of it runs in the generic tier), so where a guess that nothing supported
-    lost to an int (or a float), the function's other such guesses are taken to be ints (floats) too: code
-    that computes on ints from its objects mostly does so everywhere."""
-    for site, observed in lost.items():
-        seen = OBSERVED.get(observed)
-        bet = learned.get(site, bet_on(guessed[site]))
-        if seen is None or seen is bet or site in lost_before:
-            learned[site] = Type.OBJECT
-        else:
-            learned[site] = seen
-            if guessed[site] is Type.UNKNOWN and seen in (Type.INT, Type.FLOAT):
-                for other, guess in guessed.items():
-                    if guess is Type.UNKNOWN and other not in learned:
-                        learned[other] = seen
+def learn(made: dict[int, Type], learned: dict[int, Type], lost_before: set[int], words: dict[int, int]) -> None:
+    """Learn from the words of a specialization's bets (``made``, by site) into ``learned`` (by site, the bet to
+    make from now on).  A word has a bit per kind of value seen there (the specialized tier notes the value where
+    it loses the bet, with OBSERVED_LOST; the generic tier, which runs the rest of that call, notes every value
+    it reaches), so one call tells about every site it reaches after the first loss.  A site that lost bets next
+    on the one kind seen, unless that is what it bet (an int too big for int64), several kinds were seen or it
+    lost before: then on nothing (OBJECT, the value stays an object)."""
+    for site, word in words.items():
+        bet = made[site]
+        if not lost(bet, word):
+            continue
+        seen = OBSERVED.get(word & ~OBSERVED_LOST)
+        learned[site] = Type.OBJECT if seen is None or seen is bet or site in lost_before else seen
         lost_before.add(site)
+
+
+def lost(bet: Type, word: int) -> bool:
+    """Whether a bet on ``bet`` whose word is ``word`` was lost: where the specialized tier noted a loss, or a
+    value of another kind was seen."""
+    return bool(word & OBSERVED_LOST) or word != KIND_BITS[bet]
