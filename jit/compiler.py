@@ -41,6 +41,9 @@ NEVER_SIMPLE = (1 << 32) - 1  # ENTRY's count of arguments copied as they come, 
 MAX_INTERPRETED_SIGNATURES = 4  # argument types the dispatcher's machine code sends to the interpreter itself
 TYPE_ROUNDS = 8  # rounds of type inference for recursive functions
 MAX_REBETS = 8  # compiles of a function again after a lost bet on a type, before it bets no more
+# Deoptimizations of code that bets on types before it is compiled again betting on nothing: a value bet to be an
+# int64 whose arithmetic keeps overflowing would otherwise leave for the generic tier at every call.
+DEOPTS_WHILE_BETTING = 64
 
 
 @record
@@ -140,6 +143,7 @@ class Specialization:
     # lost bet sets, then per site (in the order of `bets`) what the values that lost were.
     bets: dict[int, ir.Type] = field(default_factory=dict)
     bet_words: Any = None
+    deopt_limit: int = 0  # where the dispatcher stops taking the code's deoptimizations (GUARD_BELOW), while it bets
 
     def observed(self) -> dict[int, int]:
         """By site, what the values of this code's bets were where they were noted (OBSERVED_* bits, see
@@ -152,6 +156,10 @@ class Specialization:
     def bets_lost(self) -> bool:
         """Whether a bet of this code, or of a callee it calls directly, was lost."""
         return any(spec.bet_words is not None and spec.bet_words[0] for spec in self.called())
+
+    def deoptimizes_too_often(self) -> bool:
+        """Whether this code, which bets on types, reached its limit of deoptimizations (see GUARD_BELOW)."""
+        return bool(self.bets) and self.deopt_counter.value >= self.deopt_limit > 0
 
     def guards(self) -> list[ir.Guard]:
         """What this code assumes: its own globals and metadata, and those of the callees it calls directly."""
@@ -342,13 +350,14 @@ class Dispatcher:
             self.count_rebinds()
             self.invalidate()
             return
-        lost = [spec for spec in self.specializations.values() if spec.bets_lost()]
+        lost = [spec for spec in self.specializations.values() if spec.bets_lost() or spec.deoptimizes_too_often()]
         if not lost or self.in_progress:
             return
         for spec in lost:
-            assert self.ir_bets is not None
             learned, lost_before = self.learned.setdefault(spec.signature, ({}, set()))
             bets.learn(spec.bets, learned, lost_before, spec.observed())
+            if spec.deoptimizes_too_often():  # not for a lost bet: for what the values bet on then computed
+                learned.update(dict.fromkeys(spec.bets, ir.Type.OBJECT))
             del self.specializations[spec.signature]
         self.rebets += 1
         for spec in lost:
@@ -659,7 +668,9 @@ class Dispatcher:
         keep.append(stamped)
         betting = list({id(c.bet_words): c.bet_words for s in specs for c in s.called() if c.bet_words is not None
                         }.values()) if self.rebets < MAX_REBETS else []
-        prefix = 1 + len(metadata) + len(betting) + (len(stamped) + 1 if stamped else 0) + len(named) + len(stamped)
+        counted = [spec for spec in specs if spec.bets] if betting else []
+        prefix = (1 + len(metadata) + len(betting) + len(counted) + (len(stamped) + 1 if stamped else 0) + len(named)
+                  + len(stamped))
         # Each specialization's checks: a guard per argument (none where any type will do), then its entry.
         as_objects = self.ir_object_parameters
         checked = [[(position, kind) for position, kind in enumerate(spec.signature)
@@ -673,6 +684,10 @@ class Dispatcher:
         # A lost bet on a type (its word set, by NOTE_TYPE) sends the next call to the slow path, which compiles
         # the code again betting on what was seen (revalidate).
         code.extend(Instruction("GUARD_FIELD", (), (ctypes.addressof(words), 0), side_exit=slow) for words in betting)
+        for spec in counted:
+            spec.deopt_limit = spec.deopt_counter.value + DEOPTS_WHILE_BETTING
+            code.append(Instruction("GUARD_BELOW", (), (ctypes.addressof(spec.deopt_counter), spec.deopt_limit),
+                                    side_exit=slow))
         if stamped:
             checks = len(code) + len(stamped) + 1
             code.extend(Instruction("GUARD_NAMESPACE", (), (ctypes.addressof(cell),), side_exit=checks)

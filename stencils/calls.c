@@ -156,3 +156,13 @@ STENCIL(GUARD_FIELD) {
     }
     CONTINUE();
 }
+
+/* Leave (to the slow path) once the count at OPERAND0 reaches OPERAND1: a
+ * specialization's deoptimizations, which the driver bounds where they come
+ * from its bets on types (jit/optimizer/bets.py). */
+STENCIL(GUARD_BELOW) {
+    if (*(int64_t *)OPERAND(0) >= (int64_t)OPERAND(1)) {
+        SIDE_EXIT();
+    }
+    CONTINUE();
+}

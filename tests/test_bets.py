@@ -186,3 +186,21 @@ def test_explain_shows_the_bets_and_the_losses() -> None:
     assert "bets on the types of 2 objects (1 float, 1 int; jit/optimizer/bets.py): 0 lost" in jit.explain(fast)
     fast([1, 2])
     assert "1 lost, compiled again at the next call" in jit.explain(fast)
+
+
+def test_code_that_keeps_deoptimizing_after_its_bets_bets_no_more() -> None:
+    def hashed(values: Any) -> Any:
+        h = values[0]
+        return h * 31 + 7  # an int64 bet whose product overflows: a deoptimization at every call
+
+    fast = fresh(hashed)
+    dispatcher = compiler.dispatcher_of(fast)
+    big = [2**62 - 1]
+    for _ in range(compiler.DEOPTS_WHILE_BETTING + 2):
+        assert fast(big) == hashed(big)
+    (spec,) = dispatcher.specializations.values()
+    assert spec.bets == {}  # compiled again without bets: the object tier's arithmetic, no deoptimization
+    deopts = jit.stats()["deoptimizations"]
+    for _ in range(10):
+        assert fast(big) == hashed(big)
+    assert jit.stats()["deoptimizations"] == deopts

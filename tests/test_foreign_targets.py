@@ -262,3 +262,12 @@ def test_a_bet_notes_the_type_it_saw(target: str, type_name: str | None, observe
     run = execute(target, chain)
     assert run.frame[12:14] == [32 | observed | (OBSERVED_LOST if bet == 0 else 0), int(observed != bet)]
     assert run.calls == []
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(("count", "limit"), [(5, 6), (6, 6), (-1, 0), (2**40, 3)])
+def test_guard_below_leaves_once_a_count_reaches_its_limit(target: str, count: int, limit: int) -> None:
+    chain = [const(10, count), const(0, 0), op("GUARD_BELOW", operands=(FRAME + 80, limit), exit_to=5),
+             const(0, 1), RAW(0), const(0, 2), RAW(0)]
+    run = execute(target, chain)
+    assert run.frame[0] == (1 if count < limit else 2)
