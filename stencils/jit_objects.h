@@ -532,13 +532,20 @@ JIT_INLINE PyObject **jit_first_entry_place(JitAttributeCache *cache, PyObject *
  * an instance's values (the lowering takes the running interpreter's), so that a site's inline code is only the
  * few loads and compares of its case.  Anything else jumps to the general stencil, out of line.
  *
- * LOAD_ATTR_HIT: dst = SLOT1.name when the cache's first entry has it among the values or as a __slots__ member
- * (no call, so no frame to set up); LOAD_ATTR_CACHED does everything else, an instance's own dict included (read
- * at its hint there: inline, that case made the stencil 409 bytes on x86-64 where it is 224 without, a copy per
- * site). */
+ * LOAD_ATTR_HIT: dst = SLOT1.name when the cache's first entry has it among the values, as a __slots__ member or
+ * at its hint into the instance's own dict (no call, so no frame to set up); LOAD_ATTR_CACHED does everything
+ * else. */
 JIT_INLINE PyObject *jit_load_hit(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset,
                                   int64_t values_mode) {
-    PyObject **at = jit_first_entry_place(cache, owner, version_offset, values_mode);
+    JitAttributeEntry *first = &cache->entries[0];
+    if (first->version != jit_type_version(Py_TYPE(owner), version_offset)) {
+        return 0;
+    }
+    if (first->kind == ATTRIBUTE_DICT) {
+        return jit_value_at_hint(cache->layout, jit_own_dict_keys(cache->layout, owner, first->values_at),
+                                 first->index, cache->name);
+    }
+    PyObject **at = jit_entry_place(cache, first, owner, values_mode);
     return at ? *at : 0;
 }
 
