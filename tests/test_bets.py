@@ -4,6 +4,7 @@ interpreter's results whatever the values turn out to be."""
 from __future__ import annotations
 
 import copy
+import math
 import sys
 import types
 from fractions import Fraction
@@ -53,6 +54,17 @@ def test_values_only_arithmetic_reads_are_bet_on_with_what_their_operands_say() 
 
     found = {name: kind for name, kind in guesses_of(mixed).items() if name.startswith("BINARY_SUBSCR")}
     assert found == {"BINARY_SUBSCR a": Type.FLOAT, "BINARY_SUBSCR b": Type.INT, "BINARY_SUBSCR c": Type.UNKNOWN}
+
+
+def test_builtins_that_compute_unboxed_read_as_arithmetic() -> None:
+    def pivot(values: Any) -> Any:
+        a = values[0]
+        b = values[1]
+        c = values[2]
+        return abs(a) > max(b, 0.5) and math.sin(c) > 0
+
+    found = {name: kind for name, kind in guesses_of(pivot).items() if name.startswith("BINARY_SUBSCR")}
+    assert found == {"BINARY_SUBSCR a": Type.UNKNOWN, "BINARY_SUBSCR b": Type.FLOAT}  # math.sin boxes c again
 
 
 def test_operations_that_are_not_a_numbers_are_not_bet_on() -> None:

@@ -83,9 +83,10 @@ def hints(function: ir.Function) -> dict[int, Type]:
 
 
 def arithmetic(op: ir.Op) -> bool:
-    """Whether ``op`` computes on numbers where its operands are numbers: an operator or comparison with unboxed
-    forms (not identity, which an unboxed number has lost)."""
-    if op.opcode in (Opcode.BINARY_OP, Opcode.UNARY_OP):
+    """Whether ``op`` computes on numbers where its operands are numbers: an operator, a builtin (`abs`, `min`,
+    `math.sqrt`...) or a comparison with unboxed forms (not identity, which an unboxed number has lost; not
+    `math.sin`, which boxes its argument again to call CPython)."""
+    if op.opcode in (Opcode.BINARY_OP, Opcode.UNARY_OP, Opcode.CALL_INTRINSIC):
         return bool(set(ops.lookup(op.opcode, op.arg).stencils) & {"INT", "FLOAT"})
     if op.opcode in (Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH):
         return op.arg not in ops.IDENTITY
