@@ -167,9 +167,11 @@ def test_the_object_a_lost_bet_saw_is_released_once() -> None:
     assert (sys.getrefcount(text), sys.getrefcount(number)) == before
 
 
-NUMBERS = st.one_of(st.floats(allow_nan=False, width=32), st.integers(-(2**70), 2**70), st.booleans())
+NUMBERS = st.one_of(st.floats(width=32), st.integers(-(2**70), 2**70), st.booleans(),
+                    st.sampled_from([2**63 - 1, -(2**63), 2**31, -0.0, float("inf"), float("nan")]))
 VALUES = st.one_of(NUMBERS, NUMBERS, st.none(), st.text(max_size=2), st.builds(bet_cases.Int, st.integers(-5, 5)),
-                   st.builds(bet_cases.Float, st.floats(-5, 5)))
+                   st.builds(bet_cases.Float, st.floats(-5, 5)), st.fractions(max_denominator=5),
+                   st.decimals(allow_nan=False, places=1), st.complex_numbers(max_magnitude=4, allow_nan=False))
 COMPILED = {func.__name__: fresh(func) for func in bet_cases.FUNCTIONS}
 
 
@@ -216,3 +218,22 @@ def test_code_that_keeps_deoptimizing_after_its_bets_bets_no_more() -> None:
     for _ in range(10):
         assert fast(big) == hashed(big)
     assert jit.stats()["deoptimizations"] == deopts
+
+
+WARM_UPS = st.sampled_from([[1.5, 2.5, 0.5], [1, 2, 3], [True, 2, 3.5]])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(bet_cases.FUNCTIONS), WARM_UPS, st.integers(0, 2),
+       st.lists(st.lists(VALUES, min_size=2, max_size=4), min_size=1, max_size=3))
+def test_bets_made_on_one_kind_of_value_then_lost_give_the_interpreters_results(
+        func: Any, warm_up: list[Any], warm_calls: int, calls: list[list[Any]]) -> None:
+    fast = fresh(func)  # its own dispatcher: bets made on the warm-up's types, then lost to the values drawn
+    for values in [warm_up] * warm_calls + calls:
+        if func is bet_cases.attributes:
+            args: tuple[Any, ...] = bet_cases.point_pair(values[0], values[1])
+        elif func is bet_cases.unpacked:
+            args = ([(value, values[0]) for value in values],)
+        else:
+            args = (values,)
+        assert outcome(fast, copy.deepcopy(args)) == outcome(func, copy.deepcopy(args))
