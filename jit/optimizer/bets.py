@@ -86,11 +86,19 @@ def arithmetic(op: ir.Op) -> bool:
     """Whether ``op`` computes on numbers where its operands are numbers: an operator, a builtin (`abs`, `min`,
     `math.sqrt`...) or a comparison with unboxed forms (not identity, which an unboxed number has lost; not
     `math.sin`, which boxes its argument again to call CPython)."""
-    if op.opcode in (Opcode.BINARY_OP, Opcode.UNARY_OP, Opcode.CALL_INTRINSIC):
-        return bool(set(ops.lookup(op.opcode, op.arg).stencils) & {"INT", "FLOAT"})
-    if op.opcode in (Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH):
-        return op.arg not in ops.IDENTITY
-    return False
+    key = (op.opcode, op.arg)
+    known = _ARITHMETIC.get(key)
+    if known is None:
+        if op.opcode in (Opcode.BINARY_OP, Opcode.UNARY_OP, Opcode.CALL_INTRINSIC):
+            stencils = ops.lookup(op.opcode, op.arg).stencils
+            known = "INT" in stencils or "FLOAT" in stencils
+        else:
+            known = op.opcode in (Opcode.COMPARE_OP, Opcode.COMPARE_AND_BRANCH) and op.arg not in ops.IDENTITY
+        _ARITHMETIC[key] = known
+    return known
+
+
+_ARITHMETIC: dict[tuple[Opcode, str | None], bool] = {}  # arithmetic(), by opcode and operator
 
 
 def bet_on(guess: Type) -> Type:
