@@ -360,10 +360,9 @@ class Dispatcher:
                 learned.update(dict.fromkeys(spec.bets, ir.Type.OBJECT))
             del self.specializations[spec.signature]
         self.rebets += 1
-        for spec in lost:
-            self.specialize(spec.signature)  # betting on what was seen; rebuilds the dispatcher
-        if not self.specializations:
-            self.rebuild()
+        compiled = [self.specialize(spec.signature) for spec in lost]  # betting on what was seen
+        if None in compiled:
+            self.rebuild()  # a compile that failed rebuilt nothing: no dispatcher may keep the code it replaced
 
     def count_rebinds(self) -> None:
         """A global of this function's that was rebound REBINDS_BEFORE_READ times is read when the code runs
