@@ -538,8 +538,11 @@ object_op(Opcode.STORE_ATTR, "a.name = b", {
     "object": "STORE_ATTR", "cached": "STORE_ATTR_CACHED", "hit_inline": "STORE_ATTR_HIT_INLINE",
     "hit_pointer": "STORE_ATTR_HIT_POINTER", "hit_tagged": "STORE_ATTR_HIT_TAGGED"}, form="effect", arities=(2,))
 object_op(Opcode.DELETE_ATTR, "del a.name", {"object": "DELETE_ATTR"}, form="effect", arities=(1,))
-object_op(Opcode.BINARY_SUBSCR, "dst = a[b]", {"object": "BINARY_SUBSCR"}, arities=(2,))
-object_op(Opcode.STORE_SUBSCR, "a[b] = c", {"object": "STORE_SUBSCR"}, form="effect", arities=(3,))
+# "INT index": the specialized tier's form for an index it holds as an int64 (the general one boxes it).
+object_op(Opcode.BINARY_SUBSCR, "dst = a[b]", {"object": "BINARY_SUBSCR", "INT index": "BINARY_SUBSCR_INT"},
+          arities=(2,))
+object_op(Opcode.STORE_SUBSCR, "a[b] = c", {"object": "STORE_SUBSCR", "INT index": "STORE_SUBSCR_INT"},
+          form="effect", arities=(3,))
 object_op(Opcode.DELETE_SUBSCR, "del a[b]", {"object": "DELETE_SUBSCR"}, form="effect", arities=(2,))
 object_op(Opcode.BUILD_SLICE, "dst = slice(a, b, c)", {"object": "BUILD_SLICE"}, arities=(3,), effects=FAILS)
 object_op(Opcode.BUILD_TUPLE, "dst = (args...)", {"object": "BUILD_TUPLE"}, form="vector", effects=FAILS)

@@ -14,8 +14,11 @@
  * in.  Every item is taken first, then each stored, releasing what its slot
  * held (a release may run code that changes the list or lets the tuple go:
  * the interpreter's stack holds the items as this buffer does); no tuple is
- * made.  0 for anything else (the general unpacking's), 1 when stored. */
-int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset) {
+ * made.  Where the slots are `distinct`, an item its slot already holds is left
+ * there (a loop that unpacks the same values again touches no count).  0 for
+ * anything else (the general unpacking's), 1 when stored. */
+int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset,
+                         size_t distinct) {
     uint32_t count = table[0];
     PyObject **items;
     if (Py_TYPE(value) == &PyTuple_Type) {
@@ -31,12 +34,19 @@ int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table,
     PyObject *taken[UNPACK_TO_SLOTS_MAX];
 #pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
     for (uint32_t k = 0; k < count; k++) {
-        taken[k] = items[k];
-        Py_INCREF(taken[k]);
+        PyObject *item = items[k];
+        if (distinct && frame[table[2 + 2 * k]].o == item) {
+            taken[k] = 0;  /* stays where it is */
+        } else {
+            taken[k] = item;
+            Py_INCREF(item);
+        }
     }
 #pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
     for (uint32_t k = 0; k < count; k++) {
-        jit_set_owned(&frame[table[2 + 2 * k]], taken[k]);
+        if (taken[k] != 0) {
+            jit_set_owned(&frame[table[2 + 2 * k]], taken[k]);
+        }
     }
     return 1;
 }

@@ -325,7 +325,8 @@ typedef struct JitEntry JitEntry;
 extern PyObject *ENTRY_BODY(PyObject *const *args, size_t nargsf, PyObject *kwnames, JitEntry *entry);
 extern void CLEAR_RANGE_BODY(JitSlot *first, uint32_t count);
 extern int COMPARISON_TRUTH_BODY(PyObject *a, PyObject *b, int op);
-extern int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset);
+extern int UNPACK_TO_SLOTS_BODY(JitSlot *frame, PyObject *value, const uint32_t *table, size_t items_offset,
+                                size_t distinct);
 extern PyObject *LOAD_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, uint32_t version_offset);
 extern int STORE_ATTR_CACHED_BODY(JitAttributeCache *cache, PyObject *owner, PyObject *value, uint32_t version_offset);
 extern PyObject *CALL_METHOD_CACHED_BODY(JitAttributeCache *cache, PyObject **vector, size_t count, PyObject *keywords,

@@ -44,12 +44,19 @@ STENCIL(STORE_ATTR_CACHED) {
 /* Where item `index` of the `length` items at `items` is, for a compact int
  * in range (negative from the end; `int_mode`: how ints keep their size);
  * NULL otherwise, for the C-API's own path. */
-JIT_INLINE PyObject **jit_item_place(PyObject **items, int64_t length, PyObject *index, uint32_t int_mode) {
-    int64_t i;
-    if (Py_TYPE(index) != &PyLong_Type || !jit_compact_int(index, int_mode, &i) || i < -length || i >= length) {
+JIT_INLINE PyObject **jit_place_at(PyObject **items, int64_t length, int64_t i) {
+    if (i < -length || i >= length) {
         return 0;
     }
     return items + (i < 0 ? i + length : i);
+}
+
+JIT_INLINE PyObject **jit_item_place(PyObject **items, int64_t length, PyObject *index, uint32_t int_mode) {
+    int64_t i;
+    if (Py_TYPE(index) != &PyLong_Type || !jit_compact_int(index, int_mode, &i)) {
+        return 0;
+    }
+    return jit_place_at(items, length, i);
 }
 
 /* Where `list[index]` and `tuple[index]` are when the specializing
@@ -94,6 +101,48 @@ JIT_INLINE int jit_set_item(PyObject *container, PyObject *key, PyObject *value,
 /* OPARG3: how ints keep their size (INT_UNKNOWN ... INT_TAGGED); OPERAND0: where a tuple's items are. */
 RESULT_STENCIL(BINARY_SUBSCR, jit_get_item(SLOT(1).o, SLOT(2).o, OPARG(3), OPERAND(0)))
 STATUS_STENCIL(STORE_SUBSCR, jit_set_item(SLOT(0).o, SLOT(1).o, SLOT(2).o, OPARG(3)))
+
+/* The specialized tier's list[i] and tuple[i] of an unboxed int i (SLOT2, an int64: no int object is made
+ * for it), inline for an exact list or tuple (its items OPERAND0 bytes in) and i in range; anything else
+ * jumps to the general path, which boxes i for BINARY_SUBSCR. */
+STENCIL(BINARY_SUBSCR_INT) {
+    PyObject *container = SLOT(1).o;
+    PyObject **at;
+    if (Py_TYPE(container) == &PyList_Type) {
+        at = jit_place_at(((PyObject ***)container)[3], ((const int64_t *)container)[2], SLOT(2).i);
+    } else if (Py_TYPE(container) == &PyTuple_Type) {
+        at = jit_place_at((PyObject **)((char *)container + OPERAND(0)), ((const int64_t *)container)[2],
+                          SLOT(2).i);
+    } else {
+        JUMP();
+    }
+    if (at == 0) {
+        JUMP();  /* the general path raises the IndexError */
+    }
+    PyObject *item = *at;
+    Py_INCREF(item);
+    jit_set_owned(&SLOT(0), item);
+    CONTINUE();
+}
+
+/* SLOT0[SLOT1] = SLOT2 for an unboxed int SLOT1, inline for an exact list and SLOT1 in range (the old item
+ * released after the store, as the list's own assignment does); anything else jumps to STORE_SUBSCR. */
+STENCIL(STORE_SUBSCR_INT) {
+    PyObject *container = SLOT(0).o;
+    if (Py_TYPE(container) != &PyList_Type) {
+        JUMP();
+    }
+    PyObject **at = jit_place_at(((PyObject ***)container)[3], ((const int64_t *)container)[2], SLOT(1).i);
+    if (at == 0) {
+        JUMP();
+    }
+    PyObject *value = SLOT(2).o;
+    PyObject *old = *at;
+    Py_INCREF(value);
+    *at = value;
+    Py_DECREF(old);
+    CONTINUE();
+}
 STATUS_STENCIL(DELETE_SUBSCR, PyObject_DelItem(SLOT(0).o, SLOT(1).o))
 RESULT_STENCIL(BUILD_SLICE, PySlice_New(SLOT(1).o, SLOT(2).o, SLOT(3).o))
 
@@ -556,10 +605,10 @@ STENCIL(TUPLE_ITEMS) {
 
 /* a, b, c = SLOT0 when it is an exact tuple or an exact list of as many items
  * as the table OPERAND0 has pairs (TUPLE_ITEMS', the items in order), a
- * tuple's items OPARG1 bytes in: UNPACK_TO_SLOTS_BODY (stencils/helpers.c)
- * stores them.  Anything else jumps to the general unpacking, out of line. */
+ * tuple's items OPARG1 bytes in, the slots distinct where OPARG2 is 1:
+ * UNPACK_TO_SLOTS_BODY (stencils/helpers.c) stores them.  Anything else jumps to the general unpacking, out of line. */
 STENCIL(UNPACK_TO_SLOTS) {
-    if (!UNPACK_TO_SLOTS_BODY(frame, SLOT(0).o, (const uint32_t *)(uintptr_t)OPERAND(0), OPARG(1))) {
+    if (!UNPACK_TO_SLOTS_BODY(frame, SLOT(0).o, (const uint32_t *)(uintptr_t)OPERAND(0), OPARG(1), OPARG(2))) {
         JUMP();
     }
     CONTINUE();

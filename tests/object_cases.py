@@ -194,7 +194,25 @@ def tuple_key(grid: Any, row: Any, column: Any) -> Any:
     return grid[row, column], grid
 
 
+def items_at_computed_indices(container: Any, n: Any, value: Any) -> Any:
+    """Indices the specialized tier holds as int64s (a range's counter, int arithmetic), and bools."""
+    seen = []
+    for i in range(n):
+        seen.append(container[i - 1])
+        container[i * 2 - n] = value
+    flag = n > 1
+    seen.append(container[flag])
+    container[not flag] = value
+    return seen, container
+
+
 SUBSCRIPT_ERRORS: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
+    (items_at_computed_indices, ([1, 2, 3, 4], 2, "v")), (items_at_computed_indices, ([1, 2, 3], 5, 0)),
+    (items_at_computed_indices, ((1, 2, 3), 2, 0)), (items_at_computed_indices, ({-1: "a", 0: "b", -2: 0}, 2, 1)),
+    (items_at_computed_indices, ({-1: "a", 0: "b", -2: 0, True: 5}, 2, 1)), (items_at_computed_indices, ("ab", 1, 0)),
+    (items_at_computed_indices, (Sequence3(), 2, 0)), (items_at_computed_indices, ([], 1, 0)),
+    (items_at_computed_indices, ([1, 2], 1, 0)), (items_at_computed_indices, ([1, 2, 3], -1, 0)),
+    (items_at_computed_indices, (None, 1, 0)),
     (load_item, ([1, 2], 5)), (load_item, ((1,), -3)), (load_item, ("ab", 9)), (load_item, ([1], "a")),
     (load_item, ({}, "k")), (load_item, ({}, [1])), (load_item, (5, 0)), (load_item, (None, 0)),
     (load_item, (Box(), 0)), (load_item, (int, 0)), (load_item, (list, int)), (load_item, (Sequence3(), 7)),
@@ -603,6 +621,22 @@ def rotations(a: Any, b: Any, c: Any) -> Any:
     return a, b, c
 
 
+def unpack_again(pairs: Any) -> Any:
+    """Unpackings that store values their targets already hold (left in place), and a target named twice
+    (its last item wins), for tuples and lists."""
+    a = b = None
+    seen = []
+    for pair in pairs:
+        a, b = pair
+        seen.append((a, b))
+        a, b = pair
+        b, a = pair
+        seen.append((a, b))
+        a, a = pair  # noqa: PLW0128 - a target named twice
+        seen.append(a)
+    return seen
+
+
 def locals_live_to_the_end(n: Any) -> Any:
     """A local's value lives until the local is rebound or deleted, or the function returns, even when the
     local is never read again: a slot given to a later value must not release it."""
@@ -646,6 +680,7 @@ UNPACK_ERRORS: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
     (stores_release_in_order, (11,)),
     (locals_live_to_the_end, (3,)), (locals_live_to_the_end, ("x",)), (rotations, (1, 2, 3)),
     (rotations, ("a", "b", "c")), (rotations, ([], (), 5)),
+    (unpack_again, ([(1, 2), (1, 2), [3, 4], ("x", "x"), [None, 5], (2, 1), ((), [])],)), (unpack_again, ([(1,)],)),
 ]
 
 # --- comprehensions --------------------------------------------------------------------------------------------

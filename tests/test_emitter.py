@@ -528,7 +528,7 @@ def test_no_mapping_is_ever_writable_and_executable() -> None:
                 assert perms == "r-xp", line
 
 
-UNPACKING = [I("UNPACK_TO_SLOTS", (0, 0), (0,), jump_target=1), I("RETURN_NULL")]  # stitched, never run
+UNPACKING = [I("UNPACK_TO_SLOTS", (0, 0, 0), (0,), jump_target=1), I("RETURN_NULL")]  # stitched, never run
 
 
 def test_memory_returns_to_the_arena_when_code_is_collected_or_freed() -> None:

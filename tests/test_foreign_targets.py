@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pytest
-from chains import RAW, SIDE_EXIT_MARK, Chain, arithmetic, const, op
+from chains import RAW, SIDE_EXIT_MARK, Chain, Step, arithmetic, const, op
 from unicorn import UC_ARCH_ARM64, UC_ARCH_X86, UC_HOOK_CODE, UC_MODE_64, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as a64
 from unicorn import x86_const as x86
@@ -33,7 +33,7 @@ from jit.layouts import OBSERVED_BOOL, OBSERVED_FLOAT, OBSERVED_INT, OBSERVED_LO
 CODE = 0x1000_0000
 STUBS = 0x1100_0000  # within branch reach of CODE: C calls are direct
 FRAME = 0x2000_0000
-FRAME_SLOTS = 16
+FRAME_SLOTS = 32
 STACK = 0x3000_0000
 STACK_SIZE = 0x10000
 SENTINEL = 0x4000_0000  # the return address: execution stops when it gets there
@@ -271,3 +271,53 @@ def test_guard_below_leaves_once_a_count_reaches_its_limit(target: str, count: i
              const(0, 1), RAW(0), const(0, 2), RAW(0)]
     run = execute(target, chain)
     assert run.frame[0] == (1 if count < limit else 2)
+
+
+# A list at slots 8-11 (refcount, type, size 2, its items' array at slot 12), a tuple at 24-28 (its items inline,
+# 24 bytes in), both holding the objects at slots 16 and 18 (refcount, type); the object at slot 20 is stored.
+LIST, TUPLE, ITEMS, STORED = FRAME + 8 * 8, FRAME + 24 * 8, (FRAME + 16 * 8, FRAME + 18 * 8), FRAME + 20 * 8
+
+
+def sequences(target: str) -> list[Step]:
+    externals = prepared_target(target).externals
+    type_of = {name: STUBS + STUB_SIZE * externals.index(name) for name in ("PyList_Type", "PyTuple_Type")}
+    words = {8: 1, 9: type_of["PyList_Type"], 10: 2, 11: FRAME + 12 * 8, 12: ITEMS[0], 13: ITEMS[1],
+             16: 1, 17: FAKE_OBJECT, 18: 1, 19: FAKE_OBJECT, 20: 1, 21: FAKE_OBJECT,
+             24: 1, 25: type_of["PyTuple_Type"], 26: 2, 27: ITEMS[0], 28: ITEMS[1]}
+    return [const(slot, value) for slot, value in words.items()]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("container", [LIST, TUPLE, FRAME + 16 * 8])  # the last of no type it takes inline
+@pytest.mark.parametrize("index", [0, 1, -1, -2, 2, -3, 2**40])
+def test_item_of_an_unboxed_index(target: str, container: int, index: int) -> None:
+    chain = [*sequences(target), const(0, 0), const(1, container), const(2, index),
+             op("BINARY_SUBSCR_INT", 0, 1, 2, operands=(24,), jump=0), RAW(0)]
+    general = len(chain)
+    chain[-2] = op("BINARY_SUBSCR_INT", 0, 1, 2, operands=(24,), jump=general)
+    chain += [const(0, SIDE_EXIT_MARK), RAW(0)]
+    run = execute(target, chain)
+    inline = container != FRAME + 16 * 8 and -2 <= index < 2
+    item = ITEMS[index % 2]
+    assert run.frame[0] == (item if inline else SIDE_EXIT_MARK)
+    assert [run.frame[16], run.frame[18]] == [1 + (inline and item == ITEMS[0]), 1 + (inline and item == ITEMS[1])]
+    assert run.calls == []
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("container", [LIST, TUPLE])  # a tuple's items are not assigned: the general path
+@pytest.mark.parametrize("index", [0, -1, 2, -3])
+def test_store_at_an_unboxed_index(target: str, container: int, index: int) -> None:
+    chain = [*sequences(target), const(16, 2), const(18, 2), const(1, container), const(2, index), const(3, STORED),
+             op("STORE_SUBSCR_INT", 1, 2, 3, jump=0), const(0, 1), RAW(0)]
+    general = len(chain)
+    chain[-3] = op("STORE_SUBSCR_INT", 1, 2, 3, jump=general)
+    chain += [const(0, SIDE_EXIT_MARK), RAW(0)]
+    run = execute(target, chain)
+    inline = container == LIST and -2 <= index < 2
+    assert run.frame[0] == (1 if inline else SIDE_EXIT_MARK)
+    if inline:  # the old item released (2 -> 1, not freed), the stored one counted
+        assert run.frame[12 + index % 2] == STORED and run.frame[16 + 2 * (index % 2)] == 1 and run.frame[20] == 2
+    else:
+        assert run.frame[12:14] == list(ITEMS) and run.frame[20] == 1
+    assert run.calls == []

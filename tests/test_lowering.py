@@ -264,3 +264,20 @@ def test_deoptimization_takes_a_reference_to_a_borrowed_parameter() -> None:
 def deopts_with_an_object_parameter(holder: object, n: int) -> object:
     total = n * n
     return (holder, total)
+
+
+def reads_and_writes_at_a_counter(items: list[object], n: int) -> None:
+    for i in range(n):
+        items[i] = items[i - 1]
+
+
+def test_an_unboxed_index_is_boxed_only_off_the_inline_path() -> None:
+    # list[i] and list[i] = v of an int64 i: one stencil each, inline; the general path (which boxes i) is out
+    # of line, after the function's hot code, so the loop makes no int object for an exact list.
+    lowered, _, _ = lower(reads_and_writes_at_a_counter, Type.OBJECT, Type.INT)
+    specialized = stencils(lowered, "specialized")
+    body = specialized[specialized.index("BINARY_SUBSCR_INT"):]
+    assert body.index("STORE_SUBSCR_INT") < body.index("BOX_INT")
+    assert "BOX_INT" not in body[:body.index("STORE_SUBSCR_INT")]
+    general = [i for i in lowered.instructions if i.stencil in ("BINARY_SUBSCR", "STORE_SUBSCR")]
+    assert len(general) == 4  # the specialized tier's general paths, and the generic tier's own

@@ -73,6 +73,9 @@ def augment_attribute(holder: Any, value: Any) -> Any:
 def subscripts(items: Any, key: Any) -> Any:
     items[0] = key
     first = items[0]
+    for i in range(2):  # an index held as an int64
+        items[i - 1] = key
+        first = items[i]
     items[1:2] = [first]
     part = items[::2]
     del items[-1]
@@ -132,7 +135,10 @@ def unpacking(items: Any, pair: Any) -> Any:
     first, *rest = items
     a, b = pair
     (c, d), e = pair, first
-    return rest, a, c, e
+    for _ in range(2):  # the second time, each target already holds its item
+        a, b = items
+    b, b = pair  # noqa: PLW0128 - a target named twice
+    return rest, a, c, e, b
 
 
 def comprehensions(items: Any, key: Any) -> Any:

@@ -605,6 +605,8 @@ class Lowering:
             self.bet(index, op)
             return
         types = [self.type_of(a) for a in op.args]
+        if self.subscript_by_int(op, types):
+            return
         if self.on_objects(op, types):
             self.boxed_op(index, op, types)
             return
@@ -732,6 +734,33 @@ class Lowering:
             self.box_into(spare + position, operand)
             slots.append(spare + position)
         self.object_op(index, op, slots, "specialized", spare + len(op.args))
+
+    def subscript_by_int(self, op: ir.Op, types: list[Type]) -> bool:
+        """``a[i]`` and ``a[i] = v`` where the specialized tier holds ``i`` as an int64: the "INT index" stencil
+        takes an exact list's (or tuple's) item in range inline, as the interpreter's BINARY_SUBSCR_LIST_INT
+        does, and makes no int object; anything else boxes ``i`` out of line for the general stencil.  False
+        for any other op or index."""
+        micro = ops.lookup(op.opcode, op.arg)
+        inline = micro.stencils.get("INT index")
+        if inline is None or types[0] is not Type.OBJECT or type(op.args[1]) is not ir.Var \
+                or types[1] not in ops.INTEGRAL:
+            return False
+        spare = self.liveness.first_object + self.liveness.objects - len(op.args) - 1  # as boxed_op's
+        slots = [self.slot(op.args[0]), self.home(op.args[1])]  # type: ignore[arg-type]
+        for position in range(2, len(op.args)):  # the value stored, as an object
+            if types[position] is Type.OBJECT:
+                slots.append(self.slot(op.args[position]))
+            else:
+                self.box_into(spare + position, op.args[position])
+                slots.append(spare + position)
+        boxed = spare + 1
+        dst = () if op.dst is None else (self.home(op.dst),)
+        operands = (layout.tuple_items_offset(),) if op.opcode is Opcode.BINARY_SUBSCR else ()
+        self.inline_or_general(op, "specialized", (inline, (*dst, *slots), operands), [
+            ("CLEAR", (boxed,), ()), (BOX_STENCIL[types[1]], (boxed, slots[1]), ()),
+            (micro.stencils["object"], (*dst, slots[0], boxed, *slots[2:], layout.subscript_int_mode()), operands),
+        ], self.error_target(op, "specialized"))
+        return True
 
     def target(self, op: ir.Op, tier: str = "specialized") -> object:
         return (tier, self.function.target_index(op))
@@ -1108,7 +1137,9 @@ class Lowering:
         items = self.homes[op.dst.slot]
         micro = ops.lookup(Opcode.UNPACK_SEQUENCE)
         table = self.item_table(pairs)  # one for the inline stencil and the general case's TUPLE_ITEMS
-        self.inline_or_general(op, tier, (micro.stencils["slots"], (value, layout.tuple_items_offset()), (table,)),
+        distinct = int(len(set(pairs[2::2])) == count)  # `a, a = t` stores twice: the last item wins
+        inline = (micro.stencils["slots"], (value, layout.tuple_items_offset(), distinct), (table,))
+        self.inline_or_general(op, tier, inline,
                                [(micro.stencils["object"], (items, value, count, 0),
                                  (int(UNPACKING_COUNTS_TOO_MANY),)),
                                 self.tuple_items_step(items, table, releases)], error)

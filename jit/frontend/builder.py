@@ -141,6 +141,9 @@ class Builder:
         self.seen_globals: set[str] = set()  # the names global_now recorded
         self.scopes: list[dict[str, ir.Var]] = []  # the comprehensions being built, innermost last
         self.comprehension_cells: set[ir.Var] = set()  # their variables a nested lambda or genexpr reads
+        # Before 3.12 a comprehension is a function of its own whose one argument is the iterator of its first
+        # ``for``: what a zero-argument super() inside it takes as its object.  Innermost last.
+        self.comprehension_arguments: list[ir.Var] = []
         # Per local (by number), where each read not yet taken by an op was made: the op taking it records the
         # place (Op.loaded), innermost first, as the operands of nested expressions are taken.
         self.pending_reads: dict[int, list[int]] = {}
@@ -1005,7 +1008,8 @@ class Builder:
         if "__class__" not in self.source.cells or not self.function.params:
             raise self.unsupported("super() outside a method that has a __class__ cell and an argument", node)
         cls = self.load_name("__class__", node)
-        return self.built(ir.Opcode.CALL_OBJECT, (cls, self.function.params[0]), callee=SUPER)
+        first = self.comprehension_arguments[-1] if self.comprehension_arguments else self.function.params[0]
+        return self.built(ir.Opcode.CALL_OBJECT, (cls, first), callee=SUPER)
 
     def inert(self, node: ast.expr) -> bool:
         """Whether evaluating ``node`` can run no code and raise nothing: a constant, a local (always
@@ -1360,6 +1364,8 @@ class Builder:
         for position, generator in enumerate(node.generators):
             iterable = first if position == 0 else self.expression(generator.iter)
             items = self.built(ir.Opcode.GET_ITER, (iterable,))
+            if position == 0 and sys.version_info < (3, 12):
+                self.comprehension_arguments.append(items)
             head = self.function.new_label("comprehension")
             done = self.function.new_label("comprehension_end")
             self.function.place(head)
@@ -1375,6 +1381,8 @@ class Builder:
             self.emit(ir.Opcode.JUMP, target=head)
             self.function.place(done)
         self.scopes.pop()
+        if sys.version_info < (3, 12):
+            self.comprehension_arguments.pop()
         self.frames = outer_frames
         return result
 
