@@ -457,8 +457,9 @@ def callable_of(op: MicroOp) -> object:
 # the op (named here so that the catalog is complete).
 declare(MicroOp(Opcode.LOAD_CONST, None, operands="dst = constant", arities=(1,), result=same, effects=PURE,
                 stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT"}))
+# "move": the copy of an object nobody reads after it, whose reference the destination takes over.
 declare(MicroOp(Opcode.COPY, None, operands="dst = a", arities=(1,), result=same, effects=PURE,
-                stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT"}))
+                stencils={"INT": "COPY", "FLOAT": "COPY", "object": "COPY_OBJECT", "move": "MOVE_OBJECT"}))
 declare(MicroOp(Opcode.LOAD_GLOBAL, None, operands="dst = globals()[name] or builtins[name]", arities=(0,),
                 result=constant(Type.OBJECT), effects=Effects(raises=True),
                 stencils={"object": "LOAD_GLOBAL", "cached": "LOAD_GLOBAL_CACHED", "hit": "LOAD_GLOBAL_HIT"}))

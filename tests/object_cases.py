@@ -667,6 +667,25 @@ def releases_of_temporaries(rounds: Any) -> Any:
     return list(NOTES)
 
 
+def temporaries_released_in_order(rounds: Any, scale: Any) -> Any:
+    """An unread result, an attribute's owner, a display's item, a subscript's container, a call's argument and
+    a value passed on to a local each let go where the interpreter's stack does, in the specialized tier (an
+    int ``scale``) and the generic one (a float, or after the bet on ``*`` is lost)."""
+    NOTES.clear()
+    kept = None
+    for r in range(rounds):
+        NOTES.append(len([Released(f"a{r}"), [Released(f"x{r}"), Released(f"y{r}")], Released(f"z{r}")]) * scale)
+        NOTES.append("|")
+        Released(f"u{r}")
+        NOTES.append(Released(f"b{r}").name)
+        NOTES.append([Released(f"c{r}")][0].name)
+        NOTES.append(len(str(Released(f"d{r}"))) * scale > 0)
+        kept = Released(f"e{r}")
+        NOTES.append(kept.name)
+    del kept
+    return list(NOTES)
+
+
 UNPACK_ERRORS: list[tuple[Callable[..., Any], tuple[object, ...]]] = [
     (unpack_two, ([1],)), (unpack_two, ([1, 2, 3],)), (unpack_two, ((),)), (unpack_two, ((1, 2, 3, 4),)),
     (unpack_two, ("abc",)), (unpack_two, ({1: 2, 3: 4, 5: 6},)), (unpack_two, ({1, 2, 3},)), (unpack_two, (5,)),

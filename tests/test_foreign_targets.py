@@ -321,3 +321,14 @@ def test_store_at_an_unboxed_index(target: str, container: int, index: int) -> N
     else:
         assert run.frame[12:14] == list(ITEMS) and run.frame[20] == 1
     assert run.calls == []
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("held", [0, ITEMS[1]])  # the destination empty, or holding an object it releases
+def test_a_move_takes_over_the_reference(target: str, held: int) -> None:
+    chain = [*sequences(target), const(18, 2), const(1, ITEMS[0]), const(0, held), op("MOVE_OBJECT", 0, 1),
+             RAW(0)]
+    run = execute(target, chain)
+    assert run.frame[0:2] == [ITEMS[0], 0]
+    assert [run.frame[16], run.frame[18]] == [1, 1 if held else 2]  # nothing counted but the release
+    assert run.calls == []

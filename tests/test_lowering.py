@@ -281,3 +281,20 @@ def test_an_unboxed_index_is_boxed_only_off_the_inline_path() -> None:
     assert "BOX_INT" not in body[:body.index("STORE_SUBSCR_INT")]
     general = [i for i in lowered.instructions if i.stencil in ("BINARY_SUBSCR", "STORE_SUBSCR")]
     assert len(general) == 4  # the specialized tier's general paths, and the generic tier's own
+
+
+def passes_on(items: list[object]) -> object:
+    first, last = items.pop(), items.pop()
+    items.append(first)
+    return last
+
+
+def test_temporaries_are_released_where_nobody_reads_them_again() -> None:
+    # The popped values move from their temporaries into the locals (no count, no release); the unread result
+    # of append is released right after the call, as the interpreter's POP_TOP does.
+    lowered, _, _ = lower(passes_on, Type.OBJECT)
+    for tier in ("specialized", "generic"):
+        code = stencils(lowered, tier)
+        assert "MOVE_OBJECT" in code and "COPY_OBJECT" not in code[:code.index("MOVE_OBJECT")]
+        calls = [position for position, name in enumerate(code) if name.startswith("CALL_METHOD")]
+        assert len(calls) == 3 and code[calls[2] + 1] == "CLEAR", code

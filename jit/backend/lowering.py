@@ -48,7 +48,7 @@ from jit.layouts import (
     UNPACK_TO_SLOTS_MAX,
 )
 from jit.optimizer import Facts
-from jit.optimizer.liveness import Liveness
+from jit.optimizer.liveness import Liveness, released_temporaries
 from jit.records import field, record
 
 UNBOXED_NAME = {Type.INT: "INT", Type.BOOL: "INT", Type.FLOAT: "FLOAT"}
@@ -272,6 +272,7 @@ class Lowering:
         # Ops the lowering of an earlier op already covered, in the tier being lowered (tuple_items).
         self.covered_until = -1
         self.label_indices = set(function.labels.values())  # ops some branch or handler jumps to
+        self.released = released_temporaries(function, self.liveness)
 
     # --- slots -------------------------------------------------------------------
 
@@ -343,6 +344,8 @@ class Lowering:
                 self.asm.line = op.line
                 self.homes = homes_at[index]
                 self.specialized_op(index, op)
+                if self.released[index]:
+                    self.release_temporaries(index, op, "specialized")
             self.asm.line = 0
             # Only now is it known which unboxed constants the code reads.
             self.asm.insert(internal_entry, self.specialized_prologue)
@@ -367,11 +370,38 @@ class Lowering:
             self.asm.line = op.line
             self.homes = homes_at[index]
             self.generic_op(index, op)
+            if self.released[index]:
+                self.release_temporaries(index, op, "generic")
         self.asm.line = 0
         self.generic_epilogues()
         self.emit_cold()
         instructions, lines, tiers = self.asm.finish()
         return Lowered(instructions, lines, tiers, internal_entry, generic_entry, self.frame_size)
+
+    def moves(self, index: int, op: ir.Op) -> bool:
+        """Whether ``op`` is a copy of an object that nobody reads after it (in another slot): a move."""
+        source = op.args[0] if op.opcode is Opcode.COPY else None
+        return type(source) is ir.Var and source.slot in self.released[index] and self.kinds[source.slot] is \
+            Type.OBJECT and self.homes[source.slot] != self.homes[op.dst.slot]  # type: ignore[union-attr]
+
+    def release_temporaries(self, index: int, op: ir.Op, tier: str) -> None:
+        """Let go of the objects of the temporaries nobody reads after ``op`` (liveness.released_temporaries),
+        where the interpreter's stack lets go of them.  Not after a branch (its edges would each need it) nor
+        where ``op``'s result went into the same slot, which released it already."""
+        if op.target is not None or op.opcode in ir.TERMINATORS or self.moves(index, op) or (
+                op.opcode is Opcode.UNBOX and tier == "specialized"):
+            # Past a bet that held, the object is an exact int, float or bool: nobody sees when it goes.
+            return
+        homes_at = self.liveness.homes_at
+        # What this op stores, and the ops its lowering covered (a target list's), may be in slots that the
+        # values it read last have left: those values were released by the stores.
+        stores = {homes_at[k][var.slot] for k in range(index, max(index, self.covered_until) + 1)
+                  for var in self.function.ops[k].written()}
+        unread = op.dst.slot if op.dst is not None else -1
+        for var in self.released[index]:
+            slot = self.homes[var]
+            if (var == unread or slot not in stores) and (tier == "generic" or self.kinds[var] is Type.OBJECT):
+                self.asm.emit("CLEAR", slot)
 
     def emit_cold(self) -> None:
         """The rarely taken paths set aside so far, after the code they leave (the common path falls through)."""
@@ -588,6 +618,9 @@ class Lowering:
                 return  # a third of the ops: nothing else needed
             if opcode is Opcode.BOX and type(source) is ir.Var and kinds[source.slot] is not Type.OBJECT:
                 self.box_into(self.home(op.dst), source)
+                return
+            if self.moves(index, op):
+                emit(ops.lookup(opcode).stencils["move"], self.home(op.dst), self.home(source))  # type: ignore[arg-type]
                 return
             if opcode is not Opcode.INDEX:
                 self.object_copy(self.home(op.dst), source)
@@ -1020,7 +1053,9 @@ class Lowering:
         opcode = op.opcode
         micro = ops.lookup(opcode, op.arg)
         dst = self.homes[op.dst.slot] if op.dst is not None else -1
-        if opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.BOX, Opcode.UNBOX):
+        if self.moves(index, op):
+            emit(micro.stencils["move"], dst, slots[0])
+        elif opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.BOX, Opcode.UNBOX):
             emit("COPY_OBJECT", dst, slots[0])
             if opcode is Opcode.UNBOX and op.callee in self.context.bet_words:
                 self.note_type(op, slots[0], lost=False)

@@ -302,6 +302,31 @@ def analyse(function: ir.Function, boxed: list[bool] | None = None, spare_object
                     first_object, objects)
 
 
+def released_temporaries(function: ir.Function, liveness: Liveness) -> list[tuple[int, ...]]:
+    """Per op, the temporaries (the frontend's ``$`` variables, in any version) whose value nobody reads after
+    it: the ones it reads last, and its result when nothing reads that.  The interpreter's stack lets go of
+    such a value there (the consuming instruction's decref, POP_TOP); a slot kept until it is written again
+    would run a ``__del__`` late, or keep a large value alive to the end of the loop.  Locals are not here:
+    their values live until rebound (``allocate``)."""
+    names = [var.name for var in function.variables]
+    temporary = [name.startswith("$") for name in names]
+    released: list[tuple[int, ...]] = [()] * len(function.ops)
+    ops_, reads, kills = function.ops, liveness.reads, liveness.kills
+    for position, block in enumerate(liveness.blocks):
+        live = set(liveness.live_out[position])
+        for index in range(block.end, block.start - 1, -1):
+            op = ops_[index]
+            dst = op.dst.slot if op.dst is not None else -1
+            ending = {var for var in reads[index] if temporary[var] and var not in live and var != dst}
+            if dst >= 0 and temporary[dst] and dst not in live and dst not in reads[index]:
+                ending.add(dst)
+            if ending:
+                released[index] = tuple(sorted(ending))
+            live.discard(kills[index])
+            live.update(reads[index])
+    return released
+
+
 def computes_on_objects(function: ir.Function, kinds: list[ir.Type]) -> bool:
     """Whether some op of the typed function is computed on objects (jit/ops.py: computed_on_objects)."""
     if ir.Type.OBJECT in kinds:
