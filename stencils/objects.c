@@ -41,9 +41,8 @@ STENCIL(STORE_ATTR_CACHED) {
     CONTINUE();
 }
 
-/* Where item `index` of the `length` items at `items` is, for a compact int
- * in range (negative from the end; `int_mode`: how ints keep their size);
- * NULL otherwise, for the C-API's own path. */
+/* Where item `i` of the `length` items at `items` is, for `i` in range
+ * (negative from the end); NULL otherwise, for the C-API's own path. */
 JIT_INLINE PyObject **jit_place_at(PyObject **items, int64_t length, int64_t i) {
     if (i < -length || i >= length) {
         return 0;
@@ -51,27 +50,31 @@ JIT_INLINE PyObject **jit_place_at(PyObject **items, int64_t length, int64_t i) 
     return items + (i < 0 ? i + length : i);
 }
 
-JIT_INLINE PyObject **jit_item_place(PyObject **items, int64_t length, PyObject *index, uint32_t int_mode) {
-    int64_t i;
-    if (Py_TYPE(index) != &PyLong_Type || !jit_compact_int(index, int_mode, &i)) {
-        return 0;
-    }
-    return jit_place_at(items, length, i);
+/* Item `i` of an exact list (its size where every var-size object keeps it,
+ * its items through the word after) and of an exact tuple (its items
+ * `items_offset` bytes in), as above. */
+JIT_INLINE PyObject **jit_list_item_at(PyObject *list, int64_t i) {
+    return jit_place_at(((PyObject ***)list)[3], ((const int64_t *)list)[2], i);
+}
+
+JIT_INLINE PyObject **jit_tuple_item_at(PyObject *tuple, int64_t i, uint64_t items_offset) {
+    return jit_place_at((PyObject **)((char *)tuple + items_offset), ((const int64_t *)tuple)[2], i);
 }
 
 /* Where `list[index]` and `tuple[index]` are when the specializing
- * interpreter would take them inline (BINARY_SUBSCR_LIST_INT, _TUPLE_INT): an
- * exact list or tuple (its size where every var-size object keeps it; a
- * list's items through the word after, a tuple's `items_offset` bytes in). */
+ * interpreter would take them inline (BINARY_SUBSCR_LIST_INT, _TUPLE_INT):
+ * an exact list or tuple and a compact int index (`int_mode`: how ints keep
+ * their size) in range; NULL otherwise. */
 JIT_INLINE PyObject **jit_list_place(PyObject *list, PyObject *index, uint32_t int_mode) {
-    return Py_TYPE(list) == &PyList_Type
-        ? jit_item_place(((PyObject ***)list)[3], ((const int64_t *)list)[2], index, int_mode) : 0;
+    int64_t i;
+    return Py_TYPE(list) == &PyList_Type && Py_TYPE(index) == &PyLong_Type && jit_compact_int(index, int_mode, &i)
+        ? jit_list_item_at(list, i) : 0;
 }
 
 JIT_INLINE PyObject **jit_tuple_place(PyObject *tuple, PyObject *index, uint32_t int_mode, uint64_t items_offset) {
-    return Py_TYPE(tuple) == &PyTuple_Type
-        ? jit_item_place((PyObject **)((char *)tuple + items_offset), ((const int64_t *)tuple)[2], index, int_mode)
-        : 0;
+    int64_t i;
+    return Py_TYPE(tuple) == &PyTuple_Type && Py_TYPE(index) == &PyLong_Type && jit_compact_int(index, int_mode, &i)
+        ? jit_tuple_item_at(tuple, i, items_offset) : 0;
 }
 
 JIT_INLINE PyObject *jit_get_item(PyObject *container, PyObject *key, uint32_t int_mode, uint64_t items_offset) {
@@ -86,13 +89,19 @@ JIT_INLINE PyObject *jit_get_item(PyObject *container, PyObject *key, uint32_t i
     return PyObject_GetItem(container, key);
 }
 
+/* A list's item replaced by `value`: the old one released after the store, as the list's own item assignment
+ * releases it. */
+JIT_INLINE void jit_replace_item(PyObject **at, PyObject *value) {
+    PyObject *old = *at;
+    Py_INCREF(value);
+    *at = value;
+    Py_DECREF(old);
+}
+
 JIT_INLINE int jit_set_item(PyObject *container, PyObject *key, PyObject *value, uint32_t int_mode) {
     PyObject **at = jit_list_place(container, key, int_mode);
     if (at != 0) {
-        PyObject *old = *at;
-        Py_INCREF(value);
-        *at = value;
-        Py_DECREF(old);  /* after the store, as list's own item assignment releases it */
+        jit_replace_item(at, value);
         return 0;
     }
     return PyObject_SetItem(container, key, value);
@@ -109,10 +118,9 @@ STENCIL(BINARY_SUBSCR_INT) {
     PyObject *container = SLOT(1).o;
     PyObject **at;
     if (Py_TYPE(container) == &PyList_Type) {
-        at = jit_place_at(((PyObject ***)container)[3], ((const int64_t *)container)[2], SLOT(2).i);
+        at = jit_list_item_at(container, SLOT(2).i);
     } else if (Py_TYPE(container) == &PyTuple_Type) {
-        at = jit_place_at((PyObject **)((char *)container + OPERAND(0)), ((const int64_t *)container)[2],
-                          SLOT(2).i);
+        at = jit_tuple_item_at(container, SLOT(2).i, OPERAND(0));
     } else {
         JUMP();
     }
@@ -129,18 +137,11 @@ STENCIL(BINARY_SUBSCR_INT) {
  * released after the store, as the list's own assignment does); anything else jumps to STORE_SUBSCR. */
 STENCIL(STORE_SUBSCR_INT) {
     PyObject *container = SLOT(0).o;
-    if (Py_TYPE(container) != &PyList_Type) {
-        JUMP();
-    }
-    PyObject **at = jit_place_at(((PyObject ***)container)[3], ((const int64_t *)container)[2], SLOT(1).i);
+    PyObject **at = Py_TYPE(container) == &PyList_Type ? jit_list_item_at(container, SLOT(1).i) : 0;
     if (at == 0) {
         JUMP();
     }
-    PyObject *value = SLOT(2).o;
-    PyObject *old = *at;
-    Py_INCREF(value);
-    *at = value;
-    Py_DECREF(old);
+    jit_replace_item(at, SLOT(2).o);
     CONTINUE();
 }
 STATUS_STENCIL(DELETE_SUBSCR, PyObject_DelItem(SLOT(0).o, SLOT(1).o))

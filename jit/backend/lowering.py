@@ -378,17 +378,21 @@ class Lowering:
         instructions, lines, tiers = self.asm.finish()
         return Lowered(instructions, lines, tiers, internal_entry, generic_entry, self.frame_size)
 
-    def moves(self, index: int, op: ir.Op) -> bool:
+    def holds_object(self, var: int, tier: str) -> bool:
+        """Whether variable ``var``'s slot holds an object (or NULL) in ``tier``: every one in the generic tier."""
+        return tier == "generic" or self.kinds[var] is Type.OBJECT
+
+    def moves(self, index: int, op: ir.Op, tier: str) -> bool:
         """Whether ``op`` is a copy of an object that nobody reads after it (in another slot): a move."""
         source = op.args[0] if op.opcode is Opcode.COPY else None
-        return type(source) is ir.Var and source.slot in self.released[index] and self.kinds[source.slot] is \
-            Type.OBJECT and self.homes[source.slot] != self.homes[op.dst.slot]  # type: ignore[union-attr]
+        return type(source) is ir.Var and source.slot in self.released[index] and self.holds_object(
+            source.slot, tier) and self.homes[source.slot] != self.homes[op.dst.slot]  # type: ignore[union-attr]
 
     def release_temporaries(self, index: int, op: ir.Op, tier: str) -> None:
         """Let go of the objects of the temporaries nobody reads after ``op`` (liveness.released_temporaries),
         where the interpreter's stack lets go of them.  Not after a branch (its edges would each need it) nor
         where ``op``'s result went into the same slot, which released it already."""
-        if op.target is not None or op.opcode in ir.TERMINATORS or self.moves(index, op) or (
+        if op.target is not None or op.opcode in ir.TERMINATORS or self.moves(index, op, tier) or (
                 op.opcode is Opcode.UNBOX and tier == "specialized"):
             # Past a bet that held, the object is an exact int, float or bool: nobody sees when it goes.
             return
@@ -400,7 +404,7 @@ class Lowering:
         unread = op.dst.slot if op.dst is not None else -1
         for var in self.released[index]:
             slot = self.homes[var]
-            if (var == unread or slot not in stores) and (tier == "generic" or self.kinds[var] is Type.OBJECT):
+            if (var == unread or slot not in stores) and self.holds_object(var, tier):
                 self.asm.emit("CLEAR", slot)
 
     def emit_cold(self) -> None:
@@ -619,7 +623,7 @@ class Lowering:
             if opcode is Opcode.BOX and type(source) is ir.Var and kinds[source.slot] is not Type.OBJECT:
                 self.box_into(self.home(op.dst), source)
                 return
-            if self.moves(index, op):
+            if self.moves(index, op, "specialized"):
                 emit(ops.lookup(opcode).stencils["move"], self.home(op.dst), self.home(source))  # type: ignore[arg-type]
                 return
             if opcode is not Opcode.INDEX:
@@ -757,35 +761,37 @@ class Lowering:
         """An op of the specialized tier computed on objects, as the generic tier computes it: its unboxed
         operands and constants are boxed into the frame's spare object slots first (the object slots, and so
         the spares, hold NULL or an owned reference: the unwinding exit and the generic tier release them)."""
+        spare, slots = self.object_operands(op, types)
+        self.object_op(index, op, slots, "specialized", spare + len(op.args))
+
+    def object_operands(self, op: ir.Op, types: list[Type], unboxed: int = -1) -> tuple[int, list[int]]:
+        """The first of the spare object slots an op of the specialized tier may use, and the slots of its
+        operands as objects: each unboxed operand (but the one at position ``unboxed``) boxed into the spare
+        of its position."""
         spare = self.liveness.first_object + self.liveness.objects - len(op.args) - 1
         assert spare >= self.liveness.first_object, "liveness left no spare object slots for this op"
         slots = []
         for position, (operand, kind) in enumerate(zip(op.args, types, strict=True)):
-            if kind is Type.OBJECT:  # a variable's object, or a constant's (borrowed in its slot)
+            if kind is Type.OBJECT or position == unboxed:  # an object, or a constant's (borrowed in its slot)
                 slots.append(self.slot(operand))
                 continue
             self.box_into(spare + position, operand)
             slots.append(spare + position)
-        self.object_op(index, op, slots, "specialized", spare + len(op.args))
+        return spare, slots
 
     def subscript_by_int(self, op: ir.Op, types: list[Type]) -> bool:
         """``a[i]`` and ``a[i] = v`` where the specialized tier holds ``i`` as an int64: the "INT index" stencil
         takes an exact list's (or tuple's) item in range inline, as the interpreter's BINARY_SUBSCR_LIST_INT
         does, and makes no int object; anything else boxes ``i`` out of line for the general stencil.  False
         for any other op or index."""
+        if len(types) < 2 or types[0] is not Type.OBJECT or types[1] not in ops.INTEGRAL \
+                or type(op.args[1]) is not ir.Var:
+            return False
         micro = ops.lookup(op.opcode, op.arg)
         inline = micro.stencils.get("INT index")
-        if inline is None or types[0] is not Type.OBJECT or type(op.args[1]) is not ir.Var \
-                or types[1] not in ops.INTEGRAL:
+        if inline is None:
             return False
-        spare = self.liveness.first_object + self.liveness.objects - len(op.args) - 1  # as boxed_op's
-        slots = [self.slot(op.args[0]), self.home(op.args[1])]  # type: ignore[arg-type]
-        for position in range(2, len(op.args)):  # the value stored, as an object
-            if types[position] is Type.OBJECT:
-                slots.append(self.slot(op.args[position]))
-            else:
-                self.box_into(spare + position, op.args[position])
-                slots.append(spare + position)
+        spare, slots = self.object_operands(op, types, unboxed=1)
         boxed = spare + 1
         dst = () if op.dst is None else (self.home(op.dst),)
         operands = (layout.tuple_items_offset(),) if op.opcode is Opcode.BINARY_SUBSCR else ()
@@ -1053,7 +1059,7 @@ class Lowering:
         opcode = op.opcode
         micro = ops.lookup(opcode, op.arg)
         dst = self.homes[op.dst.slot] if op.dst is not None else -1
-        if self.moves(index, op):
+        if self.moves(index, op, tier):
             emit(micro.stencils["move"], dst, slots[0])
         elif opcode in (Opcode.LOAD_CONST, Opcode.COPY, Opcode.BOX, Opcode.UNBOX):
             emit("COPY_OBJECT", dst, slots[0])

@@ -308,8 +308,7 @@ def released_temporaries(function: ir.Function, liveness: Liveness) -> list[tupl
     such a value there (the consuming instruction's decref, POP_TOP); a slot kept until it is written again
     would run a ``__del__`` late, or keep a large value alive to the end of the loop.  Locals are not here:
     their values live until rebound (``allocate``)."""
-    names = [var.name for var in function.variables]
-    temporary = [name.startswith("$") for name in names]
+    temporary = [var.name.startswith("$") for var in function.variables]
     released: list[tuple[int, ...]] = [()] * len(function.ops)
     ops_, reads, kills = function.ops, liveness.reads, liveness.kills
     for position, block in enumerate(liveness.blocks):
